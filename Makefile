@@ -1,0 +1,100 @@
+# captrail — GNU Make build.
+#   make            build/captrail
+#   make SAN=1      build/san/captrail with ASan+UBSan
+#   make check      unit + end-to-end tests (root needed for e2e)
+#   make bench      overhead benchmark against the floor and bpftrace (root)
+
+BUILD ?= build
+ifeq ($(SAN),1)
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+endif
+
+CC ?= cc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+PKGS := libbpf libcap json-c sqlite3 libmicrohttpd
+
+prefix ?= /usr/local
+sbindir ?= $(prefix)/sbin
+mandir ?= $(prefix)/share/man
+datadir ?= $(prefix)/share
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
+	  -Isrc -I$(BUILD) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS))
+LDFLAGS += $(SANFLAGS)
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -lelf -lz -lpthread
+
+BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
+SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
+TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+
+.PHONY: all check unit e2e bench deps demo install clean
+all: $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
+
+# Generated from the running kernel's BTF rather than checked in: CO-RE only
+# needs the type layouts, and a checked-in copy would be 3 MB of generated text.
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Isrc/bpf \
+		-Wall -Werror -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: src/%.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/captrail: $(BUILD)/main.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
+
+deps:
+	./scripts/install-deps.sh test
+
+check: all
+	BUILD=$(BUILD) tests/run.sh
+
+unit: all
+	BUILD=$(BUILD) tests/run.sh unit
+
+e2e: all
+	BUILD=$(BUILD) tests/run.sh e2e
+
+demo: all
+	./scripts/demo.sh $(BUILD)/captrail
+
+bench: all
+	./scripts/install-deps.sh bench
+	$(MAKE) -C bench BUILD=$(abspath $(BUILD))
+	BUILD=$(abspath $(BUILD)) bench/run.sh
+
+install: $(BUILD)/captrail
+	install -D -m 0755 $(BUILD)/captrail $(DESTDIR)$(sbindir)/captrail
+
+clean:
+	rm -rf build bench/results.json
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)

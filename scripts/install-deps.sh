@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages captrail needs to build, test and benchmark.
+# Idempotent and quiet when everything is present, so every entry point
+# (quick start, CI, make bench) can call it unconditionally.
+set -eu
+
+build="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+       libcap-dev libjson-c-dev uthash-dev libsqlite3-dev libmicrohttpd-dev"
+test="libcmocka-dev runc busybox-static jq python3 python3-yaml util-linux
+      procps iproute2 sqlite3 libcap2-bin systemd curl prometheus"
+bench="bpftrace"
+
+case "${1:-all}" in
+build) want="$build" ;;
+test) want="$build $test" ;;
+bench | all) want="$build $test $bench" ;;
+*) echo "usage: $0 [build|test|bench|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for pkg in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing="$missing $pkg"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

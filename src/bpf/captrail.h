@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Records shared by the BPF programs and user space. Fixed-size, no
+ * pointers, so user space decodes them in place without allocating. */
+#ifndef CAPTRAIL_BPF_H
+#define CAPTRAIL_BPF_H
+
+#define CT_COMM_LEN 16
+#define CT_MAX_PIDS 1024 /* entries of the --pid filter set */
+#define CT_UNIQUE_ENTRIES 65536 /* LRU of --unique (pid x cap x verdict) */
+#define CT_ANY_UID 0xffffffffu
+#define CT_NO_SYSCALL (-1)
+#define CT_PATH_MAX 1024 /* bytes of a path record (binary or cwd) */
+#define CT_ARGS_MAX 1024 /* bytes of argv kept; more sets CT_PROC_TRUNC_ARGS */
+#define CT_PATH_DEPTH 32 /* dentries walked for cwd; more sets CT_PROC_TRUNC_CWD */
+
+enum ct_record_type {
+	CT_REC_CAP = 1, /* one capability check: struct ct_cap_event */
+	CT_REC_EXEC = 2, /* struct ct_proc_event */
+	CT_REC_FORK = 3,
+	CT_REC_EXIT = 4,
+};
+
+enum ct_cap_flag {
+	CT_CAP_REAL_CRED = 1u << 0, /* checked cred is the task's real cred */
+	CT_CAP_AUDIT_KNOWN = 1u << 1, /* the hook saw opts (fexit/kprobe) */
+	CT_CAP_NOAUDIT = 1u << 2, /* CAP_OPT_NOAUDIT, or classified so */
+	CT_CAP_INSETID = 1u << 3, /* CAP_OPT_INSETID */
+	CT_CAP_HOST_PIDNS = 1u << 4, /* task's pid namespace is the initial one */
+	CT_CAP_KTHREAD = 1u << 5, /* kernel thread: no syscall, no user */
+};
+
+enum ct_pidns_mode {
+	CT_PIDNS_ANY = 0,
+	CT_PIDNS_CONTAINERS = 1, /* only tasks outside the initial pid ns */
+	CT_PIDNS_HOST = 2, /* only tasks in the initial pid ns */
+};
+
+/* Order of ct_cap_event.ns[]; names in the event schema follow it. */
+enum ct_ns {
+	CT_NS_UTS,
+	CT_NS_IPC,
+	CT_NS_MNT,
+	CT_NS_PID,
+	CT_NS_PID_FOR_CHILDREN,
+	CT_NS_NET,
+	CT_NS_TIME,
+	CT_NS_TIME_FOR_CHILDREN,
+	CT_NS_CGROUP,
+	CT_NS_USER,
+	CT_NS_COUNT,
+};
+
+/* Per-CPU counters in the "stats" map, summed by user space. */
+enum ct_stat {
+	CT_STAT_CHECKS, /* capability checks seen by the hook */
+	CT_STAT_MATCHED, /* checks that passed the in-kernel filters */
+	CT_STAT_LOST, /* ring buffer reservations that failed */
+	CT_STAT_PROC_LOST, /* lifecycle records lost (ring buffer full) */
+	CT_STAT_COUNT,
+};
+
+struct ct_cap_event {
+	__u32 type; /* CT_REC_CAP */
+	__u32 flags; /* enum ct_cap_flag */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME */
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid; /* of the checked cred */
+	__u32 euid;
+	__u32 gid;
+	__s32 cap;
+	__s32 ret; /* 0 granted, -EPERM denied */
+	__s32 syscall; /* CT_NO_SYSCALL when not in a syscall */
+	__u32 target_ns_level;
+	__u32 target_ns_uid;
+	__u32 target_ns_gid;
+	__u32 target_ns_inum;
+	__u32 capable_ns_inum; /* 0 unless granted */
+	__u64 cap_permitted; /* of the checked cred */
+	__u64 cap_effective;
+	__u64 cap_inheritable;
+	__u32 ns[CT_NS_COUNT];
+	char comm[CT_COMM_LEN];
+};
+
+enum ct_proc_flag {
+	CT_PROC_TRUNC_ARGS = 1u << 0, /* argv longer than CT_ARGS_MAX */
+	CT_PROC_TRUNC_CWD = 1u << 1, /* cwd deeper or longer than recorded */
+	CT_PROC_ERR_FILENAME = 1u << 2, /* binary could not be read */
+	CT_PROC_ERR_ARGS = 1u << 3,
+	CT_PROC_ERR_CWD = 1u << 4,
+};
+
+/* One process lifecycle record (exec, fork or exit) from the
+ * sched_process_* tracepoints. For fork, pid/tid are the child's and ppid
+ * the parent's tgid; binary/args/cwd are empty (the child inherits them).
+ * For exit, only the header fields are set, and only when the whole thread
+ * group exits. */
+struct ct_proc_event {
+	__u32 type; /* CT_REC_EXEC, CT_REC_FORK, CT_REC_EXIT */
+	__u32 flags; /* enum ct_proc_flag */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME of the event */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	__u32 ppid;
+	__u32 uid; /* effective */
+	__u32 auid; /* loginuid, 4294967295 when unset */
+	__s32 exit_code; /* CT_REC_EXIT: task->exit_code */
+	__u32 ns[CT_NS_COUNT];
+	__u16 binary_len; /* bytes in binary[], including the NUL */
+	__u16 args_len; /* bytes in args[]: arguments, NUL-separated */
+	__u16 cwd_len; /* bytes in cwd[] */
+	__u16 cwd_parts; /* components in cwd[], leaf first, NUL-separated */
+	char comm[CT_COMM_LEN];
+	char binary[CT_PATH_MAX]; /* as given to execve (bprm->filename) */
+	char args[CT_ARGS_MAX]; /* argv[1..] (argv[0] dropped), NUL-separated */
+	char cwd[CT_PATH_MAX]; /* cwd components, leaf first: "b\0a\0" is /a/b */
+};
+
+#endif /* CAPTRAIL_BPF_H */

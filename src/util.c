@@ -1,0 +1,42 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int parse_long(const char *text, long min, long max, long *ret_value)
+{
+	char *end;
+	long value;
+
+	if (!text || !*text)
+		return -EINVAL;
+	errno = 0;
+	value = strtol(text, &end, 10);
+	if (errno)
+		return -errno;
+	if (end == text || (*end && !(*end == '\n' && !end[1])))
+		return -EINVAL;
+	if (value < min || value > max)
+		return -ERANGE;
+	*ret_value = value;
+	return 0;
+}
+
+int read_small_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		err = -errno;
+	else
+		buf[n] = '\0';
+	close(fd);
+	return err;
+}
