@@ -40,6 +40,7 @@ TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 .PHONY: all check unit e2e bench deps demo install clean
+.SECONDARY:
 all: $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
 
 # Generated from the running kernel's BTF rather than checked in: CO-RE only

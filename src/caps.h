@@ -3,6 +3,7 @@
 #define CAPTRAIL_CAPS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CAPS_MAX 64 /* capability numbers 0..63 fit one u64 mask */

@@ -4,6 +4,10 @@
 #ifndef CAPTRAIL_BPF_H
 #define CAPTRAIL_BPF_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* user space; BPF gets the types from vmlinux.h */
+#endif
+
 #define CT_COMM_LEN 16
 #define CT_MAX_PIDS 1024 /* entries of the --pid filter set */
 #define CT_UNIQUE_ENTRIES 65536 /* LRU of --unique (pid x cap x verdict) */
@@ -52,9 +56,7 @@ enum ct_ns {
 
 /* Per-CPU counters in the "stats" map, summed by user space. */
 enum ct_stat {
-	CT_STAT_CHECKS, /* capability checks seen by the hook */
-	CT_STAT_MATCHED, /* checks that passed the in-kernel filters */
-	CT_STAT_LOST, /* ring buffer reservations that failed */
+	CT_STAT_LOST, /* capability events lost: ring buffer full */
 	CT_STAT_PROC_LOST, /* lifecycle records lost (ring buffer full) */
 	CT_STAT_COUNT,
 };

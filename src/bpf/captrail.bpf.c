@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/* captrail's kernel side: every capability check from the cap_capable
+ * tracepoint, filtered before anything is copied, plus process lifecycle
+ * records that feed user space's process cache through the same ring buffer
+ * (so a process's exec record always precedes its checks). */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "captrail.h"
+
+#define PF_KTHREAD 0x00200000
+#define NAME_READ_MAX 256 /* one dentry name per read (NAME_MAX + 1) */
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Filters, set by user space between open and load. Zero means "off". */
+const volatile __u32 cfg_self_tgid = 0;
+const volatile bool cfg_filter_pids = false;
+const volatile __u32 cfg_uid = CT_ANY_UID;
+const volatile __u64 cfg_cap_mask = 0;
+const volatile bool cfg_denied_only = false;
+const volatile __u64 cfg_cgroup_id = 0;
+const volatile __u32 cfg_pidns_mode = CT_PIDNS_ANY;
+const volatile bool cfg_unique = false;
+const volatile char cfg_comm[CT_COMM_LEN] = {};
+/* Wake the reader only once this much is queued; user space polls with a
+ * timeout, so the latency of a quiet stream stays bounded anyway. */
+const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CT_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+struct unique_key {
+	__u32 tgid;
+	__s32 cap;
+	__u32 denied;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CT_UNIQUE_ENTRIES);
+	__type(key, struct unique_key);
+	__type(value, __u8);
+} unique_seen SEC(".maps");
+
+/* kernel_cap_t was two u32 words before 6.3. */
+struct kernel_cap_struct___old {
+	__u32 cap[2];
+} __attribute__((preserve_access_index));
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *value = bpf_map_lookup_elem(&stats, &stat);
+
+	if (value)
+		*value += 1;
+}
+
+static __always_inline __u64 wakeup_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline __u64 cap_set(const kernel_cap_t *set)
+{
+	const struct kernel_cap_struct___old *old = (const void *)set;
+
+	if (bpf_core_field_exists(set->val))
+		return BPF_CORE_READ(set, val);
+	return BPF_CORE_READ(old, cap[0]) | ((__u64)BPF_CORE_READ(old, cap[1]) << 32);
+}
+
+static __always_inline int task_syscall(struct task_struct *task)
+{
+	struct pt_regs *regs;
+
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+		return CT_NO_SYSCALL;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+#if defined(__TARGET_ARCH_x86)
+	return (int)BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	return (int)BPF_CORE_READ(regs, syscallno);
+#else
+	return CT_NO_SYSCALL;
+#endif
+}
+
+static __always_inline bool in_host_pidns(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, thread_pid, level) == 0;
+}
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[CT_COMM_LEN];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < CT_COMM_LEN; i++) {
+		if (comm[i] != cfg_comm[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline void read_namespaces(struct task_struct *task, __u32 ns[CT_NS_COUNT])
+{
+	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+
+	/* The task's own pid namespace is the one at its pid's deepest level. */
+	bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level & 31]);
+	ns[CT_NS_PID] = BPF_CORE_READ(upid.ns, ns.inum);
+	ns[CT_NS_USER] = BPF_CORE_READ(task, real_cred, user_ns, ns.inum);
+	if (!nsp) /* exiting task */
+		return;
+	ns[CT_NS_UTS] = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+	ns[CT_NS_IPC] = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+	ns[CT_NS_MNT] = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+	ns[CT_NS_PID_FOR_CHILDREN] = BPF_CORE_READ(nsp, pid_ns_for_children, ns.inum);
+	ns[CT_NS_NET] = BPF_CORE_READ(nsp, net_ns, ns.inum);
+	if (bpf_core_field_exists(nsp->time_ns)) {
+		ns[CT_NS_TIME] = BPF_CORE_READ(nsp, time_ns, ns.inum);
+		ns[CT_NS_TIME_FOR_CHILDREN] = BPF_CORE_READ(nsp, time_ns_for_children, ns.inum);
+	}
+	ns[CT_NS_CGROUP] = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+}
+
+/* The filters that need nothing but the tracepoint's arguments and the
+ * current task come first and cheapest, so a non-matching check costs
+ * almost nothing. */
+static __always_inline bool check_wanted(const struct cred *cred, int cap, int ret, __u32 tgid,
+					 struct task_struct *task)
+{
+	if (cfg_cap_mask && (cap < 0 || cap >= 64 || !(cfg_cap_mask & (1ull << cap))))
+		return false;
+	if (cfg_denied_only && ret == 0)
+		return false;
+	if (cfg_self_tgid && tgid == cfg_self_tgid)
+		return false;
+	if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	if (cfg_uid != CT_ANY_UID && BPF_CORE_READ(cred, euid.val) != cfg_uid)
+		return false;
+	if (cfg_cgroup_id && bpf_get_current_cgroup_id() != cfg_cgroup_id)
+		return false;
+	if (cfg_pidns_mode != CT_PIDNS_ANY &&
+	    in_host_pidns(task) != (cfg_pidns_mode == CT_PIDNS_HOST))
+		return false;
+	if (cfg_comm[0] && !comm_matches())
+		return false;
+	if (cfg_unique) {
+		struct unique_key key = { .tgid = tgid, .cap = cap, .denied = ret != 0 };
+		__u8 one = 1;
+
+		if (bpf_map_lookup_elem(&unique_seen, &key))
+			return false;
+		bpf_map_update_elem(&unique_seen, &key, &one, BPF_ANY);
+	}
+	return true;
+}
+
+SEC("tp_btf/cap_capable")
+int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
+	     const struct user_namespace *capable_ns, int cap, int ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ct_cap_event *e;
+	__u32 flags = 0;
+
+	if (!check_wanted(cred, cap, ret, pid_tgid >> 32, task))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_STAT_LOST);
+		return 0;
+	}
+	e->type = CT_REC_CAP;
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = BPF_CORE_READ(cred, uid.val);
+	e->euid = BPF_CORE_READ(cred, euid.val);
+	e->gid = BPF_CORE_READ(cred, gid.val);
+	e->cap = cap;
+	e->ret = ret;
+	e->syscall = task_syscall(task);
+	e->target_ns_level = BPF_CORE_READ(target_ns, level);
+	e->target_ns_uid = BPF_CORE_READ(target_ns, owner.val);
+	e->target_ns_gid = BPF_CORE_READ(target_ns, group.val);
+	e->target_ns_inum = BPF_CORE_READ(target_ns, ns.inum);
+	e->capable_ns_inum = capable_ns ? BPF_CORE_READ(capable_ns, ns.inum) : 0;
+	e->cap_permitted = cap_set(&cred->cap_permitted);
+	e->cap_effective = cap_set(&cred->cap_effective);
+	e->cap_inheritable = cap_set(&cred->cap_inheritable);
+	__builtin_memset(e->ns, 0, sizeof(e->ns));
+	read_namespaces(task, e->ns);
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if ((const void *)cred == (const void *)BPF_CORE_READ(task, real_cred))
+		flags |= CT_CAP_REAL_CRED;
+	if (in_host_pidns(task))
+		flags |= CT_CAP_HOST_PIDNS;
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+		flags |= CT_CAP_KTHREAD;
+	e->flags = flags;
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+/* Process lifecycle. */
+
+static __always_inline struct ct_proc_event *proc_event_reserve(__u32 type,
+								 struct task_struct *task)
+{
+	struct ct_proc_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_STAT_PROC_LOST);
+		return NULL;
+	}
+	e->type = type;
+	e->flags = 0;
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->tid = BPF_CORE_READ(task, pid);
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = BPF_CORE_READ(task, real_cred, euid.val);
+	e->auid = 0xffffffffu;
+	if (bpf_core_field_exists(task->loginuid))
+		e->auid = BPF_CORE_READ(task, loginuid.val);
+	e->exit_code = 0;
+	__builtin_memset(e->ns, 0, sizeof(e->ns));
+	e->binary_len = 0;
+	e->args_len = 0;
+	e->cwd_len = 0;
+	e->cwd_parts = 0;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, comm);
+	return e;
+}
+
+static __always_inline void read_args(struct task_struct *task, struct ct_proc_event *e)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	unsigned long size;
+	long argv0;
+
+	/* argv[0] is dropped, as in the reference format: read it only to
+	 * learn its length, into the buffer the arguments overwrite next. */
+	argv0 = bpf_probe_read_user_str(e->args, sizeof(e->args), (void *)start);
+	if (argv0 < 0) {
+		e->flags |= CT_PROC_ERR_ARGS;
+		return;
+	}
+	start += argv0;
+	size = end > start ? end - start : 0;
+	if (size > CT_ARGS_MAX) {
+		size = CT_ARGS_MAX;
+		e->flags |= CT_PROC_TRUNC_ARGS;
+	}
+	if (size && bpf_probe_read_user(e->args, size, (void *)start) < 0) {
+		e->flags |= CT_PROC_ERR_ARGS;
+		return;
+	}
+	e->args_len = size;
+}
+
+/* The cwd as its dentry names, leaf first, crossing mount points up to the
+ * task's root; user space reverses them. bpf_d_path() is not allowed from
+ * this program type. */
+static __always_inline void read_cwd(struct task_struct *task, struct ct_proc_event *e)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct dentry *root = BPF_CORE_READ(fs, root.dentry);
+	struct vfsmount *root_mnt = BPF_CORE_READ(fs, root.mnt);
+	struct dentry *dentry = BPF_CORE_READ(fs, pwd.dentry);
+	struct vfsmount *vfsmnt = BPF_CORE_READ(fs, pwd.mnt);
+	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	__u32 off = 0;
+	int i;
+
+	for (i = 0; i < CT_PATH_DEPTH; i++) {
+		struct dentry *parent;
+		const unsigned char *name;
+		long n;
+
+		if (dentry == root && vfsmnt == root_mnt)
+			break;
+		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break;
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		parent = BPF_CORE_READ(dentry, d_parent);
+		if (parent == dentry)
+			break;
+		if (off > CT_PATH_MAX - NAME_READ_MAX) {
+			e->flags |= CT_PROC_TRUNC_CWD;
+			break;
+		}
+		name = BPF_CORE_READ(dentry, d_name.name);
+		n = bpf_probe_read_kernel_str(&e->cwd[off], NAME_READ_MAX, name);
+		if (n <= 0) {
+			e->flags |= CT_PROC_ERR_CWD;
+			break;
+		}
+		off += n;
+		e->cwd_parts++;
+		dentry = parent;
+	}
+	if (i == CT_PATH_DEPTH)
+		e->flags |= CT_PROC_TRUNC_CWD;
+	e->cwd_len = off;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct ct_proc_event *e = proc_event_reserve(CT_REC_EXEC, task);
+	long n;
+
+	if (!e)
+		return 0;
+	read_namespaces(task, e->ns);
+	n = bpf_probe_read_kernel_str(e->binary, sizeof(e->binary), BPF_CORE_READ(bprm, filename));
+	if (n > 0)
+		e->binary_len = n;
+	else
+		e->flags |= CT_PROC_ERR_FILENAME;
+	read_args(task, e);
+	read_cwd(task, e);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct ct_proc_event *e;
+
+	/* New threads share their process's identity: nothing to record. */
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;
+	e = proc_event_reserve(CT_REC_FORK, child);
+	if (!e)
+		return 0;
+	e->ppid = BPF_CORE_READ(parent, tgid);
+	read_namespaces(child, e->ns);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *task)
+{
+	struct ct_proc_event *e;
+
+	/* Only the last thread of the group ends the process. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	e = proc_event_reserve(CT_REC_EXIT, task);
+	if (!e)
+		return 0;
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	bpf_ringbuf_submit(e, wakeup_flags());
+	return 0;
+}

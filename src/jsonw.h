@@ -1,0 +1,34 @@
+/* A streaming JSON writer into a stdio stream.
+ *
+ * Why not json-c here: json-c builds a heap tree per document, and the event
+ * stream emits one document per capability check (hundreds of thousands a
+ * second); writing straight into the stream's buffer allocates nothing.
+ * json-c is still what captrail uses to parse JSON and for small documents. */
+#ifndef CAPTRAIL_JSONW_H
+#define CAPTRAIL_JSONW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSONW_DEPTH 16
+
+struct jsonw {
+	FILE *out;
+	int depth;
+	bool first[JSONW_DEPTH]; /* no comma needed before the next member */
+};
+
+void jsonw_init(struct jsonw *w, FILE *out);
+/* key is NULL inside arrays and for the top-level value. */
+void jsonw_object(struct jsonw *w, const char *key);
+void jsonw_array(struct jsonw *w, const char *key);
+void jsonw_end(struct jsonw *w, char close); /* '}' or ']' */
+void jsonw_string(struct jsonw *w, const char *key, const char *value);
+void jsonw_uint(struct jsonw *w, const char *key, uint64_t value);
+void jsonw_int(struct jsonw *w, const char *key, int64_t value);
+void jsonw_bool(struct jsonw *w, const char *key, bool value);
+/* Ends a top-level document with a newline (JSON lines). */
+void jsonw_line_end(struct jsonw *w);
+
+#endif

@@ -1,0 +1,172 @@
+#include "loader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "captrail.skel.h"
+
+struct loader {
+	struct captrail_bpf *skel;
+	struct ring_buffer *ring;
+	int ncpus;
+	int (*on_record)(void *ctx, const void *data, size_t size);
+	void *ctx;
+};
+
+/* Feature probe: the tracepoint exists when its BTF typedef does. */
+static bool kernel_has_btf_type(const char *name, __u32 kind)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, kind) >= 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+static void configure(struct captrail_bpf *skel, const struct loader_opts *opts)
+{
+	const struct loader_filter *f = &opts->filter;
+	struct captrail_bpf__rodata *cfg = skel->rodata;
+
+	cfg->cfg_self_tgid = f->self_tgid;
+	cfg->cfg_filter_pids = f->n_pids > 0;
+	cfg->cfg_uid = f->uid;
+	cfg->cfg_cap_mask = f->cap_mask;
+	cfg->cfg_denied_only = f->denied_only;
+	cfg->cfg_cgroup_id = f->cgroup_id;
+	cfg->cfg_pidns_mode = f->pidns_mode;
+	cfg->cfg_unique = f->unique;
+	memcpy((char *)cfg->cfg_comm, f->comm, sizeof(cfg->cfg_comm));
+
+	bpf_program__set_autoload(skel->progs.stream_cap_capable, opts->stream);
+	bpf_program__set_autoload(skel->progs.proc_exec, opts->track_procs);
+	bpf_program__set_autoload(skel->progs.proc_fork, opts->track_procs);
+	bpf_program__set_autoload(skel->progs.proc_exit, opts->track_procs);
+	if (!opts->stream && !opts->track_procs)
+		bpf_map__set_max_entries(skel->maps.events, 4096);
+}
+
+static int fill_pid_filter(struct captrail_bpf *skel, const struct loader_filter *f)
+{
+	int fd = bpf_map__fd(skel->maps.pid_filter);
+	__u8 one = 1;
+
+	for (size_t i = 0; i < f->n_pids; i++)
+		if (bpf_map_update_elem(fd, &f->pids[i], &one, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static int ring_callback(void *ctx, void *data, size_t size)
+{
+	struct loader *loader = ctx;
+
+	return loader->on_record(loader->ctx, data, size);
+}
+
+int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
+{
+	struct loader *loader;
+	int err;
+
+	if (!kernel_has_btf_type("btf_trace_cap_capable", BTF_KIND_TYPEDEF))
+		return -EOPNOTSUPP;
+	if (opts->filter.n_pids > CT_MAX_PIDS)
+		return -E2BIG;
+	loader = calloc(1, sizeof(*loader));
+	if (!loader)
+		return -ENOMEM;
+	loader->on_record = opts->on_record;
+	loader->ctx = opts->ctx;
+	loader->ncpus = libbpf_num_possible_cpus();
+	if (loader->ncpus < 0) {
+		err = loader->ncpus;
+		goto cleanup;
+	}
+
+	loader->skel = captrail_bpf__open();
+	if (!loader->skel) {
+		err = -errno;
+		goto cleanup;
+	}
+	configure(loader->skel, opts);
+	err = captrail_bpf__load(loader->skel);
+	if (err)
+		goto cleanup;
+	err = fill_pid_filter(loader->skel, &opts->filter);
+	if (err)
+		goto cleanup;
+	loader->ring = ring_buffer__new(bpf_map__fd(loader->skel->maps.events), ring_callback,
+					loader, NULL);
+	if (!loader->ring) {
+		err = -errno;
+		goto cleanup;
+	}
+	err = captrail_bpf__attach(loader->skel);
+	if (err)
+		goto cleanup;
+	*ret_loader = loader;
+	return 0;
+
+cleanup:
+	loader__free(loader);
+	return err;
+}
+
+void loader__free(struct loader *loader)
+{
+	if (!loader)
+		return;
+	ring_buffer__free(loader->ring);
+	captrail_bpf__destroy(loader->skel);
+	free(loader);
+}
+
+int loader_poll(struct loader *loader, int timeout_ms)
+{
+	int n, drained;
+
+	n = ring_buffer__poll(loader->ring, timeout_ms);
+	if (n < 0)
+		return n;
+	drained = ring_buffer__consume(loader->ring);
+	if (drained < 0)
+		return drained;
+	return n + drained;
+}
+
+static int sum_stat(struct loader *loader, __u32 stat, uint64_t *ret_sum)
+{
+	__u64 values[loader->ncpus];
+	uint64_t sum = 0;
+
+	if (bpf_map__lookup_elem(loader->skel->maps.stats, &stat, sizeof(stat), values,
+				 sizeof(values), 0))
+		return -errno;
+	for (int cpu = 0; cpu < loader->ncpus; cpu++)
+		sum += values[cpu];
+	*ret_sum = sum;
+	return 0;
+}
+
+int loader_stats(struct loader *loader, struct loader_stats *ret_stats)
+{
+	struct loader_stats stats;
+	int err;
+
+	err = sum_stat(loader, CT_STAT_LOST, &stats.lost);
+	if (!err)
+		err = sum_stat(loader, CT_STAT_PROC_LOST, &stats.proc_lost);
+	if (!err)
+		*ret_stats = stats;
+	return err;
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Bad input: one clear line on stderr naming the bad value, exit 2.
+. "$(dirname "$0")/lib.sh"
+[ -x "$CAPTRAIL" ] || fail "no captrail binary at $CAPTRAIL"
+
+expect_usage() {
+	local want=$1; shift
+	"$CAPTRAIL" "$@" >"$WORK/out" 2>"$WORK/err"
+	local rc=$?
+	[ "$rc" -eq 2 ] || fail "'$*' exited $rc, want 2"
+	grep -qF -- "$want" "$WORK/err" || fail "'$*' said '$(cat "$WORK/err")', want '$want'"
+	[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "'$*' printed more than one line"
+}
+
+expect_usage "unknown capability 'cap_sysloog' (did you mean CAP_SYSLOG?)" trace --caps cap_sysloog
+expect_usage "unknown capability 'nope'" trace --caps chown,nope
+expect_usage "invalid pid list '12x'" trace -p 12x
+expect_usage "invalid pid list '1,,2'" trace --pid 1,,2
+expect_usage "invalid uid 'bob'" trace --uid bob
+expect_usage "exclude each other" trace --containers-only --host-only
+expect_usage "unknown output format 'yaml'" trace -o yaml
+expect_usage "invalid duration '-1'" trace -d -1
+expect_usage "unknown option '--frobnicate'" trace --frobnicate
+expect_usage "unknown command 'tarce'" tarce
