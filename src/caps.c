@@ -124,7 +124,9 @@ void caps_closest(const char *text, char ret_name[CAPS_NAME_LEN])
 		caps_name(cap, candidate);
 		if (strncmp(candidate, "CAP_", 4) == 0 && isdigit((unsigned char)candidate[4]))
 			break;
-		d = edit_distance(name, candidate + 4);
+		/* A prefix ("net_bind") is a better hint than any near miss. */
+		d = strncasecmp(candidate + 4, name, strlen(name)) == 0 ?
+			    0 : edit_distance(name, candidate + 4);
 		if (d < best) {
 			best = d;
 			memcpy(ret_name, candidate, CAPS_NAME_LEN);

@@ -36,7 +36,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "captrail: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "captrail: unknown command '%s' (see 'captrail --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -14,4 +14,4 @@ n=$(jq_out "select(.process_kprobe.process.pid == $pid
 	and .process_kprobe.args[1].capability_arg.name == \"CAP_SYS_ADMIN\"
 	and .process_kprobe.return.int_arg == 0
 	and (.process_kprobe.tags | index(\"syscall:sethostname\")))" | wc -l)
-[ "$n" -ge 1 ] || fail "no granted CAP_SYS_ADMIN sethostname check for pid $pid: $(head -c 2000 "$WORK/out")"
+[ "$n" -ge 1 ] || fail "no granted CAP_SYS_ADMIN sethostname check for pid $pid"
