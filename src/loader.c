@@ -47,12 +47,25 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts)
 	cfg->cfg_unique = f->unique;
 	memcpy((char *)cfg->cfg_comm, f->comm, sizeof(cfg->cfg_comm));
 
+	cfg->cfg_agg_cgroup = opts->aggregate.cgroup_id;
+	cfg->cfg_agg_tracked = opts->aggregate.tracked_pid != 0;
+	cfg->cfg_proc_cgroup = opts->proc_cgroup_id;
+	cfg->cfg_n_noaudit = (__u32)opts->aggregate.n_noaudit;
+	memcpy((void *)cfg->cfg_noaudit, opts->aggregate.noaudit,
+	       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
+	skel->bss->agg_armed = opts->aggregate.armed;
+
 	bpf_program__set_autoload(skel->progs.stream_cap_capable, opts->stream);
-	bpf_program__set_autoload(skel->progs.proc_exec, opts->track_procs);
-	bpf_program__set_autoload(skel->progs.proc_fork, opts->track_procs);
-	bpf_program__set_autoload(skel->progs.proc_exit, opts->track_procs);
-	if (!opts->stream && !opts->track_procs)
-		bpf_map__set_max_entries(skel->maps.events, 4096);
+	bpf_program__set_autoload(skel->progs.agg_cap_capable, opts->aggregate.enabled);
+	bpf_program__set_autoload(skel->progs.denial_outcome, opts->aggregate.enabled);
+	/* The exec program also arms aggregation at the command's exec, and
+	 * fork/exit keep the fork-tracking set. */
+	bool procs = opts->track_procs || opts->aggregate.enabled;
+	bpf_program__set_autoload(skel->progs.proc_exec, procs);
+	bpf_program__set_autoload(skel->progs.proc_fork, procs);
+	bpf_program__set_autoload(skel->progs.proc_exit, procs);
+	if (!opts->stream)
+		bpf_map__set_max_entries(skel->maps.events, 1024 * 1024);
 }
 
 static int fill_pid_filter(struct captrail_bpf *skel, const struct loader_filter *f)
@@ -63,6 +76,17 @@ static int fill_pid_filter(struct captrail_bpf *skel, const struct loader_filter
 	for (size_t i = 0; i < f->n_pids; i++)
 		if (bpf_map_update_elem(fd, &f->pids[i], &one, BPF_ANY))
 			return -errno;
+	return 0;
+}
+
+static int seed_tracked(struct captrail_bpf *skel, uint32_t pid)
+{
+	__u8 one = 1;
+
+	if (!pid)
+		return 0;
+	if (bpf_map__update_elem(skel->maps.tracked, &pid, sizeof(pid), &one, sizeof(one), 0))
+		return -errno;
 	return 0;
 }
 
@@ -105,12 +129,18 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 	err = fill_pid_filter(loader->skel, &opts->filter);
 	if (err)
 		goto cleanup;
+	err = seed_tracked(loader->skel, opts->aggregate.tracked_pid);
+	if (err)
+		goto cleanup;
 	loader->ring = ring_buffer__new(bpf_map__fd(loader->skel->maps.events), ring_callback,
 					loader, NULL);
 	if (!loader->ring) {
 		err = -errno;
 		goto cleanup;
 	}
+	/* The denial-outcome program costs every syscall of the traced
+	 * processes: it is attached only once a denial has been seen. */
+	bpf_program__set_autoattach(loader->skel->progs.denial_outcome, false);
 	err = captrail_bpf__attach(loader->skel);
 	if (err)
 		goto cleanup;
@@ -167,6 +197,62 @@ int loader_stats(struct loader *loader, struct loader_stats *ret_stats)
 	if (!err)
 		err = sum_stat(loader, CT_STAT_PROC_LOST, &stats.proc_lost);
 	if (!err)
+		err = sum_stat(loader, CT_STAT_AGG_FULL, &stats.agg_full);
+	if (!err)
+		err = sum_stat(loader, CT_STAT_TRACK_FULL, &stats.track_full);
+	if (!err)
+		err = sum_stat(loader, CT_STAT_OUTCOME_FULL, &stats.outcome_full);
+	if (!err)
 		*ret_stats = stats;
 	return err;
+}
+
+int loader_agg_drain(struct loader *loader, bool delete,
+		     int (*fn)(void *ctx, const struct ct_agg_key *key,
+			       const struct ct_agg_value *value),
+		     void *ctx)
+{
+	struct bpf_map *map = loader->skel->maps.agg;
+	struct ct_agg_key key, next;
+	struct ct_agg_value value;
+	void *prev = NULL;
+	int err;
+
+	while (bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0))
+			continue; /* deleted meanwhile */
+		err = fn(ctx, &key, &value);
+		if (err)
+			return err;
+		/* A check counted between lookup and delete is lost to the
+		 * drain; the agent accepts that for a lock-free hot path. */
+		if (delete)
+			bpf_map__delete_elem(map, &key, sizeof(key), 0);
+	}
+	return 0;
+}
+
+int loader_watch_denials(struct loader *loader)
+{
+	struct bpf_link *link;
+
+	if (loader->skel->links.denial_outcome)
+		return 0;
+	link = bpf_program__attach(loader->skel->progs.denial_outcome);
+	if (!link)
+		return -errno;
+	loader->skel->links.denial_outcome = link;
+	loader->skel->bss->outcome_hook_active = true;
+	return 0;
+}
+
+int loader_outcome(struct loader *loader, const struct ct_agg_key *key,
+		   struct ct_outcome *ret_outcome)
+{
+	if (bpf_map__lookup_elem(loader->skel->maps.outcomes, key, sizeof(*key), ret_outcome,
+				 sizeof(*ret_outcome), 0))
+		return -errno;
+	return 0;
 }

@@ -21,10 +21,21 @@ struct loader_filter {
 	uint32_t self_tgid; /* excluded; 0 for none */
 };
 
+struct loader_aggregate {
+	bool enabled; /* count checks in the kernel (record, agent) */
+	uint64_t cgroup_id; /* only this cgroup; 0 for every workload */
+	uint32_t tracked_pid; /* else follow this process and its descendants */
+	bool armed; /* count from the start, not from the first exec */
+	const struct ct_noaudit_range *noaudit; /* see kallsyms.h */
+	size_t n_noaudit;
+};
+
 struct loader_opts {
 	struct loader_filter filter;
 	bool stream; /* per-check events through the ring buffer */
+	struct loader_aggregate aggregate;
 	bool track_procs; /* exec/fork/exit records for the process cache */
+	uint64_t proc_cgroup_id; /* lifecycle records only from this cgroup */
 	/* Called for each ring buffer record (struct ct_cap_event or
 	 * struct ct_proc_event, told apart by their first u32). */
 	int (*on_record)(void *ctx, const void *data, size_t size);
@@ -34,6 +45,9 @@ struct loader_opts {
 struct loader_stats {
 	uint64_t lost; /* capability events dropped: ring buffer full */
 	uint64_t proc_lost; /* lifecycle records dropped */
+	uint64_t agg_full; /* checks not counted: aggregation map full */
+	uint64_t track_full; /* descendants not followed: tracked set full */
+	uint64_t outcome_full; /* denial outcomes not kept */
 };
 
 struct loader;
@@ -48,5 +62,20 @@ void loader__free(struct loader *loader);
 int loader_poll(struct loader *loader, int timeout_ms);
 
 int loader_stats(struct loader *loader, struct loader_stats *ret_stats);
+
+/* Calls fn for each aggregated entry; with delete, removes what it read
+ * (the agent drains periodically; counts keep growing in user space). */
+int loader_agg_drain(struct loader *loader, bool delete,
+		     int (*fn)(void *ctx, const struct ct_agg_key *key,
+			       const struct ct_agg_value *value),
+		     void *ctx);
+
+/* Attaches the sys_exit program that records what denied syscalls
+ * return; called once the first denial is seen (CT_REC_DENIAL_SEEN). */
+int loader_watch_denials(struct loader *loader);
+
+/* -ENOENT when no outcome was observed for the key. */
+int loader_outcome(struct loader *loader, const struct ct_agg_key *key,
+		   struct ct_outcome *ret_outcome);
 
 #endif

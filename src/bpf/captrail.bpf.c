@@ -28,6 +28,22 @@ const volatile char cfg_comm[CT_COMM_LEN] = {};
 /* Wake the reader only once this much is queued; user space polls with a
  * timeout, so the latency of a quiet stream stays bounded anyway. */
 const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
+/* Aggregation: only this cgroup (record), or every cgroup (agent: 0). */
+const volatile __u64 cfg_agg_cgroup = 0;
+/* Fork tracking instead of a cgroup, where no cgroup v2 is writable. */
+const volatile bool cfg_agg_tracked = false;
+/* Lifecycle records only from this cgroup (record), 0 for all. */
+const volatile __u64 cfg_proc_cgroup = 0;
+/* Kernel address ranges of the noaudit functions, from kallsyms. */
+const volatile struct ct_noaudit_range cfg_noaudit[CT_NOAUDIT_RANGES] = {};
+const volatile __u32 cfg_n_noaudit = 0;
+
+/* Set by the exec program once the recorded command has exec'd: checks
+ * made before that are the launcher's, not the command's. */
+bool agg_armed = false;
+/* Set by user space once the sys_exit program is attached. */
+bool outcome_hook_active = false;
+bool denial_noticed = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -60,6 +76,47 @@ struct {
 	__type(key, struct unique_key);
 	__type(value, __u8);
 } unique_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_AGG_ENTRIES);
+	__type(key, struct ct_agg_key);
+	__type(value, struct ct_agg_value);
+} agg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CT_TRACKED_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+/* The key of the last denied check of each thread, until its syscall
+ * returns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ct_agg_key);
+} pending_denials SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ct_agg_key);
+	__type(value, struct ct_outcome);
+} outcomes SEC(".maps");
+
+struct stack_frames {
+	__u64 ip[CT_STACK_DEPTH];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_frames);
+} stack_scratch SEC(".maps");
 
 /* kernel_cap_t was two u32 words before 6.3. */
 struct kernel_cap_struct___old {
@@ -234,6 +291,153 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	return 0;
 }
 
+/* Aggregation. */
+
+static __always_inline bool in_recording(__u64 cgroup_id, __u32 tgid)
+{
+	if (cfg_agg_cgroup && cgroup_id != cfg_agg_cgroup)
+		return false;
+	if (cfg_agg_tracked && !bpf_map_lookup_elem(&tracked, &tgid))
+		return false;
+	return true;
+}
+
+/* Whether the call chain of this check passes through a function that
+ * asks without auditing (CAP_OPT_NOAUDIT). */
+static __always_inline bool chain_is_noaudit(void *ctx)
+{
+	__u32 zero = 0;
+	struct stack_frames *frames = bpf_map_lookup_elem(&stack_scratch, &zero);
+	long size;
+
+	if (!frames)
+		return false;
+	size = bpf_get_stack(ctx, frames->ip, sizeof(frames->ip), 0);
+	if (size <= 0)
+		return false;
+	for (int i = 0; i < CT_STACK_DEPTH; i++) {
+		if (i * 8 >= size)
+			break;
+		for (__u32 r = 0; r < CT_NOAUDIT_RANGES; r++) {
+			if (r >= cfg_n_noaudit)
+				break;
+			if (frames->ip[i] >= cfg_noaudit[r].start && frames->ip[i] < cfg_noaudit[r].end)
+				return true;
+		}
+	}
+	return false;
+}
+
+static __always_inline void sample_chain(void *ctx, struct ct_agg_value *value)
+{
+	if (chain_is_noaudit(ctx))
+		__sync_fetch_and_add(&value->noaudit_samples, 1);
+	else
+		__sync_fetch_and_add(&value->audit_samples, 1);
+}
+
+static __always_inline void notice_denial(const struct ct_agg_key *key)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ct_notice *n;
+
+	if (outcome_hook_active) {
+		bpf_map_update_elem(&pending_denials, &tid, key, BPF_ANY);
+		return;
+	}
+	if (denial_noticed)
+		return;
+	denial_noticed = true;
+	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
+	if (!n) {
+		count(CT_STAT_LOST);
+		return;
+	}
+	n->type = CT_REC_DENIAL_SEEN;
+	n->reserved = 0;
+	bpf_ringbuf_submit(n, BPF_RB_FORCE_WAKEUP);
+}
+
+SEC("tp_btf/cap_capable")
+int BPF_PROG(agg_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
+	     const struct user_namespace *capable_ns, int cap, int ret)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task;
+	struct ct_agg_value *value;
+	struct ct_agg_key key;
+
+	if (!in_recording(cgroup_id, tgid) || !agg_armed)
+		return 0;
+	task = bpf_get_current_task_btf();
+	key.cgroup_id = cgroup_id;
+	key.pid = tgid;
+	key.cap = cap;
+	key.syscall = task_syscall(task);
+	key.flags = ret ? CT_AGG_DENIED : 0;
+	if ((const void *)cred != (const void *)task->real_cred)
+		key.flags |= CT_AGG_OVERRIDE_CRED;
+	if ((const void *)target_ns != (const void *)cred->user_ns)
+		key.flags |= CT_AGG_FOREIGN_USERNS;
+	if (task->flags & PF_KTHREAD)
+		key.flags |= CT_AGG_KTHREAD;
+
+	value = bpf_map_lookup_elem(&agg, &key);
+	if (value) {
+		__u64 n = __sync_fetch_and_add(&value->count, 1) + 1;
+
+		if ((n & (n - 1)) == 0)
+			sample_chain(ctx, value);
+	} else {
+		struct ct_agg_value init = { .count = 1, .first_ns = bpf_ktime_get_boot_ns() };
+
+		if (chain_is_noaudit(ctx))
+			init.noaudit_samples = 1;
+		else
+			init.audit_samples = 1;
+		/* Two CPUs may insert the same new key; the loser adds to it. */
+		if (bpf_map_update_elem(&agg, &key, &init, BPF_NOEXIST)) {
+			value = bpf_map_lookup_elem(&agg, &key);
+			if (value)
+				__sync_fetch_and_add(&value->count, 1);
+			else
+				count(CT_STAT_AGG_FULL);
+		}
+	}
+	if (ret)
+		notice_denial(&key);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ct_agg_key *key = bpf_map_lookup_elem(&pending_denials, &tid);
+	struct ct_outcome *outcome, zero = {};
+
+	if (!key)
+		return 0;
+	outcome = bpf_map_lookup_elem(&outcomes, key);
+	if (!outcome) {
+		bpf_map_update_elem(&outcomes, key, &zero, BPF_NOEXIST);
+		outcome = bpf_map_lookup_elem(&outcomes, key);
+	}
+	if (!outcome)
+		count(CT_STAT_OUTCOME_FULL);
+	else if (ret == -1 /* EPERM */)
+		__sync_fetch_and_add(&outcome->eperm, 1);
+	else if (ret == -13 /* EACCES */)
+		__sync_fetch_and_add(&outcome->eacces, 1);
+	else if (ret >= 0)
+		__sync_fetch_and_add(&outcome->success, 1);
+	else
+		__sync_fetch_and_add(&outcome->other, 1);
+	bpf_map_delete_elem(&pending_denials, &tid);
+	return 0;
+}
+
 /* Process lifecycle. */
 
 static __always_inline struct ct_proc_event *proc_event_reserve(__u32 type,
@@ -350,9 +554,15 @@ static __always_inline void read_cwd(struct task_struct *task, struct ct_proc_ev
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct ct_proc_event *e = proc_event_reserve(CT_REC_EXEC, task);
+	struct ct_proc_event *e;
 	long n;
 
+	if (!in_recording(bpf_get_current_cgroup_id(), BPF_CORE_READ(task, tgid)))
+		return 0;
+	agg_armed = true;
+	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
+		return 0;
+	e = proc_event_reserve(CT_REC_EXEC, task);
 	if (!e)
 		return 0;
 	read_namespaces(task, e->ns);
@@ -371,14 +581,22 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct ct_proc_event *e;
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
 
 	/* New threads share their process's identity: nothing to record. */
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (BPF_CORE_READ(child, pid) != child_tgid)
+		return 0;
+	if (cfg_agg_tracked && bpf_map_lookup_elem(&tracked, &parent_tgid) &&
+	    bpf_map_update_elem(&tracked, &child_tgid, &one, BPF_ANY))
+		count(CT_STAT_TRACK_FULL);
+	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
 		return 0;
 	e = proc_event_reserve(CT_REC_FORK, child);
 	if (!e)
 		return 0;
-	e->ppid = BPF_CORE_READ(parent, tgid);
+	e->ppid = parent_tgid;
 	read_namespaces(child, e->ns);
 	bpf_ringbuf_submit(e, wakeup_flags());
 	return 0;
@@ -388,9 +606,14 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *task)
 {
 	struct ct_proc_event *e;
+	__u32 tgid = BPF_CORE_READ(task, tgid);
 
 	/* Only the last thread of the group ends the process. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (cfg_agg_tracked)
+		bpf_map_delete_elem(&tracked, &tgid);
+	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
 		return 0;
 	e = proc_event_reserve(CT_REC_EXIT, task);
 	if (!e)

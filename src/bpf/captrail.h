@@ -22,6 +22,14 @@ enum ct_record_type {
 	CT_REC_EXEC = 2, /* struct ct_proc_event */
 	CT_REC_FORK = 3,
 	CT_REC_EXIT = 4,
+	CT_REC_DENIAL_SEEN = 5, /* first denied check while aggregating */
+};
+
+/* CT_REC_DENIAL_SEEN carries nothing else; user space attaches the
+ * sys_exit program that observes what denied syscalls return. */
+struct ct_notice {
+	__u32 type;
+	__u32 reserved;
 };
 
 enum ct_cap_flag {
@@ -58,7 +66,57 @@ enum ct_ns {
 enum ct_stat {
 	CT_STAT_LOST, /* capability events lost: ring buffer full */
 	CT_STAT_PROC_LOST, /* lifecycle records lost (ring buffer full) */
+	CT_STAT_AGG_FULL, /* checks not aggregated: aggregation map full */
+	CT_STAT_TRACK_FULL, /* descendants not followed: tracked set full */
+	CT_STAT_OUTCOME_FULL, /* denial outcomes not kept: map full */
 	CT_STAT_COUNT,
+};
+
+/* Aggregation (record, agent): one map entry per distinct key, counting.
+ * Keys are per process so user space can name binaries; it folds them
+ * into whatever workload it reports. */
+#define CT_AGG_ENTRIES 32768
+#define CT_TRACKED_ENTRIES 8192 /* fork-tracking fallback of record */
+#define CT_NOAUDIT_RANGES 8 /* kernel functions whose checks are noaudit */
+#define CT_STACK_DEPTH 10 /* frames looked at to classify a check */
+
+enum ct_agg_flag {
+	CT_AGG_DENIED = 1u << 0,
+	CT_AGG_OVERRIDE_CRED = 1u << 1, /* checked cred is not the real cred */
+	CT_AGG_FOREIGN_USERNS = 1u << 2, /* target ns is not the cred's own */
+	CT_AGG_KTHREAD = 1u << 3,
+};
+
+struct ct_agg_key {
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__s32 cap;
+	__s32 syscall;
+	__u32 flags; /* enum ct_agg_flag */
+};
+
+/* The call chain is walked (the expensive part) only for a key's 1st,
+ * 2nd, 4th, 8th... check, so a key's steady state is one increment while
+ * a key whose checks come from both audited and noaudit paths is still
+ * seen as mixed. */
+struct ct_agg_value {
+	__u64 count;
+	__u64 noaudit_samples; /* chain passed through a noaudit function */
+	__u64 audit_samples;
+	__u64 first_ns; /* CLOCK_BOOTTIME */
+};
+
+struct ct_noaudit_range {
+	__u64 start;
+	__u64 end;
+};
+
+/* What the syscall that made a denied check returned. */
+struct ct_outcome {
+	__u64 eperm;
+	__u64 eacces;
+	__u64 success;
+	__u64 other;
 };
 
 struct ct_cap_event {
