@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 /* Callers of cap_capable() that pass CAP_OPT_NOAUDIT: the overcommit
- * probe every mmap/brk/execve makes, the *_noaudit() helpers, and
- * kallsyms' own "may this reader see addresses" question. */
+ * probe every mmap/brk/execve makes (cap_vm_enough_memory is usually
+ * inlined into its LSM caller, so both are listed), the *_noaudit()
+ * helpers, and kallsyms' own "may this reader see addresses" question. */
 const char *const kallsyms_noaudit_functions[] = {
+	"security_vm_enough_memory_mm",
 	"cap_vm_enough_memory",
 	"ns_capable_noaudit",
 	"has_ns_capability_noaudit",

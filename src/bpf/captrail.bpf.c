@@ -498,57 +498,80 @@ static __always_inline void read_args(struct task_struct *task, struct ct_proc_e
 	e->args_len = size;
 }
 
+struct cwd_walk {
+	struct ct_proc_event *e;
+	struct dentry *dentry;
+	struct dentry *root;
+	struct vfsmount *vfsmnt;
+	struct vfsmount *root_mnt;
+	struct mount *mnt;
+	__u32 off;
+	bool reached_root;
+};
+
+static long cwd_step(__u32 index, void *ctx)
+{
+	/* Locals, not w->...: CO-RE must relocate kernel types only. */
+	struct cwd_walk *w = ctx;
+	struct ct_proc_event *e = w->e;
+	struct dentry *dentry = w->dentry, *parent;
+	struct vfsmount *vfsmnt = w->vfsmnt;
+	struct mount *mnt = w->mnt;
+	const unsigned char *name;
+	__u32 off = w->off;
+	long n;
+
+	if (dentry == w->root && vfsmnt == w->root_mnt)
+		goto root;
+	if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt)
+			goto root;
+		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		w->vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	parent = BPF_CORE_READ(dentry, d_parent);
+	if (parent == dentry)
+		goto root;
+	if (off > CT_PATH_MAX - NAME_READ_MAX)
+		return 1; /* out of room: truncated */
+	name = BPF_CORE_READ(dentry, d_name.name);
+	n = bpf_probe_read_kernel_str(&e->cwd[off], NAME_READ_MAX, name);
+	if (n <= 0) {
+		e->flags |= CT_PROC_ERR_CWD;
+		goto root;
+	}
+	w->off = off + n;
+	e->cwd_parts++;
+	w->dentry = parent;
+	return 0;
+root:
+	w->reached_root = true;
+	return 1;
+}
+
 /* The cwd as its dentry names, leaf first, crossing mount points up to the
  * task's root; user space reverses them. bpf_d_path() is not allowed from
- * this program type. */
+ * this program type, and bpf_loop() keeps the walk verifiable. */
 static __always_inline void read_cwd(struct task_struct *task, struct ct_proc_event *e)
 {
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
-	struct dentry *root = BPF_CORE_READ(fs, root.dentry);
-	struct vfsmount *root_mnt = BPF_CORE_READ(fs, root.mnt);
-	struct dentry *dentry = BPF_CORE_READ(fs, pwd.dentry);
-	struct vfsmount *vfsmnt = BPF_CORE_READ(fs, pwd.mnt);
-	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	__u32 off = 0;
-	int i;
+	struct cwd_walk w = {
+		.e = e,
+		.root = BPF_CORE_READ(fs, root.dentry),
+		.root_mnt = BPF_CORE_READ(fs, root.mnt),
+		.dentry = BPF_CORE_READ(fs, pwd.dentry),
+		.vfsmnt = BPF_CORE_READ(fs, pwd.mnt),
+	};
 
-	for (i = 0; i < CT_PATH_DEPTH; i++) {
-		struct dentry *parent;
-		const unsigned char *name;
-		long n;
-
-		if (dentry == root && vfsmnt == root_mnt)
-			break;
-		if (dentry == BPF_CORE_READ(vfsmnt, mnt_root)) {
-			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-
-			if (up == mnt)
-				break;
-			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = up;
-			vfsmnt = (void *)up + bpf_core_field_offset(struct mount, mnt);
-			continue;
-		}
-		parent = BPF_CORE_READ(dentry, d_parent);
-		if (parent == dentry)
-			break;
-		if (off > CT_PATH_MAX - NAME_READ_MAX) {
-			e->flags |= CT_PROC_TRUNC_CWD;
-			break;
-		}
-		name = BPF_CORE_READ(dentry, d_name.name);
-		n = bpf_probe_read_kernel_str(&e->cwd[off], NAME_READ_MAX, name);
-		if (n <= 0) {
-			e->flags |= CT_PROC_ERR_CWD;
-			break;
-		}
-		off += n;
-		e->cwd_parts++;
-		dentry = parent;
-	}
-	if (i == CT_PATH_DEPTH)
+	w.mnt = (void *)w.vfsmnt - bpf_core_field_offset(struct mount, mnt);
+	bpf_loop(CT_PATH_DEPTH, cwd_step, &w, 0);
+	if (!w.reached_root)
 		e->flags |= CT_PROC_TRUNC_CWD;
-	e->cwd_len = off;
+	e->cwd_len = w.off;
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -1,0 +1,411 @@
+#include "recorder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "cgroup.h"
+#include "kallsyms.h"
+
+#define POLL_MS 50
+#define MAX_PROCESSES 65536 /* binaries remembered per recording */
+
+struct process {
+	uint32_t pid;
+	bool live; /* fork tracking: still running */
+	char *binary;
+	UT_hash_handle hh;
+};
+
+struct recorder {
+	struct recorder_opts opts;
+	pid_t child;
+	int go_fd; /* writing a byte releases the child */
+	int err_fd; /* the child's exec errno, or EOF once it exec'd */
+	char cgroup[PATH_MAX];
+	uint64_t cgroup_id;
+	struct loader *loader;
+	struct process *processes;
+	size_t n_processes;
+	size_t n_live;
+	bool denial_hook_late;
+	int hook_err;
+};
+
+static struct process *process_get(struct recorder *r, uint32_t pid)
+{
+	struct process *p;
+
+	HASH_FIND(hh, r->processes, &pid, sizeof(pid), p);
+	if (p || r->n_processes >= MAX_PROCESSES)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	HASH_ADD(hh, r->processes, pid, sizeof(p->pid), p);
+	r->n_processes++;
+	return p;
+}
+
+static void on_exec(struct recorder *r, const struct ct_proc_event *e)
+{
+	struct process *p = process_get(r, e->pid);
+
+	if (!p || !e->binary_len)
+		return;
+	free(p->binary);
+	p->binary = strndup(e->binary, sizeof(e->binary));
+}
+
+/* Fork tracking only: the kernel's tracked set decides what is counted;
+ * this mirror tells when the last descendant is gone. */
+static void on_fork_exit(struct recorder *r, const struct ct_proc_event *e)
+{
+	struct process *p;
+
+	if (r->cgroup_id)
+		return;
+	if (e->type == CT_REC_FORK) {
+		HASH_FIND(hh, r->processes, &e->ppid, sizeof(e->ppid), p);
+		if (!p || !p->live)
+			return;
+		p = process_get(r, e->pid);
+		if (p && !p->live) {
+			p->live = true;
+			r->n_live++;
+		}
+		return;
+	}
+	HASH_FIND(hh, r->processes, &e->pid, sizeof(e->pid), p);
+	if (p && p->live) {
+		p->live = false;
+		r->n_live--;
+	}
+}
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct recorder *r = ctx;
+	__u32 type = *(const __u32 *)data;
+
+	if (type == CT_REC_DENIAL_SEEN) {
+		/* The denial that woke us made its syscall before the hook
+		 * existed: its outcome is unknown, and we say so. */
+		r->denial_hook_late = true;
+		r->hook_err = loader_watch_denials(r->loader);
+		return 0;
+	}
+	if (size < sizeof(struct ct_proc_event))
+		return 0;
+	if (type == CT_REC_EXEC)
+		on_exec(r, data);
+	else if (type == CT_REC_FORK || type == CT_REC_EXIT)
+		on_fork_exit(r, data);
+	return 0;
+}
+
+static void child_main(struct recorder *r, int go_read, int err_write)
+{
+	char byte;
+	int err;
+
+	/* Wait until tracing is attached; EOF means captrail gave up. */
+	if (read(go_read, &byte, 1) != 1)
+		_exit(127);
+	err = confine_apply(&r->opts.confine);
+	if (!err) {
+		execvp(r->opts.argv[0], r->opts.argv);
+		err = -errno;
+	}
+	err = -err;
+	if (write(err_write, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static int spawn_held(struct recorder *r)
+{
+	int go[2], errp[2];
+
+	if (pipe2(go, O_CLOEXEC))
+		return -errno;
+	if (pipe2(errp, O_CLOEXEC)) {
+		int err = -errno;
+
+		close(go[0]);
+		close(go[1]);
+		return err;
+	}
+	r->child = fork();
+	if (r->child < 0) {
+		int err = -errno;
+
+		close(go[0]);
+		close(go[1]);
+		close(errp[0]);
+		close(errp[1]);
+		return err;
+	}
+	if (r->child == 0) {
+		close(go[1]);
+		close(errp[0]);
+		child_main(r, go[0], errp[1]);
+	}
+	close(go[0]);
+	close(errp[1]);
+	r->go_fd = go[1];
+	r->err_fd = errp[0];
+	return 0;
+}
+
+/* A cgroup of the recording's own; without one, fork tracking. */
+static void place_in_cgroup(struct recorder *r)
+{
+	char mount[PATH_MAX], name[64];
+
+	if (cgroup_v2_mount(r->opts.procfs_root, mount, sizeof(mount)))
+		return;
+	snprintf(name, sizeof(name), "captrail-record-%d", (int)getpid());
+	if (cgroup_create(mount, name, r->cgroup, sizeof(r->cgroup)))
+		return;
+	if (cgroup_attach(r->cgroup, r->child) || cgroup_id(r->cgroup, &r->cgroup_id)) {
+		cgroup_remove(r->cgroup);
+		r->cgroup[0] = '\0';
+		r->cgroup_id = 0;
+	}
+}
+
+int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+	int err;
+
+	if (!r)
+		return -ENOMEM;
+	r->opts = *opts;
+	r->go_fd = r->err_fd = -1;
+	err = spawn_held(r);
+	if (err) {
+		free(r);
+		return err;
+	}
+	place_in_cgroup(r);
+	*ret_recorder = r;
+	return 0;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int attach(struct recorder *r)
+{
+	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
+	struct loader_opts lopts = {};
+	size_t n_ranges = 0;
+
+	/* Without kallsyms every check counts as audited: the profile may
+	 * then recommend more than needed, never less. */
+	if (kallsyms_noaudit_ranges(r->opts.procfs_root, ranges, CT_NOAUDIT_RANGES, &n_ranges))
+		n_ranges = 0;
+	lopts.filter.uid = CT_ANY_UID;
+	lopts.aggregate.enabled = true;
+	lopts.aggregate.cgroup_id = r->cgroup_id;
+	lopts.aggregate.tracked_pid = r->cgroup_id ? 0 : (uint32_t)r->child;
+	lopts.aggregate.noaudit = ranges;
+	lopts.aggregate.n_noaudit = n_ranges;
+	lopts.track_procs = true;
+	lopts.proc_cgroup_id = r->cgroup_id;
+	lopts.on_record = on_record;
+	lopts.ctx = r;
+	if (!r->cgroup_id) {
+		struct process *p = process_get(r, (uint32_t)r->child);
+
+		if (p) {
+			p->live = true;
+			r->n_live = 1;
+		}
+	}
+	return loader__new(&lopts, &r->loader);
+}
+
+/* Returns 0 once exec succeeded, or the child's -errno. */
+static int release(struct recorder *r)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	if (write(r->go_fd, "x", 1) != 1)
+		return -errno;
+	close(r->go_fd);
+	r->go_fd = -1;
+	n = read(r->err_fd, &child_errno, sizeof(child_errno));
+	close(r->err_fd);
+	r->err_fd = -1;
+	return n == sizeof(child_errno) ? -child_errno : 0;
+}
+
+static bool descendants_left(struct recorder *r)
+{
+	bool populated = false;
+
+	if (!r->cgroup_id)
+		return r->n_live > 0;
+	return cgroup_populated(r->cgroup, &populated) == 0 && populated;
+}
+
+static int wait_until_done(struct recorder *r, struct recorder_result *res)
+{
+	double deadline = r->opts.duration > 0 ? now_seconds() + r->opts.duration : 0;
+	bool child_done = false;
+
+	for (;;) {
+		int n = loader_poll(r->loader, POLL_MS);
+
+		if (n < 0 && n != -EINTR)
+			return n;
+		if (r->hook_err)
+			return r->hook_err;
+		if (!child_done && waitpid(r->child, &res->wait_status, WNOHANG) == r->child) {
+			child_done = true;
+			if (!r->cgroup_id && r->n_live > 0) {
+				struct process *p;
+
+				HASH_FIND(hh, r->processes, &(uint32_t){ (uint32_t)r->child },
+					  sizeof(uint32_t), p);
+				if (p && p->live) {
+					p->live = false;
+					r->n_live--;
+				}
+			}
+		}
+		if (child_done && !descendants_left(r))
+			break;
+		if (*r->opts.stop || (deadline && now_seconds() >= deadline)) {
+			res->stopped = true;
+			break;
+		}
+	}
+	if (res->stopped) {
+		if (r->cgroup_id)
+			cgroup_kill(r->cgroup);
+		else
+			kill(r->child, SIGKILL);
+		if (!child_done)
+			waitpid(r->child, &res->wait_status, 0);
+	}
+	return loader_poll(r->loader, 0) < 0 ? -EIO : 0;
+}
+
+struct collect {
+	struct recorder *r;
+	struct recorder_result *res;
+	size_t cap;
+};
+
+static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct ct_agg_value *value)
+{
+	struct collect *c = ctx;
+	struct recorder_entry *e;
+	struct process *p;
+
+	if (c->res->n_entries == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct recorder_entry *grown = realloc(c->res->entries, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		c->res->entries = grown;
+		c->cap = cap;
+	}
+	e = &c->res->entries[c->res->n_entries++];
+	memset(e, 0, sizeof(*e));
+	e->key = *key;
+	e->value = *value;
+	HASH_FIND(hh, c->r->processes, &key->pid, sizeof(key->pid), p);
+	e->binary = p ? p->binary : NULL;
+	if (key->flags & CT_AGG_DENIED)
+		e->outcome_known = loader_outcome(c->r->loader, key, &e->outcome) == 0;
+	return 0;
+}
+
+int recorder_run(struct recorder *r, struct recorder_result *ret_result, bool *ret_exec_failed)
+{
+	struct recorder_result res = { .used_cgroup = r->cgroup_id != 0 };
+	struct collect collect = { .r = r, .res = &res };
+	int err;
+
+	*ret_exec_failed = false;
+	err = attach(r);
+	if (err)
+		return err;
+	if (r->opts.on_ready && !r->opts.on_ready(r->opts.ctx))
+		return -ECANCELED;
+	err = release(r);
+	if (err) {
+		*ret_exec_failed = true;
+		waitpid(r->child, &res.wait_status, 0);
+		return err;
+	}
+	err = wait_until_done(r, &res);
+	if (!err)
+		err = loader_stats(r->loader, &res.stats);
+	if (!err)
+		err = loader_agg_drain(r->loader, false, collect_entry, &collect);
+	if (err) {
+		recorder_result_free(&res);
+		return err;
+	}
+	res.denial_hook_late = r->denial_hook_late;
+	*ret_result = res;
+	return 0;
+}
+
+void recorder_result_free(struct recorder_result *result)
+{
+	if (!result)
+		return;
+	free(result->entries);
+	result->entries = NULL;
+	result->n_entries = 0;
+}
+
+void recorder__free(struct recorder *r)
+{
+	struct process *p, *tmp;
+
+	if (!r)
+		return;
+	if (r->go_fd >= 0)
+		close(r->go_fd); /* an unreleased child reads EOF and exits */
+	if (r->err_fd >= 0)
+		close(r->err_fd);
+	if (r->child > 0)
+		waitpid(r->child, NULL, WNOHANG);
+	loader__free(r->loader);
+	if (r->cgroup[0]) {
+		cgroup_kill(r->cgroup);
+		/* rmdir succeeds once the killed processes are reaped. */
+		for (int i = 0; i < 100 && cgroup_remove(r->cgroup) == -EBUSY; i++)
+			usleep(10000);
+	}
+	HASH_ITER(hh, r->processes, p, tmp) {
+		HASH_DEL(r->processes, p);
+		free(p->binary);
+		free(p);
+	}
+	free(r);
+}
