@@ -1,0 +1,116 @@
+/* Which container and pod a task belongs to, without a cluster API: the
+ * cgroup path names the runtime, the container id and the pod UID; the
+ * runtime's state leads to the OCI bundle whose config.json annotations
+ * (written by every CRI runtime) name the pod and the container; kubelet's
+ * /var/log/pods layout is the fallback. */
+#ifndef CAPTRAIL_CONTAINER_H
+#define CAPTRAIL_CONTAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONTAINER_ID_LEN 64 /* hex digits */
+#define CONTAINER_UID_LEN 36 /* a pod UID with dashes */
+#define CONTAINER_STATE_ROOTS 8
+
+/* Where to look; every path is a parameter so tests can use fixture trees. */
+struct container_roots {
+	const char *proc; /* /proc */
+	const char *cgroupfs; /* /sys/fs/cgroup: cgroup2 there, or at <cgroupfs>/unified */
+	/* runc-style state roots, NULL-terminated: <root>/<id>/state.json (runc)
+	 * or <root>/<id>/status (crun), also one namespace level deeper
+	 * (<root>/<ns>/<id>/..., as containerd's /run/containerd/runc/k8s.io).
+	 * A runc started with a private --root is only found if that root is
+	 * listed here. */
+	const char *state[CONTAINER_STATE_ROOTS];
+	const char *containerd; /* /run/containerd: io.containerd.runtime.v2.task/<ns>/<id>/ */
+	const char *pods_log; /* /var/log/pods: <ns>_<pod>_<uid>/<container>/ */
+};
+
+/* /proc, /sys/fs/cgroup, /run/runc, /run/containerd/runc, /run/crun,
+ * /run/docker/runtime-runc, /run/containerd, /var/log/pods. */
+void container_roots_default(struct container_roots *ret_roots);
+
+/* What a cgroup path alone says. */
+struct container_cgroup {
+	const char *runtime; /* "docker", "containerd", "cri-o", "podman" */
+	char id[CONTAINER_ID_LEN + 1];
+	char pod_uid[CONTAINER_UID_LEN + 1]; /* "" outside Kubernetes */
+};
+
+/* Parses one cgroup path (v1 or v2, cgroupfs or systemd driver layout):
+ * 0 for a container, -ENOENT for anything else (host services, sessions,
+ * a pod's own cgroup), ret_cg untouched then. */
+int container_parse_cgroup(const char *path, struct container_cgroup *ret_cg);
+
+/* The path, relative to the cgroup v2 mount v2_root, of the cgroup whose id
+ * (inode, as bpf_get_current_cgroup_id() reports it) is id: by file handle
+ * when permitted, else by walking the hierarchy. -ENOENT when it is gone. */
+int container_cgroup_path(const char *v2_root, uint64_t id, char *ret_path, size_t size);
+
+struct container_label {
+	char *key;
+	char *value;
+};
+
+enum container_source {
+	CONTAINER_SRC_NONE, /* only what the cgroup path says */
+	CONTAINER_SRC_BUNDLE, /* the OCI bundle's config.json */
+	CONTAINER_SRC_STATE, /* the annotations runc copied into state.json */
+	CONTAINER_SRC_PODS_LOG, /* kubelet's log directory names */
+};
+
+/* Strings are never NULL: "" when unknown. A host task has an empty id. */
+struct container_info {
+	const char *runtime; /* "" on the host */
+	char id[CONTAINER_ID_LEN + 1];
+	char pod_uid[CONTAINER_UID_LEN + 1];
+	char *cgroup; /* the path the answer came from, "" if none */
+	char *pod_namespace;
+	char *pod_name;
+	char *name; /* container name within the pod */
+	char *image;
+	char *type; /* "container" or "sandbox" (the pause container) */
+	char *start_time; /* RFC 3339, from the runtime state */
+	pid_t init_pid; /* in the initial pid namespace, 0 unknown */
+	struct container_label *labels; /* pod labels (CRI-O), NULL if none */
+	size_t n_labels;
+	enum container_source source;
+	int meta_err; /* why source is NONE for a container: negative errno */
+};
+
+struct container_cache;
+
+struct container_cache_stats {
+	uint64_t hits;
+	uint64_t misses; /* lookups that resolved a cgroup or container afresh */
+	uint64_t retries; /* containers whose metadata was looked for again */
+	uint64_t evictions;
+	size_t entries;
+};
+
+/* Copies roots (NULL means container_roots_default()). max_entries >= 1
+ * bounds the cache; the least recently used entry goes first. */
+struct container_cache *container_cache__new(const struct container_roots *roots,
+					     size_t max_entries);
+void container_cache__free(struct container_cache *cache);
+
+/* A container's metadata that was missing (bundle not written yet, runtime
+ * state not readable) is looked for again on a lookup at least interval_ns
+ * after the last attempt; 1 s by default. Host answers are kept. */
+void container_cache__set_retry(struct container_cache *cache, uint64_t interval_ns);
+
+/* What runs in cgroup v2 cgroup_id, as BPF reports it. When cgroup_id does
+ * not identify a container and pid is not 0, the task's <proc>/PID/cgroup is
+ * read too (v1 lines included): on hybrid hierarchies a runtime may place a
+ * container in v1 cgroups only. cgroup_id 0 means unknown: pid alone.
+ * The answer stays valid until the next call on the cache.
+ * -ENOENT: the cgroup (and the task) are gone; -EINVAL: neither given. */
+int container_cache__lookup(struct container_cache *cache, uint64_t cgroup_id, pid_t pid,
+			    const struct container_info **ret_info);
+
+void container_cache__stats(const struct container_cache *cache,
+			    struct container_cache_stats *ret_stats);
+
+#endif

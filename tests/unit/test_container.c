@@ -1,0 +1,693 @@
+/* Container and pod resolution from cgroup paths, runtime state, OCI
+ * bundles and kubelet's log directories, on the fixture tree in
+ * tests/fixtures/container (copied, because runtime state holds absolute
+ * bundle paths, written there as @ROOT@). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include "container.h"
+
+#define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
+#define ID_B "df7e70e5021544f4834bbee64a9e3789febc4be81470df629cad6ddb03320a5c"
+#define ID_C "6b23c0d5f35d1b11f9b683f0b0a617355deb11277d91ae091d399c655b87940d"
+#define ID_D "3f39d5c348e5b79d06e842c114e6cc571583bbf44e4b0ebfda1a01ec05745d43"
+#define ID_E "a9f51566bd6705f7ea6ad54bb9deb449f795582d6529a0e22207b8981233ec58"
+#define ID_F "f67ab10ad4e4c53121b6a5fe4da9c10ddee905b978d3788d2723d7bfacbe28a9"
+#define ID_G "333e0a1e27815d0ceee55c473fe3dc93d56c63e3bee2b3b4aee8eed6d70191a3"
+#define ID_H "44bd7ae60f478fae1061e11a7739f4b94d1daf917982d33b6fc8a01a63f89c21"
+#define ID_P "5c62e091b8c0565f1bafad0dad5934276143ae2ccef7a5381e8ada5b1a8d26d2"
+#define ID_R "8c2574892063f995fdf756bce07f46c1a5193e54cd52837ed91e32008ccf41ac"
+#define UID_A "0b6f4c1e-6a3c-4a8e-9d3b-1f2e3d4c5b6a"
+#define UID_B "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+#define UID_C "11111111-2222-4333-8444-555555555555"
+#define UID_D "d4e5f6a7-b8c9-4dab-9cde-f0123456789a"
+#define UID_R "f0f0f0f0-0000-4000-8000-000000000004"
+
+#define CG_A "/kubepods/besteffort/pod" UID_A "/" ID_A
+#define CG_B "/kubepods.slice/kubepods-burstable.slice/" \
+	"kubepods-burstable-pod7d1c2b3a_4e5f_4a6b_8c7d_9e0f1a2b3c4d.slice/crio-" ID_B ".scope"
+#define CG_C "/kubepods.slice/kubepods-pod11111111_2222_4333_8444_555555555555.slice/" \
+	"cri-containerd-" ID_C ".scope"
+#define CG_D "/kubepods/burstable/pod" UID_D "/" ID_D
+#define CG_E "/system.slice/docker-" ID_E ".scope"
+#define CG_F "/kubepods/besteffort/podf0f0f0f0-0000-4000-8000-000000000001/" ID_F
+#define CG_G "/kubepods/besteffort/podf0f0f0f0-0000-4000-8000-000000000002/" ID_G
+#define CG_H "/kubepods/besteffort/podf0f0f0f0-0000-4000-8000-000000000003/" ID_H
+#define CG_R "/kubepods/besteffort/pod" UID_R "/" ID_R
+#define CG_HOST "/user.slice/user-1000.slice/session-1.scope"
+
+static char root[PATH_MAX];
+
+__attribute__((format(printf, 3, 4)))
+static void fmt(char *buf, size_t size, const char *format, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = vsnprintf(buf, size, format, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < size);
+}
+
+static void path_of(char *buf, size_t size, const char *rel)
+{
+	fmt(buf, size, "%s/%s", root, rel);
+}
+
+static void write_file(const char *rel, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	path_of(path, sizeof(path), rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+__attribute__((format(printf, 1, 2)))
+static void run(const char *fmt, ...)
+{
+	char cmd[3 * PATH_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int group_setup(void **state)
+{
+	const char *src = getenv("CAPTRAIL_SRC");
+	char fixtures[PATH_MAX];
+
+	(void)state;
+	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures/container", src ? src : ".");
+	strcpy(root, "/tmp/captrail-container.XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	run("cp -a %s/. %s", fixtures, root);
+	run("find %s/run -type f \\( -name state.json -o -name status \\) "
+	    "-exec sed -i 's|@ROOT@|%s|g' {} +", root, root);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	run("rm -rf %s", root);
+	return 0;
+}
+
+static void fixture_roots(struct container_roots *r, const char *cgroupfs)
+{
+	static char paths[7][PATH_MAX];
+
+	memset(r, 0, sizeof(*r));
+	path_of(paths[0], PATH_MAX, "proc");
+	path_of(paths[1], PATH_MAX, cgroupfs);
+	path_of(paths[2], PATH_MAX, "run/runc");
+	path_of(paths[3], PATH_MAX, "run/containerd/runc");
+	path_of(paths[4], PATH_MAX, "run/crun");
+	path_of(paths[5], PATH_MAX, "run/containerd");
+	path_of(paths[6], PATH_MAX, "var/log/pods");
+	r->proc = paths[0];
+	r->cgroupfs = paths[1];
+	r->state[0] = paths[2];
+	r->state[1] = paths[3];
+	r->state[2] = paths[4];
+	r->containerd = paths[5];
+	r->pods_log = paths[6];
+}
+
+static struct container_cache *fixture_cache(size_t max)
+{
+	struct container_roots r;
+	struct container_cache *cache;
+
+	fixture_roots(&r, "cgroupfs");
+	cache = container_cache__new(&r, max);
+	assert_non_null(cache);
+	return cache;
+}
+
+/* The cgroup id of a fixture cgroup: its inode, as on cgroupfs. */
+static uint64_t cgid(const char *v2_root, const char *cgroup)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	fmt(path, sizeof(path), "%s/%s%s", root, v2_root, cgroup);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static const struct container_info *lookup_ok(struct container_cache *cache, uint64_t id, pid_t pid)
+{
+	const struct container_info *info = NULL;
+
+	assert_int_equal(container_cache__lookup(cache, id, pid, &info), 0);
+	assert_non_null(info);
+	return info;
+}
+
+static const char *label(const struct container_info *info, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < info->n_labels; i++)
+		if (!strcmp(info->labels[i].key, key))
+			return info->labels[i].value;
+	return NULL;
+}
+
+static void test_parse_layouts(void **state)
+{
+	static const struct {
+		const char *path, *runtime, *id, *uid;
+	} cases[] = {
+		{ CG_A, "containerd", ID_A, UID_A },
+		{ "/kubepods/pod" UID_A "/" ID_A, "containerd", ID_A, UID_A }, /* guaranteed QoS */
+		{ CG_B, "cri-o", ID_B, UID_B },
+		{ CG_C, "containerd", ID_C, UID_C },
+		{ CG_E, "docker", ID_E, "" },
+		{ "/docker/" ID_E, "docker", ID_E, "" },
+		{ "crio-" ID_B ".scope", "cri-o", ID_B, "" },
+		{ "libpod-" ID_P ".scope", "podman", ID_P, "" },
+		{ "/machine.slice/libpod-" ID_P ".scope/container", "podman", ID_P, "" },
+		{ "/libpod_parent/libpod-" ID_P, "podman", ID_P, "" },
+		{ "/kubepods/burstable/pod" UID_D "/crio-" ID_D, "cri-o", ID_D, UID_D },
+		/* static pods: a 32-hex UID without dashes */
+		{ "/kubepods/besteffort/pod0123456789abcdef0123456789abcdef/" ID_A, "containerd",
+		  ID_A, "0123456789abcdef0123456789abcdef" },
+		{ CG_A "\n", "containerd", ID_A, UID_A }, /* a /proc/PID/cgroup line */
+	};
+	static const char *const hosts[] = {
+		"/",
+		"",
+		CG_HOST,
+		"/system.slice/docker.service",
+		"/system.slice/crio-conmon-" ID_B ".scope",
+		"/kubepods/besteffort/pod" UID_A, /* the pod, not a container */
+		"/system.slice/" ID_A, /* bare id outside kubepods or docker */
+		"/docker/" ID_E "0", /* 65 digits */
+		"/docker/559AEAD08264D5795D3909718CDD05ABD49572E84FE55590EEF31A88A08FDFFD",
+		"/kubepods/besteffort/pod" UID_A "/docker-" ID_A "x.scope",
+	};
+	struct container_cgroup cg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&cg, 0, sizeof(cg));
+		assert_int_equal(container_parse_cgroup(cases[i].path, &cg), 0);
+		assert_string_equal(cg.runtime, cases[i].runtime);
+		assert_string_equal(cg.id, cases[i].id);
+		assert_string_equal(cg.pod_uid, cases[i].uid);
+	}
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		cg.runtime = "untouched";
+		assert_int_equal(container_parse_cgroup(hosts[i], &cg), -ENOENT);
+		assert_string_equal(cg.runtime, "untouched");
+	}
+	assert_int_equal(container_parse_cgroup(NULL, &cg), -EINVAL);
+}
+
+static void test_default_roots(void **state)
+{
+	struct container_roots r;
+
+	(void)state;
+	container_roots_default(&r);
+	assert_string_equal(r.proc, "/proc");
+	assert_string_equal(r.cgroupfs, "/sys/fs/cgroup");
+	assert_string_equal(r.state[0], "/run/runc");
+	assert_string_equal(r.state[1], "/run/containerd/runc");
+	assert_string_equal(r.containerd, "/run/containerd");
+	assert_string_equal(r.pods_log, "/var/log/pods");
+}
+
+static void test_cgroup_path_walk(void **state)
+{
+	char v2[PATH_MAX], path[PATH_MAX];
+
+	(void)state;
+	path_of(v2, sizeof(v2), "cgroupfs/unified");
+	assert_int_equal(container_cgroup_path(v2, cgid("cgroupfs/unified", CG_B), path,
+					       sizeof(path)), 0);
+	assert_string_equal(path, CG_B);
+	assert_int_equal(container_cgroup_path(v2, cgid("cgroupfs/unified", ""), path,
+					       sizeof(path)), 0);
+	assert_string_equal(path, "/");
+	assert_int_equal(container_cgroup_path(v2, 1ull << 60, path, sizeof(path)), -ENOENT);
+	assert_int_equal(container_cgroup_path(v2, cgid("cgroupfs/unified", CG_B), path, 10),
+			 -ENAMETOOLONG);
+}
+
+static void test_containerd_annotations(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_A), 0);
+	assert_string_equal(info->runtime, "containerd");
+	assert_string_equal(info->id, ID_A);
+	assert_string_equal(info->pod_uid, UID_A);
+	assert_string_equal(info->cgroup, CG_A);
+	assert_string_equal(info->pod_namespace, "payments");
+	assert_string_equal(info->pod_name, "api-6d4cf56db6-x2x7q");
+	assert_string_equal(info->name, "api");
+	assert_string_equal(info->image, "registry.example/payments/api:1.4.2");
+	assert_string_equal(info->type, "container");
+	assert_string_equal(info->start_time, "2024-05-01T10:00:00.123456789Z");
+	assert_int_equal(info->init_pid, 4242);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_int_equal(info->meta_err, 0);
+	assert_null(info->labels);
+	container_cache__free(cache);
+}
+
+static void test_crio_annotations(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_B), 0);
+	assert_string_equal(info->runtime, "cri-o");
+	assert_string_equal(info->id, ID_B);
+	assert_string_equal(info->pod_uid, UID_B); /* dashes restored */
+	assert_string_equal(info->pod_namespace, "kube-system");
+	assert_string_equal(info->pod_name, "coredns-5d78c9869d-abcde");
+	assert_string_equal(info->name, "coredns");
+	assert_string_equal(info->image, "registry.k8s.io/coredns/coredns:v1.10.1");
+	assert_string_equal(info->type, "container");
+	assert_string_equal(info->start_time, "2024-05-02T08:30:00Z");
+	assert_int_equal(info->init_pid, 3131); /* crun's "pid" */
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_int_equal(info->n_labels, 3);
+	assert_string_equal(label(info, "k8s-app"), "kube-dns");
+	assert_string_equal(label(info, "pod-template-hash"), "5d78c9869d");
+	container_cache__free(cache);
+}
+
+static void test_pods_log_fallback(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_C), 0);
+	assert_string_equal(info->runtime, "containerd");
+	assert_string_equal(info->id, ID_C);
+	assert_string_equal(info->pod_uid, UID_C);
+	assert_string_equal(info->pod_namespace, "prod");
+	assert_string_equal(info->pod_name, "web-0");
+	assert_string_equal(info->name, "nginx"); /* the only container */
+	assert_string_equal(info->image, "");
+	assert_string_equal(info->start_time, "");
+	assert_int_equal(info->source, CONTAINER_SRC_PODS_LOG);
+
+	/* Two containers: the one whose log links the id. */
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_D), 0);
+	assert_string_equal(info->pod_namespace, "shop");
+	assert_string_equal(info->pod_name, "cart-7f9c");
+	assert_string_equal(info->name, "sidecar");
+	assert_int_equal(info->source, CONTAINER_SRC_PODS_LOG);
+	container_cache__free(cache);
+}
+
+static void test_docker_task_dir(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_E), 0);
+	assert_string_equal(info->runtime, "docker");
+	assert_string_equal(info->id, ID_E);
+	assert_string_equal(info->pod_uid, "");
+	assert_string_equal(info->pod_name, "");
+	assert_string_equal(info->name, "");
+	assert_int_equal(info->init_pid, 5151); /* the shim's init.pid */
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	container_cache__free(cache);
+}
+
+static void test_state_labels_when_bundle_gone(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_H), 0);
+	assert_int_equal(info->source, CONTAINER_SRC_STATE);
+	assert_string_equal(info->pod_namespace, "batch");
+	assert_string_equal(info->pod_name, "job-1-xyz");
+	assert_string_equal(info->name, "worker");
+	assert_string_equal(info->image, "busybox:1.36");
+	assert_int_equal(info->init_pid, 777);
+	container_cache__free(cache);
+}
+
+static void test_malformed_json(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_F), 0); /* truncated state.json */
+	assert_string_equal(info->id, ID_F);
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, -EINVAL);
+	assert_string_equal(info->pod_name, "");
+
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_G), 0); /* trailing garbage */
+	assert_string_equal(info->id, ID_G);
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, -EINVAL);
+	container_cache__free(cache);
+}
+
+static void test_host(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_HOST), 0);
+	assert_string_equal(info->id, "");
+	assert_string_equal(info->runtime, "");
+	assert_string_equal(info->cgroup, CG_HOST);
+	assert_string_equal(info->pod_name, "");
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, 0);
+
+	info = lookup_ok(cache, cgid("cgroupfs/unified", ""), 0);
+	assert_string_equal(info->id, "");
+	assert_string_equal(info->cgroup, "/");
+	container_cache__free(cache);
+}
+
+/* A runtime that puts the container in v1 hierarchies only leaves it in the
+ * v2 root: the task's /proc/PID/cgroup names it. */
+static void test_pid_fallback_hybrid(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+	uint64_t v2_root = cgid("cgroupfs/unified", "");
+
+	(void)state;
+	info = lookup_ok(cache, v2_root, 100);
+	assert_string_equal(info->id, ID_A);
+	assert_string_equal(info->pod_name, "api-6d4cf56db6-x2x7q");
+	assert_string_equal(info->cgroup, CG_A);
+
+	info = lookup_ok(cache, 0, 102); /* cgroupfs docker: /docker/<id> */
+	assert_string_equal(info->runtime, "docker");
+	assert_string_equal(info->id, ID_E);
+	assert_int_equal(info->init_pid, 5151);
+
+	info = lookup_ok(cache, v2_root, 101);
+	assert_string_equal(info->id, "");
+	assert_string_equal(info->cgroup, "/");
+	info = lookup_ok(cache, 0, 101);
+	assert_string_equal(info->id, "");
+
+	/* A gone cgroup: the pid still tells, or nothing does. */
+	info = lookup_ok(cache, 1ull << 60, 100);
+	assert_string_equal(info->id, ID_A);
+	assert_int_equal(container_cache__lookup(cache, 1ull << 60, 0, &info), -ENOENT);
+	assert_int_equal(container_cache__lookup(cache, 0, 999, &info), -ENOENT);
+	assert_int_equal(container_cache__lookup(cache, 0, 0, &info), -EINVAL);
+	container_cache__free(cache);
+}
+
+static void test_pure_v2(void **state)
+{
+	struct container_cache *cache;
+	const struct container_info *info;
+	struct container_roots r;
+
+	(void)state;
+	fixture_roots(&r, "cgroupfs-v2");
+	cache = container_cache__new(&r, 4);
+	assert_non_null(cache);
+	info = lookup_ok(cache, cgid("cgroupfs-v2", CG_E), 0);
+	assert_string_equal(info->id, ID_E);
+	assert_string_equal(info->cgroup, CG_E);
+	info = lookup_ok(cache, cgid("cgroupfs-v2", "/init.scope"), 0);
+	assert_string_equal(info->id, "");
+	container_cache__free(cache);
+}
+
+static void test_eviction_at_bound(void **state)
+{
+	struct container_cache *cache = fixture_cache(2);
+	struct container_cache_stats st;
+	const struct container_info *info;
+
+	(void)state;
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_A), 0);
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_B), 0);
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_A), 0); /* A is now the most recent */
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_HOST), 0);
+	assert_string_equal(info->cgroup, CG_HOST);
+	container_cache__stats(cache, &st);
+	assert_int_equal(st.entries, 2);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.misses, 3);
+	assert_int_equal(st.hits, 1);
+
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_A), 0); /* kept */
+	assert_string_equal(info->name, "api");
+	container_cache__stats(cache, &st);
+	assert_int_equal(st.hits, 2);
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_B), 0); /* evicted: resolved again */
+	assert_string_equal(info->name, "coredns");
+	container_cache__stats(cache, &st);
+	assert_int_equal(st.misses, 4);
+	assert_int_equal(st.evictions, 2);
+	assert_int_equal(st.entries, 2);
+
+	assert_null(container_cache__new(NULL, 0));
+	container_cache__free(cache);
+	container_cache__free(NULL);
+}
+
+/* Caught before its runtime wrote the state: looked at again later. */
+static void test_retry_until_state_appears(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	struct container_cache_stats st;
+	const struct container_info *info;
+	char dir[PATH_MAX], text[2 * PATH_MAX];
+	uint64_t id = cgid("cgroupfs/unified", CG_R);
+
+	(void)state;
+	info = lookup_ok(cache, id, 0);
+	assert_string_equal(info->id, ID_R);
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, -ENOENT);
+	info = lookup_ok(cache, id, 0); /* cached, not a host answer */
+	assert_string_equal(info->id, ID_R);
+
+	path_of(dir, sizeof(dir), "bundles/late");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_file("bundles/late/config.json",
+		   "{\"annotations\": {\"io.kubernetes.cri.sandbox-name\": \"late-pod\", "
+		   "\"io.kubernetes.cri.container-name\": \"late\"}}");
+	path_of(dir, sizeof(dir), "run/runc/" ID_R);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(text, sizeof(text), "{\"bundle\": \"%s/bundles/late\", \"pid\": 99, "
+		 "\"created\": \"2024-06-01T00:00:00Z\"}", root);
+	write_file("run/runc/" ID_R "/state.json", text);
+
+	container_cache__set_retry(cache, 0);
+	info = lookup_ok(cache, id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_string_equal(info->pod_name, "late-pod");
+	assert_string_equal(info->name, "late");
+	assert_string_equal(info->cgroup, CG_R);
+	assert_string_equal(info->pod_uid, UID_R);
+	assert_int_equal(info->init_pid, 99);
+	container_cache__stats(cache, &st);
+	assert_int_equal(st.retries, 1);
+	lookup_ok(cache, id, 0); /* complete: no more retries */
+	container_cache__stats(cache, &st);
+	assert_int_equal(st.retries, 1);
+	container_cache__free(cache);
+}
+
+static void test_container_started_after_cache(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	const struct container_info *info;
+
+	(void)state;
+	run("mkdir -p %s/cgroupfs/unified/kubepods/besteffort/pod%s/" ID_P, root,
+	    "00000000-0000-4000-8000-00000000000e");
+	run("mkdir -p %s/var/log/pods/late_newpod_%s/c", root,
+	    "00000000-0000-4000-8000-00000000000e");
+	info = lookup_ok(cache, cgid("cgroupfs/unified", "/kubepods/besteffort/"
+				     "pod00000000-0000-4000-8000-00000000000e/" ID_P), 0);
+	assert_string_equal(info->id, ID_P);
+	assert_string_equal(info->pod_namespace, "late");
+	assert_string_equal(info->pod_name, "newpod");
+	assert_string_equal(info->name, "c");
+	container_cache__free(cache);
+}
+
+static uint64_t real_v2_root(char *buf, size_t size)
+{
+	static const char *const candidates[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sfs;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (!statfs(candidates[i], &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+			snprintf(buf, size, "%s", candidates[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* On the real cgroupfs: the id is found by file handle (root) and the
+ * metadata through the fixture roots. */
+static void test_real_cgroup(void **state)
+{
+	static const char *const levels[] = { "kubepods", "besteffort", "pod" UID_A, ID_A };
+	char v2[PATH_MAX], dirs[4][PATH_MAX], top[PATH_MAX], rel[PATH_MAX], path[PATH_MAX];
+	const struct container_info *info;
+	struct container_cache *cache;
+	struct container_roots r;
+	struct stat st;
+	int i, made = 0;
+
+	(void)state;
+	if (geteuid() != 0 || !real_v2_root(v2, sizeof(v2)))
+		skip();
+	snprintf(rel, sizeof(rel), "/captrail-ctr-test-%d", (int)getpid());
+	fmt(top, sizeof(top), "%s%s", v2, rel);
+	if (mkdir(top, 0755))
+		skip();
+	for (i = 0; i < 4; i++) {
+		fmt(dirs[i], PATH_MAX, "%s/%s", i ? dirs[i - 1] : top, levels[i]);
+		if (mkdir(dirs[i], 0755))
+			break;
+		made++;
+		strcat(rel, "/");
+		strcat(rel, levels[i]);
+	}
+	if (made == 4 && !stat(dirs[3], &st)) {
+		assert_int_equal(container_cgroup_path(v2, st.st_ino, path, sizeof(path)), 0);
+		assert_string_equal(path, rel);
+		fixture_roots(&r, "cgroupfs");
+		r.cgroupfs = "/sys/fs/cgroup";
+		cache = container_cache__new(&r, 4);
+		assert_non_null(cache);
+		assert_int_equal(container_cache__lookup(cache, st.st_ino, 0, &info), 0);
+		assert_string_equal(info->cgroup, rel);
+		assert_string_equal(info->id, ID_A);
+		assert_string_equal(info->name, "api");
+		container_cache__free(cache);
+	}
+	for (i = made - 1; i >= 0; i--)
+		rmdir(dirs[i]);
+	rmdir(top);
+	assert_int_equal(made, 4);
+}
+
+static const char *need_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (!v)
+		fail_msg("%s is not set", name);
+	return v;
+}
+
+/* Run by tests/e2e/20_runc_pod_smoke.sh against a real runc container. */
+static void test_live_container(void **state)
+{
+	const struct container_info *info, *by_pid;
+	struct container_cache *cache;
+	struct container_roots r;
+	int pid = atoi(need_env("CTR_LIVE_PID"));
+	uint64_t id = strtoull(need_env("CTR_LIVE_CGROUP_ID"), NULL, 10);
+
+	(void)state;
+	container_roots_default(&r);
+	memmove(&r.state[1], &r.state[0], sizeof(r.state) - sizeof(r.state[0]));
+	r.state[0] = need_env("CTR_LIVE_RUNC_ROOT");
+	cache = container_cache__new(&r, 8);
+	assert_non_null(cache);
+	assert_int_equal(container_cache__lookup(cache, id, 0, &info), 0);
+	printf("cgroup id %llu: cgroup %s runtime %s id %s pod %s/%s uid %s container %s "
+	       "image %s started %s init pid %d source %d\n", (unsigned long long)id,
+	       info->cgroup, info->runtime, info->id, info->pod_namespace, info->pod_name,
+	       info->pod_uid, info->name, info->image, info->start_time, (int)info->init_pid,
+	       info->source);
+	assert_string_equal(info->runtime, "containerd");
+	assert_string_equal(info->id, need_env("CTR_LIVE_ID"));
+	assert_string_equal(info->pod_uid, need_env("CTR_LIVE_POD_UID"));
+	assert_string_equal(info->pod_namespace, need_env("CTR_LIVE_NAMESPACE"));
+	assert_string_equal(info->pod_name, need_env("CTR_LIVE_POD"));
+	assert_string_equal(info->name, need_env("CTR_LIVE_CONTAINER"));
+	assert_string_equal(info->image, need_env("CTR_LIVE_IMAGE"));
+	assert_string_equal(info->type, "container");
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_int_equal(info->init_pid, pid);
+	assert_true(info->start_time[0]);
+
+	assert_int_equal(container_cache__lookup(cache, 0, pid, &by_pid), 0);
+	assert_string_equal(by_pid->id, need_env("CTR_LIVE_ID"));
+	container_cache__free(cache);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_layouts),
+		cmocka_unit_test(test_default_roots),
+		cmocka_unit_test(test_cgroup_path_walk),
+		cmocka_unit_test(test_containerd_annotations),
+		cmocka_unit_test(test_crio_annotations),
+		cmocka_unit_test(test_pods_log_fallback),
+		cmocka_unit_test(test_docker_task_dir),
+		cmocka_unit_test(test_state_labels_when_bundle_gone),
+		cmocka_unit_test(test_malformed_json),
+		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_pid_fallback_hybrid),
+		cmocka_unit_test(test_pure_v2),
+		cmocka_unit_test(test_eviction_at_bound),
+		cmocka_unit_test(test_retry_until_state_appears),
+		cmocka_unit_test(test_container_started_after_cache),
+		cmocka_unit_test(test_real_cgroup),
+	};
+	const struct CMUnitTest live[] = {
+		cmocka_unit_test(test_live_container),
+	};
+
+	if (getenv("CTR_LIVE_PID"))
+		return cmocka_run_group_tests(live, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
