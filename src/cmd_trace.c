@@ -2,18 +2,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-
 #include "caps.h"
 #include "cli.h"
 #include "clock.h"
+#include "cmd_common.h"
 #include "commands.h"
 #include "loader.h"
 #include "output.h"
@@ -26,6 +24,7 @@ struct trace_args {
 	enum output_format format;
 	double duration;
 	bool verbose;
+	struct rings_config rings;
 };
 
 struct trace_state {
@@ -34,12 +33,6 @@ struct trace_state {
 };
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -58,20 +51,13 @@ static void usage(FILE *out)
 		"      --host-only        only processes in the host pid namespace\n"
 		"  -o, --output FORMAT    compact (default), table or json\n"
 		"  -d, --duration SECS    stop after SECS seconds\n"
-		"  -v, --verbose          libbpf debug output\n");
+		"  -v, --verbose          libbpf debug output and ring changes\n"
+		"      --capabilities KEY=VALUE\n"
+		"                         bypass=true|false, add=CAPS, drop=CAPS: captrail's\n"
+		"                         own capabilities (see 'captrail help capabilities')\n");
 }
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "captrail trace: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cmd_usage_error("trace", __VA_ARGS__)
 
 enum {
 	OPT_UID = 256,
@@ -81,6 +67,7 @@ enum {
 	OPT_UNIQUE,
 	OPT_CONTAINERS_ONLY,
 	OPT_HOST_ONLY,
+	OPT_CAPABILITIES,
 };
 
 static const struct option long_options[] = {
@@ -93,6 +80,8 @@ static const struct option long_options[] = {
 	{ "containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY },
 	{ "host-only", no_argument, NULL, OPT_HOST_ONLY },
 	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, 'o' },
+	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -158,6 +147,13 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 				return usage_error("invalid duration '%s' (seconds > 0)", optarg);
 			break;
 		case 'v': a->verbose = true; break;
+		case OPT_CAPABILITIES: {
+			int rc = cmd_rings_option("trace", &a->rings, optarg);
+
+			if (rc >= 0)
+				return rc;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -166,19 +162,6 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	return -1;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int libbpf_print_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -212,16 +195,6 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int install_signal_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
-		return -errno;
-	return 0;
-}
-
 static int trace_loop(struct loader *loader, double duration)
 {
 	double deadline = duration > 0 ? now_seconds() + duration : 0;
@@ -238,10 +211,14 @@ static int trace_loop(struct loader *loader, double duration)
 	return 0;
 }
 
-static void print_summary(struct trace_state *st, struct loader *loader)
+static void print_summary(struct trace_state *st, struct loader *loader, struct rings *rings)
 {
 	struct loader_stats stats = {};
-	int err = loader_stats(loader, &stats);
+	int err;
+
+	rings_enter(rings, RING_EBPF, "read drop counters");
+	err = loader_stats(loader, &stats);
+	rings_leave(rings);
 
 	if (err)
 		fprintf(stderr, "captrail: cannot read drop counters: %s\n", strerror(-err));
@@ -258,13 +235,17 @@ int cmd_trace(int argc, char **argv)
 	struct loader_opts lopts = {};
 	struct output_opts oopts = {};
 	struct loader *loader = NULL;
+	struct rings *rings = NULL;
 	char node[256];
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0)
 		return rc;
-	libbpf_set_print(args.verbose ? libbpf_print : libbpf_print_quiet);
+	rc = cmd_rings_start("trace", &args.rings, args.verbose, RINGS_NEED_PROC, &rings);
+	if (rc >= 0)
+		return rc;
+	cmd_libbpf_output(args.verbose);
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 
@@ -279,24 +260,23 @@ int cmd_trace(int argc, char **argv)
 	lopts.stream = true;
 	lopts.on_record = on_record;
 	lopts.ctx = &state;
-	err = install_signal_handlers();
-	if (!err)
+	err = cmd_catch_stop_signals(&stop_requested);
+	if (!err) {
+		rings_enter(rings, RING_EBPF, "load and attach BPF programs");
 		err = loader__new(&lopts, &loader);
-	if (err == -EOPNOTSUPP) {
-		fprintf(stderr, "captrail: this kernel has no capability:cap_capable tracepoint "
-				"(needs Linux 6.14 or later with BTF); no fallback hook is available\n");
-		return EXIT_RUNTIME;
+		rings_leave(rings);
 	}
 	if (err) {
-		fprintf(stderr, "captrail: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (needs root or CAP_BPF and CAP_PERFMON)" : "");
+		cmd_report_load_error(err);
+		rings__free(rings);
 		return EXIT_RUNTIME;
 	}
 	fprintf(stderr, "captrail: ready, tracing capability checks\n");
 	err = trace_loop(loader, args.duration);
 	fflush(stdout);
-	print_summary(&state, loader);
+	print_summary(&state, loader, rings);
 	loader__free(loader);
+	rings__free(rings);
 	if (err) {
 		fprintf(stderr, "captrail: reading events failed: %s\n", strerror(-err));
 		return EXIT_RUNTIME;

@@ -11,6 +11,8 @@
 
 #include "captrail.skel.h"
 
+#define VMLINUX_BTF_PATH "/sys/kernel/btf/vmlinux"
+
 struct loader {
 	struct captrail_bpf *skel;
 	struct ring_buffer *ring;
@@ -117,7 +119,11 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 		goto cleanup;
 	}
 
-	loader->skel = captrail_bpf__open();
+	/* Naming vmlinux's BTF keeps libbpf from enumerating kernel-module BTF
+	 * for CO-RE candidates (our programs touch vmlinux types only), which
+	 * would need CAP_SYS_ADMIN on top of CAP_BPF and CAP_PERFMON. */
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = VMLINUX_BTF_PATH);
+	loader->skel = captrail_bpf__open_opts(&open_opts);
 	if (!loader->skel) {
 		err = -errno;
 		goto cleanup;

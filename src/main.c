@@ -20,7 +20,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: captrail COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n'captrail COMMAND --help' describes a command's options.\n");
+	fprintf(out, "\n'captrail COMMAND --help' describes a command's options;\n"
+		     "'captrail help capabilities' lists captrail's own capabilities.\n");
 }
 
 int main(int argc, char **argv)
@@ -29,6 +30,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if ((!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) && argc > 2 &&
+	    !strcmp(argv[2], "capabilities"))
+		return cmd_help_capabilities(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return EXIT_OK;
