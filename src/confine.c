@@ -1,13 +1,11 @@
 #include "confine.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -134,42 +132,4 @@ int confine_apply(const struct confine_spec *spec)
 	if (!err)
 		err = raise_ambient(0, spec->last_cap);
 	return err;
-}
-
-int confine_run(const struct confine_spec *spec, char *const *argv, int *ret_status)
-{
-	int errp[2], child_errno = 0, status, err;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe2(errp, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(errp[0]);
-		close(errp[1]);
-		return err;
-	}
-	if (pid == 0) {
-		close(errp[0]);
-		err = confine_apply(spec);
-		if (!err) {
-			execvp(argv[0], argv);
-			err = -errno;
-		}
-		err = -err;
-		if (write(errp[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(errp[1]);
-	n = read(errp[0], &child_errno, sizeof(child_errno));
-	close(errp[0]);
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (n == sizeof(child_errno))
-		return -child_errno;
-	*ret_status = status;
-	return 0;
 }

@@ -28,9 +28,4 @@ int confine_lookup_group(const char *text, gid_t *ret_gid);
  * reports "cannot confine the command". */
 int confine_apply(const struct confine_spec *spec);
 
-/* Forks, confines the child, execs argv and waits. The child's failure to
- * confine or exec comes back as its -errno; otherwise *ret_status is the
- * command's wait status. */
-int confine_run(const struct confine_spec *spec, char *const *argv, int *ret_status);
-
 #endif

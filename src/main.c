@@ -13,6 +13,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "trace", cmd_trace, "stream capability checks as they happen" },
+	{ "record", cmd_record, "run a command and print the capabilities it needs" },
 };
 
 static void usage(FILE *out)

@@ -13,6 +13,7 @@
 #include <uthash.h>
 
 #include "cgroup.h"
+#include "held.h"
 #include "kallsyms.h"
 
 #define POLL_MS 50
@@ -27,9 +28,8 @@ struct process {
 
 struct recorder {
 	struct recorder_opts opts;
-	pid_t child;
-	int go_fd; /* writing a byte releases the child */
-	int err_fd; /* the child's exec errno, or EOF once it exec'd */
+	struct held held;
+	struct rings *rings;
 	char cgroup[PATH_MAX];
 	uint64_t cgroup_id;
 	struct loader *loader;
@@ -101,7 +101,9 @@ static int on_record(void *ctx, const void *data, size_t size)
 		/* The denial that woke us made its syscall before the hook
 		 * existed: its outcome is unknown, and we say so. */
 		r->denial_hook_late = true;
+		rings_enter(r->rings, RING_EBPF, "attach the denial-outcome program");
 		r->hook_err = loader_watch_denials(r->loader);
+		rings_leave(r->rings);
 		return 0;
 	}
 	if (size < sizeof(struct ct_proc_event))
@@ -110,60 +112,6 @@ static int on_record(void *ctx, const void *data, size_t size)
 		on_exec(r, data);
 	else if (type == CT_REC_FORK || type == CT_REC_EXIT)
 		on_fork_exit(r, data);
-	return 0;
-}
-
-static void child_main(struct recorder *r, int go_read, int err_write)
-{
-	char byte;
-	int err;
-
-	/* Wait until tracing is attached; EOF means captrail gave up. */
-	if (read(go_read, &byte, 1) != 1)
-		_exit(127);
-	err = confine_apply(&r->opts.confine);
-	if (!err) {
-		execvp(r->opts.argv[0], r->opts.argv);
-		err = -errno;
-	}
-	err = -err;
-	if (write(err_write, &err, sizeof(err)) < 0)
-		_exit(127);
-	_exit(127);
-}
-
-static int spawn_held(struct recorder *r)
-{
-	int go[2], errp[2];
-
-	if (pipe2(go, O_CLOEXEC))
-		return -errno;
-	if (pipe2(errp, O_CLOEXEC)) {
-		int err = -errno;
-
-		close(go[0]);
-		close(go[1]);
-		return err;
-	}
-	r->child = fork();
-	if (r->child < 0) {
-		int err = -errno;
-
-		close(go[0]);
-		close(go[1]);
-		close(errp[0]);
-		close(errp[1]);
-		return err;
-	}
-	if (r->child == 0) {
-		close(go[1]);
-		close(errp[0]);
-		child_main(r, go[0], errp[1]);
-	}
-	close(go[0]);
-	close(errp[1]);
-	r->go_fd = go[1];
-	r->err_fd = errp[0];
 	return 0;
 }
 
@@ -177,7 +125,7 @@ static void place_in_cgroup(struct recorder *r)
 	snprintf(name, sizeof(name), "captrail-record-%d", (int)getpid());
 	if (cgroup_create(mount, name, r->cgroup, sizeof(r->cgroup)))
 		return;
-	if (cgroup_attach(r->cgroup, r->child) || cgroup_id(r->cgroup, &r->cgroup_id)) {
+	if (cgroup_attach(r->cgroup, r->held.pid) || cgroup_id(r->cgroup, &r->cgroup_id)) {
 		cgroup_remove(r->cgroup);
 		r->cgroup[0] = '\0';
 		r->cgroup_id = 0;
@@ -192,8 +140,7 @@ int recorder__new(const struct recorder_opts *opts, struct recorder **ret_record
 	if (!r)
 		return -ENOMEM;
 	r->opts = *opts;
-	r->go_fd = r->err_fd = -1;
-	err = spawn_held(r);
+	err = held_spawn(opts->argv, &r->held);
 	if (err) {
 		free(r);
 		return err;
@@ -217,14 +164,18 @@ static int attach(struct recorder *r)
 	struct loader_opts lopts = {};
 	size_t n_ranges = 0;
 
+	int err;
+
 	/* Without kallsyms every check counts as audited: the profile may
 	 * then recommend more than needed, never less. */
+	rings_enter_specific(r->rings, RINGS_NEED_KALLSYMS, "read kernel symbol addresses");
 	if (kallsyms_noaudit_ranges(r->opts.procfs_root, ranges, CT_NOAUDIT_RANGES, &n_ranges))
 		n_ranges = 0;
+	rings_leave(r->rings);
 	lopts.filter.uid = CT_ANY_UID;
 	lopts.aggregate.enabled = true;
 	lopts.aggregate.cgroup_id = r->cgroup_id;
-	lopts.aggregate.tracked_pid = r->cgroup_id ? 0 : (uint32_t)r->child;
+	lopts.aggregate.tracked_pid = r->cgroup_id ? 0 : (uint32_t)r->held.pid;
 	lopts.aggregate.noaudit = ranges;
 	lopts.aggregate.n_noaudit = n_ranges;
 	lopts.track_procs = true;
@@ -232,30 +183,17 @@ static int attach(struct recorder *r)
 	lopts.on_record = on_record;
 	lopts.ctx = r;
 	if (!r->cgroup_id) {
-		struct process *p = process_get(r, (uint32_t)r->child);
+		struct process *p = process_get(r, (uint32_t)r->held.pid);
 
 		if (p) {
 			p->live = true;
 			r->n_live = 1;
 		}
 	}
-	return loader__new(&lopts, &r->loader);
-}
-
-/* Returns 0 once exec succeeded, or the child's -errno. */
-static int release(struct recorder *r)
-{
-	int child_errno = 0;
-	ssize_t n;
-
-	if (write(r->go_fd, "x", 1) != 1)
-		return -errno;
-	close(r->go_fd);
-	r->go_fd = -1;
-	n = read(r->err_fd, &child_errno, sizeof(child_errno));
-	close(r->err_fd);
-	r->err_fd = -1;
-	return n == sizeof(child_errno) ? -child_errno : 0;
+	rings_enter(r->rings, RING_EBPF, "load and attach BPF programs");
+	err = loader__new(&lopts, &r->loader);
+	rings_leave(r->rings);
+	return err;
 }
 
 static bool descendants_left(struct recorder *r)
@@ -279,12 +217,12 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 			return n;
 		if (r->hook_err)
 			return r->hook_err;
-		if (!child_done && waitpid(r->child, &res->wait_status, WNOHANG) == r->child) {
+		if (!child_done && waitpid(r->held.pid, &res->wait_status, WNOHANG) == r->held.pid) {
 			child_done = true;
 			if (!r->cgroup_id && r->n_live > 0) {
 				struct process *p;
 
-				HASH_FIND(hh, r->processes, &(uint32_t){ (uint32_t)r->child },
+				HASH_FIND(hh, r->processes, &(uint32_t){ (uint32_t)r->held.pid },
 					  sizeof(uint32_t), p);
 				if (p && p->live) {
 					p->live = false;
@@ -303,9 +241,9 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 		if (r->cgroup_id)
 			cgroup_kill(r->cgroup);
 		else
-			kill(r->child, SIGKILL);
+			kill(r->held.pid, SIGKILL);
 		if (!child_done)
-			waitpid(r->child, &res->wait_status, 0);
+			waitpid(r->held.pid, &res->wait_status, 0);
 	}
 	return loader_poll(r->loader, 0) < 0 ? -EIO : 0;
 }
@@ -342,29 +280,33 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	return 0;
 }
 
-int recorder_run(struct recorder *r, struct recorder_result *ret_result, bool *ret_exec_failed)
+int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result *ret_result,
+		 bool *ret_exec_failed)
 {
 	struct recorder_result res = { .used_cgroup = r->cgroup_id != 0 };
 	struct collect collect = { .r = r, .res = &res };
 	int err;
 
 	*ret_exec_failed = false;
+	r->rings = rings;
 	err = attach(r);
 	if (err)
 		return err;
 	if (r->opts.on_ready && !r->opts.on_ready(r->opts.ctx))
 		return -ECANCELED;
-	err = release(r);
+	err = held_release(&r->held, &r->opts.confine);
 	if (err) {
 		*ret_exec_failed = true;
-		waitpid(r->child, &res.wait_status, 0);
+		waitpid(r->held.pid, &res.wait_status, 0);
 		return err;
 	}
 	err = wait_until_done(r, &res);
+	rings_enter(r->rings, RING_EBPF, "read the aggregation maps");
 	if (!err)
 		err = loader_stats(r->loader, &res.stats);
 	if (!err)
 		err = loader_agg_drain(r->loader, false, collect_entry, &collect);
+	rings_leave(r->rings);
 	if (err) {
 		recorder_result_free(&res);
 		return err;
@@ -389,12 +331,8 @@ void recorder__free(struct recorder *r)
 
 	if (!r)
 		return;
-	if (r->go_fd >= 0)
-		close(r->go_fd); /* an unreleased child reads EOF and exits */
-	if (r->err_fd >= 0)
-		close(r->err_fd);
-	if (r->child > 0)
-		waitpid(r->child, NULL, WNOHANG);
+	if (r->held.go_fd >= 0)
+		held_abandon(&r->held); /* never released: it exits 127 */
 	loader__free(r->loader);
 	if (r->cgroup[0]) {
 		cgroup_kill(r->cgroup);

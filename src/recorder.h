@@ -11,6 +11,7 @@
 
 #include "confine.h"
 #include "loader.h"
+#include "rings.h"
 
 struct recorder_opts {
 	char *const *argv; /* the command */
@@ -45,9 +46,11 @@ struct recorder;
 /* Forks the held child: call before captrail lowers its own privileges,
  * so the command keeps what the user gave it. */
 int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder);
-/* Attaches, releases the command and waits. -ENOEXEC-like errors from the
- * child's exec come back as -errno with *ret_exec_failed set. */
-int recorder_run(struct recorder *r, struct recorder_result *ret_result, bool *ret_exec_failed);
+/* Attaches (raising rings for what needs privileges), releases the
+ * command and waits. The child's failure to confine or exec comes back as
+ * its -errno with *ret_exec_failed set. */
+int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result *ret_result,
+		 bool *ret_exec_failed);
 void recorder_result_free(struct recorder_result *result);
 void recorder__free(struct recorder *r);
 
