@@ -13,14 +13,21 @@
 #include "clock.h"
 #include "cmd_common.h"
 #include "commands.h"
+#include "evfilter.h"
+#include "identity.h"
 #include "loader.h"
 #include "output.h"
 
 #define POLL_MS 100 /* bounds the latency of a quiet stream */
 
+#define MAX_STATE_ROOTS 4
+
 struct trace_args {
 	struct loader_filter filter;
 	uint32_t pids[CT_MAX_PIDS];
+	struct evfilter *who; /* --namespaces, --pods, --containers, --processes, --host */
+	const char *state_roots[MAX_STATE_ROOTS + 1];
+	size_t n_state_roots;
 	enum output_format format;
 	double duration;
 	bool verbose;
@@ -29,7 +36,10 @@ struct trace_args {
 
 struct trace_state {
 	struct output out;
-	uint64_t seen, granted, denied;
+	struct identity *identity;
+	const struct evfilter *who;
+	struct identity_view view;
+	uint64_t seen, granted, denied, filtered;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -49,6 +59,12 @@ static void usage(FILE *out)
 		"      --unique           first check per process, capability and verdict\n"
 		"      --containers-only  only processes outside the host pid namespace\n"
 		"      --host-only        only processes in the host pid namespace\n"
+		"      --namespaces LIST  only pods in these Kubernetes namespaces\n"
+		"      --pods REGEX       only pods whose name matches\n"
+		"      --containers REGEX only containers whose name matches\n"
+		"      --processes REGEX  only processes whose binary matches\n"
+		"      --host             only processes outside any pod or container\n"
+		"      --state-root DIR   also look for container runtime state in DIR\n"
 		"  -o, --output FORMAT    compact (default), table or json\n"
 		"  -d, --duration SECS    stop after SECS seconds\n"
 		"  -v, --verbose          libbpf debug output and ring changes\n"
@@ -68,6 +84,12 @@ enum {
 	OPT_CONTAINERS_ONLY,
 	OPT_HOST_ONLY,
 	OPT_CAPABILITIES,
+	OPT_NAMESPACES,
+	OPT_PODS,
+	OPT_CONTAINERS,
+	OPT_PROCESSES,
+	OPT_HOST,
+	OPT_STATE_ROOT,
 };
 
 static const struct option long_options[] = {
@@ -82,17 +104,42 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, 'o' },
 	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
+	{ "namespaces", required_argument, NULL, OPT_NAMESPACES },
+	{ "pods", required_argument, NULL, OPT_PODS },
+	{ "containers", required_argument, NULL, OPT_CONTAINERS },
+	{ "processes", required_argument, NULL, OPT_PROCESSES },
+	{ "host", no_argument, NULL, OPT_HOST },
+	{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 
+static int add_who(struct trace_args *a, int opt, const char *value)
+{
+	static const enum evfilter_field fields[] = {
+		[OPT_NAMESPACES - OPT_NAMESPACES] = EVFILTER_NAMESPACES,
+		[OPT_PODS - OPT_NAMESPACES] = EVFILTER_PODS,
+		[OPT_CONTAINERS - OPT_NAMESPACES] = EVFILTER_CONTAINERS,
+		[OPT_PROCESSES - OPT_NAMESPACES] = EVFILTER_PROCESSES,
+	};
+	char err[256];
+
+	if (!a->who && evfilter__new(&a->who))
+		return usage_error("out of memory");
+	if (opt == OPT_HOST ? evfilter_set_host(a->who, true, err, sizeof(err)) :
+			      evfilter_add_list(a->who, fields[opt - OPT_NAMESPACES], value, err,
+						sizeof(err)))
+		return usage_error("%s", err);
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit code to leave with. */
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
 	const char *bad;
-	int opt;
+	int opt, rc;
 
 	a->filter.uid = CT_ANY_UID;
 	a->filter.pids = a->pids;
@@ -147,13 +194,26 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 				return usage_error("invalid duration '%s' (seconds > 0)", optarg);
 			break;
 		case 'v': a->verbose = true; break;
-		case OPT_CAPABILITIES: {
-			int rc = cmd_rings_option("trace", &a->rings, optarg);
-
+		case OPT_CAPABILITIES:
+			rc = cmd_rings_option("trace", &a->rings, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
-		}
+		case OPT_NAMESPACES:
+		case OPT_PODS:
+		case OPT_CONTAINERS:
+		case OPT_PROCESSES:
+		case OPT_HOST:
+			rc = add_who(a, opt, optarg);
+			if (rc >= 0)
+				return rc;
+			break;
+		case OPT_STATE_ROOT:
+			if (a->n_state_roots == MAX_STATE_ROOTS)
+				return usage_error("at most %d --state-root directories",
+						   MAX_STATE_ROOTS);
+			a->state_roots[a->n_state_roots++] = optarg;
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);
@@ -167,23 +227,28 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 static int on_record(void *ctx, const void *data, size_t size)
 {
 	struct trace_state *st = ctx;
+	__u32 type = *(const __u32 *)data;
 	const struct ct_cap_event *e = data;
-	struct output_event ev = {};
 
-	if (size < sizeof(*e) || e->type != CT_REC_CAP)
+	if (type != CT_REC_CAP) {
+		if (size >= sizeof(struct ct_proc_event))
+			identity_apply(st->identity, data);
 		return 0;
+	}
+	if (size < sizeof(*e))
+		return 0;
+	identity_resolve(st->identity, e, &st->view);
+	/* Pod, container and binary are known only here, in user space. */
+	if (st->who && !evfilter_match(st->who, &st->view.subject)) {
+		st->filtered++;
+		return 0;
+	}
 	st->seen++;
 	if (e->ret == 0)
 		st->granted++;
 	else
 		st->denied++;
-	ev.cap = e;
-	ev.process.pid = e->pid;
-	ev.process.tid = e->tid;
-	ev.process.uid = e->euid;
-	ev.process.auid = 0xffffffffu;
-	ev.process.ns = e->ns;
-	output_event(&st->out, &ev);
+	output_event(&st->out, &st->view.ev);
 	return 0;
 }
 
@@ -225,6 +290,22 @@ static void print_summary(struct trace_state *st, struct loader *loader, struct 
 	fprintf(stderr, "captrail: %llu checks seen, %llu granted, %llu denied, %llu lost\n",
 		(unsigned long long)st->seen, (unsigned long long)st->granted,
 		(unsigned long long)st->denied, (unsigned long long)stats.lost);
+	if (stats.proc_lost)
+		fprintf(stderr, "captrail: %llu process records lost: some events miss their "
+				"process\n",
+			(unsigned long long)stats.proc_lost);
+}
+
+static int start_identity(struct trace_args *a, const char *node, int64_t boot_offset,
+			  struct identity **ret_identity)
+{
+	struct identity_opts opts = {
+		.node_name = node,
+		.boot_offset_ns = boot_offset,
+		.state_roots = a->state_roots,
+	};
+
+	return identity__new(&opts, ret_identity);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -240,11 +321,12 @@ int cmd_trace(int argc, char **argv)
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
-	if (rc >= 0)
+	if (rc < 0)
+		rc = cmd_rings_start("trace", &args.rings, args.verbose, RINGS_NEED_PROC, &rings);
+	if (rc >= 0) {
+		evfilter__free(args.who);
 		return rc;
-	rc = cmd_rings_start("trace", &args.rings, args.verbose, RINGS_NEED_PROC, &rings);
-	if (rc >= 0)
-		return rc;
+	}
 	cmd_libbpf_output(args.verbose);
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
@@ -253,11 +335,18 @@ int cmd_trace(int argc, char **argv)
 	oopts.format = args.format;
 	oopts.node_name = node;
 	oopts.boot_offset_ns = clock_boot_offset_ns();
-	output_init(&state.out, stdout, &oopts);
+	err = start_identity(&args, node, oopts.boot_offset_ns, &state.identity);
+	if (err) {
+		fprintf(stderr, "captrail: cannot set up the process cache: %s\n", strerror(-err));
+		rc = EXIT_RUNTIME;
+		goto cleanup;
+	}
+	state.who = args.who;
 
 	args.filter.self_tgid = (uint32_t)getpid();
 	lopts.filter = args.filter;
 	lopts.stream = true;
+	lopts.track_procs = true;
 	lopts.on_record = on_record;
 	lopts.ctx = &state;
 	err = cmd_catch_stop_signals(&stop_requested);
@@ -268,18 +357,32 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (err) {
 		cmd_report_load_error(err);
-		rings__free(rings);
-		return EXIT_RUNTIME;
+		rc = EXIT_RUNTIME;
+		goto cleanup;
 	}
+	/* After attaching: lifecycle records of processes started meanwhile
+	 * replay correctly over the scan. */
+	rings_enter_specific(rings, RINGS_NEED_PROC, "read running processes from /proc");
+	err = identity_scan(state.identity);
+	rings_leave(rings);
+	if (err)
+		fprintf(stderr, "captrail: warning: cannot read running processes: %s\n",
+			strerror(-err));
+	oopts.host_ns = identity_host_ns(state.identity);
+	output_init(&state.out, stdout, &oopts);
 	fprintf(stderr, "captrail: ready, tracing capability checks\n");
 	err = trace_loop(loader, args.duration);
 	fflush(stdout);
 	print_summary(&state, loader, rings);
-	loader__free(loader);
-	rings__free(rings);
+	rc = EXIT_OK;
 	if (err) {
 		fprintf(stderr, "captrail: reading events failed: %s\n", strerror(-err));
-		return EXIT_RUNTIME;
+		rc = EXIT_RUNTIME;
 	}
-	return EXIT_OK;
+cleanup:
+	loader__free(loader);
+	identity__free(state.identity);
+	evfilter__free(args.who);
+	rings__free(rings);
+	return rc;
 }

@@ -182,7 +182,8 @@ static __always_inline bool comm_matches(void)
 	return true;
 }
 
-static __always_inline void read_namespaces(struct task_struct *task, __u32 ns[CT_NS_COUNT])
+/* Returns the task's pid as its own pid namespace numbers it. */
+static __always_inline __u32 read_namespaces(struct task_struct *task, __u32 ns[CT_NS_COUNT])
 {
 	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
@@ -194,7 +195,7 @@ static __always_inline void read_namespaces(struct task_struct *task, __u32 ns[C
 	ns[CT_NS_PID] = BPF_CORE_READ(upid.ns, ns.inum);
 	ns[CT_NS_USER] = BPF_CORE_READ(task, real_cred, user_ns, ns.inum);
 	if (!nsp) /* exiting task */
-		return;
+		return upid.nr;
 	ns[CT_NS_UTS] = BPF_CORE_READ(nsp, uts_ns, ns.inum);
 	ns[CT_NS_IPC] = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
 	ns[CT_NS_MNT] = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
@@ -205,6 +206,7 @@ static __always_inline void read_namespaces(struct task_struct *task, __u32 ns[C
 		ns[CT_NS_TIME_FOR_CHILDREN] = BPF_CORE_READ(nsp, time_ns_for_children, ns.inum);
 	}
 	ns[CT_NS_CGROUP] = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	return upid.nr;
 }
 
 /* The filters that need nothing but the tracepoint's arguments and the
@@ -278,7 +280,7 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	e->cap_effective = cap_set(&cred->cap_effective);
 	e->cap_inheritable = cap_set(&cred->cap_inheritable);
 	__builtin_memset(e->ns, 0, sizeof(e->ns));
-	read_namespaces(task, e->ns);
+	e->ns_pid = read_namespaces(task, e->ns);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if ((const void *)cred == (const void *)BPF_CORE_READ(task, real_cred))
 		flags |= CT_CAP_REAL_CRED;

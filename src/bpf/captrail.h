@@ -138,6 +138,7 @@ struct ct_cap_event {
 	__u32 target_ns_gid;
 	__u32 target_ns_inum;
 	__u32 capable_ns_inum; /* 0 unless granted */
+	__u32 ns_pid; /* pid in the task's own pid namespace */
 	__u64 cap_permitted; /* of the checked cred */
 	__u64 cap_effective;
 	__u64 cap_inheritable;

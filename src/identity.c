@@ -1,0 +1,208 @@
+#include "identity.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procfs.h"
+#include "syscalls.h"
+
+#define DEFAULT_CONTAINERS 4096
+
+struct identity {
+	struct proc_cache *procs;
+	struct container_cache *containers;
+	const char *proc_root;
+	uint32_t host_ns[CT_NS_COUNT];
+	bool have_host_ns;
+	/* libseccomp allocates on every lookup: names are resolved once. */
+	char syscall_names[IDENTITY_SYSCALLS][SYSCALLS_NAME_LEN];
+};
+
+int identity__new(const struct identity_opts *opts, struct identity **ret_identity)
+{
+	struct proc_cache_opts popts = {
+		.proc_root = opts->proc_root,
+		.node_name = opts->node_name,
+		.max_entries = opts->max_processes,
+		.boot_offset_ns = opts->boot_offset_ns,
+	};
+	struct container_roots roots;
+	struct identity *id;
+	size_t n = 0;
+	int err;
+
+	id = calloc(1, sizeof(*id));
+	if (!id)
+		return -ENOMEM;
+	id->proc_root = opts->proc_root ? opts->proc_root : "/proc";
+	container_roots_default(&roots);
+	roots.proc = id->proc_root;
+	while (n < CONTAINER_STATE_ROOTS - 1 && roots.state[n])
+		n++;
+	/* Extra roots go first: they are what the user pointed at. */
+	for (size_t i = 0; opts->state_roots && opts->state_roots[i]; i++) {
+		if (n + 1 >= CONTAINER_STATE_ROOTS)
+			break;
+		memmove(&roots.state[1], &roots.state[0], n * sizeof(roots.state[0]));
+		roots.state[0] = opts->state_roots[i];
+		roots.state[++n] = NULL;
+	}
+	err = proc_cache__new(&popts, &id->procs);
+	if (err)
+		goto fail;
+	id->containers = container_cache__new(&roots, opts->max_containers ? opts->max_containers :
+									     DEFAULT_CONTAINERS);
+	if (!id->containers) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	*ret_identity = id;
+	return 0;
+fail:
+	identity__free(id);
+	return err;
+}
+
+void identity__free(struct identity *id)
+{
+	if (!id)
+		return;
+	proc_cache__free(id->procs);
+	container_cache__free(id->containers);
+	free(id);
+}
+
+int identity_scan(struct identity *id)
+{
+	int err = procfs_read_ns(id->proc_root, 1, id->host_ns);
+
+	id->have_host_ns = err == 0;
+	if (err)
+		return err;
+	return proc_cache_scan(id->procs);
+}
+
+const uint32_t *identity_host_ns(const struct identity *id)
+{
+	return id->have_host_ns ? id->host_ns : NULL;
+}
+
+int identity_apply(struct identity *id, const struct ct_proc_event *rec)
+{
+	return proc_cache_apply(id->procs, rec);
+}
+
+static const char *syscall_name(struct identity *id, int nr)
+{
+	char *name;
+
+	if (nr < 0)
+		return NULL;
+	if (nr >= IDENTITY_SYSCALLS) /* rare: named without the cache */
+		return NULL;
+	name = id->syscall_names[nr];
+	if (!name[0])
+		syscalls_name(nr, name);
+	return name;
+}
+
+static const char *or_null(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static void fill_process(struct output_process *out, const struct proc_entry *p)
+{
+	out->pid = p->pid;
+	out->uid = p->uid;
+	out->auid = p->auid;
+	out->exec_id = or_null(p->exec_id);
+	out->parent_exec_id = or_null(p->parent_exec_id);
+	out->binary = or_null(p->binary);
+	out->arguments = p->arguments;
+	out->cwd = or_null(p->cwd);
+	out->flags = or_null(p->flags_text);
+	out->start_time = or_null(p->start_time);
+}
+
+/* The pod of a cgroup, or NULL on the host. */
+static const struct output_pod *resolve_pod(struct identity *id, uint64_t cgroup_id,
+					     uint32_t ns_pid, struct identity_pod *v)
+{
+	const struct container_info *c = NULL;
+	struct output_pod *pod = &v->pod;
+	size_t n;
+
+	if (!cgroup_id || container_cache__lookup(id->containers, cgroup_id, 0, &c) || !c->id[0])
+		return NULL;
+	n = c->n_labels < IDENTITY_MAX_LABELS ? c->n_labels : IDENTITY_MAX_LABELS;
+	snprintf(v->container_id, sizeof(v->container_id), "%s://%s", c->runtime, c->id);
+	snprintf(v->docker, sizeof(v->docker), "%.31s", c->id);
+	for (size_t i = 0; i < n; i++)
+		v->labels[i] = (struct output_label){ c->labels[i].key, c->labels[i].value };
+	*pod = (struct output_pod){
+		.namespace_ = or_null(c->pod_namespace),
+		.name = or_null(c->pod_name),
+		.uid = or_null(c->pod_uid),
+		.container_id = v->container_id,
+		.container_name = or_null(c->name),
+		.image = or_null(c->image),
+		.container_start_time = or_null(c->start_time),
+		.container_pid = ns_pid,
+		.labels = v->labels,
+		.n_labels = n,
+		.docker = v->docker,
+	};
+	return pod;
+}
+
+int identity_resolve(struct identity *id, const struct ct_cap_event *e,
+		     struct identity_view *ret_view)
+{
+	struct identity_view *v = ret_view;
+	const struct proc_entry *proc = NULL, *parent = NULL;
+
+	memset(&v->ev, 0, sizeof(v->ev));
+	v->ev.cap = e;
+	v->ev.syscall = syscall_name(id, e->syscall);
+	v->ev.process.pid = e->pid;
+	v->ev.process.tid = e->tid;
+	v->ev.process.uid = e->euid;
+	v->ev.process.auid = PROCFS_AUID_UNSET;
+	if (proc_cache_lookup_cap(id->procs, e, &proc) == 0) {
+		fill_process(&v->ev.process, proc);
+		parent = proc_cache_parent(id->procs, proc);
+		if (parent) {
+			memset(&v->parent, 0, sizeof(v->parent));
+			fill_process(&v->parent, parent);
+			v->ev.parent = &v->parent;
+		}
+	}
+	/* The event's own view, not the one at exec: credentials and
+	 * namespaces can change without an exec. */
+	v->ev.process.tid = e->tid;
+	v->ev.process.uid = e->euid;
+	v->ev.process.ns = e->ns;
+	v->ev.process.pod = resolve_pod(id, e->cgroup_id, e->ns_pid, &v->pod);
+	/* The parent's own cgroup: a container's first process has a
+	 * parent on the host (the runtime). Its in-namespace pid is not
+	 * known here. */
+	if (parent)
+		v->parent.pod = resolve_pod(id, parent->cgroup_id, 0, &v->parent_pod);
+	v->subject = (struct evfilter_subject){ .binary = v->ev.process.binary };
+	if (v->ev.process.pod) {
+		v->subject.namespace_ = v->pod.pod.namespace_;
+		v->subject.pod = v->pod.pod.name;
+		v->subject.container = v->pod.pod.container_name;
+		v->subject.has_pod = true;
+	}
+	return 0;
+}
+
+void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,
+		    struct container_cache_stats *ret_containers)
+{
+	proc_cache_stats(id->procs, ret_procs);
+	container_cache__stats(id->containers, ret_containers);
+}
