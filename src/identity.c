@@ -73,9 +73,30 @@ void identity__free(struct identity *id)
 	free(id);
 }
 
+/* The host's namespaces are PID 1's. Where PID 1's links cannot be read
+ * (some sandboxes protect it even from root), kthreadd's (PID 2) stand in:
+ * kernel threads always live in the initial namespaces. */
+static int read_host_ns(struct identity *id)
+{
+	uint32_t kthreadd[CT_NS_COUNT];
+	int err = procfs_read_ns(id->proc_root, 1, id->host_ns);
+	bool complete = !err;
+
+	for (int i = 0; complete && i < CT_NS_COUNT; i++)
+		complete = id->host_ns[i] != 0;
+	if (complete)
+		return 0;
+	if (procfs_read_ns(id->proc_root, 2, kthreadd))
+		return err ? err : -EACCES;
+	for (int i = 0; i < CT_NS_COUNT; i++)
+		if (err || !id->host_ns[i])
+			id->host_ns[i] = kthreadd[i];
+	return 0;
+}
+
 int identity_scan(struct identity *id)
 {
-	int err = procfs_read_ns(id->proc_root, 1, id->host_ns);
+	int err = read_host_ns(id);
 
 	id->have_host_ns = err == 0;
 	if (err)
