@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
 	{ "trace", cmd_trace, "stream capability checks as they happen" },
 	{ "record", cmd_record, "run a command and print the capabilities it needs" },
+	{ "run", cmd_run, "run a command inside a recorded (or edited) profile" },
 };
 
 static void usage(FILE *out)

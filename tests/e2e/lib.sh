@@ -71,3 +71,22 @@ run_dmesg_as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups dmesg >/dev/null 2>&1
 	return 0
 }
+
+HELPERS=${CAPTRAIL_BUILD:-build}/tests/helpers
+
+# record_json FILE [OPTIONS] -- CMD...: the JSON profile into FILE; sets
+# RECORD_RC to captrail's exit status (the command's).
+record_json() {
+	local out=$1; shift
+	"$CAPTRAIL" record -o json --output "$out" "$@" 2>"$WORK/record.err"
+	RECORD_RC=$?
+	grep -q "cannot load the BPF programs" "$WORK/record.err" &&
+		skip "BPF programs cannot load here: $(head -n 1 "$WORK/record.err")"
+	[ -s "$out" ] || fail "record wrote no profile: $(cat "$WORK/record.err")"
+	jq -e . "$out" >/dev/null || fail "record wrote invalid JSON"
+}
+
+# The capabilities of a class ("required", "denied", "noaudit"...), sorted,
+# space-separated, without CAP_.
+profile_class() { jq -r ".classes.$2 | map(sub(\"^CAP_\"; \"\")) | sort | join(\" \")" "$1"; }
+profile_grant() { jq -r '.grant | map(sub("^CAP_"; "")) | sort | join(" ")' "$1"; }
