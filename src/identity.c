@@ -8,6 +8,9 @@
 #include "syscalls.h"
 
 #define DEFAULT_CONTAINERS 4096
+/* A container's runtime makes its first checks (runc:[2:INIT]) before it
+ * has written the state that names the pod: look again soon. */
+#define METADATA_RETRY_NS (20 * 1000 * 1000ull)
 
 struct identity {
 	struct proc_cache *procs;
@@ -57,6 +60,7 @@ int identity__new(const struct identity_opts *opts, struct identity **ret_identi
 		err = -ENOMEM;
 		goto fail;
 	}
+	container_cache__set_retry(id->containers, METADATA_RETRY_NS);
 	*ret_identity = id;
 	return 0;
 fail:
