@@ -53,8 +53,9 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts)
 	cfg->cfg_agg_tracked = opts->aggregate.tracked_pid != 0;
 	cfg->cfg_proc_cgroup = opts->proc_cgroup_id;
 	cfg->cfg_n_noaudit = (__u32)opts->aggregate.n_noaudit;
-	memcpy((void *)cfg->cfg_noaudit, opts->aggregate.noaudit,
-	       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
+	if (opts->aggregate.n_noaudit)
+		memcpy((void *)cfg->cfg_noaudit, opts->aggregate.noaudit,
+		       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
 	skel->bss->agg_armed = opts->aggregate.armed;
 
 	bpf_program__set_autoload(skel->progs.stream_cap_capable, opts->stream);
