@@ -23,6 +23,7 @@ prefix ?= /usr/local
 sbindir ?= $(prefix)/sbin
 mandir ?= $(prefix)/share/man
 datadir ?= $(prefix)/share
+unitdir ?= $(prefix)/lib/systemd/system
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
@@ -94,6 +95,12 @@ bench: all
 
 install: $(BUILD)/captrail
 	install -D -m 0755 $(BUILD)/captrail $(DESTDIR)$(sbindir)/captrail
+	install -D -m 0644 docs/captrail.8 $(DESTDIR)$(mandir)/man8/captrail.8
+	install -D -m 0644 contrib/bash-completion/captrail \
+		$(DESTDIR)$(datadir)/bash-completion/completions/captrail
+	install -d $(DESTDIR)$(unitdir)
+	sed 's|/usr/local/sbin/captrail|$(sbindir)/captrail|' deploy/captrail.service \
+		> $(DESTDIR)$(unitdir)/captrail.service
 
 clean:
 	rm -rf build bench/results.json

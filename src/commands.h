@@ -10,5 +10,6 @@ int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_help_capabilities(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 
 #endif

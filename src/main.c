@@ -15,6 +15,8 @@ static const struct command commands[] = {
 	{ "trace", cmd_trace, "stream capability checks as they happen" },
 	{ "record", cmd_record, "run a command and print the capabilities it needs" },
 	{ "run", cmd_run, "run a command inside a recorded (or edited) profile" },
+	{ "events", cmd_events, "stream checks from the agent, or filter JSON lines on stdin" },
+	{ "profile", cmd_profile, "least-privilege profile of a workload the agent watched" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,68 @@
+/* Prometheus text exposition over HTTP (libmicrohttpd, its own thread).
+ *
+ * GET /metrics:
+ *   captrail_checks_total{capability="CAP_SYSLOG",verdict="denied",
+ *                         workload="default/xwing/spaceship"}
+ *   captrail_metrics_workloads_overflow_total
+ *   captrail_events_lost_total, captrail_cache_entries{cache="process|container"},
+ *   captrail_cache_evictions_total{cache=...}, captrail_store_flushes_total,
+ *   captrail_store_flush_errors_total, and the values of enum metrics_value.
+ * GET /healthz: "ok".
+ *
+ * Cardinality is bounded: the first max_workloads distinct workload label
+ * values get series of their own, later ones are counted under
+ * workload="other", each such update counting once in
+ * captrail_metrics_workloads_overflow_total. The agent's loop updates the
+ * values; a mutex keeps the HTTP thread's reads consistent. */
+#ifndef CAPTRAIL_METRICS_H
+#define CAPTRAIL_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_DEFAULT_WORKLOADS 500
+#define METRICS_OTHER "other"
+
+/* Totals kept by their sources; the agent copies them in (metrics_set). */
+enum metrics_value {
+	METRICS_EVENTS_LOST, /* captrail_events_lost_total: ring buffer full */
+	METRICS_STORE_FLUSHES, /* captrail_store_flushes_total */
+	METRICS_STORE_FLUSH_ERRORS, /* captrail_store_flush_errors_total */
+	METRICS_STORE_ROWS, /* captrail_store_rows (gauge) */
+	METRICS_API_CLIENTS, /* captrail_api_clients (gauge) */
+	METRICS_API_DROPPED, /* captrail_api_events_dropped_total: slow clients */
+	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
+	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
+	METRICS_VALUES,
+};
+
+enum metrics_cache {
+	METRICS_CACHE_PROCESS,
+	METRICS_CACHE_CONTAINER,
+	METRICS_CACHES,
+};
+
+struct metrics;
+
+/* addr: "HOST:PORT", ":PORT" (every IPv4 address) or "[IPV6]:PORT"; port 0
+ * picks a free one (see metrics_port). max_workloads 0: the default.
+ * -EINVAL: bad address; -EADDRINUSE and friends from bind(). */
+int metrics__new(const char *addr, size_t max_workloads, struct metrics **ret_metrics);
+void metrics__free(struct metrics *m);
+
+uint16_t metrics_port(const struct metrics *m);
+
+/* Adds n checks of cap with this verdict to workload (the label value:
+ * "ns/pod/container", a container name, a binary or a unit). */
+void metrics_add_checks(struct metrics *m, const char *workload, int cap, bool denied,
+			uint64_t n);
+void metrics_set(struct metrics *m, enum metrics_value which, uint64_t value);
+void metrics_set_cache(struct metrics *m, enum metrics_cache which, uint64_t entries,
+		       uint64_t evictions);
+
+/* The exposition text as served (malloc'd, NUL-terminated), for tests and
+ * for a final dump. */
+int metrics_render(struct metrics *m, char **ret_text, size_t *ret_len);
+
+#endif

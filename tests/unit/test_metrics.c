@@ -1,0 +1,182 @@
+/* Metrics: served over HTTP on an ephemeral loopback port and read with a
+ * plain socket; bounded workload labels; label escaping; bad addresses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "metrics.h"
+
+/* The whole HTTP/1.0 response to "METHOD PATH". */
+static char *http(uint16_t port, const char *method, const char *path)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap), req[256];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.0\r\nHost: localhost\r\n\r\n", method, path);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len < 1024)
+			buf = realloc(buf, cap *= 2);
+	}
+	assert_int_equal(n, 0);
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static struct metrics *start(size_t max_workloads)
+{
+	struct metrics *m = NULL;
+
+	assert_int_equal(metrics__new("127.0.0.1:0", max_workloads, &m), 0);
+	assert_true(metrics_port(m) > 0);
+	return m;
+}
+
+static void test_served(void **state)
+{
+	struct metrics *m = start(0);
+	char *resp;
+
+	(void)state;
+	metrics_add_checks(m, "default/xwing/spaceship", 34, true, 2);
+	metrics_add_checks(m, "default/xwing/spaceship", 34, true, 1);
+	metrics_add_checks(m, "/usr/sbin/sshd", 6, false, 5);
+	metrics_add_checks(m, "/usr/sbin/sshd", 99, false, 5); /* out of range: ignored */
+	metrics_set(m, METRICS_EVENTS_LOST, 7);
+	metrics_set(m, METRICS_STORE_FLUSHES, 12);
+	metrics_set(m, METRICS_STORE_FLUSH_ERRORS, 1);
+	metrics_set_cache(m, METRICS_CACHE_PROCESS, 300, 4);
+	metrics_set_cache(m, METRICS_CACHE_CONTAINER, 2, 0);
+
+	resp = http(metrics_port(m), "GET", "/metrics");
+	assert_non_null(strstr(resp, "HTTP/1.0 200") ? resp : strstr(resp, "HTTP/1.1 200"));
+	assert_non_null(strstr(resp, "text/plain; version=0.0.4"));
+	assert_non_null(strstr(resp, "# TYPE captrail_checks_total counter\n"));
+	assert_non_null(strstr(resp,
+		"\ncaptrail_checks_total{capability=\"CAP_SYSLOG\",verdict=\"denied\","
+		"workload=\"default/xwing/spaceship\"} 3\n"));
+	assert_non_null(strstr(resp,
+		"\ncaptrail_checks_total{capability=\"CAP_SETGID\",verdict=\"granted\","
+		"workload=\"/usr/sbin/sshd\"} 5\n"));
+	assert_null(strstr(resp, "CAP_99"));
+	assert_non_null(strstr(resp, "\ncaptrail_events_lost_total 7\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_store_flushes_total 12\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_store_flush_errors_total 1\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_cache_entries{cache=\"process\"} 300\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_cache_evictions_total{cache=\"process\"} 4\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_cache_entries{cache=\"container\"} 2\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_metrics_workloads_overflow_total 0\n"));
+	free(resp);
+
+	resp = http(metrics_port(m), "GET", "/healthz");
+	assert_non_null(strstr(resp, " 200 "));
+	assert_non_null(strstr(resp, "\r\n\r\nok\n"));
+	free(resp);
+	resp = http(metrics_port(m), "GET", "/nothing");
+	assert_non_null(strstr(resp, " 404 "));
+	free(resp);
+	resp = http(metrics_port(m), "DELETE", "/metrics");
+	assert_non_null(strstr(resp, " 405 "));
+	free(resp);
+	metrics__free(m);
+	metrics__free(NULL);
+}
+
+static void test_bounded_workloads(void **state)
+{
+	struct metrics *m = start(2);
+	char *text;
+	size_t len;
+
+	(void)state;
+	metrics_add_checks(m, "a", 0, false, 1);
+	metrics_add_checks(m, "b", 0, false, 1);
+	metrics_add_checks(m, "c", 0, false, 1);
+	metrics_add_checks(m, "d", 0, true, 4);
+	metrics_add_checks(m, "a", 0, false, 1); /* known: still its own series */
+	metrics_add_checks(m, "other", 0, false, 1); /* the literal name is the bucket */
+	assert_int_equal(metrics_render(m, &text, &len), 0);
+	assert_int_equal(strlen(text), len);
+	assert_non_null(strstr(text, "verdict=\"granted\",workload=\"a\"} 2\n"));
+	assert_non_null(strstr(text, "verdict=\"granted\",workload=\"b\"} 1\n"));
+	assert_null(strstr(text, "workload=\"c\""));
+	assert_non_null(strstr(text, "verdict=\"granted\",workload=\"other\"} 2\n"));
+	assert_non_null(strstr(text, "verdict=\"denied\",workload=\"other\"} 4\n"));
+	assert_non_null(strstr(text, "\ncaptrail_metrics_workloads_overflow_total 2\n"));
+	free(text);
+	metrics__free(m);
+}
+
+static void test_label_escaping(void **state)
+{
+	struct metrics *m = start(0);
+	char *text;
+	size_t len;
+
+	(void)state;
+	metrics_add_checks(m, "we\"ird\\na\nme", 21, false, 1);
+	metrics_add_checks(m, "", 21, false, 1);
+	assert_int_equal(metrics_render(m, &text, &len), 0);
+	assert_non_null(strstr(text, "workload=\"we\\\"ird\\\\na\\nme\"} 1\n"));
+	assert_non_null(strstr(text, "workload=\"unknown\"} 1\n"));
+	free(text);
+	metrics__free(m);
+}
+
+static void test_addresses(void **state)
+{
+	static const char *const bad[] = {
+		"9464", "127.0.0.1", "127.0.0.1:", ":port", ":99999", "::1:9464", "[::1]9464",
+		":-1",
+	};
+	struct metrics *m = NULL, *again = NULL;
+	char addr[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(metrics__new(bad[i], 0, &m), -EINVAL);
+		assert_null(m);
+	}
+	m = start(0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", metrics_port(m));
+	assert_int_equal(metrics__new(addr, 0, &again), -EADDRINUSE);
+	metrics__free(m);
+	/* IPv6 loopback, where the machine has it */
+	if (metrics__new("[::1]:0", 0, &m) == 0) {
+		assert_true(metrics_port(m) > 0);
+		metrics__free(m);
+	}
+	assert_int_equal(metrics__new(":0", 0, &m), 0);
+	metrics__free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_served),
+		cmocka_unit_test(test_bounded_workloads),
+		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_addresses),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

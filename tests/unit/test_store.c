@@ -1,0 +1,589 @@
+/* The SQLite store: flush arithmetic, reopen, selections, a writer killed
+ * between flushes, and files that are not (or no longer) a store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "store.h"
+
+#define ID_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define ID_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+struct fixture {
+	char dir[64];
+	char path[PATH_MAX];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/captrail-store.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	/* a parent that does not exist yet: store_open creates it */
+	snprintf(f->path, sizeof(f->path), "%s/state/captrail.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct store_obs xwing_obs(const char *id, int cap, bool denied, uint64_t count,
+				  uint64_t first, uint64_t last)
+{
+	return (struct store_obs){
+		.workload = {
+			.kind = STORE_POD_CONTAINER,
+			.pod_namespace = "default",
+			.pod_name = "xwing",
+			.container_name = "spaceship",
+			.container_id = id,
+			.image = "docker.io/library/busybox:1.36",
+			.binary = "/bin/dmesg",
+		},
+		.cap = cap,
+		.denied = denied,
+		.audit = STORE_AUDIT,
+		.syscall = 103,
+		.count = count,
+		.first_seen = first,
+		.last_seen = last,
+	};
+}
+
+struct collected {
+	struct store_row rows[16];
+	char pods[16][64]; /* row strings live during the callback only */
+	char images[16][64];
+	char pod_names[16][64];
+	size_t n;
+};
+
+static int collect(void *ctx, const struct store_row *row)
+{
+	struct collected *c = ctx;
+
+	if (c->n == 16)
+		return -E2BIG;
+	c->rows[c->n] = *row;
+	snprintf(c->pods[c->n], sizeof(c->pods[0]), "%s/%s/%s", row->pod_namespace,
+		 row->pod_name, *row->container_name ? row->container_name : row->binary);
+	snprintf(c->images[c->n], sizeof(c->images[0]), "%s", row->image);
+	snprintf(c->pod_names[c->n], sizeof(c->pod_names[0]), "%s", row->pod_name);
+	c->n++;
+	return 0;
+}
+
+static struct collected query(struct store *s, const struct store_filter *filter)
+{
+	struct collected c = { .n = 0 };
+
+	assert_int_equal(store_query(s, filter, collect, &c), 0);
+	return c;
+}
+
+static const struct store_filter all = { .select = STORE_SELECT_ALL };
+
+static void test_flush_adds_up(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_stats stats;
+	struct store_obs obs;
+	struct collected c;
+	struct stat st;
+
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	obs = xwing_obs(ID_A, 34, true, 2, 1000, 2000);
+	obs.outcome.eperm = 2;
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_A, 34, true, 3, 500, 1500); /* same row: merged in memory */
+	obs.outcome.eperm = 3;
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_A, 34, false, 1, 3000, 3000); /* granted: another row */
+	assert_int_equal(store_add(s, &obs), 0);
+	store_stats(s, &stats);
+	assert_int_equal(stats.pending, 3); /* two check rows, one instance */
+
+	c = query(s, &all);
+	assert_int_equal(c.n, 0); /* nothing flushed yet */
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.rows[0].cap, 34);
+	assert_false(c.rows[0].denied);
+	assert_true(c.rows[1].denied);
+	assert_int_equal(c.rows[1].count, 5);
+	assert_int_equal(c.rows[1].first_seen, 500);
+	assert_int_equal(c.rows[1].last_seen, 2000);
+	assert_int_equal(c.rows[1].outcome.eperm, 5);
+	assert_int_equal(c.rows[1].syscall, 103);
+	assert_int_equal(c.rows[1].audit, STORE_AUDIT);
+	assert_int_equal(c.rows[1].instances, 1);
+	assert_int_equal(c.rows[1].kind, STORE_POD_CONTAINER);
+	assert_string_equal(c.images[1], "docker.io/library/busybox:1.36");
+	assert_string_equal(c.pods[1], "default/xwing/spaceship");
+
+	/* the next flush adds to the stored rows */
+	obs = xwing_obs(ID_B, 34, true, 10, 100, 9000);
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(store_flush(s), 0); /* nothing pending: no transaction */
+	c = query(s, &all);
+	assert_int_equal(c.rows[1].count, 15);
+	assert_int_equal(c.rows[1].first_seen, 100);
+	assert_int_equal(c.rows[1].last_seen, 9000);
+	assert_int_equal(c.rows[1].instances, 2);
+	store_stats(s, &stats);
+	assert_int_equal(stats.flushes, 2);
+	assert_int_equal(stats.flush_errors, 0);
+	assert_int_equal(stats.rows, 2);
+	assert_int_equal(stats.pending, 0);
+	store_close(s);
+	store_close(NULL);
+}
+
+static void test_reopen_continues(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_obs obs = xwing_obs(ID_A, 21, false, 7, 10, 20);
+	struct store_stats stats;
+	struct collected c;
+
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	store_close(s);
+
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	store_stats(s, &stats);
+	assert_int_equal(stats.rows, 1);
+	obs = xwing_obs(ID_A, 21, false, 3, 5, 30);
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].count, 10);
+	assert_int_equal(c.rows[0].first_seen, 5);
+	assert_int_equal(c.rows[0].last_seen, 30);
+	assert_int_equal(c.rows[0].instances, 1);
+	store_close(s);
+}
+
+/* A writer killed between flushes loses what it had not flushed, nothing
+ * else; the next writer's counts add to the flushed ones. */
+static void test_sigkill_between_flushes(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct collected c;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store_obs obs = xwing_obs(ID_A, 34, true, 4, 1, 2);
+
+		if (store_open(f->path, 0, &s) || store_add(s, &obs) || store_flush(s))
+			_exit(1);
+		obs.count = 1000; /* buffered, never flushed */
+		if (store_add(s, &obs))
+			_exit(1);
+		raise(SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].count, 4);
+	struct store_obs more = xwing_obs(ID_A, 34, true, 6, 1, 2);
+	assert_int_equal(store_add(s, &more), 0);
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.rows[0].count, 10);
+	store_close(s);
+}
+
+struct ids {
+	size_t n;
+	int64_t workloads[8];
+	char ids[8][80];
+};
+
+static int collect_id(void *ctx, int64_t workload_id, const char *instance)
+{
+	struct ids *ids = ctx;
+
+	if (ids->n == 8)
+		return -E2BIG;
+	ids->workloads[ids->n] = workload_id;
+	snprintf(ids->ids[ids->n++], sizeof(ids->ids[0]), "%s", instance);
+	return 0;
+}
+
+static void test_selections(void **state)
+{
+	struct ids ids;
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_obs obs;
+	struct store_filter filter;
+	struct collected c;
+	char buf[128];
+
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	obs = xwing_obs(ID_A, 34, true, 1, 1, 1);
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_B, 34, true, 1, 1, 1);
+	obs.workload.pod_name = "tiefighter";
+	obs.workload.container_name = "cockpit";
+	obs.cap = 12;
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = (struct store_obs){
+		.workload = { .kind = STORE_HOST_BINARY, .binary = "/usr/sbin/sshd",
+			      .pod_name = "ignored" },
+		.cap = 6, .syscall = CT_NO_SYSCALL, .count = 1, .first_seen = 1, .last_seen = 1,
+	};
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = (struct store_obs){
+		.workload = { .kind = STORE_UNIT, .unit = "cron.service",
+			      .binary = "/usr/sbin/cron" },
+		.cap = 7, .count = 1,
+	};
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = (struct store_obs){
+		.workload = { .kind = STORE_CONTAINER, .container_id = ID_B, .binary = "/bin/sh" },
+		.cap = 1, .count = 1,
+	};
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+
+	c = query(s, &all);
+	assert_int_equal(c.n, 5);
+
+	assert_int_equal(store_filter_pod("default/xwing", &filter, buf, sizeof(buf)), 0);
+	c = query(s, &filter);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.pods[0], "default/xwing/spaceship");
+	assert_int_equal(store_filter_pod("xwing", &filter, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(store_filter_pod("default/", &filter, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(store_filter_pod("a/b/c", &filter, buf, sizeof(buf)), -EINVAL);
+
+	filter = (struct store_filter){ .select = STORE_SELECT_CONTAINER, .container = "cockpit" };
+	c = query(s, &filter);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].cap, 12);
+	/* an id prefix with the runtime as events print it: the pod container
+	 * it ran in and the plain container named by that id */
+	filter.container = "containerd://fedcba987654";
+	c = query(s, &filter);
+	assert_int_equal(c.n, 2);
+	filter.container = "fedcba98"; /* too short a prefix to be an id */
+	c = query(s, &filter);
+	assert_int_equal(c.n, 0);
+
+	filter.container = "containerd://fedcba987654";
+	ids.n = 0;
+	assert_int_equal(store_instances(s, &filter, collect_id, &ids), 0);
+	assert_int_equal(ids.n, 2); /* the pod container's instance, the plain container */
+	assert_string_equal(ids.ids[0], ID_B);
+	assert_string_equal(ids.ids[1], ID_B);
+	assert_true(ids.workloads[0] != ids.workloads[1]);
+	filter = (struct store_filter){ .select = STORE_SELECT_ALL };
+	ids.n = 0;
+	assert_int_equal(store_instances(s, &filter, collect_id, &ids), 0);
+	assert_int_equal(ids.n, 3);
+
+	filter = (struct store_filter){ .select = STORE_SELECT_BINARY, .binary = "/usr/sbin/sshd" };
+	c = query(s, &filter);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].kind, STORE_HOST_BINARY);
+	assert_string_equal(c.pod_names[0], ""); /* not part of a host binary's identity */
+	assert_int_equal(c.rows[0].syscall, CT_NO_SYSCALL);
+	assert_int_equal(c.rows[0].instances, 0);
+
+	filter = (struct store_filter){ .select = STORE_SELECT_UNIT, .unit = "cron.service" };
+	c = query(s, &filter);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].cap, 7);
+	store_close(s);
+}
+
+static int stop_at_first(void *ctx, const struct store_row *row)
+{
+	(void)row;
+	(*(int *)ctx)++;
+	return 42;
+}
+
+static void test_query_stops(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_obs a = xwing_obs(ID_A, 1, false, 1, 1, 1);
+	struct store_obs b = xwing_obs(ID_A, 2, false, 1, 1, 1);
+	int calls = 0;
+
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store_add(s, &a), 0);
+	assert_int_equal(store_add(s, &b), 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(store_query(s, &all, stop_at_first, &calls), 42);
+	assert_int_equal(calls, 1);
+	store_close(s);
+}
+
+static void test_read_only(void **state)
+{
+	struct fixture *f = *state;
+	struct store *w = NULL, *r = NULL;
+	struct store_obs obs = xwing_obs(ID_A, 34, true, 1, 1, 1);
+	struct collected c;
+
+	assert_int_equal(store_open(f->path, STORE_RDONLY, &r), -ENOENT);
+	assert_int_equal(store_open(f->path, 0, &w), 0);
+	assert_int_equal(store_add(w, &obs), 0);
+	assert_int_equal(store_flush(w), 0);
+	/* a reader next to the live writer (captrail profile --db) */
+	assert_int_equal(store_open(f->path, STORE_RDONLY, &r), 0);
+	c = query(r, &all);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(store_add(r, &obs), -EROFS);
+	assert_int_equal(store_add(w, &obs), 0);
+	assert_int_equal(store_flush(w), 0);
+	c = query(r, &all);
+	assert_int_equal(c.rows[0].count, 2);
+	store_close(r);
+	store_close(w);
+	/* and after the writer closed (the WAL is gone) */
+	assert_int_equal(store_open(f->path, STORE_RDONLY, &r), 0);
+	c = query(r, &all);
+	assert_int_equal(c.n, 1);
+	store_close(r);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_bad_files(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	char garbage[8192], path[PATH_MAX];
+	sqlite3 *db;
+
+	for (size_t i = 0; i < sizeof(garbage); i++)
+		garbage[i] = (char)(i * 131 + 7);
+	snprintf(path, sizeof(path), "%s/garbage.db", f->dir);
+	write_file(path, garbage, sizeof(garbage));
+	assert_int_equal(store_open(path, 0, &s), -EBADMSG);
+	assert_null(s);
+	assert_int_equal(store_open(path, STORE_RDONLY, &s), -EBADMSG);
+
+	/* a real store whose header was overwritten */
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	store_close(s);
+	s = NULL;
+	{
+		int fd = open(f->path, O_WRONLY);
+
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, garbage, 100, 0), 100);
+		close(fd);
+	}
+	assert_int_equal(store_open(f->path, 0, &s), -EBADMSG);
+
+	/* somebody else's SQLite database */
+	snprintf(path, sizeof(path), "%s/other.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, 0, &s), -EBADMSG);
+
+	/* a store from a newer captrail */
+	snprintf(path, sizeof(path), "%s/newer.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(path, 0, &s), -EPROTO);
+
+	/* an empty file is a new store, read-only it is not a store yet */
+	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	write_file(path, "", 0);
+	assert_int_equal(store_open(path, STORE_RDONLY, &s), -EBADMSG);
+	assert_int_equal(store_open(path, 0, &s), 0);
+	store_close(s);
+	s = NULL;
+
+	/* a directory where the file should be */
+	assert_true(store_open(f->dir, 0, &s) < 0);
+	assert_null(s);
+}
+
+static void test_names(void **state)
+{
+	enum store_kind kind;
+	enum store_audit audit;
+
+	(void)state;
+	for (int k = STORE_POD_CONTAINER; k <= STORE_UNIT; k++) {
+		assert_int_equal(store_kind_parse(store_kind_name(k), &kind), 0);
+		assert_int_equal(kind, k);
+	}
+	for (int a = STORE_AUDIT_UNKNOWN; a <= STORE_NOAUDIT; a++) {
+		assert_int_equal(store_audit_parse(store_audit_name(a), &audit), 0);
+		assert_int_equal(audit, a);
+	}
+	assert_int_equal(store_kind_parse("pod", &kind), -EINVAL);
+	assert_int_equal(store_audit_parse("mixed", &audit), -EINVAL);
+}
+
+
+/* ---- captrail profile --db, on this store ---- */
+
+/* Runs cmd_profile in a child, stdout into out; returns its exit code. */
+static int run_profile(const char *out, char **argv)
+{
+	int status, argc = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(99);
+		while (argv[argc])
+			argc++;
+		_exit(cmd_profile(argc, argv));
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[64 * 1024];
+	FILE *in = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(in);
+	n = fread(buf, 1, sizeof(buf) - 1, in);
+	buf[n] = '\0';
+	fclose(in);
+	return buf;
+}
+
+static void test_profile_command(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_obs obs;
+	char out[PATH_MAX + 8], *text;
+	char *k8s[] = { "profile", "--db", f->path, "--pod", "default/xwing", "-o", "k8s", NULL };
+	char *json[] = { "profile", "--db", f->path, "--container", "spaceship", "-o", "json",
+			 NULL };
+	char *none[] = { "profile", "--db", f->path, "--pod", "default/nothere", NULL };
+	char *usage[] = { "profile", "--db", f->path, NULL };
+	char *both[] = { "profile", "--all", "--binary", "/bin/x", NULL };
+	char *missing[] = { "profile", "--db", "/nonexistent/captrail.db", "--all", NULL };
+
+	snprintf(out, sizeof(out), "%s/out", f->dir);
+	assert_int_equal(store_open(f->path, 0, &s), 0);
+	obs = xwing_obs(ID_A, 13, false, 5, 1, 2); /* CAP_NET_RAW granted: required */
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_B, 34, true, 1, 1, 2); /* CAP_SYSLOG denied: reported only */
+	obs.outcome.eperm = 1;
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_A, 21, false, 9, 1, 2); /* overlayfs copy-up: not the workload's */
+	obs.flags = CT_AGG_OVERRIDE_CRED;
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs("c0ffee" ID_A, 12, false, 1, 1, 2); /* a replica in another pod */
+	obs.workload.pod_name = "xwing-2";
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	store_close(s);
+
+	assert_int_equal(run_profile(out, k8s), 0);
+	text = slurp(out);
+	assert_non_null(strstr(text, "NET_RAW"));
+	assert_null(strstr(text, "SYSLOG"));
+	assert_null(strstr(text, "SYS_ADMIN"));
+	assert_null(strstr(text, "NET_ADMIN")); /* the other pod */
+
+	/* the container name covers both pods: their union, coverage 3 */
+	assert_int_equal(run_profile(out, json), 0);
+	{
+		json_object *doc = json_tokener_parse(slurp(out)), *v;
+
+		assert_non_null(doc);
+		assert_true(json_object_object_get_ex(doc, "coverage", &v));
+		assert_int_equal(json_object_get_int(v), 3);
+		assert_non_null(strstr(slurp(out), "CAP_NET_ADMIN"));
+		assert_non_null(strstr(slurp(out), "CAP_NET_RAW"));
+		json_object_put(doc);
+	}
+	assert_int_equal(run_profile(out, none), 1);
+	assert_int_equal(run_profile(out, usage), 2);
+	assert_int_equal(run_profile(out, both), 2);
+	assert_int_equal(run_profile(out, missing), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_flush_adds_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_continues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill_between_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_selections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_stops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test_setup_teardown(test_profile_command, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
