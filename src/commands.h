@@ -8,6 +8,7 @@ enum exit_code { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 int cmd_trace(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_help_capabilities(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_profile(int argc, char **argv);

@@ -225,6 +225,51 @@ int identity_resolve(struct identity *id, const struct ct_cap_event *e,
 	return 0;
 }
 
+/* "/system.slice/cron.service" names the unit cron.service. */
+static const char *unit_of(const char *cgroup)
+{
+	const char *leaf = cgroup ? strrchr(cgroup, '/') : NULL;
+	size_t len;
+
+	if (!leaf)
+		return NULL;
+	leaf++;
+	len = strlen(leaf);
+	return len > 8 && !strcmp(leaf + len - 8, ".service") ? leaf : NULL;
+}
+
+int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
+		      struct store_workload *ret_workload)
+{
+	const struct container_info *c = NULL;
+	const struct proc_entry *proc = NULL;
+	struct store_workload w = {};
+
+	if (container_cache__lookup(id->containers, cgroup_id, 0, &c))
+		c = NULL;
+	if (c && c->id[0]) {
+		w.kind = STORE_CONTAINER;
+		w.container_id = c->id;
+		w.container_name = or_null(c->name);
+		w.image = or_null(c->image);
+		if (c->pod_namespace && *c->pod_namespace && c->pod_name && *c->pod_name) {
+			w.kind = STORE_POD_CONTAINER;
+			w.pod_namespace = c->pod_namespace;
+			w.pod_name = c->pod_name;
+		}
+	} else if (c && (w.unit = unit_of(c->cgroup))) {
+		w.kind = STORE_UNIT;
+	} else {
+		w.kind = STORE_HOST_BINARY;
+		if (proc_cache_lookup(id->procs, pid, 0, NULL, &proc) == 0 && proc->binary[0])
+			w.binary = proc->binary;
+		else
+			w.binary = "unknown";
+	}
+	*ret_workload = w;
+	return 0;
+}
+
 void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,
 		    struct container_cache_stats *ret_containers)
 {

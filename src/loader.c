@@ -214,6 +214,30 @@ int loader_stats(struct loader *loader, struct loader_stats *ret_stats)
 	return err;
 }
 
+int loader_ring_fd(struct loader *loader)
+{
+	return ring_buffer__epoll_fd(loader->ring);
+}
+
+int loader_consume(struct loader *loader)
+{
+	return ring_buffer__consume(loader->ring);
+}
+
+void loader_set_stream(struct loader *loader, bool active)
+{
+	loader->skel->data->stream_active = active; /* initialised true: .data */
+}
+
+int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key)
+{
+	if (bpf_map__delete_elem(loader->skel->maps.agg, key, sizeof(*key), 0))
+		return -errno;
+	if (key->flags & CT_AGG_DENIED)
+		bpf_map__delete_elem(loader->skel->maps.outcomes, key, sizeof(*key), 0);
+	return 0;
+}
+
 int loader_agg_drain(struct loader *loader, bool delete,
 		     int (*fn)(void *ctx, const struct ct_agg_key *key,
 			       const struct ct_agg_value *value),

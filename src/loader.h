@@ -63,6 +63,17 @@ int loader_poll(struct loader *loader, int timeout_ms);
 
 int loader_stats(struct loader *loader, struct loader_stats *ret_stats);
 
+/* For a caller's own epoll loop: readable when records are queued (or on
+ * a forced wake-up); loader_consume() then handles what is queued. */
+int loader_ring_fd(struct loader *loader);
+int loader_consume(struct loader *loader);
+
+/* Turns the per-check stream on or off without detaching (agent). */
+void loader_set_stream(struct loader *loader, bool active);
+
+/* Removes one aggregation entry (the agent, once a process is gone). */
+int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key);
+
 /* Calls fn for each aggregated entry; with delete, removes what it read
  * (the agent drains periodically; counts keep growing in user space). */
 int loader_agg_drain(struct loader *loader, bool delete,

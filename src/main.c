@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "trace", cmd_trace, "stream capability checks as they happen" },
 	{ "record", cmd_record, "run a command and print the capabilities it needs" },
 	{ "run", cmd_run, "run a command inside a recorded (or edited) profile" },
+	{ "agent", cmd_agent, "record every workload's capability checks (daemon)" },
 	{ "events", cmd_events, "stream checks from the agent, or filter JSON lines on stdin" },
 	{ "profile", cmd_profile, "least-privilege profile of a workload the agent watched" },
 };

@@ -22,6 +22,14 @@
 struct process {
 	uint32_t pid;
 	bool live; /* fork tracking: still running */
+	UT_hash_handle hh;
+};
+
+/* One program image a process ran: pid and the task's exec count, as the
+ * aggregation keys name it, so checks made before an exec are not blamed
+ * on the program exec'd next. */
+struct image {
+	uint64_t id; /* pid << 32 | exec_gen */
 	char *binary;
 	UT_hash_handle hh;
 };
@@ -35,6 +43,8 @@ struct recorder {
 	struct loader *loader;
 	struct process *processes;
 	size_t n_processes;
+	struct image *images;
+	size_t n_images;
 	size_t n_live;
 	bool denial_hook_late;
 	int hook_err;
@@ -56,14 +66,53 @@ static struct process *process_get(struct recorder *r, uint32_t pid)
 	return p;
 }
 
+static uint64_t image_id(uint32_t pid, uint32_t exec_gen)
+{
+	return (uint64_t)pid << 32 | exec_gen;
+}
+
+static struct image *image_find(struct recorder *r, uint32_t pid, uint32_t exec_gen)
+{
+	uint64_t id = image_id(pid, exec_gen);
+	struct image *img;
+
+	HASH_FIND(hh, r->images, &id, sizeof(id), img);
+	return img;
+}
+
+static void image_add(struct recorder *r, uint32_t pid, uint32_t exec_gen, const char *binary)
+{
+	struct image *img;
+
+	if (image_find(r, pid, exec_gen) || r->n_images >= MAX_PROCESSES)
+		return;
+	img = calloc(1, sizeof(*img));
+	if (!img)
+		return;
+	img->id = image_id(pid, exec_gen);
+	img->binary = strdup(binary);
+	HASH_ADD(hh, r->images, id, sizeof(img->id), img);
+	r->n_images++;
+}
+
 static void on_exec(struct recorder *r, const struct ct_proc_event *e)
 {
-	struct process *p = process_get(r, e->pid);
+	char binary[CT_PATH_MAX + 1];
 
-	if (!p || !e->binary_len)
+	if (!e->binary_len)
 		return;
-	free(p->binary);
-	p->binary = strndup(e->binary, sizeof(e->binary));
+	snprintf(binary, sizeof(binary), "%.*s", (int)sizeof(e->binary), e->binary);
+	image_add(r, e->pid, e->exec_gen, binary);
+}
+
+/* A forked child runs its parent's image (with the parent's exec count)
+ * until it execs. */
+static void on_fork(struct recorder *r, const struct ct_proc_event *e)
+{
+	struct image *parent = image_find(r, e->ppid, e->exec_gen);
+
+	if (parent && parent->binary)
+		image_add(r, e->pid, e->exec_gen, parent->binary);
 }
 
 /* Fork tracking only: the kernel's tracked set decides what is counted;
@@ -110,7 +159,9 @@ static int on_record(void *ctx, const void *data, size_t size)
 		return 0;
 	if (type == CT_REC_EXEC)
 		on_exec(r, data);
-	else if (type == CT_REC_FORK || type == CT_REC_EXIT)
+	if (type == CT_REC_FORK)
+		on_fork(r, data);
+	if (type == CT_REC_FORK || type == CT_REC_EXIT)
 		on_fork_exit(r, data);
 	return 0;
 }
@@ -258,7 +309,7 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 {
 	struct collect *c = ctx;
 	struct recorder_entry *e;
-	struct process *p;
+	struct image *img;
 
 	if (c->res->n_entries == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
@@ -273,8 +324,8 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	memset(e, 0, sizeof(*e));
 	e->key = *key;
 	e->value = *value;
-	HASH_FIND(hh, c->r->processes, &key->pid, sizeof(key->pid), p);
-	e->binary = p ? p->binary : NULL;
+	img = image_find(c->r, key->pid, key->exec_gen);
+	e->binary = img ? img->binary : NULL;
 	if (key->flags & CT_AGG_DENIED)
 		e->outcome_known = loader_outcome(c->r->loader, key, &e->outcome) == 0;
 	return 0;
@@ -328,6 +379,7 @@ void recorder_result_free(struct recorder_result *result)
 void recorder__free(struct recorder *r)
 {
 	struct process *p, *tmp;
+	struct image *img, *img_tmp;
 
 	if (!r)
 		return;
@@ -342,8 +394,12 @@ void recorder__free(struct recorder *r)
 	}
 	HASH_ITER(hh, r->processes, p, tmp) {
 		HASH_DEL(r->processes, p);
-		free(p->binary);
 		free(p);
+	}
+	HASH_ITER(hh, r->images, img, img_tmp) {
+		HASH_DEL(r->images, img);
+		free(img->binary);
+		free(img);
 	}
 	free(r);
 }

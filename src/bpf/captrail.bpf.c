@@ -44,6 +44,8 @@ bool agg_armed = false;
 /* Set by user space once the sys_exit program is attached. */
 bool outcome_hook_active = false;
 bool denial_noticed = false;
+/* The agent streams checks only while a client or the export wants them. */
+bool stream_active = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -252,7 +254,7 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	struct ct_cap_event *e;
 	__u32 flags = 0;
 
-	if (!check_wanted(cred, cap, ret, pid_tgid >> 32, task))
+	if (!stream_active || !check_wanted(cred, cap, ret, pid_tgid >> 32, task))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -375,6 +377,8 @@ int BPF_PROG(agg_cap_capable, const struct cred *cred, struct user_namespace *ta
 	task = bpf_get_current_task_btf();
 	key.cgroup_id = cgroup_id;
 	key.pid = tgid;
+	key.exec_gen = (__u32)task->self_exec_id;
+	key.pad = 0;
 	key.cap = cap;
 	key.syscall = task_syscall(task);
 	key.flags = ret ? CT_AGG_DENIED : 0;
@@ -464,6 +468,7 @@ static __always_inline struct ct_proc_event *proc_event_reserve(__u32 type,
 	if (bpf_core_field_exists(task->loginuid))
 		e->auid = BPF_CORE_READ(task, loginuid.val);
 	e->exit_code = 0;
+	e->exec_gen = (__u32)BPF_CORE_READ(task, self_exec_id);
 	__builtin_memset(e->ns, 0, sizeof(e->ns));
 	e->binary_len = 0;
 	e->args_len = 0;

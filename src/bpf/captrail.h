@@ -90,9 +90,11 @@ enum ct_agg_flag {
 struct ct_agg_key {
 	__u64 cgroup_id;
 	__u32 pid; /* tgid */
+	__u32 exec_gen; /* the task's exec count: which image of pid checked */
 	__s32 cap;
 	__s32 syscall;
 	__u32 flags; /* enum ct_agg_flag */
+	__u32 pad;
 };
 
 /* The call chain is walked (the expensive part) only for a key's 1st,
@@ -170,6 +172,7 @@ struct ct_proc_event {
 	__u32 uid; /* effective */
 	__u32 auid; /* loginuid, 4294967295 when unset */
 	__s32 exit_code; /* CT_REC_EXIT: task->exit_code */
+	__u32 exec_gen; /* CT_REC_EXEC: the new image's ct_agg_key.exec_gen */
 	__u32 ns[CT_NS_COUNT];
 	__u16 binary_len; /* bytes in binary[], including the NUL */
 	__u16 args_len; /* bytes in args[]: arguments, NUL-separated */
