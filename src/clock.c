@@ -4,16 +4,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "procfs.h"
+
 #define NSEC_PER_SEC 1000000000ull
 
 int64_t clock_boot_offset_ns(void)
 {
 	struct timespec real, boot;
+	uint64_t btime;
 
-	clock_gettime(CLOCK_REALTIME, &real);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	return ((int64_t)real.tv_sec - boot.tv_sec) * (int64_t)NSEC_PER_SEC +
-	       (real.tv_nsec - boot.tv_nsec);
+	if (clock_gettime(CLOCK_REALTIME, &real) == 0 &&
+	    clock_gettime(CLOCK_BOOTTIME, &boot) == 0)
+		return ((int64_t)real.tv_sec - boot.tv_sec) * (int64_t)NSEC_PER_SEC +
+		       (real.tv_nsec - boot.tv_nsec);
+	/* Boot time to the second: better than dates in 1970. */
+	if (procfs_read_btime("/proc", &btime) == 0)
+		return (int64_t)btime * (int64_t)NSEC_PER_SEC;
+	return 0;
 }
 
 /* Events come in bursts within the same second: formatting the date part

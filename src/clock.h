@@ -7,7 +7,8 @@
 #define RFC3339_LEN 40
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME, in ns: add it to a bpf_ktime_get_boot_ns()
- * value to get wall-clock time. */
+ * value to get wall-clock time. When the clocks cannot be read, /proc/stat's
+ * btime; 0 when neither can. */
 int64_t clock_boot_offset_ns(void);
 
 /* "2023-07-06T10:13:33.834882128Z" (UTC, nanoseconds). */

@@ -57,6 +57,21 @@ struct seen_key {
 	UT_hash_handle hh;
 };
 
+/* Where each program image (pid x exec count) was exec'd. A container's
+ * runtime execs its init (runc:[2:INIT]) in the host's mount namespace,
+ * and enters the container's namespaces only afterwards, while the
+ * workload's command is always exec'd inside them: an image a container
+ * runs that was exec'd in the host's mount namespace, or outside the
+ * container's cgroup, is the runtime's start-up, not the workload's. */
+#define MAX_IMAGES 65536
+
+struct image {
+	uint64_t id; /* pid << 32 | exec_gen */
+	uint64_t exec_cgroup;
+	uint32_t exec_mntns;
+	UT_hash_handle hh;
+};
+
 struct agent {
 	struct agent_args args;
 	struct loader *loader;
@@ -67,6 +82,9 @@ struct agent {
 	struct metrics *metrics;
 	struct rings *rings;
 	struct seen_key *seen;
+	struct image *images;
+	size_t n_images;
+	uint64_t runtime_checks; /* not stored: the runtime's, see struct image */
 	struct output out;
 	FILE *line; /* one event rendered as JSON, reused */
 	char *line_buf;
@@ -218,6 +236,61 @@ static void stream_event(struct agent *a, const struct ct_cap_event *e)
 		export_write(a->export, a->line_buf, (size_t)len);
 }
 
+static uint64_t image_id(uint32_t pid, uint32_t exec_gen)
+{
+	return (uint64_t)pid << 32 | exec_gen;
+}
+
+static struct image *image_find(struct agent *a, uint32_t pid, uint32_t exec_gen)
+{
+	uint64_t id = image_id(pid, exec_gen);
+	struct image *img;
+
+	HASH_FIND(hh, a->images, &id, sizeof(id), img);
+	return img;
+}
+
+/* Past the bound an image is not tracked, and its checks are kept: the
+ * profile may then show a runtime's check, never lose a workload's. */
+static void image_set(struct agent *a, uint32_t pid, uint32_t exec_gen, uint64_t exec_cgroup,
+		      uint32_t exec_mntns)
+{
+	struct image *img = image_find(a, pid, exec_gen);
+
+	if (!img) {
+		if (a->n_images >= MAX_IMAGES || !(img = calloc(1, sizeof(*img))))
+			return;
+		img->id = image_id(pid, exec_gen);
+		HASH_ADD(hh, a->images, id, sizeof(img->id), img);
+		a->n_images++;
+	}
+	img->exec_cgroup = exec_cgroup;
+	img->exec_mntns = exec_mntns;
+}
+
+static void track_image(struct agent *a, const struct ct_proc_event *e)
+{
+	const struct image *parent;
+
+	if (e->type == CT_REC_EXEC) {
+		image_set(a, e->pid, e->exec_gen, e->cgroup_id, e->ns[CT_NS_MNT]);
+	} else if (e->type == CT_REC_FORK) {
+		/* A forked child runs its parent's image. */
+		parent = image_find(a, e->ppid, e->exec_gen);
+		if (parent)
+			image_set(a, e->pid, e->exec_gen, parent->exec_cgroup, parent->exec_mntns);
+	}
+}
+
+static bool runtime_image(struct agent *a, const struct image *img, const struct ct_agg_key *key)
+{
+	const uint32_t *host_ns = identity_host_ns(a->identity);
+
+	if (img->exec_cgroup != key->cgroup_id)
+		return true;
+	return host_ns && img->exec_mntns == host_ns[CT_NS_MNT];
+}
+
 static void mark_gone(struct agent *a, uint32_t pid)
 {
 	struct seen_key *s, *tmp;
@@ -225,6 +298,19 @@ static void mark_gone(struct agent *a, uint32_t pid)
 	HASH_ITER(hh, a->seen, s, tmp)
 		if (s->key.pid == pid)
 			s->gone = true;
+}
+
+static void forget_images(struct agent *a, uint32_t pid)
+{
+	struct image *img, *tmp;
+
+	HASH_ITER(hh, a->images, img, tmp) {
+		if (img->id >> 32 != pid)
+			continue;
+		HASH_DEL(a->images, img);
+		free(img);
+		a->n_images--;
+	}
 }
 
 static int on_record(void *ctx, const void *data, size_t size)
@@ -248,6 +334,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 		if (size < sizeof(struct ct_proc_event))
 			break;
 		identity_apply(a->identity, data);
+		track_image(a, data);
 		if (type == CT_REC_EXIT)
 			mark_gone(a, ((const struct ct_proc_event *)data)->pid);
 	}
@@ -309,11 +396,19 @@ static int drain_entry(void *ctx, const struct ct_agg_key *key, const struct ct_
 	struct ct_outcome outcome = {};
 	char label[512];
 
+	const struct image *img;
+
 	if (!s)
 		return -ENOMEM;
 	if (key->flags & CT_AGG_KTHREAD || value->count <= s->count)
 		return 0;
 	identity_workload(a->identity, key->cgroup_id, key->pid, &obs.workload);
+	img = image_find(a, key->pid, key->exec_gen);
+	if (obs.workload.kind <= STORE_CONTAINER && img && runtime_image(a, img, key)) {
+		a->runtime_checks += value->count - s->count;
+		s->count = value->count;
+		return 0;
+	}
 	obs.cap = key->cap;
 	obs.denied = key->flags & CT_AGG_DENIED;
 	obs.audit = audit_of(value);
@@ -346,6 +441,7 @@ static void forget_gone(struct agent *a)
 		if (!s->gone)
 			continue;
 		loader_agg_delete(a->loader, &s->key);
+		forget_images(a, s->key.pid);
 		HASH_DEL(a->seen, s);
 		free(s);
 	}
@@ -433,6 +529,10 @@ static int setup_loop(struct agent *a)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGTERM);
+	/* An ignored signal (SIGINT in a shell's background job) is discarded
+	 * before signalfd could read it. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	if (sigprocmask(SIG_BLOCK, &stop_signals, NULL))
 		return -errno;
 	a->signal_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -583,9 +683,15 @@ static void agent_free(struct agent *a)
 	if (a->line)
 		fclose(a->line);
 	free(a->line_buf);
+	struct image *img, *img_tmp;
+
 	HASH_ITER(hh, a->seen, s, tmp) {
 		HASH_DEL(a->seen, s);
 		free(s);
+	}
+	HASH_ITER(hh, a->images, img, img_tmp) {
+		HASH_DEL(a->images, img);
+		free(img);
 	}
 	if (a->epoll_fd >= 0)
 		close(a->epoll_fd);
@@ -628,6 +734,8 @@ int cmd_agent(int argc, char **argv)
 	}
 	fprintf(stderr, "captrail: ready, agent recording every workload (store %s, socket %s)\n",
 		a.args.db, a.args.socket);
+	if (a.metrics)
+		fprintf(stderr, "captrail: metrics on port %u\n", metrics_port(a.metrics));
 	run_loop(&a);
 	flush(&a);
 	fprintf(stderr, "captrail: agent stopped\n");

@@ -53,19 +53,25 @@ struct key {
 	uint32_t zero; /* hashed with the rest: no undefined padding */
 };
 
+/* One allocation: the strings follow the struct at their exact size, but
+ * for parent_exec_id, which may be linked later (scanned processes, whose
+ * parents are read after them): it has room for any exec_id of the node. */
 struct entry {
 	struct proc_entry pub;
 	struct key key;
 	struct key parent_key; /* valid when has_parent */
-	bool has_parent;
-	bool current; /* the pid's latest image, in by_pid */
-	bool need_parent; /* scanned: linked once the whole scan is read */
-	uint32_t kernel_ppid; /* the latest ppid records or events gave */
 	uint64_t exit_ktime;
-	uint32_t children; /* cached entries whose parent_key is this key */
 	struct list lru; /* in cache->lru, least recently used first */
 	struct list exits; /* in cache->exits while waiting for its grace to end */
 	UT_hash_handle hh_pid, hh_key;
+	uint32_t kernel_ppid; /* the latest ppid records or events gave */
+	uint32_t children; /* cached entries whose parent_key is this key */
+	uint32_t size; /* of the allocation */
+	bool has_parent;
+	bool current; /* the pid's latest image, in by_pid */
+	bool need_parent; /* scanned: linked once the whole scan is read */
+	/* parent_exec_id, exec_id, start_time, flags_text, binary, arguments, cwd */
+	char strings[];
 };
 
 #define entry_of(ptr, member) ((struct entry *)((char *)(ptr) - offsetof(struct entry, member)))
@@ -73,8 +79,11 @@ struct entry {
 struct proc_cache {
 	char root[PATH_MAX];
 	char node_name[PROC_NODE_NAME_MAX + 1];
+	size_t exec_id_size; /* the longest exec_id of node_name, NUL included */
 	size_t max_entries;
+	size_t max_bytes;
 	size_t count;
+	size_t entry_bytes; /* the entries' allocations */
 	uint64_t grace_ns;
 	int64_t boot_offset_ns;
 	uint64_t tick_ns;
@@ -88,6 +97,14 @@ struct proc_cache {
 	struct list exits;
 	struct proc_cache_stats stats;
 };
+
+/* The bytes bound must hold the cache, its hash tables (a few KiB at that
+ * size) and two of the largest entries: see insert(). */
+#define MAX_ENTRY_SIZE                                                                   \
+	(sizeof(struct entry) + 2 * PROC_EXEC_ID_LEN + RFC3339_LEN + PROC_FLAGS_LEN +    \
+	 PROC_BINARY_LEN + PROC_ARGS_LEN + PROC_CWD_LEN)
+_Static_assert(sizeof(struct proc_cache) + (8 << 10) + 2 * MAX_ENTRY_SIZE <= PROC_CACHE_MIN_BYTES,
+	       "PROC_CACHE_MIN_BYTES too small");
 
 static const char *const flag_names[] = {
 	"execve", "procFS", "truncArgs", "miss", "errorFilename",
@@ -136,6 +153,12 @@ static void base64(const unsigned char *in, size_t len, char *out)
 	*out = '\0';
 }
 
+static size_t exec_id_size(size_t node_name_len)
+{
+	/* "<node>:<20-digit ktime>:<10-digit pid>" in base64, and a NUL */
+	return (node_name_len + 32 + 2) / 3 * 4 + 1;
+}
+
 int proc_exec_id(const char *node_name, uint64_t ktime_ns, uint32_t pid,
 		 char ret_exec_id[PROC_EXEC_ID_LEN])
 {
@@ -167,6 +190,17 @@ static struct entry *find_key(struct proc_cache *c, const struct key *key)
 	return e;
 }
 
+static size_t table_bytes(const UT_hash_table *t)
+{
+	return t ? sizeof(*t) + t->num_buckets * sizeof(UT_hash_bucket) : 0;
+}
+
+static size_t cache_bytes(const struct proc_cache *c)
+{
+	return sizeof(*c) + c->entry_bytes + table_bytes(c->by_pid ? c->by_pid->hh_pid.tbl : NULL) +
+	       table_bytes(c->by_key ? c->by_key->hh_key.tbl : NULL);
+}
+
 static void touch(struct proc_cache *c, struct entry *e)
 {
 	list_del(&e->lru);
@@ -193,6 +227,7 @@ static void drop(struct proc_cache *c, struct entry *e)
 	list_del(&e->lru);
 	list_del(&e->exits);
 	c->count--;
+	c->entry_bytes -= e->size;
 	if (e->has_parent) {
 		parent = find_key(c, &e->parent_key);
 		if (parent && parent->children && --parent->children == 0 && parent->pub.exited &&
@@ -223,32 +258,66 @@ static void advance(struct proc_cache *c, uint64_t ktime_ns)
 		c->now = ktime_ns;
 }
 
-static struct entry *entry_new(void)
+static char *put(char **pos, const char *str, size_t len)
 {
-	struct entry *e = calloc(1, sizeof(*e));
+	char *at = *pos;
 
-	if (!e)
-		return NULL;
-	list_init(&e->lru);
-	list_init(&e->exits);
-	return e;
+	memcpy(at, str, len);
+	at[len] = '\0';
+	*pos += len + 1;
+	return at;
 }
 
-/* Derived fields, once the facts are in. */
-static void entry_finish(struct proc_cache *c, struct entry *e)
+/* The entry of the facts in draft, whose strings (NULL: "") may be anywhere:
+ * scratch buffers, a /proc read, the parent's entry. */
+static struct entry *entry_new(struct proc_cache *c, const struct proc_entry *draft)
 {
-	struct proc_entry *p = &e->pub;
+	const char *binary = draft->binary ? draft->binary : "";
+	const char *arguments = draft->arguments ? draft->arguments : "";
+	const char *cwd = draft->cwd ? draft->cwd : "";
+	char exec_id[PROC_EXEC_ID_LEN], start_time[RFC3339_LEN], flags_text[PROC_FLAGS_LEN];
+	size_t exec_id_len, start_time_len, flags_len, binary_len, arguments_len, cwd_len, size;
+	uint32_t flags = draft->flags & ~(uint32_t)(PROC_NOCWD | PROC_ROOTCWD);
+	struct entry *e;
+	char *pos;
 
-	e->key = (struct key){ .ktime_ns = p->ktime_ns, .pid = p->pid };
+	if (!cwd[0])
+		flags |= PROC_NOCWD;
+	else if (strcmp(cwd, "/") == 0)
+		flags |= PROC_ROOTCWD;
 	/* The node name was checked when the cache was made. */
-	proc_exec_id(c->node_name, p->ktime_ns, p->pid, p->exec_id);
-	clock_rfc3339((uint64_t)(c->boot_offset_ns + (int64_t)p->ktime_ns), p->start_time);
-	p->flags &= ~(uint32_t)(PROC_NOCWD | PROC_ROOTCWD);
-	if (!p->cwd[0])
-		p->flags |= PROC_NOCWD;
-	else if (strcmp(p->cwd, "/") == 0)
-		p->flags |= PROC_ROOTCWD;
-	proc_flags_text(p->flags, p->flags_text);
+	proc_exec_id(c->node_name, draft->ktime_ns, draft->pid, exec_id);
+	clock_rfc3339((uint64_t)(c->boot_offset_ns + (int64_t)draft->ktime_ns), start_time);
+	proc_flags_text(flags, flags_text);
+	exec_id_len = strlen(exec_id);
+	start_time_len = strlen(start_time);
+	flags_len = strlen(flags_text);
+	binary_len = strnlen(binary, PROC_BINARY_LEN - 1);
+	arguments_len = strnlen(arguments, PROC_ARGS_LEN - 1);
+	cwd_len = strnlen(cwd, PROC_CWD_LEN - 1);
+	size = sizeof(*e) + c->exec_id_size + exec_id_len + start_time_len + flags_len +
+	       binary_len + arguments_len + cwd_len + 6;
+	e = malloc(size);
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->pub = *draft;
+	e->pub.flags = flags;
+	e->key = (struct key){ .ktime_ns = draft->ktime_ns, .pid = draft->pid };
+	e->kernel_ppid = draft->ppid;
+	e->size = (uint32_t)size;
+	list_init(&e->lru);
+	list_init(&e->exits);
+	e->strings[0] = '\0';
+	e->pub.parent_exec_id = e->strings;
+	pos = e->strings + c->exec_id_size;
+	e->pub.exec_id = put(&pos, exec_id, exec_id_len);
+	e->pub.start_time = put(&pos, start_time, start_time_len);
+	e->pub.flags_text = put(&pos, flags_text, flags_len);
+	e->pub.binary = put(&pos, binary, binary_len);
+	e->pub.arguments = put(&pos, arguments, arguments_len);
+	e->pub.cwd = put(&pos, cwd, cwd_len);
+	return e;
 }
 
 /* Makes e the pid's latest image; the one it replaces is retired. */
@@ -280,7 +349,10 @@ static int insert(struct proc_cache *c, struct entry *e, bool current)
 	/* Only a reread of the same process can collide: the newer facts win. */
 	if (same)
 		drop(c, same);
-	while (c->count >= c->max_entries) {
+	/* It takes two of the largest entries (see MAX_ENTRY_SIZE): this never
+	 * evicts the entry used last, as callers rely on. */
+	while (c->count && (c->count >= c->max_entries ||
+			    cache_bytes(c) + e->size > c->max_bytes)) {
 		drop(c, entry_of(c->lru.next, lru));
 		c->stats.evictions++;
 	}
@@ -292,6 +364,7 @@ static int insert(struct proc_cache *c, struct entry *e, bool current)
 	}
 	list_insert(&c->lru, &e->lru);
 	c->count++;
+	c->entry_bytes += e->size;
 	if (current) {
 		err = make_current(c, e);
 		if (err) {
@@ -311,7 +384,7 @@ static void link_parent(struct proc_cache *c, struct entry *e, const struct key 
 	e->has_parent = true;
 	e->parent_key = *parent_key;
 	e->pub.ppid = parent_key->pid;
-	proc_exec_id(c->node_name, parent_key->ktime_ns, parent_key->pid, e->pub.parent_exec_id);
+	proc_exec_id(c->node_name, parent_key->ktime_ns, parent_key->pid, e->strings);
 	if (parent)
 		parent->children++;
 }
@@ -336,30 +409,29 @@ static void copy_str(char *dst, size_t size, const char *src, size_t max_len)
 	dst[n] = '\0';
 }
 
-static void fill_from_procfs(struct proc_cache *c, struct entry *e, const struct procfs_process *p)
+static void fill_from_procfs(struct proc_cache *c, struct proc_entry *d,
+			     const struct procfs_process *p)
 {
-	struct proc_entry *pub = &e->pub;
-
-	pub->pid = pub->tid = p->pid;
-	pub->ppid = e->kernel_ppid = p->ppid;
-	pub->uid = p->euid;
-	pub->auid = p->auid;
-	pub->ktime_ns = p->starttime * c->tick_ns;
-	memcpy(pub->ns, p->ns, sizeof(pub->ns));
-	copy_str(pub->comm, sizeof(pub->comm), p->comm, sizeof(p->comm));
-	pub->flags = PROC_PROCFS;
+	d->pid = d->tid = p->pid;
+	d->ppid = p->ppid;
+	d->uid = p->euid;
+	d->auid = p->auid;
+	d->ktime_ns = p->starttime * c->tick_ns;
+	memcpy(d->ns, p->ns, sizeof(d->ns));
+	copy_str(d->comm, sizeof(d->comm), p->comm, sizeof(p->comm));
+	d->flags = PROC_PROCFS;
 	if (p->flags & PROCFS_ERR_EXE)
-		pub->flags |= PROC_ERR_FILENAME;
-	copy_str(pub->binary, sizeof(pub->binary), p->exe, sizeof(p->exe));
-	pub->binary_deleted = p->flags & PROCFS_EXE_DELETED;
+		d->flags |= PROC_ERR_FILENAME;
+	d->binary = p->exe;
+	d->binary_deleted = p->flags & PROCFS_EXE_DELETED;
 	if (p->flags & PROCFS_ERR_ARGS)
-		pub->flags |= PROC_ERR_ARGS;
+		d->flags |= PROC_ERR_ARGS;
 	if (p->flags & PROCFS_TRUNC_ARGS)
-		pub->flags |= PROC_TRUNC_ARGS;
-	copy_str(pub->arguments, sizeof(pub->arguments), p->args, sizeof(p->args));
+		d->flags |= PROC_TRUNC_ARGS;
+	d->arguments = p->args;
 	if (p->flags & PROCFS_ERR_CWD)
-		pub->flags |= PROC_ERR_CWD;
-	copy_str(pub->cwd, sizeof(pub->cwd), p->cwd, sizeof(p->cwd));
+		d->flags |= PROC_ERR_CWD;
+	d->cwd = p->cwd;
 }
 
 /* Links e to the cached image of ppid running when e started, if any. */
@@ -381,6 +453,7 @@ static struct entry *parent_at(struct proc_cache *c, uint32_t ppid, uint32_t pid
 static int procfs_entry(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns, uint32_t ppid,
 			bool with_parent, struct entry **ret_entry)
 {
+	struct proc_entry draft = { 0 };
 	struct procfs_process p;
 	struct entry *e, *parent;
 	int err;
@@ -390,12 +463,11 @@ static int procfs_entry(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns, u
 		return err;
 	if (p.starttime * c->tick_ns > ktime_ns || (ppid && p.ppid != ppid))
 		return -ESRCH;
-	e = entry_new();
+	fill_from_procfs(c, &draft, &p);
+	draft.flags |= PROC_MISS;
+	e = entry_new(c, &draft);
 	if (!e)
 		return -ENOMEM;
-	fill_from_procfs(c, e, &p);
-	e->pub.flags |= PROC_MISS;
-	entry_finish(c, e);
 	err = insert(c, e, true);
 	if (err)
 		return err;
@@ -434,20 +506,20 @@ static struct entry *parent_at(struct proc_cache *c, uint32_t ppid, uint32_t pid
 }
 
 /* rec->cwd holds components leaf first, each NUL-terminated ("b\0a\0" is
- * /a/b): they are laid out from the end of out, then moved to its start. */
-static void decode_cwd(const struct ct_proc_event *rec, struct proc_entry *p)
+ * /a/b): they are laid out from the end of cwd, then moved to its start. */
+static void decode_cwd(const struct ct_proc_event *rec, char cwd[PROC_CWD_LEN], uint32_t *flags)
 {
 	size_t len = rec->cwd_len < CT_PATH_MAX ? rec->cwd_len : CT_PATH_MAX;
-	size_t pos = 0, end = sizeof(p->cwd) - 1;
+	size_t pos = 0, end = PROC_CWD_LEN - 1;
 	bool cut = rec->flags & CT_PROC_TRUNC_CWD;
 	unsigned int parts = 0;
 
 	if (rec->flags & CT_PROC_ERR_CWD) {
-		p->cwd[0] = '\0';
-		p->flags |= PROC_ERR_CWD;
+		cwd[0] = '\0';
+		*flags |= PROC_ERR_CWD;
 		return;
 	}
-	p->cwd[end] = '\0';
+	cwd[end] = '\0';
 	while (pos < len && parts < rec->cwd_parts) {
 		size_t n = strnlen(rec->cwd + pos, len - pos);
 
@@ -456,46 +528,47 @@ static void decode_cwd(const struct ct_proc_event *rec, struct proc_entry *p)
 			break;
 		}
 		end -= n;
-		memcpy(p->cwd + end, rec->cwd + pos, n);
-		p->cwd[--end] = '/';
+		memcpy(cwd + end, rec->cwd + pos, n);
+		cwd[--end] = '/';
 		pos += n + 1;
 		parts++;
 	}
-	if (end == sizeof(p->cwd) - 1 && !cut)
-		p->cwd[--end] = '/';
+	if (end == PROC_CWD_LEN - 1 && !cut)
+		cwd[--end] = '/';
 	/* Cut at the root end: what is left is not an absolute path. */
 	if (cut) {
-		if (p->cwd[end] == '/')
+		if (cwd[end] == '/')
 			end++;
-		p->flags |= PROC_ERR_CWD;
+		*flags |= PROC_ERR_CWD;
 	}
-	memmove(p->cwd, p->cwd + end, sizeof(p->cwd) - end);
+	memmove(cwd, cwd + end, PROC_CWD_LEN - end);
 }
 
-static void decode_args(const struct ct_proc_event *rec, struct proc_entry *p)
+static void decode_args(const struct ct_proc_event *rec, char arguments[PROC_ARGS_LEN])
 {
 	size_t i, len = rec->args_len < CT_ARGS_MAX ? rec->args_len : CT_ARGS_MAX;
 
-	memcpy(p->arguments, rec->args, len);
+	memcpy(arguments, rec->args, len);
 	/* The last argument's terminator is not a separator. */
-	while (len && !p->arguments[len - 1])
+	while (len && !arguments[len - 1])
 		len--;
 	for (i = 0; i < len; i++) {
-		if (!p->arguments[i])
-			p->arguments[i] = ' ';
+		if (!arguments[i])
+			arguments[i] = ' ';
 	}
-	p->arguments[len] = '\0';
+	arguments[len] = '\0';
 }
 
 /* The filename as given to execve, joined to cwd when relative. */
-static void decode_binary(const struct ct_proc_event *rec, struct proc_entry *p)
+static void decode_binary(const struct ct_proc_event *rec, const char *cwd,
+			  char binary[PROC_BINARY_LEN])
 {
 	size_t max = rec->binary_len < CT_PATH_MAX ? rec->binary_len : CT_PATH_MAX;
 	const char *name = rec->binary;
-	size_t n = strnlen(name, max), cwd_len = strlen(p->cwd);
+	size_t n = strnlen(name, max), cwd_len = strlen(cwd);
 
 	if (!n || name[0] == '/' || !cwd_len) {
-		copy_str(p->binary, sizeof(p->binary), name, n);
+		copy_str(binary, PROC_BINARY_LEN, name, n);
 		return;
 	}
 	while (n >= 2 && name[0] == '.' && name[1] == '/') {
@@ -506,34 +579,34 @@ static void decode_binary(const struct ct_proc_event *rec, struct proc_entry *p)
 			n--;
 		}
 	}
-	if (strcmp(p->cwd, "/") == 0)
+	if (strcmp(cwd, "/") == 0)
 		cwd_len = 0;
 	/* Fits: PROC_BINARY_LEN holds a whole cwd, '/', and a whole filename. */
-	memcpy(p->binary, p->cwd, cwd_len);
-	p->binary[cwd_len] = '/';
-	memcpy(p->binary + cwd_len + 1, name, n);
-	p->binary[cwd_len + 1 + n] = '\0';
+	memcpy(binary, cwd, cwd_len);
+	binary[cwd_len] = '/';
+	memcpy(binary + cwd_len + 1, name, n);
+	binary[cwd_len + 1 + n] = '\0';
 }
 
 /* The fields every record carries. */
-static void fill_from_record(struct entry *e, const struct ct_proc_event *rec)
+static void fill_from_record(struct proc_entry *d, const struct ct_proc_event *rec)
 {
-	struct proc_entry *p = &e->pub;
-
-	p->pid = rec->pid;
-	p->tid = rec->tid;
-	p->ppid = e->kernel_ppid = rec->ppid;
-	p->uid = rec->uid;
-	p->auid = rec->auid;
-	p->ktime_ns = rec->ktime_ns;
-	p->cgroup_id = rec->cgroup_id;
-	memcpy(p->ns, rec->ns, sizeof(p->ns));
-	copy_str(p->comm, sizeof(p->comm), rec->comm, sizeof(rec->comm));
+	d->pid = rec->pid;
+	d->tid = rec->tid;
+	d->ppid = rec->ppid;
+	d->uid = rec->uid;
+	d->auid = rec->auid;
+	d->ktime_ns = rec->ktime_ns;
+	d->cgroup_id = rec->cgroup_id;
+	memcpy(d->ns, rec->ns, sizeof(d->ns));
+	copy_str(d->comm, sizeof(d->comm), rec->comm, sizeof(rec->comm));
 }
 
 static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 {
+	char binary[PROC_BINARY_LEN], arguments[PROC_ARGS_LEN], cwd[PROC_CWD_LEN];
 	struct entry *old = find_pid(c, rec->pid), *parent, *e;
+	struct proc_entry draft = { 0 };
 	struct key parent_key = { 0 };
 	bool inherit = false;
 	uint32_t clone = 0;
@@ -547,9 +620,6 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 		parent_key = old->parent_key;
 		retire(c, old, rec->ktime_ns);
 	}
-	e = entry_new();
-	if (!e)
-		return -ENOMEM;
 	if (inherit) {
 		parent = find_key(c, &parent_key);
 		if (parent)
@@ -561,18 +631,23 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 			inherit = true;
 		}
 	}
-	fill_from_record(e, rec);
-	e->pub.flags = PROC_EXECVE | clone;
+	fill_from_record(&draft, rec);
+	draft.flags = PROC_EXECVE | clone;
 	if (rec->flags & CT_PROC_TRUNC_ARGS)
-		e->pub.flags |= PROC_TRUNC_ARGS;
+		draft.flags |= PROC_TRUNC_ARGS;
 	if (rec->flags & CT_PROC_ERR_FILENAME)
-		e->pub.flags |= PROC_ERR_FILENAME;
+		draft.flags |= PROC_ERR_FILENAME;
 	if (rec->flags & CT_PROC_ERR_ARGS)
-		e->pub.flags |= PROC_ERR_ARGS;
-	decode_cwd(rec, &e->pub);
-	decode_binary(rec, &e->pub);
-	decode_args(rec, &e->pub);
-	entry_finish(c, e);
+		draft.flags |= PROC_ERR_ARGS;
+	decode_cwd(rec, cwd, &draft.flags);
+	decode_binary(rec, cwd, binary);
+	decode_args(rec, arguments);
+	draft.cwd = cwd;
+	draft.binary = binary;
+	draft.arguments = arguments;
+	e = entry_new(c, &draft);
+	if (!e)
+		return -ENOMEM;
 	err = insert(c, e, true);
 	if (err)
 		return err;
@@ -585,6 +660,7 @@ static int apply_fork(struct proc_cache *c, const struct ct_proc_event *rec)
 {
 	const uint32_t inherited = PROC_TRUNC_ARGS | PROC_ERR_FILENAME | PROC_ERR_ARGS |
 				   PROC_ERR_CWD;
+	struct proc_entry draft = { 0 };
 	struct entry *parent, *e;
 	struct key parent_key;
 	int err;
@@ -592,21 +668,20 @@ static int apply_fork(struct proc_cache *c, const struct ct_proc_event *rec)
 	/* A new thread, not a new process. */
 	if (rec->tid != rec->pid || rec->pid == rec->ppid)
 		return 0;
-	e = entry_new();
-	if (!e)
-		return -ENOMEM;
 	parent = parent_at(c, rec->ppid, rec->pid, rec->ktime_ns);
-	fill_from_record(e, rec);
-	e->pub.flags = PROC_CLONE;
+	fill_from_record(&draft, rec);
+	draft.flags = PROC_CLONE;
 	if (parent) {
 		parent_key = parent->key;
-		e->pub.flags |= parent->pub.flags & inherited;
-		e->pub.binary_deleted = parent->pub.binary_deleted;
-		memcpy(e->pub.binary, parent->pub.binary, sizeof(e->pub.binary));
-		memcpy(e->pub.arguments, parent->pub.arguments, sizeof(e->pub.arguments));
-		memcpy(e->pub.cwd, parent->pub.cwd, sizeof(e->pub.cwd));
+		draft.flags |= parent->pub.flags & inherited;
+		draft.binary_deleted = parent->pub.binary_deleted;
+		draft.binary = parent->pub.binary;
+		draft.arguments = parent->pub.arguments;
+		draft.cwd = parent->pub.cwd;
 	}
-	entry_finish(c, e);
+	e = entry_new(c, &draft);
+	if (!e)
+		return -ENOMEM;
 	/* The parent was touched last: adding its child cannot evict it. */
 	err = insert(c, e, true);
 	if (err)
@@ -649,22 +724,22 @@ int proc_cache_scan(struct proc_cache *c)
 	if (err)
 		return err;
 	for (i = 0; i < count; i++) {
+		struct proc_entry draft = { 0 };
 		struct procfs_process p;
 		struct entry *e, *same;
+		struct key key;
 
 		if (procfs_read_process(c->root, pids[i], &p))
 			continue;
-		e = entry_new();
+		fill_from_procfs(c, &draft, &p);
+		key = (struct key){ .ktime_ns = draft.ktime_ns, .pid = draft.pid };
+		same = find_key(c, &key);
+		if (same && same->current && !same->pub.exited)
+			continue;
+		e = entry_new(c, &draft);
 		if (!e) {
 			err = -ENOMEM;
 			break;
-		}
-		fill_from_procfs(c, e, &p);
-		entry_finish(c, e);
-		same = find_key(c, &e->key);
-		if (same && same->current && !same->pub.exited) {
-			free(e);
-			continue;
 		}
 		e->need_parent = true;
 		err = insert(c, e, true);
@@ -699,30 +774,30 @@ static bool usable(const struct proc_cache *c, const struct entry *e, uint64_t k
 static int hint_entry(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns,
 		      const struct proc_hint *hint, struct entry **ret_entry)
 {
+	struct proc_entry draft = { 0 };
 	struct entry *cur, *parent, *e;
 	struct key parent_key;
 	bool current;
 	int err;
 
-	e = entry_new();
-	if (!e)
-		return -ENOMEM;
 	parent = parent_at(c, hint->ppid, pid, ktime_ns);
 	if (parent)
 		parent_key = parent->key;
-	e->pub.pid = pid;
-	e->pub.tid = hint->tid ? hint->tid : pid;
-	e->pub.ppid = e->kernel_ppid = hint->ppid;
-	e->pub.uid = hint->uid;
-	e->pub.auid = PROCFS_AUID_UNSET;
-	e->pub.ktime_ns = ktime_ns;
-	e->pub.cgroup_id = hint->cgroup_id;
+	draft.pid = pid;
+	draft.tid = hint->tid ? hint->tid : pid;
+	draft.ppid = hint->ppid;
+	draft.uid = hint->uid;
+	draft.auid = PROCFS_AUID_UNSET;
+	draft.ktime_ns = ktime_ns;
+	draft.cgroup_id = hint->cgroup_id;
 	if (hint->ns)
-		memcpy(e->pub.ns, hint->ns, sizeof(e->pub.ns));
+		memcpy(draft.ns, hint->ns, sizeof(draft.ns));
 	if (hint->comm)
-		copy_str(e->pub.comm, sizeof(e->pub.comm), hint->comm, sizeof(e->pub.comm) - 1);
-	e->pub.flags = PROC_MISS;
-	entry_finish(c, e);
+		copy_str(draft.comm, sizeof(draft.comm), hint->comm, sizeof(draft.comm) - 1);
+	draft.flags = PROC_MISS;
+	e = entry_new(c, &draft);
+	if (!e)
+		return -ENOMEM;
 	/* An event older than the pid's cached image (records raced): it is
 	 * kept aside, exited, rather than replacing the newer process. Looked
 	 * up only now: reading the parent may have evicted entries. */
@@ -796,15 +871,16 @@ void proc_cache_stats(const struct proc_cache *c, struct proc_cache_stats *ret_s
 {
 	*ret_stats = c->stats;
 	ret_stats->entries = c->count;
+	ret_stats->bytes = cache_bytes(c);
 }
 
 int proc_cache__new(const struct proc_cache_opts *opts, struct proc_cache **ret_cache)
 {
 	const char *root = opts->proc_root ? opts->proc_root : "/proc";
 	struct proc_cache *c;
-	int err;
 
-	if (!opts->node_name || (opts->max_entries && opts->max_entries < 4))
+	if (!opts->node_name || (opts->max_entries && opts->max_entries < 4) ||
+	    (opts->max_bytes && opts->max_bytes < PROC_CACHE_MIN_BYTES))
 		return -EINVAL;
 	if (strlen(opts->node_name) > PROC_NODE_NAME_MAX || strlen(root) >= PATH_MAX)
 		return -ENAMETOOLONG;
@@ -813,16 +889,11 @@ int proc_cache__new(const struct proc_cache_opts *opts, struct proc_cache **ret_
 		return -ENOMEM;
 	strcpy(c->root, root);
 	strcpy(c->node_name, opts->node_name);
+	c->exec_id_size = exec_id_size(strlen(c->node_name));
 	c->max_entries = opts->max_entries ? opts->max_entries : PROC_CACHE_DEFAULT_ENTRIES;
+	c->max_bytes = opts->max_bytes ? opts->max_bytes : PROC_CACHE_DEFAULT_BYTES;
 	c->grace_ns = opts->grace_ns ? opts->grace_ns : PROC_CACHE_DEFAULT_GRACE_NS;
-	c->boot_offset_ns = opts->boot_offset_ns;
-	if (!c->boot_offset_ns) {
-		err = procfs_boot_offset_ns(root, &c->boot_offset_ns);
-		if (err) {
-			free(c);
-			return err;
-		}
-	}
+	c->boot_offset_ns = opts->boot_offset_ns ? opts->boot_offset_ns : clock_boot_offset_ns();
 	c->tick_ns = procfs_tick_ns();
 	list_init(&c->lru);
 	list_init(&c->exits);

@@ -7,7 +7,8 @@
  * the one it replaces, and an exited process, stay reachable for a grace
  * period (late events, and children naming it as parent) and, while a
  * cached child names it as parent, until that child is dropped. The whole
- * is bounded; the least recently used entry goes first.
+ * is bounded in entries and in bytes; the least recently used entry goes
+ * first.
  *
  * Choices of the "flags" word, which follows the reference format:
  * - "clone": the process was created by a fork record we saw. It stays set
@@ -22,8 +23,8 @@
  * - "errorEnvs" is never set: environments are not recorded.
  *
  * Not thread-safe. Entries are read-only to callers and owned by the cache;
- * a pointer returned by proc_cache_lookup() or proc_cache_parent() stays
- * valid until the next proc_cache_apply(), proc_cache_scan() or
+ * a pointer returned by proc_cache_lookup() or proc_cache_parent(), and its
+ * strings, stay valid until the next proc_cache_apply(), proc_cache_scan() or
  * proc_cache_lookup() call (any of them may drop entries at the bound). */
 #ifndef CAPTRAIL_PROC_CACHE_H
 #define CAPTRAIL_PROC_CACHE_H
@@ -38,11 +39,25 @@
 #define PROC_NODE_NAME_MAX 253 /* a Kubernetes node name */
 /* base64 of "<node>:<20-digit ktime>:<10-digit pid>", and a NUL */
 #define PROC_EXEC_ID_LEN (((PROC_NODE_NAME_MAX + 32 + 2) / 3) * 4 + 1)
+/* The longest strings of an entry, NUL included; each entry holds its own
+ * at their exact size. */
 #define PROC_BINARY_LEN (2 * CT_PATH_MAX + 1) /* a relative filename joined to cwd */
 #define PROC_ARGS_LEN (CT_ARGS_MAX + 1)
 #define PROC_CWD_LEN (CT_PATH_MAX + 1)
 #define PROC_FLAGS_LEN 96
-#define PROC_CACHE_DEFAULT_ENTRIES 8192 /* ~5 KiB each */
+/* Per entry, for a sleeping process of the RSS benchmark ("/usr/bin/sleep
+ * infinity" in /home/user, its parent cached, node "kind-control-plane"):
+ * 568 bytes as the cache counts them (proc_cache_stats().bytes: the entry
+ * with its strings, and its share of the hash tables; test_bytes_per_entry
+ * fills 10,000 and holds it under 640), 589 bytes of malloc'd memory
+ * (mallinfo2() around 10,000 exec records: glibc's chunk headers on top).
+ * They were 5,326 bytes when every string had a fixed array. A full cache
+ * of such entries takes 9 MiB; the bytes bound holds larger ones (up to
+ * 5.3 KiB: the longest binary, arguments and cwd) to 16 MiB, within the
+ * trace command's 32 MiB. */
+#define PROC_CACHE_DEFAULT_ENTRIES 16384
+#define PROC_CACHE_DEFAULT_BYTES (16u << 20)
+#define PROC_CACHE_MIN_BYTES (64u << 10) /* room for a dozen of the largest entries */
 #define PROC_CACHE_DEFAULT_GRACE_NS 5000000000ull
 
 /* Bits of proc_entry.flags, in the order of their names in flags_text. */
@@ -66,39 +81,43 @@ void proc_flags_text(uint32_t flags, char ret_text[PROC_FLAGS_LEN]);
 int proc_exec_id(const char *node_name, uint64_t ktime_ns, uint32_t pid,
 		 char ret_exec_id[PROC_EXEC_ID_LEN]);
 
+/* The strings point into the entry's own allocation: NUL-terminated, "" when
+ * unknown. */
 struct proc_entry {
-	char exec_id[PROC_EXEC_ID_LEN];
-	char parent_exec_id[PROC_EXEC_ID_LEN]; /* "" when the parent is unknown */
+	const char *exec_id;
+	const char *parent_exec_id; /* "" when the parent is unknown */
+	const char *start_time; /* ktime_ns + boot offset, RFC 3339 */
+	const char *flags_text;
+	const char *binary; /* absolute unless relative to an unknown or cut cwd */
+	const char *arguments; /* argv[1..] joined with spaces */
+	const char *cwd; /* "" when unknown */
+	uint64_t ktime_ns; /* boot clock at exec/fork (in exec_id); procFS: stat starttime */
+	uint64_t cgroup_id; /* 0 when unknown (procFS entries) */
 	uint32_t pid; /* tgid */
 	uint32_t tid; /* of the exec or fork: an event's own tid is in the event */
 	uint32_t ppid; /* the parent named by parent_exec_id, when known */
 	uint32_t uid; /* effective, at exec */
 	uint32_t auid; /* 4294967295 when unset */
-	uint64_t ktime_ns; /* boot clock at exec/fork (in exec_id); procFS: stat starttime */
-	char start_time[RFC3339_LEN]; /* ktime_ns + boot offset, RFC 3339 */
-	uint64_t cgroup_id; /* 0 when unknown (procFS entries) */
 	uint32_t ns[CT_NS_COUNT]; /* inode numbers, 0 when unknown */
 	uint32_t flags; /* enum proc_flag */
-	char flags_text[PROC_FLAGS_LEN];
+	char comm[CT_COMM_LEN];
 	bool exited; /* exited, or replaced by a later exec */
 	bool binary_deleted; /* procFS: the executable was deleted */
-	char comm[CT_COMM_LEN];
-	char binary[PROC_BINARY_LEN]; /* absolute unless relative to an unknown or cut cwd */
-	char arguments[PROC_ARGS_LEN]; /* argv[1..] joined with spaces */
-	char cwd[PROC_CWD_LEN]; /* "" when unknown */
 };
 
 struct proc_cache_opts {
 	const char *proc_root; /* NULL: "/proc" */
 	const char *node_name; /* required: names processes in exec_ids */
 	size_t max_entries; /* 0: PROC_CACHE_DEFAULT_ENTRIES; at least 4 */
+	size_t max_bytes; /* 0: PROC_CACHE_DEFAULT_BYTES; at least PROC_CACHE_MIN_BYTES */
 	uint64_t grace_ns; /* exited entries kept this long; 0: the default */
 	int64_t boot_offset_ns; /* wall clock - boot clock; 0: measured */
 };
 
 struct proc_cache_stats {
 	uint64_t entries;
-	uint64_t evictions; /* dropped at the bound */
+	uint64_t bytes; /* allocated by the cache: entries, hash tables, itself */
+	uint64_t evictions; /* dropped at a bound */
 	uint64_t misses; /* lookups of a pid that was not cached */
 	uint64_t reaped; /* exited entries dropped after the grace period */
 };

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -397,25 +396,6 @@ int procfs_read_btime(const char *root, uint64_t *ret_btime)
 	}
 	fclose(f);
 	return err;
-}
-
-int procfs_boot_offset_ns(const char *root, int64_t *ret_offset)
-{
-	struct timespec real, boot;
-	uint64_t btime;
-	int err;
-
-	if (clock_gettime(CLOCK_REALTIME, &real) == 0 &&
-	    clock_gettime(CLOCK_BOOTTIME, &boot) == 0) {
-		*ret_offset = ((int64_t)real.tv_sec - boot.tv_sec) * 1000000000 +
-			      (real.tv_nsec - boot.tv_nsec);
-		return 0;
-	}
-	err = procfs_read_btime(root, &btime);
-	if (err)
-		return err;
-	*ret_offset = (int64_t)btime * 1000000000;
-	return 0;
 }
 
 uint64_t procfs_tick_ns(void)

@@ -167,6 +167,9 @@ static void test_new_rejects(void **state)
 	(void)state;
 	assert_int_equal(proc_cache__new(&opts, &c), -EINVAL);
 	opts.max_entries = 0;
+	opts.max_bytes = PROC_CACHE_MIN_BYTES - 1;
+	assert_int_equal(proc_cache__new(&opts, &c), -EINVAL);
+	opts.max_bytes = 0;
 	opts.node_name = NULL;
 	assert_int_equal(proc_cache__new(&opts, &c), -EINVAL);
 	memset(name, 'n', sizeof(name) - 1);
@@ -508,6 +511,123 @@ static void test_eviction_at_bound(void **state)
 	proc_cache__free(c);
 }
 
+/* A sleeping process of the RSS benchmark, exec'd by parent ppid. */
+static struct ct_proc_event *mk_sleeper(uint64_t ktime_ns, uint32_t pid, uint32_t ppid)
+{
+	static const char *const args[] = { "infinity" };
+	struct ct_proc_event *r = mk(CT_REC_EXEC, ktime_ns, pid, ppid);
+
+	set_binary(r, "/usr/bin/sleep");
+	set_args(r, args, 1);
+	set_cwd(r, "/home/user");
+	return r;
+}
+
+/* 10,000 live processes in the default cache: what the cache allocates for
+ * them (its own count, not RSS) stays under 640 bytes each, see
+ * PROC_CACHE_DEFAULT_ENTRIES; all of it is given back as they go. */
+static void test_bytes_per_entry(void **state)
+{
+	struct proc_cache *c = new_cache(0, 1000);
+	const struct proc_entry *e, *parent;
+	uint64_t empty, per_entry;
+	struct proc_cache_stats st;
+	struct ct_proc_event *r;
+	uint32_t i;
+
+	(void)state;
+	empty = stats(c).bytes;
+	assert_true(empty > 0);
+	assert_int_equal(proc_cache_apply(c, mk_sleeper(1000000000000ull, 99999, UNKNOWN_PID)), 0);
+	for (i = 0; i < 10000; i++) {
+		r = mk_sleeper(1000000001000ull + 1000ull * i, 100000 + i, 99999);
+		assert_int_equal(proc_cache_apply(c, r), 0);
+	}
+	st = stats(c);
+	assert_true(st.entries == 10001);
+	assert_true(st.evictions == 0 && st.misses == 0);
+	per_entry = (st.bytes - empty) / st.entries;
+	print_message("proc cache: %llu bytes per entry\n", (unsigned long long)per_entry);
+	assert_true(per_entry < 640);
+
+	e = lookup(c, 109999, 2000000000000ull);
+	assert_string_equal(e->binary, "/usr/bin/sleep");
+	assert_string_equal(e->arguments, "infinity");
+	assert_string_equal(e->cwd, "/home/user");
+	assert_string_equal(e->flags_text, "execve");
+	parent = proc_cache_parent(c, e);
+	assert_non_null(parent);
+	assert_string_equal(e->parent_exec_id, parent->exec_id);
+
+	for (i = 0; i <= 10000; i++) {
+		r = mk(CT_REC_EXIT, 3000000000000ull, 99999 + i, 0);
+		assert_int_equal(proc_cache_apply(c, r), 0);
+	}
+	assert_int_equal(proc_cache_apply(c, mk(CT_REC_EXIT, 4000000000000ull, UNKNOWN_PID, 0)), 0);
+	st = stats(c);
+	assert_true(st.entries == 0 && st.reaped == 10001);
+	assert_true(st.bytes == empty);
+	proc_cache__free(c);
+}
+
+/* Entries with the longest strings: the byte bound evicts before the count
+ * bound does, and holds. */
+static void test_byte_bound(void **state)
+{
+	const struct proc_cache_opts opts = {
+		.proc_root = root,
+		.node_name = NODE,
+		.max_bytes = PROC_CACHE_MIN_BYTES,
+		.boot_offset_ns = REF_OFFSET,
+	};
+	struct proc_cache *c = NULL;
+	struct proc_cache_stats st;
+	struct ct_proc_event *r;
+	uint32_t pid;
+
+	(void)state;
+	assert_int_equal(proc_cache__new(&opts, &c), 0);
+	for (pid = 8000; pid < 8100; pid++) {
+		r = mk(CT_REC_EXEC, pid, pid, 0);
+		memset(r->binary, 'b', CT_PATH_MAX - 1);
+		r->binary_len = CT_PATH_MAX;
+		memset(r->args, 'a', CT_ARGS_MAX);
+		r->args_len = CT_ARGS_MAX;
+		assert_int_equal(proc_cache_apply(c, r), 0);
+		st = stats(c);
+		assert_true(st.bytes <= PROC_CACHE_MIN_BYTES);
+	}
+	assert_true(st.evictions > 0);
+	assert_true(st.entries + st.evictions == 100);
+	assert_int_equal(strlen(lookup(c, 8099, 9000)->arguments), CT_ARGS_MAX);
+	proc_cache__free(c);
+}
+
+/* parent_exec_id is linked after the entry is made: its room fits the
+ * longest exec_id of the node. */
+static void test_longest_exec_ids(void **state)
+{
+	struct proc_cache_opts opts = { .proc_root = root, .boot_offset_ns = REF_OFFSET };
+	char name[PROC_NODE_NAME_MAX + 1], id[PROC_EXEC_ID_LEN];
+	const struct proc_entry *e;
+	struct proc_cache *c = NULL;
+
+	(void)state;
+	memset(name, 'n', PROC_NODE_NAME_MAX);
+	name[PROC_NODE_NAME_MAX] = '\0';
+	opts.node_name = name;
+	assert_int_equal(proc_cache__new(&opts, &c), 0);
+	assert_int_equal(proc_cache_apply(c, mk(CT_REC_EXEC, UINT64_MAX - 1, UINT32_MAX, 0)), 0);
+	assert_int_equal(proc_cache_apply(c, mk(CT_REC_FORK, UINT64_MAX, 4000000000u, UINT32_MAX)),
+			 0);
+	e = lookup(c, 4000000000u, UINT64_MAX);
+	assert_int_equal(proc_exec_id(name, UINT64_MAX - 1, UINT32_MAX, id), 0);
+	assert_int_equal(strlen(id), PROC_EXEC_ID_LEN - 1);
+	assert_string_equal(e->parent_exec_id, id);
+	assert_string_equal(proc_cache_parent(c, e)->exec_id, id);
+	proc_cache__free(c);
+}
+
 static void test_grace_period(void **state)
 {
 	struct proc_cache *c = new_cache(0, 1000);
@@ -707,6 +827,9 @@ int main(void)
 		cmocka_unit_test(test_parent_execs_again),
 		cmocka_unit_test(test_pid_reuse_no_wrong_parent),
 		cmocka_unit_test(test_eviction_at_bound),
+		cmocka_unit_test(test_bytes_per_entry),
+		cmocka_unit_test(test_byte_bound),
+		cmocka_unit_test(test_longest_exec_ids),
 		cmocka_unit_test(test_grace_period),
 		cmocka_unit_test(test_miss_then_exec),
 		cmocka_unit_test(test_lookup_reads_procfs),
