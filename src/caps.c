@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +13,42 @@
 
 #include "util.h"
 
+/* libcap allocates each name it returns; events name capabilities by the
+ * dozen (the credential sets), so the table is built from libcap once. */
+static char name_table[CAPS_MAX][CAPS_NAME_LEN];
+static pthread_once_t name_table_once = PTHREAD_ONCE_INIT;
+
+static void build_name_table(void)
+{
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		char *lib = cap_to_name((cap_value_t)cap);
+
+		/* libcap prints unknown numbers as bare digits. */
+		if (lib && !isdigit((unsigned char)lib[0])) {
+			int n = snprintf(name_table[cap], CAPS_NAME_LEN, "%s", lib);
+			for (int i = 0; i < n && i < CAPS_NAME_LEN; i++)
+				name_table[cap][i] = (char)toupper((unsigned char)name_table[cap][i]);
+		} else {
+			snprintf(name_table[cap], CAPS_NAME_LEN, "CAP_%d", cap);
+		}
+		cap_free(lib);
+	}
+}
+
+const char *caps_name_static(int cap)
+{
+	pthread_once(&name_table_once, build_name_table);
+	return cap >= 0 && cap < CAPS_MAX ? name_table[cap] : NULL;
+}
+
 void caps_name(int cap, char ret_name[CAPS_NAME_LEN])
 {
-	char *lib = NULL;
+	const char *name = caps_name_static(cap);
 
-	/* libcap prints unknown numbers as bare digits; only trust real names. */
-	if (cap >= 0 && cap < CAPS_MAX)
-		lib = cap_to_name((cap_value_t)cap);
-	if (lib && !isdigit((unsigned char)lib[0])) {
-		int n = snprintf(ret_name, CAPS_NAME_LEN, "%s", lib);
-		for (int i = 0; i < n && i < CAPS_NAME_LEN; i++)
-			ret_name[i] = (char)toupper((unsigned char)ret_name[i]);
-	} else {
+	if (name)
+		memcpy(ret_name, name, CAPS_NAME_LEN);
+	else
 		snprintf(ret_name, CAPS_NAME_LEN, "CAP_%d", cap);
-	}
-	cap_free(lib);
 }
 
 int caps_parse(const char *text, int *ret_cap)

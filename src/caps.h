@@ -12,6 +12,9 @@
 /* "CAP_SYSLOG"; a number libcap does not know becomes "CAP_<n>". */
 void caps_name(int cap, char ret_name[CAPS_NAME_LEN]);
 
+/* The same for 0..CAPS_MAX-1 without copying; NULL outside. */
+const char *caps_name_static(int cap);
+
 /* Accepts "syslog", "CAP_SYSLOG", "cap_Syslog" or "34". */
 int caps_parse(const char *text, int *ret_cap);
 

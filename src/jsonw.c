@@ -1,56 +1,108 @@
 #include "jsonw.h"
 
-#include <inttypes.h>
+#include <string.h>
+
 
 void jsonw_init(struct jsonw *w, FILE *out)
 {
 	w->out = out;
 	w->depth = 0;
 	w->first[0] = true;
+	w->len = 0;
 }
 
-static void write_escaped(FILE *out, const char *s)
+static void spill(struct jsonw *w)
+{
+	fwrite_unlocked(w->buf, 1, w->len, w->out);
+	w->len = 0;
+}
+
+static void put(struct jsonw *w, const char *data, size_t len)
+{
+	if (w->len + len > sizeof(w->buf)) {
+		spill(w);
+		if (len > sizeof(w->buf)) {
+			fwrite_unlocked(data, 1, len, w->out);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, data, len);
+	w->len += len;
+}
+
+static void put_char(struct jsonw *w, char c)
+{
+	if (w->len == sizeof(w->buf))
+		spill(w);
+	w->buf[w->len++] = c;
+}
+
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
+}
+
+/* Plain spans are copied whole; only the rare special byte is escaped
+ * piecewise. */
+static void put_escaped(struct jsonw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	putc_unlocked('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	put_char(w, '"');
+	while (*s) {
+		const char *span = s;
 
-		switch (c) {
-		case '"': fputs_unlocked("\\\"", out); break;
-		case '\\': fputs_unlocked("\\\\", out); break;
-		case '\n': fputs_unlocked("\\n", out); break;
-		case '\t': fputs_unlocked("\\t", out); break;
-		case '\r': fputs_unlocked("\\r", out); break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				fputs_unlocked("\\u00", out);
-				putc_unlocked(hex[c >> 4], out);
-				putc_unlocked(hex[c & 0xf], out);
-			} else {
-				putc_unlocked(c, out);
-			}
+		while (*s && !needs_escape((unsigned char)*s))
+			s++;
+		put(w, span, (size_t)(s - span));
+		if (!*s)
+			break;
+		switch (*s) {
+		case '"': put(w, "\\\"", 2); break;
+		case '\\': put(w, "\\\\", 2); break;
+		case '\n': put(w, "\\n", 2); break;
+		case '\t': put(w, "\\t", 2); break;
+		case '\r': put(w, "\\r", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[(unsigned char)*s >> 4],
+				      hex[(unsigned char)*s & 0xf] };
+
+			put(w, u, sizeof(u));
 		}
+		}
+		s++;
 	}
-	putc_unlocked('"', out);
+	put_char(w, '"');
+}
+
+/* printf's format parsing is most of the cost of a number. */
+static void put_u64(struct jsonw *w, uint64_t value)
+{
+	char digits[20];
+	int n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	put(w, digits + n, sizeof(digits) - (size_t)n);
 }
 
 static void member(struct jsonw *w, const char *key)
 {
 	if (!w->first[w->depth])
-		putc_unlocked(',', w->out);
+		put_char(w, ',');
 	w->first[w->depth] = false;
 	if (key) {
-		write_escaped(w->out, key);
-		putc_unlocked(':', w->out);
+		put_escaped(w, key);
+		put_char(w, ':');
 	}
 }
 
 static void open_nested(struct jsonw *w, const char *key, char open)
 {
 	member(w, key);
-	putc_unlocked(open, w->out);
+	put_char(w, open);
 	if (w->depth < JSONW_DEPTH - 1)
 		w->depth++;
 	w->first[w->depth] = true;
@@ -68,7 +120,7 @@ void jsonw_array(struct jsonw *w, const char *key)
 
 void jsonw_end(struct jsonw *w, char close)
 {
-	putc_unlocked(close, w->out);
+	put_char(w, close);
 	if (w->depth > 0)
 		w->depth--;
 }
@@ -76,30 +128,45 @@ void jsonw_end(struct jsonw *w, char close)
 void jsonw_string(struct jsonw *w, const char *key, const char *value)
 {
 	member(w, key);
-	write_escaped(w->out, value ? value : "");
+	put_escaped(w, value ? value : "");
 }
 
 void jsonw_uint(struct jsonw *w, const char *key, uint64_t value)
 {
 	member(w, key);
-	fprintf(w->out, "%" PRIu64, value);
+	put_u64(w, value);
 }
 
 void jsonw_int(struct jsonw *w, const char *key, int64_t value)
 {
 	member(w, key);
-	fprintf(w->out, "%" PRId64, value);
+	if (value < 0) {
+		put_char(w, '-');
+		put_u64(w, (uint64_t)0 - (uint64_t)value);
+	} else {
+		put_u64(w, (uint64_t)value);
+	}
+}
+
+void jsonw_raw(struct jsonw *w, const char *key, const char *json, size_t len)
+{
+	member(w, key);
+	put(w, json, len);
 }
 
 void jsonw_bool(struct jsonw *w, const char *key, bool value)
 {
 	member(w, key);
-	fputs_unlocked(value ? "true" : "false", w->out);
+	if (value)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
 }
 
 void jsonw_line_end(struct jsonw *w)
 {
-	putc_unlocked('\n', w->out);
+	put_char(w, '\n');
+	spill(w);
 	w->depth = 0;
 	w->first[0] = true;
 }

@@ -12,11 +12,16 @@
 #include <stdio.h>
 
 #define JSONW_DEPTH 16
+#define JSONW_BUFFER 65536 /* one document; a longer one is written in parts */
 
+/* A document is assembled in buf and reaches the stream in one fwrite():
+ * per-call stdio overhead was most of the cost of an event. */
 struct jsonw {
 	FILE *out;
 	int depth;
 	bool first[JSONW_DEPTH]; /* no comma needed before the next member */
+	size_t len;
+	char buf[JSONW_BUFFER];
 };
 
 void jsonw_init(struct jsonw *w, FILE *out);
@@ -28,7 +33,9 @@ void jsonw_string(struct jsonw *w, const char *key, const char *value);
 void jsonw_uint(struct jsonw *w, const char *key, uint64_t value);
 void jsonw_int(struct jsonw *w, const char *key, int64_t value);
 void jsonw_bool(struct jsonw *w, const char *key, bool value);
-/* Ends a top-level document with a newline (JSON lines). */
+/* A value already rendered as JSON (a cached fragment). */
+void jsonw_raw(struct jsonw *w, const char *key, const char *json, size_t len);
+/* Ends a top-level document with a newline (JSON lines) and writes it. */
 void jsonw_line_end(struct jsonw *w);
 
 #endif

@@ -98,18 +98,34 @@ static void json_namespaces(struct output *o, const uint32_t *ns)
 	jsonw_end(w, '}');
 }
 
-static void json_cap_list(struct jsonw *w, const char *key, uint64_t mask)
+static const struct output_capset *capset_json(struct output *o, uint64_t mask)
 {
-	jsonw_array(w, key);
-	for (int cap = 0; cap < CAPS_MAX; cap++) {
-		char name[CAPS_NAME_LEN];
+	struct output_capset *slot;
+	size_t len = 0;
 
+	for (int i = 0; i < OUTPUT_CAPSET_CACHE; i++)
+		if (o->capsets[i].len && o->capsets[i].mask == mask)
+			return &o->capsets[i];
+	slot = &o->capsets[o->next_capset++ % OUTPUT_CAPSET_CACHE];
+	slot->json[len++] = '[';
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
 		if (!(mask & (1ull << cap)))
 			continue;
-		caps_name(cap, name);
-		jsonw_string(w, NULL, name);
+		/* Capability names need no escaping. */
+		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len, "%s\"%s\"",
+					len > 1 ? "," : "", caps_name_static(cap));
 	}
-	jsonw_end(w, ']');
+	slot->json[len++] = ']';
+	slot->len = len;
+	slot->mask = mask;
+	return slot;
+}
+
+static void json_cap_list(struct output *o, const char *key, uint64_t mask)
+{
+	const struct output_capset *set = capset_json(o, mask);
+
+	jsonw_raw(&o->json, key, set->json, set->len);
 }
 
 static void json_process(struct output *o, const char *key, const struct output_process *p,
@@ -138,9 +154,9 @@ static void json_process(struct output *o, const char *key, const struct output_
 		json_namespaces(o, p->ns);
 	if (creds) {
 		jsonw_object(w, "cap");
-		json_cap_list(w, "permitted", creds->cap_permitted);
-		json_cap_list(w, "effective", creds->cap_effective);
-		json_cap_list(w, "inheritable", creds->cap_inheritable);
+		json_cap_list(o, "permitted", creds->cap_permitted);
+		json_cap_list(o, "effective", creds->cap_effective);
+		json_cap_list(o, "inheritable", creds->cap_inheritable);
 		jsonw_end(w, '}');
 	}
 	jsonw_end(w, '}');

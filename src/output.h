@@ -65,8 +65,20 @@ struct output_opts {
 	const uint32_t *host_ns; /* PID 1's CT_NS_COUNT inums, or NULL */
 };
 
+/* Rendered capability-set arrays: most events repeat a few masks. */
+#define OUTPUT_CAPSET_CACHE 8
+#define OUTPUT_CAPSET_JSON 2048 /* 64 names of at most 30 bytes, quoted */
+
+struct output_capset {
+	uint64_t mask;
+	size_t len; /* 0: empty slot */
+	char json[OUTPUT_CAPSET_JSON];
+};
+
 struct output {
 	FILE *out;
+	struct output_capset capsets[OUTPUT_CAPSET_CACHE];
+	unsigned int next_capset;
 	struct output_opts opts;
 	char node_name[256];
 	uint32_t host_ns[CT_NS_COUNT];

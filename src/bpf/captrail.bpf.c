@@ -133,9 +133,14 @@ static __always_inline void count(__u32 stat)
 		*value += 1;
 }
 
-static __always_inline __u64 wakeup_flags(void)
+/* Wakes the reader when the queue crosses cfg_wakeup_bytes, not on every
+ * record above it: a wake-up is an IPI (a VM exit under virtualisation),
+ * and a reader behind the producer is awake and draining anyway. */
+static __always_inline __u64 wakeup_flags(__u64 record_size)
 {
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (queued >= cfg_wakeup_bytes && queued < cfg_wakeup_bytes + 2 * record_size)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -145,7 +150,7 @@ static __always_inline __u64 cap_set(const kernel_cap_t *set)
 	const struct kernel_cap_struct___old *old = (const void *)set;
 
 	if (bpf_core_field_exists(set->val))
-		return BPF_CORE_READ(set, val);
+		return set->val;
 	return BPF_CORE_READ(old, cap[0]) | ((__u64)BPF_CORE_READ(old, cap[1]) << 32);
 }
 
@@ -153,13 +158,13 @@ static __always_inline int task_syscall(struct task_struct *task)
 {
 	struct pt_regs *regs;
 
-	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+	if (task->flags & PF_KTHREAD)
 		return CT_NO_SYSCALL;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 #if defined(__TARGET_ARCH_x86)
-	return (int)BPF_CORE_READ(regs, orig_ax);
+	return (int)regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
-	return (int)BPF_CORE_READ(regs, syscallno);
+	return (int)regs->syscallno;
 #else
 	return CT_NO_SYSCALL;
 #endif
@@ -167,7 +172,7 @@ static __always_inline int task_syscall(struct task_struct *task)
 
 static __always_inline bool in_host_pidns(struct task_struct *task)
 {
-	return BPF_CORE_READ(task, thread_pid, level) == 0;
+	return task->thread_pid->level == 0;
 }
 
 static __always_inline bool comm_matches(void)
@@ -184,30 +189,38 @@ static __always_inline bool comm_matches(void)
 	return true;
 }
 
-/* Returns the task's pid as its own pid namespace numbers it. */
+/* Returns the task's pid as its own pid namespace numbers it.
+ *
+ * Here and in the capability hook, fields are read by direct loads, not
+ * BPF_CORE_READ(): the pointers come from tp_btf arguments or
+ * bpf_get_current_task_btf(), so the verifier turns each load into a
+ * fault-safe plain load, still relocated by CO-RE (vmlinux.h marks every
+ * type preserve_access_index), where BPF_CORE_READ() costs a helper call
+ * per pointer hop: ~40 of them per streamed event. */
 static __always_inline __u32 read_namespaces(struct task_struct *task, __u32 ns[CT_NS_COUNT])
 {
-	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
+	struct nsproxy *nsp = task->nsproxy;
+	struct pid *pid = task->thread_pid;
+	unsigned int level = pid->level;
 	struct upid upid = {};
 
-	/* The task's own pid namespace is the one at its pid's deepest level. */
+	/* The task's own pid namespace is the one at its pid's deepest level
+	 * (a variable index into a flexible array: read with a helper). */
 	bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level & 31]);
 	ns[CT_NS_PID] = BPF_CORE_READ(upid.ns, ns.inum);
-	ns[CT_NS_USER] = BPF_CORE_READ(task, real_cred, user_ns, ns.inum);
+	ns[CT_NS_USER] = task->real_cred->user_ns->ns.inum;
 	if (!nsp) /* exiting task */
 		return upid.nr;
-	ns[CT_NS_UTS] = BPF_CORE_READ(nsp, uts_ns, ns.inum);
-	ns[CT_NS_IPC] = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
-	ns[CT_NS_MNT] = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
-	ns[CT_NS_PID_FOR_CHILDREN] = BPF_CORE_READ(nsp, pid_ns_for_children, ns.inum);
-	ns[CT_NS_NET] = BPF_CORE_READ(nsp, net_ns, ns.inum);
+	ns[CT_NS_UTS] = nsp->uts_ns->ns.inum;
+	ns[CT_NS_IPC] = nsp->ipc_ns->ns.inum;
+	ns[CT_NS_MNT] = nsp->mnt_ns->ns.inum;
+	ns[CT_NS_PID_FOR_CHILDREN] = nsp->pid_ns_for_children->ns.inum;
+	ns[CT_NS_NET] = nsp->net_ns->ns.inum;
 	if (bpf_core_field_exists(nsp->time_ns)) {
-		ns[CT_NS_TIME] = BPF_CORE_READ(nsp, time_ns, ns.inum);
-		ns[CT_NS_TIME_FOR_CHILDREN] = BPF_CORE_READ(nsp, time_ns_for_children, ns.inum);
+		ns[CT_NS_TIME] = nsp->time_ns->ns.inum;
+		ns[CT_NS_TIME_FOR_CHILDREN] = nsp->time_ns_for_children->ns.inum;
 	}
-	ns[CT_NS_CGROUP] = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+	ns[CT_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
 	return upid.nr;
 }
 
@@ -225,7 +238,7 @@ static __always_inline bool check_wanted(const struct cred *cred, int cap, int r
 		return false;
 	if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;
-	if (cfg_uid != CT_ANY_UID && BPF_CORE_READ(cred, euid.val) != cfg_uid)
+	if (cfg_uid != CT_ANY_UID && cred->euid.val != cfg_uid)
 		return false;
 	if (cfg_cgroup_id && bpf_get_current_cgroup_id() != cfg_cgroup_id)
 		return false;
@@ -266,32 +279,32 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	e->uid = BPF_CORE_READ(cred, uid.val);
-	e->euid = BPF_CORE_READ(cred, euid.val);
-	e->gid = BPF_CORE_READ(cred, gid.val);
+	e->ppid = task->real_parent->tgid;
+	e->uid = cred->uid.val;
+	e->euid = cred->euid.val;
+	e->gid = cred->gid.val;
 	e->cap = cap;
 	e->ret = ret;
 	e->syscall = task_syscall(task);
-	e->target_ns_level = BPF_CORE_READ(target_ns, level);
-	e->target_ns_uid = BPF_CORE_READ(target_ns, owner.val);
-	e->target_ns_gid = BPF_CORE_READ(target_ns, group.val);
-	e->target_ns_inum = BPF_CORE_READ(target_ns, ns.inum);
-	e->capable_ns_inum = capable_ns ? BPF_CORE_READ(capable_ns, ns.inum) : 0;
+	e->target_ns_level = target_ns->level;
+	e->target_ns_uid = target_ns->owner.val;
+	e->target_ns_gid = target_ns->group.val;
+	e->target_ns_inum = target_ns->ns.inum;
+	e->capable_ns_inum = capable_ns ? capable_ns->ns.inum : 0;
 	e->cap_permitted = cap_set(&cred->cap_permitted);
 	e->cap_effective = cap_set(&cred->cap_effective);
 	e->cap_inheritable = cap_set(&cred->cap_inheritable);
 	__builtin_memset(e->ns, 0, sizeof(e->ns));
 	e->ns_pid = read_namespaces(task, e->ns);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if ((const void *)cred == (const void *)BPF_CORE_READ(task, real_cred))
+	if ((const void *)cred == (const void *)task->real_cred)
 		flags |= CT_CAP_REAL_CRED;
 	if (in_host_pidns(task))
 		flags |= CT_CAP_HOST_PIDNS;
-	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+	if (task->flags & PF_KTHREAD)
 		flags |= CT_CAP_KTHREAD;
 	e->flags = flags;
-	bpf_ringbuf_submit(e, wakeup_flags());
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -603,7 +616,7 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 		e->flags |= CT_PROC_ERR_FILENAME;
 	read_args(task, e);
 	read_cwd(task, e);
-	bpf_ringbuf_submit(e, wakeup_flags());
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -628,7 +641,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	e->ppid = parent_tgid;
 	read_namespaces(child, e->ns);
-	bpf_ringbuf_submit(e, wakeup_flags());
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
 }
 
@@ -649,6 +662,6 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	if (!e)
 		return 0;
 	e->exit_code = BPF_CORE_READ(task, exit_code);
-	bpf_ringbuf_submit(e, wakeup_flags());
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
 }
