@@ -11,7 +11,7 @@
 #   BENCH_STARTUP_RUNS [7]    start-up measurements
 #   BENCH_PROCS [10000]       live processes for the RSS step
 #   BENCH_ROWS                keep only these rows (comma list of floor, record,
-#                             unique, stream, bt_count, bt_printf)
+#                             agent, stream, bt_count, bt_printf)
 #   BENCH_SKIP                skip steps (comma list of mixed, throughput,
 #                             startup, rss_10k)
 #   BENCH_QUIET_WAIT [20]     seconds to wait for another session's BPF

@@ -85,6 +85,8 @@ struct agent {
 	struct image *images;
 	size_t n_images;
 	uint64_t runtime_checks; /* not stored: the runtime's, see struct image */
+	uint64_t checks_seen; /* drained from the kernel, kernel threads' aside */
+	uint64_t checks_denied;
 	struct output out;
 	FILE *line; /* one event rendered as JSON, reused */
 	char *line_buf;
@@ -93,6 +95,8 @@ struct agent {
 	int64_t boot_offset_ns;
 	int epoll_fd, signal_fd, timer_fd;
 	bool stop;
+	bool streaming; /* the per-check program is attached */
+	uint64_t stream_errors;
 	uint64_t drain_errors;
 };
 
@@ -402,6 +406,9 @@ static int drain_entry(void *ctx, const struct ct_agg_key *key, const struct ct_
 		return -ENOMEM;
 	if (key->flags & CT_AGG_KTHREAD || value->count <= s->count)
 		return 0;
+	a->checks_seen += value->count - s->count;
+	if (key->flags & CT_AGG_DENIED)
+		a->checks_denied += value->count - s->count;
 	identity_workload(a->identity, key->cgroup_id, key->pid, &obs.workload);
 	img = image_find(a, key->pid, key->exec_gen);
 	if (obs.workload.kind <= STORE_CONTAINER && img && runtime_image(a, img, key)) {
@@ -459,7 +466,7 @@ static void update_metrics(struct agent *a)
 	loader_stats(a->loader, &ls);
 	identity_stats(a->identity, &ps, &cs);
 	store_stats(a->store, &ss);
-	metrics_set(a->metrics, METRICS_EVENTS_LOST, ls.lost + ls.proc_lost + ls.agg_full);
+	metrics_set(a->metrics, METRICS_EVENTS_LOST, ls.lost + ls.proc_lost + ls.agg_full + ls.missed);
 	metrics_set(a->metrics, METRICS_STORE_FLUSHES, ss.flushes);
 	metrics_set(a->metrics, METRICS_STORE_FLUSH_ERRORS, ss.flush_errors);
 	metrics_set(a->metrics, METRICS_STORE_ROWS, ss.rows);
@@ -488,7 +495,7 @@ static void flush(struct agent *a)
 	/* Records queued before the drain name the processes it counts. */
 	loader_consume(a->loader);
 	rings_enter(a->rings, RING_EBPF, "read the aggregation map");
-	err = loader_agg_drain(a->loader, false, drain_entry, a);
+	err = loader_agg_drain(a->loader, drain_entry, a);
 	if (!err)
 		forget_gone(a);
 	update_metrics(a);
@@ -500,6 +507,21 @@ static void flush(struct agent *a)
 		fprintf(stderr, "captrail: store flush failed: %s\n", strerror(-err));
 	if (a->export)
 		export_flush(a->export);
+}
+
+static void report_summary(struct agent *a)
+{
+	struct loader_stats ls = {};
+
+	rings_enter(a->rings, RING_EBPF, "read drop counters");
+	loader_stats(a->loader, &ls);
+	rings_leave(a->rings);
+	fprintf(stderr, "captrail: agent stopped: %llu checks seen, %llu granted, %llu denied, "
+			"%llu lost\n",
+		(unsigned long long)a->checks_seen,
+		(unsigned long long)(a->checks_seen - a->checks_denied),
+		(unsigned long long)a->checks_denied,
+		(unsigned long long)(ls.lost + ls.agg_full + ls.missed));
 }
 
 static int on_profile(void *ctx, const struct store_filter *filter, json_object **ret_reply)
@@ -556,6 +578,25 @@ static int setup_loop(struct agent *a)
 	return err;
 }
 
+/* Checks are streamed only while a client or the export wants them. */
+static void set_streaming(struct agent *a, bool want)
+{
+	int err;
+
+	if (want == a->streaming)
+		return;
+	rings_enter(a->rings, RING_EBPF, want ? "attach the event stream" : "detach the event stream");
+	err = loader_set_stream(a->loader, want);
+	rings_leave(a->rings);
+	if (err) {
+		if (a->stream_errors++ == 0)
+			fprintf(stderr, "captrail: cannot attach the event stream: %s\n",
+				strerror(-err));
+		return;
+	}
+	a->streaming = want;
+}
+
 static void run_loop(struct agent *a)
 {
 	struct epoll_event events[8];
@@ -577,7 +618,7 @@ static void run_loop(struct agent *a)
 				break;
 			}
 		}
-		loader_set_stream(a->loader, (a->api && api_server_streaming(a->api)) || a->export);
+		set_streaming(a, (a->api && api_server_streaming(a->api)) || a->export);
 		loader_consume(a->loader);
 		if (a->export)
 			export_flush(a->export);
@@ -643,6 +684,7 @@ static int start_tracing(struct agent *a, const char *node)
 	lopts.filter.uid = CT_ANY_UID;
 	lopts.filter.self_tgid = (uint32_t)getpid();
 	lopts.stream = true;
+	lopts.stream_on_demand = true;
 	lopts.track_procs = true;
 	lopts.aggregate = (struct loader_aggregate){
 		.enabled = true,
@@ -659,7 +701,6 @@ static int start_tracing(struct agent *a, const char *node)
 		cmd_report_load_error(err);
 		return err;
 	}
-	loader_set_stream(a->loader, false);
 	rings_enter_specific(a->rings, RINGS_NEED_PROC, "read running processes from /proc");
 	err = identity_scan(a->identity);
 	rings_leave(a->rings);
@@ -738,7 +779,7 @@ int cmd_agent(int argc, char **argv)
 		fprintf(stderr, "captrail: metrics on port %u\n", metrics_port(a.metrics));
 	run_loop(&a);
 	flush(&a);
-	fprintf(stderr, "captrail: agent stopped\n");
+	report_summary(&a);
 	rc = EXIT_OK;
 cleanup:
 	agent_free(&a);

@@ -209,15 +209,26 @@ static int verify(struct held *rerun, const struct record_args *a, uint64_t requ
 	return EXIT_OK;
 }
 
-static void report_losses(const struct recorder_result *res)
+/* The same summary line as trace's, so scripts read both alike. */
+static void report_summary(const struct recorder_result *res)
 {
 	const struct loader_stats *s = &res->stats;
+	unsigned long long seen = 0, denied = 0;
 
-	if (s->agg_full || s->track_full || s->outcome_full || s->proc_lost)
+	for (size_t i = 0; i < res->n_entries; i++) {
+		seen += res->entries[i].value.count;
+		if (res->entries[i].key.flags & CT_AGG_DENIED)
+			denied += res->entries[i].value.count;
+	}
+	fprintf(stderr, "captrail: %llu checks seen, %llu granted, %llu denied, %llu lost\n", seen,
+		seen - denied, denied, (unsigned long long)(s->agg_full + s->missed));
+	if (s->agg_full || s->missed || s->track_full || s->outcome_full || s->proc_lost)
 		fprintf(stderr,
-			"captrail: warning: %llu checks not counted (map full), %llu descendants "
-			"not followed, %llu denial outcomes and %llu process records lost\n",
-			(unsigned long long)s->agg_full, (unsigned long long)s->track_full,
+			"captrail: warning: %llu checks not counted (map full), %llu missed by the "
+			"kernel, %llu descendants not followed, %llu denial outcomes and %llu "
+			"process records lost\n",
+			(unsigned long long)s->agg_full, (unsigned long long)s->missed,
+			(unsigned long long)s->track_full,
 			(unsigned long long)s->outcome_full, (unsigned long long)s->proc_lost);
 	if (!res->used_cgroup)
 		fprintf(stderr, "captrail: note: no writable cgroup v2; followed descendants by "
@@ -273,7 +284,7 @@ int cmd_record(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 		goto cleanup;
 	}
-	report_losses(&res);
+	report_summary(&res);
 	err = record_profile_build(&res, args.argv, args.confine.set_user ? args.confine.uid : 0,
 				   args.user_name, &profile);
 	if (!err)

@@ -289,7 +289,7 @@ static void print_summary(struct trace_state *st, struct loader *loader, struct 
 		fprintf(stderr, "captrail: cannot read drop counters: %s\n", strerror(-err));
 	fprintf(stderr, "captrail: %llu checks seen, %llu granted, %llu denied, %llu lost\n",
 		(unsigned long long)st->seen, (unsigned long long)st->granted,
-		(unsigned long long)st->denied, (unsigned long long)stats.lost);
+		(unsigned long long)st->denied, (unsigned long long)(stats.lost + stats.missed));
 	if (stats.proc_lost)
 		fprintf(stderr, "captrail: %llu process records lost: some events miss their "
 				"process\n",

@@ -37,10 +37,11 @@ static void put_char(struct jsonw *w, char c)
 	w->buf[w->len++] = c;
 }
 
-static bool needs_escape(unsigned char c)
-{
-	return c < 0x20 || c == '"' || c == '\\' || c == 0x7f;
-}
+/* One load per byte: the terminating NUL is marked too, so the scan for
+ * the end of a plain span needs no second test. */
+static const bool stops_span[256] = {
+	[0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x7f] = true,
+};
 
 /* Plain spans are copied whole; only the rare special byte is escaped
  * piecewise. */
@@ -49,10 +50,10 @@ static void put_escaped(struct jsonw *w, const char *s)
 	static const char hex[] = "0123456789abcdef";
 
 	put_char(w, '"');
-	while (*s) {
+	for (;;) {
 		const char *span = s;
 
-		while (*s && !needs_escape((unsigned char)*s))
+		while (!stops_span[(unsigned char)*s])
 			s++;
 		put(w, span, (size_t)(s - span));
 		if (!*s)

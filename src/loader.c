@@ -56,6 +56,7 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts)
 	if (opts->aggregate.n_noaudit)
 		memcpy((void *)cfg->cfg_noaudit, opts->aggregate.noaudit,
 		       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
+	cfg->cfg_agg_slots = opts->aggregate.slots;
 	skel->bss->agg_armed = opts->aggregate.armed;
 
 	bpf_program__set_autoload(skel->progs.stream_cap_capable, opts->stream);
@@ -148,6 +149,8 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 	/* The denial-outcome program costs every syscall of the traced
 	 * processes: it is attached only once a denial has been seen. */
 	bpf_program__set_autoattach(loader->skel->progs.denial_outcome, false);
+	if (opts->stream_on_demand)
+		bpf_program__set_autoattach(loader->skel->progs.stream_cap_capable, false);
 	err = captrail_bpf__attach(loader->skel);
 	if (err)
 		goto cleanup;
@@ -195,10 +198,26 @@ static int sum_stat(struct loader *loader, __u32 stat, uint64_t *ret_sum)
 	return 0;
 }
 
+/* Checks the trampoline skipped because the program was already running on
+ * that CPU (a preempted run, or a check made from inside one). */
+static uint64_t recursion_misses(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(prog);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 int loader_stats(struct loader *loader, struct loader_stats *ret_stats)
 {
 	struct loader_stats stats;
 	int err;
+
+	stats.missed = recursion_misses(loader->skel->progs.stream_cap_capable) +
+		       recursion_misses(loader->skel->progs.agg_cap_capable);
 
 	err = sum_stat(loader, CT_STAT_LOST, &stats.lost);
 	if (!err)
@@ -224,9 +243,24 @@ int loader_consume(struct loader *loader)
 	return ring_buffer__consume(loader->ring);
 }
 
-void loader_set_stream(struct loader *loader, bool active)
+/* Attached on demand rather than gated by a flag the program tests: an
+ * attached program costs every check on the node the trampoline's price
+ * (the floor of the bench, 70-150 ns here) even when it returns at once. */
+int loader_set_stream(struct loader *loader, bool active)
 {
-	loader->skel->data->stream_active = active; /* initialised true: .data */
+	struct bpf_link **link = &loader->skel->links.stream_cap_capable;
+
+	if (active == (*link != NULL))
+		return 0;
+	if (!active) {
+		bpf_link__destroy(*link);
+		*link = NULL;
+		return 0;
+	}
+	*link = bpf_program__attach(loader->skel->progs.stream_cap_capable);
+	if (!*link)
+		return -errno;
+	return 0;
 }
 
 int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key)
@@ -238,7 +272,47 @@ int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key)
 	return 0;
 }
 
-int loader_agg_drain(struct loader *loader, bool delete,
+static int fold_slot(struct loader *loader, const struct ct_agg_slot *slot)
+{
+	struct bpf_map *agg = loader->skel->maps.agg;
+	struct ct_agg_value value;
+
+	if (!slot->base || !slot->pending)
+		return 0;
+	if (bpf_map__lookup_elem(agg, &slot->key, sizeof(slot->key), &value, sizeof(value), 0))
+		return -errno;
+	value.count += slot->pending;
+	value.noaudit_samples += slot->noaudit_pending;
+	value.audit_samples += slot->audit_pending;
+	if (bpf_map__update_elem(agg, &slot->key, sizeof(slot->key), &value, sizeof(value),
+				 BPF_EXIST))
+		return -errno;
+	return 0;
+}
+
+int loader_agg_stop(struct loader *loader)
+{
+	struct ct_agg_slot slots[loader->ncpus];
+	int err;
+
+	bpf_link__destroy(loader->skel->links.agg_cap_capable);
+	loader->skel->links.agg_cap_capable = NULL;
+	if (!loader->skel->rodata->cfg_agg_slots)
+		return 0;
+	for (__u32 index = 0; index < CT_AGG_SLOTS; index++) {
+		if (bpf_map__lookup_elem(loader->skel->maps.agg_slots, &index, sizeof(index), slots,
+					 sizeof(slots), 0))
+			return -errno;
+		for (int cpu = 0; cpu < loader->ncpus; cpu++) {
+			err = fold_slot(loader, &slots[cpu]);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int loader_agg_drain(struct loader *loader,
 		     int (*fn)(void *ctx, const struct ct_agg_key *key,
 			       const struct ct_agg_value *value),
 		     void *ctx)
@@ -257,10 +331,6 @@ int loader_agg_drain(struct loader *loader, bool delete,
 		err = fn(ctx, &key, &value);
 		if (err)
 			return err;
-		/* A check counted between lookup and delete is lost to the
-		 * drain; the agent accepts that for a lock-free hot path. */
-		if (delete)
-			bpf_map__delete_elem(map, &key, sizeof(key), 0);
 	}
 	return 0;
 }

@@ -26,6 +26,9 @@ struct loader_aggregate {
 	uint64_t cgroup_id; /* only this cgroup; 0 for every workload */
 	uint32_t tracked_pid; /* else follow this process and its descendants */
 	bool armed; /* count from the start, not from the first exec */
+	/* count through per-CPU slots in front of the map (record): cheaper
+	 * per check, read only after loader_agg_stop() */
+	bool slots;
 	const struct ct_noaudit_range *noaudit; /* see kallsyms.h */
 	size_t n_noaudit;
 };
@@ -33,6 +36,7 @@ struct loader_aggregate {
 struct loader_opts {
 	struct loader_filter filter;
 	bool stream; /* per-check events through the ring buffer */
+	bool stream_on_demand; /* attached only by loader_set_stream() */
 	struct loader_aggregate aggregate;
 	bool track_procs; /* exec/fork/exit records for the process cache */
 	uint64_t proc_cgroup_id; /* lifecycle records only from this cgroup */
@@ -48,6 +52,7 @@ struct loader_stats {
 	uint64_t agg_full; /* checks not counted: aggregation map full */
 	uint64_t track_full; /* descendants not followed: tracked set full */
 	uint64_t outcome_full; /* denial outcomes not kept */
+	uint64_t missed; /* checks the programs never saw (recursion) */
 };
 
 struct loader;
@@ -68,15 +73,18 @@ int loader_stats(struct loader *loader, struct loader_stats *ret_stats);
 int loader_ring_fd(struct loader *loader);
 int loader_consume(struct loader *loader);
 
-/* Turns the per-check stream on or off without detaching (agent). */
-void loader_set_stream(struct loader *loader, bool active);
+/* Attaches or detaches the per-check stream (agent). */
+int loader_set_stream(struct loader *loader, bool active);
 
 /* Removes one aggregation entry (the agent, once a process is gone). */
 int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key);
 
-/* Calls fn for each aggregated entry; with delete, removes what it read
- * (the agent drains periodically; counts keep growing in user space). */
-int loader_agg_drain(struct loader *loader, bool delete,
+/* Detaches the aggregation program and folds what its per-CPU slots hold
+ * into the map: the last step before the final loader_agg_drain(). */
+int loader_agg_stop(struct loader *loader);
+
+/* Calls fn for each aggregated entry. */
+int loader_agg_drain(struct loader *loader,
 		     int (*fn)(void *ctx, const struct ct_agg_key *key,
 			       const struct ct_agg_value *value),
 		     void *ctx);

@@ -83,19 +83,39 @@ static void json_pod(struct jsonw *w, const struct output_pod *pod)
 	jsonw_end(w, '}');
 }
 
+/* Ten inode numbers, each with its is_host verdict, are the largest part of
+ * an event; a process's namespaces rarely change, so the rendered object is
+ * kept. */
+static const struct output_ns_json *ns_json(struct output *o, const uint32_t *ns)
+{
+	struct output_ns_json *slot;
+	size_t len = 0;
+
+	for (int i = 0; i < OUTPUT_NS_CACHE; i++)
+		if (o->ns_json[i].len && !memcmp(o->ns_json[i].inums, ns, sizeof(slot->inums)))
+			return &o->ns_json[i];
+	slot = &o->ns_json[o->next_ns_json++ % OUTPUT_NS_CACHE];
+	slot->json[len++] = '{';
+	for (int i = 0; i < CT_NS_COUNT; i++) {
+		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
+					"%s\"%s\":{\"inum\":%u", i ? "," : "", ns_names[i], ns[i]);
+		if (o->have_host_ns)
+			len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
+						",\"is_host\":%s",
+						ns[i] == o->host_ns[i] ? "true" : "false");
+		slot->json[len++] = '}';
+	}
+	slot->json[len++] = '}';
+	slot->len = len;
+	memcpy(slot->inums, ns, sizeof(slot->inums));
+	return slot;
+}
+
 static void json_namespaces(struct output *o, const uint32_t *ns)
 {
-	struct jsonw *w = &o->json;
+	const struct output_ns_json *rendered = ns_json(o, ns);
 
-	jsonw_object(w, "ns");
-	for (int i = 0; i < CT_NS_COUNT; i++) {
-		jsonw_object(w, ns_names[i]);
-		jsonw_uint(w, "inum", ns[i]);
-		if (o->have_host_ns)
-			jsonw_bool(w, "is_host", ns[i] == o->host_ns[i]);
-		jsonw_end(w, '}');
-	}
-	jsonw_end(w, '}');
+	jsonw_raw(&o->json, "ns", rendered->json, rendered->len);
 }
 
 static const struct output_capset *capset_json(struct output *o, uint64_t mask)

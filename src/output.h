@@ -75,10 +75,23 @@ struct output_capset {
 	char json[OUTPUT_CAPSET_JSON];
 };
 
+/* Rendered "ns" objects: a burst of events mostly comes from a few
+ * processes, whose namespaces rarely change. */
+#define OUTPUT_NS_CACHE 4
+#define OUTPUT_NS_JSON 640 /* ten names, 10-digit inums, is_host */
+
+struct output_ns_json {
+	uint32_t inums[CT_NS_COUNT];
+	size_t len; /* 0: empty slot */
+	char json[OUTPUT_NS_JSON];
+};
+
 struct output {
 	FILE *out;
 	struct output_capset capsets[OUTPUT_CAPSET_CACHE];
 	unsigned int next_capset;
+	struct output_ns_json ns_json[OUTPUT_NS_CACHE];
+	unsigned int next_ns_json;
 	struct output_opts opts;
 	char node_name[256];
 	uint32_t host_ns[CT_NS_COUNT];

@@ -225,6 +225,7 @@ static int attach(struct recorder *r)
 	rings_leave(r->rings);
 	lopts.filter.uid = CT_ANY_UID;
 	lopts.aggregate.enabled = true;
+	lopts.aggregate.slots = true;
 	lopts.aggregate.cgroup_id = r->cgroup_id;
 	lopts.aggregate.tracked_pid = r->cgroup_id ? 0 : (uint32_t)r->held.pid;
 	lopts.aggregate.noaudit = ranges;
@@ -354,9 +355,11 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	err = wait_until_done(r, &res);
 	rings_enter(r->rings, RING_EBPF, "read the aggregation maps");
 	if (!err)
+		err = loader_agg_stop(r->loader);
+	if (!err)
 		err = loader_stats(r->loader, &res.stats);
 	if (!err)
-		err = loader_agg_drain(r->loader, false, collect_entry, &collect);
+		err = loader_agg_drain(r->loader, collect_entry, &collect);
 	rings_leave(r->rings);
 	if (err) {
 		recorder_result_free(&res);

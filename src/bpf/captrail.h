@@ -108,6 +108,19 @@ struct ct_agg_value {
 	__u64 first_ns; /* CLOCK_BOOTTIME */
 };
 
+/* record's per-CPU cache in front of the aggregation map: a check whose key
+ * is in its slot is one increment, not a hash lookup. User space folds the
+ * pending counts into the map once the program is detached. */
+#define CT_AGG_SLOTS 8
+
+struct ct_agg_slot {
+	struct ct_agg_key key;
+	__u64 base; /* the key's count in the map when it took the slot; 0: empty */
+	__u64 pending; /* checks since then, not yet in the map */
+	__u64 noaudit_pending;
+	__u64 audit_pending;
+};
+
 struct ct_noaudit_range {
 	__u64 start;
 	__u64 end;
