@@ -588,6 +588,15 @@ static void decode_binary(const struct ct_proc_event *rec, const char *cwd,
 	binary[cwd_len + 1 + n] = '\0';
 }
 
+void proc_exec_binary(const struct ct_proc_event *rec, char ret_binary[PROC_BINARY_LEN])
+{
+	char cwd[PROC_CWD_LEN];
+	uint32_t flags = 0;
+
+	decode_cwd(rec, cwd, &flags);
+	decode_binary(rec, cwd, ret_binary);
+}
+
 /* The fields every record carries. */
 static void fill_from_record(struct proc_entry *d, const struct ct_proc_event *rec)
 {

@@ -77,6 +77,10 @@ enum proc_flag {
 /* "execve rootcwd clone": the names of the set bits, space-joined. */
 void proc_flags_text(uint32_t flags, char ret_text[PROC_FLAGS_LEN]);
 
+/* The absolute path of an exec record's binary: a relative filename is
+ * joined to the cwd the record carries. */
+void proc_exec_binary(const struct ct_proc_event *rec, char ret_binary[PROC_BINARY_LEN]);
+
 /* exec_id: base64("<node_name>:<ktime_ns>:<pid>"), standard alphabet, padded. */
 int proc_exec_id(const char *node_name, uint64_t ktime_ns, uint32_t pid,
 		 char ret_exec_id[PROC_EXEC_ID_LEN]);

@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "held.h"
 #include "kallsyms.h"
+#include "proc_cache.h"
 
 #define POLL_MS 50
 #define MAX_PROCESSES 65536 /* binaries remembered per recording */
@@ -97,11 +98,11 @@ static void image_add(struct recorder *r, uint32_t pid, uint32_t exec_gen, const
 
 static void on_exec(struct recorder *r, const struct ct_proc_event *e)
 {
-	char binary[CT_PATH_MAX + 1];
+	char binary[PROC_BINARY_LEN];
 
 	if (!e->binary_len)
 		return;
-	snprintf(binary, sizeof(binary), "%.*s", (int)sizeof(e->binary), e->binary);
+	proc_exec_binary(e, binary);
 	image_add(r, e->pid, e->exec_gen, binary);
 }
 
