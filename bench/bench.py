@@ -438,9 +438,11 @@ def med(xs):
 
 
 def run_table(wl, rows, workdir):
-    """Rounds of (none, A), (none, B), ...: every tracer run is paired with an
-    untraced run right before it, so slow drifts of the machine's load cancel
-    out of the added cost."""
+    """Rounds of (none, A), (none, B), ...: every tracer run is bracketed by
+    the untraced runs right before and right after it, and compared with
+    their mean, so slow drifts of the machine's load cancel out of the added
+    cost (a drift within the bracket cancels to first order; comparing with
+    the run before only, it did not)."""
     log("== %s: %d rounds" % (wl.key, ROUNDS))
     run_workload(wl)  # warm-up: page cache, branch predictors, CPU frequency
     live = [r for r in rows if not r.why_not and r.kind != "none"]
@@ -461,11 +463,30 @@ def run_table(wl, rows, workdir):
                 log("  round %d %-32s error: %s" % (rnd + 1, r.label, e))
                 continue
             s["base"] = base["value"]
+            s["base_index"] = len(samples["none"]) - 1
             s["foreign"] = sorted(set(s.get("foreign", []) + quiet))
             samples[r.key].append(s)
             log("  round %d %-32s %10.1f %s (untraced %.1f)" % (
                 rnd + 1, r.label, s["value"] / wl.unit_ns, wl.unit, base["value"] / wl.unit_ns))
+    try:
+        samples["none"].append(measure(rows[0], wl, workdir))  # closes the last bracket
+    except (RuntimeError, OSError, subprocess.TimeoutExpired, KeyError, ValueError):
+        pass
+    bracket(rows, samples)
     return summarise(wl, rows, samples, errors)
+
+
+def bracket(rows, samples):
+    """Each traced run's base becomes the mean of the untraced runs on either
+    side of it (the one after is the next pair's, or the closing run)."""
+    untraced = samples["none"]
+    for r in rows:
+        if r.key == "none":
+            continue
+        for s in samples[r.key]:
+            i = s.pop("base_index", None)
+            if i is not None and i + 1 < len(untraced):
+                s["base"] = (untraced[i]["value"] + untraced[i + 1]["value"]) / 2
 
 
 def summarise(wl, rows, samples, errors):
@@ -718,8 +739,8 @@ def report(res, capcheck, mixed):
     print()
     print("captrail bench  %s  kernel %s  %d CPUs  git %s" % (m["date"], m["kernel"], m["cpus"],
                                                              m["git"]))
-    print("%d interleaved rounds, medians; each tracer run follows an untraced run, and the "
-          "added cost is the median of their differences" % c["rounds"])
+    print("%d interleaved rounds, medians; each tracer run is bracketed by untraced runs, and "
+          "the added cost is the median of (traced - mean of the two)" % c["rounds"])
     print("delivered and lost: totals over all runs of the row; CPU s (during the workload) "
           "and peak RSS: the tracer's, medians")
     print()
