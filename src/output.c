@@ -5,19 +5,7 @@
 
 #include "caps.h"
 #include "clock.h"
-
-static const char *const ns_names[CT_NS_COUNT] = {
-	[CT_NS_UTS] = "uts",
-	[CT_NS_IPC] = "ipc",
-	[CT_NS_MNT] = "mnt",
-	[CT_NS_PID] = "pid",
-	[CT_NS_PID_FOR_CHILDREN] = "pid_for_children",
-	[CT_NS_NET] = "net",
-	[CT_NS_TIME] = "time",
-	[CT_NS_TIME_FOR_CHILDREN] = "time_for_children",
-	[CT_NS_CGROUP] = "cgroup",
-	[CT_NS_USER] = "user",
-};
+#include "procfs.h"
 
 int output_format_parse(const char *name, enum output_format *ret_format)
 {
@@ -98,7 +86,7 @@ static const struct output_ns_json *ns_json(struct output *o, const uint32_t *ns
 	slot->json[len++] = '{';
 	for (int i = 0; i < CT_NS_COUNT; i++) {
 		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
-					"%s\"%s\":{\"inum\":%u", i ? "," : "", ns_names[i], ns[i]);
+					"%s\"%s\":{\"inum\":%u", i ? "," : "", procfs_ns_name(i), ns[i]);
 		if (o->have_host_ns)
 			len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
 						",\"is_host\":%s",

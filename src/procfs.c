@@ -30,6 +30,11 @@ static const char *const ns_names[CT_NS_COUNT] = {
 	[CT_NS_USER] = "user",
 };
 
+const char *procfs_ns_name(enum ct_ns ns)
+{
+	return ns_names[ns];
+}
+
 static int pid_path(char *buf, size_t size, const char *root, uint32_t pid, const char *name)
 {
 	int n = snprintf(buf, size, "%s/%" PRIu32 "/%s", root, pid, name);

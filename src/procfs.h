@@ -49,6 +49,10 @@ int procfs_read_cwd(const char *root, uint32_t pid, char *buf, size_t size);
 int procfs_read_cmdline(const char *root, uint32_t pid, char *buf, size_t size,
 			bool *ret_truncated);
 
+/* "uts", "pid_for_children"...: the /proc/PID/ns entry of ns, which is
+ * also its key in the event format. */
+const char *procfs_ns_name(enum ct_ns ns);
+
 /* Inode numbers of /proc/PID/ns/<name>, in enum ct_ns order; 0 for a
  * namespace the kernel lacks or that could not be read. */
 int procfs_read_ns(const char *root, uint32_t pid, uint32_t ret_ns[CT_NS_COUNT]);

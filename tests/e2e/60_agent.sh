@@ -67,6 +67,13 @@ profile --pod default/tiefighter -o k8s >"$WORK/tie.yaml"
 [ "$(/usr/bin/python3 -c 'import sys,yaml; d=yaml.safe_load(open(sys.argv[1]))
 print(" ".join(d["securityContext"]["capabilities"]["add"]))' "$WORK/tie.yaml")" = NET_BIND_SERVICE ] ||
 	fail "tiefighter k8s add list: $(cat "$WORK/tie.yaml")"
+# What a reader of this test's output (run directly) sees of the two pods.
+for pod in xwing tiefighter; do
+	note "captrail profile --pod default/$pod -o text:"
+	profile --pod "default/$pod" -o text | sed 's/^/#   /'
+done
+note "captrail profile --pod default/xwing -o k8s:"
+sed 's/^/#   /' "$WORK/xwing.yaml"
 profile --pod default/xwing -o json | jq -e '(if type == "array" then .[] else . end)
 	| .classes.denied | index("CAP_SYSLOG")' >/dev/null || fail "xwing's SYSLOG denial is not reported"
 
@@ -109,7 +116,7 @@ for ((i = 0; i < 300; i++)); do
 done
 jq -e '.data.result[] | select(.metric.workload == "default/xwing/spaceship")' <<<"$result" >/dev/null ||
 	fail "prometheus has no CAP_SYSLOG series for xwing: $result"
-echo "$result" >"$WORK/prom.result"
+note "prometheus query $query: $(jq -c '[.data.result[] | {workload: .metric.workload, value: .value[1]}]' <<<"$result")"
 
 # SIGKILL the agent, restart it, run the workload again: counts continue.
 before=$(profile --pod default/xwing -o json | jq '[(if type == "array" then .[] else . end)
