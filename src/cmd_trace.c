@@ -263,6 +263,7 @@ static double now_seconds(void)
 static int trace_loop(struct loader *loader, double duration)
 {
 	double deadline = duration > 0 ? now_seconds() + duration : 0;
+	int n_final;
 
 	while (!stop_requested) {
 		int n = loader_poll(loader, POLL_MS);
@@ -273,7 +274,10 @@ static int trace_loop(struct loader *loader, double duration)
 		if (deadline && now_seconds() >= deadline)
 			break;
 	}
-	return 0;
+	/* Checks made before the stop may still wait for a wake-up. */
+	n_final = loader_consume(loader);
+	fflush(stdout);
+	return n_final < 0 ? n_final : 0;
 }
 
 static void print_summary(struct trace_state *st, struct loader *loader, struct rings *rings)
