@@ -2,8 +2,11 @@
  *
  * Why not json-c here: json-c builds a heap tree per document, and the event
  * stream emits one document per capability check (hundreds of thousands a
- * second); writing straight into the stream's buffer allocates nothing.
- * json-c is still what captrail uses to parse JSON and for small documents. */
+ * second); writing straight into a buffer allocates nothing. Measured on an
+ * event-shaped document (process, ten namespaces; 200,000 to /dev/null):
+ * json-c tree + json_object_to_json_string_ext() 5.8-6.7 us per document,
+ * this writer 0.95 us. json-c is still what captrail uses to parse JSON and
+ * for small documents. */
 #ifndef CAPTRAIL_JSONW_H
 #define CAPTRAIL_JSONW_H
 
