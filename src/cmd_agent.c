@@ -84,6 +84,7 @@ struct agent {
 	struct seen_key *seen;
 	struct image *images;
 	size_t n_images;
+	uint64_t images_untracked; /* past MAX_IMAGES */
 	uint64_t runtime_checks; /* not stored: the runtime's, see struct image */
 	uint64_t checks_seen; /* drained from the kernel, kernel threads' aside */
 	uint64_t checks_denied;
@@ -262,7 +263,12 @@ static void image_set(struct agent *a, uint32_t pid, uint32_t exec_gen, uint64_t
 	struct image *img = image_find(a, pid, exec_gen);
 
 	if (!img) {
-		if (a->n_images >= MAX_IMAGES || !(img = calloc(1, sizeof(*img))))
+		if (a->n_images >= MAX_IMAGES) {
+			a->images_untracked++;
+			return;
+		}
+		img = calloc(1, sizeof(*img));
+		if (!img)
 			return;
 		img->id = image_id(pid, exec_gen);
 		HASH_ADD(hh, a->images, id, sizeof(img->id), img);
@@ -522,6 +528,10 @@ static void report_summary(struct agent *a)
 		(unsigned long long)(a->checks_seen - a->checks_denied),
 		(unsigned long long)a->checks_denied,
 		(unsigned long long)(ls.lost + ls.agg_full + ls.missed));
+	if (a->images_untracked)
+		fprintf(stderr, "captrail: warning: %llu program images past the bound were not "
+				"tracked: their runtime start-up checks may count as the workload's\n",
+			(unsigned long long)a->images_untracked);
 }
 
 static int on_profile(void *ctx, const struct store_filter *filter, json_object **ret_reply)

@@ -230,6 +230,10 @@ static void report_summary(const struct recorder_result *res)
 			(unsigned long long)s->agg_full, (unsigned long long)s->missed,
 			(unsigned long long)s->track_full,
 			(unsigned long long)s->outcome_full, (unsigned long long)s->proc_lost);
+	if (res->untracked)
+		fprintf(stderr, "captrail: warning: %llu processes or program images past the "
+				"recorder's bound: their checks are counted without a binary\n",
+			(unsigned long long)res->untracked);
 	if (!res->used_cgroup)
 		fprintf(stderr, "captrail: note: no writable cgroup v2; followed descendants by "
 				"fork tracking\n");

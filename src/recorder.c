@@ -46,6 +46,7 @@ struct recorder {
 	size_t n_processes;
 	struct image *images;
 	size_t n_images;
+	uint64_t untracked; /* processes and images past the bound */
 	size_t n_live;
 	bool denial_hook_late;
 	int hook_err;
@@ -56,8 +57,12 @@ static struct process *process_get(struct recorder *r, uint32_t pid)
 	struct process *p;
 
 	HASH_FIND(hh, r->processes, &pid, sizeof(pid), p);
-	if (p || r->n_processes >= MAX_PROCESSES)
+	if (p)
 		return p;
+	if (r->n_processes >= MAX_PROCESSES) {
+		r->untracked++;
+		return NULL;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
@@ -85,8 +90,12 @@ static void image_add(struct recorder *r, uint32_t pid, uint32_t exec_gen, const
 {
 	struct image *img;
 
-	if (image_find(r, pid, exec_gen) || r->n_images >= MAX_PROCESSES)
+	if (image_find(r, pid, exec_gen))
 		return;
+	if (r->n_images >= MAX_PROCESSES) {
+		r->untracked++;
+		return;
+	}
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return;
@@ -367,6 +376,7 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 		return err;
 	}
 	res.denial_hook_late = r->denial_hook_late;
+	res.untracked = r->untracked;
 	*ret_result = res;
 	return 0;
 }

@@ -36,6 +36,7 @@ struct recorder_result {
 	bool used_cgroup; /* false: fork tracking */
 	bool stopped; /* ended by --duration or a signal */
 	bool denial_hook_late; /* the first denial's outcome was not observable */
+	uint64_t untracked; /* processes and images past the recorder's bound */
 	struct loader_stats stats;
 	struct recorder_entry *entries;
 	size_t n_entries;
