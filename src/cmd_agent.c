@@ -679,6 +679,8 @@ static int start_tracing(struct agent *a, const char *node)
 		.node_name = node,
 		.boot_offset_ns = a->boot_offset_ns,
 		.state_roots = a->args.state_roots,
+		.around_miss = cmd_proc_miss_ring,
+		.around_miss_ctx = a->rings,
 	};
 	struct loader_opts lopts = {};
 	size_t n_ranges = 0;

@@ -107,3 +107,11 @@ int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uin
 		fprintf(stderr, "captrail: capabilities bypass: every capability stays effective\n");
 	return -1;
 }
+
+void cmd_proc_miss_ring(void *rings, bool begin)
+{
+	if (begin)
+		rings_enter_specific(rings, RINGS_NEED_PROC, "read a process missing from the cache");
+	else
+		rings_leave(rings);
+}

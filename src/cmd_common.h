@@ -29,4 +29,9 @@ int cmd_rings_option(const char *cmd, struct rings_config *cfg, const char *text
 int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uint64_t needed,
 		    struct rings **ret_rings);
 
+/* For struct identity_opts.around_miss, with the struct rings as ctx: reads
+ * of a process missing from the cache run in the ring the start-up scan
+ * uses, not in Base. */
+void cmd_proc_miss_ring(void *rings, bool begin);
+
 #endif

@@ -301,12 +301,14 @@ static void print_summary(struct trace_state *st, struct loader *loader, struct 
 }
 
 static int start_identity(struct trace_args *a, const char *node, int64_t boot_offset,
-			  struct identity **ret_identity)
+			  struct rings *rings, struct identity **ret_identity)
 {
 	struct identity_opts opts = {
 		.node_name = node,
 		.boot_offset_ns = boot_offset,
 		.state_roots = a->state_roots,
+		.around_miss = cmd_proc_miss_ring,
+		.around_miss_ctx = rings,
 	};
 
 	return identity__new(&opts, ret_identity);
@@ -339,7 +341,7 @@ int cmd_trace(int argc, char **argv)
 	oopts.format = args.format;
 	oopts.node_name = node;
 	oopts.boot_offset_ns = clock_boot_offset_ns();
-	err = start_identity(&args, node, oopts.boot_offset_ns, &state.identity);
+	err = start_identity(&args, node, oopts.boot_offset_ns, rings, &state.identity);
 	if (err) {
 		fprintf(stderr, "captrail: cannot set up the process cache: %s\n", strerror(-err));
 		rc = EXIT_RUNTIME;

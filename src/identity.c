@@ -29,6 +29,8 @@ int identity__new(const struct identity_opts *opts, struct identity **ret_identi
 		.node_name = opts->node_name,
 		.max_entries = opts->max_processes,
 		.boot_offset_ns = opts->boot_offset_ns,
+		.around_miss = opts->around_miss,
+		.around_miss_ctx = opts->around_miss_ctx,
 	};
 	struct container_roots roots;
 	struct identity *id;

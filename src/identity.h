@@ -24,6 +24,8 @@ struct identity_opts {
 	size_t max_processes; /* 0: the process cache's default */
 	size_t max_containers; /* 0: 4096 */
 	const char *const *state_roots; /* extra runtime state roots, NULL-terminated */
+	void (*around_miss)(void *ctx, bool begin); /* see struct proc_cache_opts */
+	void *around_miss_ctx;
 };
 
 /* One resolved event; output_event points into it. Valid until the next

@@ -86,6 +86,8 @@ struct proc_cache {
 	size_t entry_bytes; /* the entries' allocations */
 	uint64_t grace_ns;
 	int64_t boot_offset_ns;
+	void (*around_miss)(void *ctx, bool begin);
+	void *around_miss_ctx;
 	uint64_t tick_ns;
 	uint64_t now; /* latest ktime seen: the clock of the grace period */
 	struct entry *by_pid;
@@ -838,7 +840,11 @@ int proc_cache_lookup(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns,
 		return 0;
 	}
 	c->stats.misses++;
+	if (c->around_miss)
+		c->around_miss(c->around_miss_ctx, true);
 	err = procfs_entry(c, pid, ktime_ns, hint ? hint->ppid : 0, true, &e);
+	if (c->around_miss)
+		c->around_miss(c->around_miss_ctx, false);
 	if (err && err != -ENOMEM && hint)
 		err = hint_entry(c, pid, ktime_ns, hint, &e);
 	if (err)
@@ -902,6 +908,8 @@ int proc_cache__new(const struct proc_cache_opts *opts, struct proc_cache **ret_
 	c->max_entries = opts->max_entries ? opts->max_entries : PROC_CACHE_DEFAULT_ENTRIES;
 	c->max_bytes = opts->max_bytes ? opts->max_bytes : PROC_CACHE_DEFAULT_BYTES;
 	c->grace_ns = opts->grace_ns ? opts->grace_ns : PROC_CACHE_DEFAULT_GRACE_NS;
+	c->around_miss = opts->around_miss;
+	c->around_miss_ctx = opts->around_miss_ctx;
 	c->boot_offset_ns = opts->boot_offset_ns ? opts->boot_offset_ns : clock_boot_offset_ns();
 	c->tick_ns = procfs_tick_ns();
 	list_init(&c->lru);

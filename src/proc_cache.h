@@ -116,6 +116,11 @@ struct proc_cache_opts {
 	size_t max_bytes; /* 0: PROC_CACHE_DEFAULT_BYTES; at least PROC_CACHE_MIN_BYTES */
 	uint64_t grace_ns; /* exited entries kept this long; 0: the default */
 	int64_t boot_offset_ns; /* wall clock - boot clock; 0: measured */
+	/* Called with true before and false after the /proc reads of a cache
+	 * miss (other users' entries need privileges the caller may hold
+	 * only around such reads); NULL: nothing to do. */
+	void (*around_miss)(void *ctx, bool begin);
+	void *around_miss_ctx;
 };
 
 struct proc_cache_stats {

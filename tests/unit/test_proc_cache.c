@@ -742,6 +742,51 @@ static void test_lookup_reads_procfs(void **state)
 	proc_cache__free(c);
 }
 
+/* Counts begin/end calls; a read must happen between a begin and its end. */
+struct miss_calls {
+	int begins, ends;
+};
+
+static void count_miss(void *ctx, bool begin)
+{
+	struct miss_calls *calls = ctx;
+
+	if (begin)
+		calls->begins++;
+	else
+		calls->ends++;
+}
+
+/* The caller's hook brackets the /proc reads of a miss, and only those. */
+static void test_miss_hook(void **state)
+{
+	struct miss_calls calls = { 0 };
+	const struct proc_cache_opts opts = {
+		.proc_root = root,
+		.node_name = NODE,
+		.boot_offset_ns = REF_OFFSET,
+		.around_miss = count_miss,
+		.around_miss_ctx = &calls,
+	};
+	struct proc_hint hint = { .ppid = 200, .comm = "prog" };
+	const struct proc_entry *e = NULL;
+	struct proc_cache *c = NULL;
+
+	(void)state;
+	assert_int_equal(proc_cache__new(&opts, &c), 0);
+	assert_int_equal(proc_cache_lookup(c, 300, 100000000000ull, &hint, &e), 0);
+	assert_int_equal(calls.begins, 1);
+	assert_int_equal(calls.ends, 1);
+	/* Now a hit: no reads, no calls. */
+	assert_int_equal(proc_cache_lookup(c, 300, 100000000000ull + 1, &hint, &e), 0);
+	assert_int_equal(calls.begins, 1);
+	/* A miss that finds nothing still ends what it began. */
+	assert_int_equal(proc_cache_lookup(c, UNKNOWN_PID, 100000000000ull, NULL, &e), -ENOENT);
+	assert_int_equal(calls.begins, 2);
+	assert_int_equal(calls.ends, 2);
+	proc_cache__free(c);
+}
+
 static void test_scan_fixture(void **state)
 {
 	struct proc_cache *c = new_cache(0, 0);
@@ -830,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_bytes_per_entry),
 		cmocka_unit_test(test_byte_bound),
 		cmocka_unit_test(test_longest_exec_ids),
+		cmocka_unit_test(test_miss_hook),
 		cmocka_unit_test(test_grace_period),
 		cmocka_unit_test(test_miss_then_exec),
 		cmocka_unit_test(test_lookup_reads_procfs),
