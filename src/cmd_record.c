@@ -274,7 +274,7 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	}
 	rc = cmd_rings_start("record", &args.rings, args.verbose,
-			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC, &rings);
+			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC | RINGS_NEED_CGROUP, &rings);
 	if (rc >= 0)
 		goto cleanup;
 	err = recorder_run(rec, rings, &res, &exec_failed);

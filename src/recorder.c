@@ -401,10 +401,14 @@ void recorder__free(struct recorder *r)
 		held_abandon(&r->held); /* never released: it exits 127 */
 	loader__free(r->loader);
 	if (r->cgroup[0]) {
+		if (r->rings)
+			rings_enter_specific(r->rings, RINGS_NEED_CGROUP, "remove the recording's cgroup");
 		cgroup_kill(r->cgroup);
 		/* rmdir succeeds once the killed processes are reaped. */
 		for (int i = 0; i < 100 && cgroup_remove(r->cgroup) == -EBUSY; i++)
 			usleep(10000);
+		if (r->rings)
+			rings_leave(r->rings);
 	}
 	HASH_ITER(hh, r->processes, p, tmp) {
 		HASH_DEL(r->processes, p);

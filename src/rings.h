@@ -40,6 +40,8 @@
 #define RINGS_NEED_KALLSYMS RINGS_CAP(CAP_SYSLOG)
 /* Files owned by other users: runtime state, delegated cgroups. */
 #define RINGS_NEED_FILES (RINGS_CAP(CAP_DAC_OVERRIDE) | RINGS_CAP(CAP_DAC_READ_SEARCH))
+/* Removing record's cgroup: systemd mounts cgroup roots r-x, even for root. */
+#define RINGS_NEED_CGROUP RINGS_CAP(CAP_DAC_OVERRIDE)
 /* Every capability captrail raises in a Specific ring (for the table). */
 #define RINGS_SPECIFIC_CAPS (RINGS_NEED_PROC | RINGS_NEED_KALLSYMS | RINGS_NEED_FILES)
 

@@ -89,7 +89,6 @@ for bad in (b"garbage\n", b'{"version":99,"op":"events"}\n', b'{"version":1,"op"
     assert "error" in reply, (bad[:40], reply)
 PYEOF
 kill -0 $EVENTS || fail "the events client died"
-"$CAPTRAIL" events --socket "$SOCK" -o json </dev/null >/dev/null 2>"$WORK/nobody.err" &
 # A non-root user cannot reach the socket.
 if setpriv --reuid=65534 --regid=65534 --clear-groups "$CAPTRAIL" profile --socket "$SOCK" --all \
 	>/dev/null 2>"$WORK/nobody.err"; then
