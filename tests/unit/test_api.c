@@ -24,11 +24,12 @@
 
 #include "api.h"
 #include "commands.h"
+#include "scratch.h"
 
 #define HANG_GUARD_MS 20000 /* only against hanging forever; no timing is asserted */
 
 struct fixture {
-	char dir[64];
+	char dir[SCRATCH_DIR_LEN];
 	char path[PATH_MAX];
 	struct api_server *srv;
 	struct store *store;
@@ -38,8 +39,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/captrail-api.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (scratch_dir_make(f->dir, "api"))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/run/captrail.sock", f->dir);
 	*state = f;
@@ -49,12 +49,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
 	api_server__free(f->srv);
 	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd))
+	if (scratch_dir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;
@@ -641,28 +639,6 @@ static pid_t spawn_events(int in_fd, const char *out_path, char **argv)
 	return pid;
 }
 
-static int wait_status(pid_t pid)
-{
-	int status;
-
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[64 * 1024];
-	FILE *in = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(in);
-	n = fread(buf, 1, sizeof(buf) - 1, in);
-	buf[n] = '\0';
-	fclose(in);
-	return buf;
-}
-
 static void test_events_stdin(void **state)
 {
 	struct fixture *f = *state;
@@ -682,7 +658,7 @@ static void test_events_stdin(void **state)
 	close(fds[0]);
 	assert_int_equal(write(fds[1], input, sizeof(input) - 1), (ssize_t)sizeof(input) - 1);
 	close(fds[1]);
-	assert_int_equal(wait_status(pid), 0);
+	assert_int_equal(child_exit_status(pid), 0);
 	assert_string_equal(slurp(out), XWING_EVENT "\n" XWING_EVENT "\n");
 
 	assert_int_equal(pipe(fds), 0);
@@ -690,7 +666,7 @@ static void test_events_stdin(void **state)
 	close(fds[0]);
 	assert_int_equal(write(fds[1], input, sizeof(input) - 1), (ssize_t)sizeof(input) - 1);
 	close(fds[1]);
-	assert_int_equal(wait_status(pid), 0);
+	assert_int_equal(child_exit_status(pid), 0);
 	text = slurp(out);
 	/* the time is local: only what follows it is fixed */
 	assert_non_null(strstr(text,
@@ -698,7 +674,7 @@ static void test_events_stdin(void **state)
 	assert_null(strstr(text, "xwing"));
 
 	pid = spawn_events(-1, out, bad_argv);
-	assert_int_equal(wait_status(pid), 2);
+	assert_int_equal(child_exit_status(pid), 2);
 }
 
 static void wait_streaming(struct fixture *f, size_t n)
@@ -729,7 +705,7 @@ static void test_events_from_agent(void **state)
 
 	snprintf(out, sizeof(out), "%s/out", f->dir);
 	pid = spawn_events(-1, out, nowhere);
-	assert_int_equal(wait_status(pid), 1);
+	assert_int_equal(child_exit_status(pid), 1);
 
 	start(f, NULL);
 	pid = spawn_events(-1, out, argv);
@@ -756,7 +732,7 @@ static void test_events_from_agent(void **state)
 		pump(f, 10);
 	}
 	kill(pid, SIGTERM);
-	assert_int_equal(wait_status(pid), 0);
+	assert_int_equal(child_exit_status(pid), 0);
 }
 
 int main(void)

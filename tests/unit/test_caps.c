@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "scratch.h"
 
 static void test_names_known(void **state)
 {
@@ -95,12 +96,12 @@ static void test_closest(void **state)
 
 static void test_last_cap_from_fixture(void **state)
 {
-	char root[] = "/tmp/captrail-caps.XXXXXX", path[256];
+	char root[SCRATCH_DIR_LEN], path[256];
 	int last = -1;
 	FILE *f;
 
 	(void)state;
-	assert_non_null(mkdtemp(root));
+	assert_int_equal(scratch_dir_make(root, "caps"), 0);
 	snprintf(path, sizeof(path), "%s/sys", root);
 	mkdir(path, 0700);
 	snprintf(path, sizeof(path), "%s/sys/kernel", root);
@@ -124,8 +125,7 @@ static void test_last_cap_from_fixture(void **state)
 	assert_int_equal(caps_last_cap(root, &last), -EINVAL);
 	unlink(path);
 	assert_int_equal(caps_last_cap(root, &last), -ENOENT);
-	snprintf(path, sizeof(path), "rm -rf %s", root);
-	assert_int_equal(system(path), 0);
+	assert_int_equal(scratch_dir_remove(root), 0);
 }
 
 static void test_mask_names(void **state)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "scratch.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
 #define ID_B "df7e70e5021544f4834bbee64a9e3789febc4be81470df629cad6ddb03320a5c"
@@ -49,7 +50,7 @@
 #define CG_R "/kubepods/besteffort/pod" UID_R "/" ID_R
 #define CG_HOST "/user.slice/user-1000.slice/session-1.scope"
 
-static char root[PATH_MAX];
+static char root[SCRATCH_DIR_LEN];
 
 __attribute__((format(printf, 3, 4)))
 static void fmt(char *buf, size_t size, const char *format, ...)
@@ -99,8 +100,7 @@ static int group_setup(void **state)
 
 	(void)state;
 	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures/container", src ? src : ".");
-	strcpy(root, "/tmp/captrail-container.XXXXXX");
-	if (!mkdtemp(root))
+	if (scratch_dir_make(root, "container"))
 		return -1;
 	run("cp -a %s/. %s", fixtures, root);
 	run("find %s/run -type f \\( -name state.json -o -name status \\) "
@@ -111,8 +111,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	run("rm -rf %s", root);
-	return 0;
+	return scratch_dir_remove(root);
 }
 
 static void fixture_roots(struct container_roots *r, const char *cgroupfs)

@@ -17,9 +17,10 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "scratch.h"
 
 struct fixture {
-	char dir[64];
+	char dir[SCRATCH_DIR_LEN];
 	char path[PATH_MAX];
 	uint64_t now;
 };
@@ -28,8 +29,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/captrail-export.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (scratch_dir_make(f->dir, "export"))
 		return -1;
 	snprintf(f->path, sizeof(f->path), "%s/events.json", f->dir);
 	*state = f;
@@ -39,10 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd))
+	if (scratch_dir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;

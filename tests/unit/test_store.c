@@ -20,13 +20,14 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "scratch.h"
 #include "store.h"
 
 #define ID_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define ID_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
 struct fixture {
-	char dir[64];
+	char dir[SCRATCH_DIR_LEN];
 	char path[PATH_MAX];
 };
 
@@ -34,8 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/captrail-store.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (scratch_dir_make(f->dir, "store"))
 		return -1;
 	/* a parent that does not exist yet: store_open creates it */
 	snprintf(f->path, sizeof(f->path), "%s/state/captrail.db", f->dir);
@@ -46,10 +46,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd))
+	if (scratch_dir_remove(f->dir))
 		return -1;
 	free(f);
 	return 0;
@@ -485,7 +483,7 @@ static void test_names(void **state)
 /* Runs cmd_profile in a child, stdout into out; returns its exit code. */
 static int run_profile(const char *out, char **argv)
 {
-	int status, argc = 0;
+	int argc = 0;
 	pid_t pid = fork();
 
 	assert_true(pid >= 0);
@@ -498,22 +496,7 @@ static int run_profile(const char *out, char **argv)
 			argc++;
 		_exit(cmd_profile(argc, argv));
 	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
-static char *slurp(const char *path)
-{
-	static char buf[64 * 1024];
-	FILE *in = fopen(path, "r");
-	size_t n;
-
-	assert_non_null(in);
-	n = fread(buf, 1, sizeof(buf) - 1, in);
-	buf[n] = '\0';
-	fclose(in);
-	return buf;
+	return child_exit_status(pid);
 }
 
 static void test_profile_command(void **state)
