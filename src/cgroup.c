@@ -14,19 +14,13 @@
 int cgroup_v2_mount(const char *procfs_root, char *ret_path, size_t size)
 {
 	char path[PATH_MAX], line[4096];
-	int err = -ENOENT, fd;
+	int err = -ENOENT;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/self/mountinfo", procfs_root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	f = fopen(path, "re");
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	/* "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw" */
 	while (fgets(line, sizeof(line), f)) {
 		char mnt[PATH_MAX], *dash = strstr(line, " - ");

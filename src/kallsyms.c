@@ -1,12 +1,10 @@
 #include "kallsyms.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Callers of cap_capable() that pass CAP_OPT_NOAUDIT: the overcommit
  * probe every mmap/brk/execve makes (cap_vm_enough_memory is usually
@@ -39,20 +37,14 @@ int kallsyms_noaudit_ranges(const char *procfs_root, struct ct_noaudit_range *re
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES] = {};
 	char path[PATH_MAX], line[512], name[256], type;
 	size_t count = 0;
-	int open_range = -1, fd, err = 0;
+	int open_range = -1;
 	uint64_t addr, nonzero = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/kallsyms", procfs_root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	f = fopen(path, "re");
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "r");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	while (fgets(line, sizeof(line), f)) {
 		int idx;
 
