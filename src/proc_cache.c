@@ -377,6 +377,23 @@ static int insert(struct proc_cache *c, struct entry *e, bool current)
 	return 0;
 }
 
+/* A new entry from draft, in the tables (current: as its pid's latest
+ * image). */
+static int add_entry(struct proc_cache *c, const struct proc_entry *draft, bool current,
+		     struct entry **ret_entry)
+{
+	struct entry *e = entry_new(c, draft);
+	int err;
+
+	if (!e)
+		return -ENOMEM;
+	err = insert(c, e, current);
+	if (err)
+		return err;
+	*ret_entry = e;
+	return 0;
+}
+
 /* Names the parent by its identity, so that a later process reusing its
  * pid can never be taken for it; the parent entry may be gone already. */
 static void link_parent(struct proc_cache *c, struct entry *e, const struct key *parent_key)
@@ -467,10 +484,7 @@ static int procfs_entry(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns, u
 		return -ESRCH;
 	fill_from_procfs(c, &draft, &p);
 	draft.flags |= PROC_MISS;
-	e = entry_new(c, &draft);
-	if (!e)
-		return -ENOMEM;
-	err = insert(c, e, true);
+	err = add_entry(c, &draft, true, &e);
 	if (err)
 		return err;
 	if (with_parent) {
@@ -656,10 +670,7 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 	draft.cwd = cwd;
 	draft.binary = binary;
 	draft.arguments = arguments;
-	e = entry_new(c, &draft);
-	if (!e)
-		return -ENOMEM;
-	err = insert(c, e, true);
+	err = add_entry(c, &draft, true, &e);
 	if (err)
 		return err;
 	if (inherit)
@@ -690,11 +701,8 @@ static int apply_fork(struct proc_cache *c, const struct ct_proc_event *rec)
 		draft.arguments = parent->pub.arguments;
 		draft.cwd = parent->pub.cwd;
 	}
-	e = entry_new(c, &draft);
-	if (!e)
-		return -ENOMEM;
 	/* The parent was touched last: adding its child cannot evict it. */
-	err = insert(c, e, true);
+	err = add_entry(c, &draft, true, &e);
 	if (err)
 		return err;
 	if (parent)
@@ -747,15 +755,10 @@ int proc_cache_scan(struct proc_cache *c)
 		same = find_key(c, &key);
 		if (same && same->current && !same->pub.exited)
 			continue;
-		e = entry_new(c, &draft);
-		if (!e) {
-			err = -ENOMEM;
-			break;
-		}
-		e->need_parent = true;
-		err = insert(c, e, true);
+		err = add_entry(c, &draft, true, &e);
 		if (err)
 			break;
+		e->need_parent = true;
 	}
 	/* Parents after everything is read: /proc lists pids, not ages. */
 	for (i = 0; i < count; i++) {
@@ -806,15 +809,12 @@ static int hint_entry(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns,
 	if (hint->comm)
 		copy_str(draft.comm, sizeof(draft.comm), hint->comm, sizeof(draft.comm) - 1);
 	draft.flags = PROC_MISS;
-	e = entry_new(c, &draft);
-	if (!e)
-		return -ENOMEM;
 	/* An event older than the pid's cached image (records raced): it is
 	 * kept aside, exited, rather than replacing the newer process. Looked
 	 * up only now: reading the parent may have evicted entries. */
 	cur = find_pid(c, pid);
 	current = !cur || cur->key.ktime_ns <= ktime_ns;
-	err = insert(c, e, current);
+	err = add_entry(c, &draft, current, &e);
 	if (err)
 		return err;
 	if (!current)
