@@ -289,40 +289,6 @@ static enum profile_audit audit_of(enum store_audit audit)
 	}
 }
 
-/* A denied row's checks split by what their syscall returned; checks the
- * outcome hook did not see stay unobserved. */
-static int add_denied(struct profile *p, struct profile_obs *obs, const struct store_row *r)
-{
-	struct {
-		enum profile_outcome outcome;
-		uint64_t count;
-	} parts[] = {
-		{ PROFILE_OUTCOME_MATTERED, r->outcome.eperm + r->outcome.eacces },
-		{ PROFILE_OUTCOME_FALLBACK, r->outcome.success },
-		{ PROFILE_OUTCOME_OTHER_ERROR, r->outcome.other },
-	};
-	uint64_t seen = 0;
-	int err;
-
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		uint64_t n = parts[i].count < r->count - seen ? parts[i].count : r->count - seen;
-
-		if (!n)
-			continue;
-		obs->outcome = parts[i].outcome;
-		obs->count = n;
-		err = profile_add(p, obs);
-		if (err)
-			return err;
-		seen += n;
-	}
-	if (seen == r->count)
-		return 0;
-	obs->outcome = PROFILE_OUTCOME_UNOBSERVED;
-	obs->count = r->count - seen;
-	return profile_add(p, obs);
-}
-
 static int add_workload(struct profile *p, const struct workload *w)
 {
 	int err = 0;
@@ -349,7 +315,7 @@ static int add_workload(struct profile *p, const struct workload *w)
 
 		if (r->flags & CT_AGG_KTHREAD)
 			continue; /* a kernel thread working for the workload, not the workload */
-		err = obs.granted ? profile_add(p, &obs) : add_denied(p, &obs, r);
+		err = obs.granted ? profile_add(p, &obs) : profile_add_denied(p, &obs, &r->outcome);
 	}
 	for (size_t i = 0; !err && i < w->n_instances; i++)
 		err = profile_add_instance(p, w->instances[i]);

@@ -148,6 +148,42 @@ static int add_instance(struct profile *p, const char *id, const char **ret_id)
 	return 0;
 }
 
+int profile_add_denied(struct profile *p, const struct profile_obs *obs,
+		       const struct ct_outcome *outcome)
+{
+	const struct ct_outcome none = { 0 };
+	const struct ct_outcome *o = outcome ? outcome : &none;
+	struct {
+		enum profile_outcome outcome;
+		uint64_t count;
+	} parts[] = {
+		{ PROFILE_OUTCOME_MATTERED, o->eperm + o->eacces },
+		{ PROFILE_OUTCOME_FALLBACK, o->success },
+		{ PROFILE_OUTCOME_OTHER_ERROR, o->other },
+	};
+	struct profile_obs part = *obs;
+	uint64_t seen = 0;
+	int err;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		uint64_t n = parts[i].count < obs->count - seen ? parts[i].count : obs->count - seen;
+
+		if (!n)
+			continue;
+		part.outcome = parts[i].outcome;
+		part.count = n;
+		err = profile_add(p, &part);
+		if (err)
+			return err;
+		seen += n;
+	}
+	if (seen == obs->count)
+		return 0;
+	part.outcome = PROFILE_OUTCOME_UNOBSERVED;
+	part.count = obs->count - seen;
+	return profile_add(p, &part);
+}
+
 int profile_add_instance(struct profile *p, const char *instance)
 {
 	const char *id;

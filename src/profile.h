@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "bpf/captrail.h"
 #include "caps.h"
 
 #define PROFILE_VERSION 1 /* "captrail_profile" of the JSON document */
@@ -129,6 +130,11 @@ void profile__free(struct profile *p);
  * classification) stay exact; those checks are counted in
  * profile_folded(). -EINVAL for out-of-range fields. */
 int profile_add(struct profile *p, const struct profile_obs *obs);
+/* A denied observation of obs->count checks, split by what their syscall
+ * returned; those outcome does not account for (NULL: none observed) are
+ * added as unobserved. */
+int profile_add_denied(struct profile *p, const struct profile_obs *obs,
+		       const struct ct_outcome *outcome);
 /* An instance that was observed, with or without any check (a replica
  * that needed nothing still counts toward coverage). NULL: unnamed. */
 int profile_add_instance(struct profile *p, const char *instance);

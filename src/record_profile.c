@@ -15,43 +15,6 @@ static enum profile_audit audit_class(const struct ct_agg_value *v)
 	return PROFILE_AUDIT_UNKNOWN;
 }
 
-/* A denied key's checks split by what their syscall returned; the ones
- * the outcome hook did not see (it attaches at the first denial) stay
- * unobserved. */
-static int add_denied(struct profile *p, struct profile_obs *obs, const struct recorder_entry *e)
-{
-	const struct ct_outcome *o = &e->outcome;
-	uint64_t seen = 0;
-	struct {
-		enum profile_outcome outcome;
-		uint64_t count;
-	} parts[] = {
-		{ PROFILE_OUTCOME_MATTERED, o->eperm + o->eacces },
-		{ PROFILE_OUTCOME_FALLBACK, o->success },
-		{ PROFILE_OUTCOME_OTHER_ERROR, o->other },
-	};
-	int err;
-
-	for (size_t i = 0; e->outcome_known && i < sizeof(parts) / sizeof(parts[0]); i++) {
-		uint64_t n = parts[i].count < e->value.count - seen ? parts[i].count :
-								     e->value.count - seen;
-
-		if (!n)
-			continue;
-		obs->outcome = parts[i].outcome;
-		obs->count = n;
-		err = profile_add(p, obs);
-		if (err)
-			return err;
-		seen += n;
-	}
-	if (seen == e->value.count)
-		return 0;
-	obs->outcome = PROFILE_OUTCOME_UNOBSERVED;
-	obs->count = e->value.count - seen;
-	return profile_add(p, obs);
-}
-
 static int add_entry(struct profile *p, const struct recorder_entry *e)
 {
 	const struct ct_agg_key *k = &e->key;
@@ -73,7 +36,7 @@ static int add_entry(struct profile *p, const struct recorder_entry *e)
 	if (k->flags & CT_AGG_KTHREAD)
 		return 0; /* a kernel thread working for the cgroup, not the workload */
 	if (!obs.granted)
-		return add_denied(p, &obs, e);
+		return profile_add_denied(p, &obs, e->outcome_known ? &e->outcome : NULL);
 	return profile_add(p, &obs);
 }
 
