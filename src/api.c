@@ -16,6 +16,7 @@
 #include <utlist.h>
 
 #include "caps.h"
+#include "util.h"
 
 #define LISTEN_BACKLOG 64
 #define EPOLL_BATCH 64
@@ -59,18 +60,6 @@ struct api_server {
 	struct client *clients;
 	struct api_server_stats stats;
 };
-
-static int set_error(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_size) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_size, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* ---- buffers ---- */
 
@@ -883,34 +872,35 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 
 	if (!json_object_is_type(select, json_type_object) ||
 	    json_object_object_length(select) != 1)
-		return set_error(err, err_size,
-				 "\"select\" must be an object with one of \"pod\", \"container\", "
-				 "\"binary\", \"unit\", \"all\"");
+		return invalid_input(err, err_size,
+				     "\"select\" must be an object with one of \"pod\", "
+				     "\"container\", \"binary\", \"unit\", \"all\"");
 	json_object_object_foreach(select, key, value) {
 		for (i = 0; i < sizeof(selects) / sizeof(selects[0]); i++)
 			if (!strcmp(key, selects[i].key))
 				break;
 		if (i == sizeof(selects) / sizeof(selects[0]))
-			return set_error(err, err_size, "unknown selection \"%.64s\"", key);
+			return invalid_input(err, err_size, "unknown selection \"%.64s\"", key);
 		f.select = selects[i].select;
 		if (f.select == STORE_SELECT_ALL) {
 			if (!json_object_is_type(value, json_type_boolean) ||
 			    !json_object_get_boolean(value))
-				return set_error(err, err_size, "\"all\" must be true");
+				return invalid_input(err, err_size, "\"all\" must be true");
 			break;
 		}
 		if (!json_object_is_type(value, json_type_string) ||
 		    !*json_object_get_string(value))
-			return set_error(err, err_size, "\"%s\" must be a non-empty string", key);
+			return invalid_input(err, err_size, "\"%s\" must be a non-empty string",
+					     key);
 		text = json_object_get_string(value);
 		if (snprintf(buf, size, "%s", text) >= (int)size)
-			return set_error(err, err_size, "\"%s\" is too long", key);
+			return invalid_input(err, err_size, "\"%s\" is too long", key);
 		switch (f.select) {
 		case STORE_SELECT_POD:
 			if (store_filter_pod(text, &f, buf, size))
-				return set_error(err, err_size,
-						 "\"pod\" must be NAMESPACE/NAME, not \"%.128s\"",
-						 text);
+				return invalid_input(err, err_size,
+						     "\"pod\" must be NAMESPACE/NAME, "
+						     "not \"%.128s\"", text);
 			break;
 		case STORE_SELECT_CONTAINER:
 			f.container = buf;
@@ -1042,7 +1032,7 @@ static int deliver_instances(json_object *reply, const struct api_profile_handle
 	if (!h->instance)
 		return 0;
 	if (get_field(reply, "instances", json_type_array, &list)) {
-		set_error(err, err_size, "the agent's reply has no instances");
+		invalid_input(err, err_size, "the agent's reply has no instances");
 		return -EPROTO;
 	}
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -1050,7 +1040,7 @@ static int deliver_instances(json_object *reply, const struct api_profile_handle
 
 		if (get_field(obj, "workload_id", json_type_int, &id) ||
 		    get_field(obj, "instance", json_type_string, &instance)) {
-			set_error(err, err_size, "the agent's reply has a malformed instance");
+			invalid_input(err, err_size, "the agent's reply has a malformed instance");
 			return -EPROTO;
 		}
 		rc = h->instance(h->ctx, json_object_get_int64(id),
@@ -1082,23 +1072,23 @@ int api_client_profile(const char *path, const struct store_filter *filter,
 	if (!rc) {
 		reply = json_tokener_parse(line);
 		if (!reply || !json_object_is_type(reply, json_type_object)) {
-			set_error(err, err_size, "the agent's reply is not a JSON object");
+			invalid_input(err, err_size, "the agent's reply is not a JSON object");
 			rc = -EPROTO;
 		}
 	}
 	if (!rc && json_object_object_get_ex(reply, "error", &v)) {
-		set_error(err, err_size, "%s", json_object_get_string(v));
+		invalid_input(err, err_size, "%s", json_object_get_string(v));
 		rc = -EPROTO;
 	}
 	if (!rc && get_field(reply, "profile", json_type_array, &v)) {
-		set_error(err, err_size, "the agent's reply has no profile");
+		invalid_input(err, err_size, "the agent's reply has no profile");
 		rc = -EPROTO;
 	}
 	for (size_t i = 0; !rc && i < json_object_array_length(v); i++) {
 		struct store_row row;
 
 		if (api_row_from_json(json_object_array_get_idx(v, i), &row)) {
-			set_error(err, err_size, "the agent's reply has a malformed row");
+			invalid_input(err, err_size, "the agent's reply has a malformed row");
 			rc = -EPROTO;
 			break;
 		}

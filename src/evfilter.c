@@ -2,10 +2,11 @@
 
 #include <errno.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 
 struct evfilter_value {
 	char *text;
@@ -28,18 +29,6 @@ static const char *const field_names[EVFILTER_FIELDS] = {
 const char *evfilter_field_name(enum evfilter_field field)
 {
 	return field < EVFILTER_FIELDS ? field_names[field] : "?";
-}
-
-static int fail(char *err, size_t err_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_size) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_size, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 int evfilter__new(struct evfilter **ret_filter)
@@ -77,16 +66,16 @@ int evfilter_add(struct evfilter *f, enum evfilter_field field, const char *valu
 	int rc;
 
 	if (field >= EVFILTER_FIELDS)
-		return fail(err, err_size, "unknown filter field");
+		return invalid_input(err, err_size, "unknown filter field");
 	if (!value || !*value)
-		return fail(err, err_size, "empty value for --%s", field_names[field]);
+		return invalid_input(err, err_size, "empty value for --%s", field_names[field]);
 	if (f->n[field] == EVFILTER_MAX_VALUES)
-		return fail(err, err_size, "more than %d values for --%s", EVFILTER_MAX_VALUES,
-			    field_names[field]);
+		return invalid_input(err, err_size, "more than %d values for --%s",
+				     EVFILTER_MAX_VALUES, field_names[field]);
 	if (f->host && is_pod_field(field))
-		return fail(err, err_size,
-			    "--%s selects pod events and --host events with no pod: "
-			    "together they match nothing", field_names[field]);
+		return invalid_input(err, err_size,
+				     "--%s selects pod events and --host events with no pod: "
+				     "together they match nothing", field_names[field]);
 	v = &f->values[field][f->n[field]];
 	if (field != EVFILTER_NAMESPACES) {
 		rc = regcomp(&v->re, value, REG_EXTENDED | REG_NOSUB);
@@ -94,8 +83,9 @@ int evfilter_add(struct evfilter *f, enum evfilter_field field, const char *valu
 			char why[128];
 
 			regerror(rc, &v->re, why, sizeof(why));
-			return fail(err, err_size, "bad regular expression '%s' for --%s: %s",
-				    value, field_names[field], why);
+			return invalid_input(err, err_size,
+					     "bad regular expression '%s' for --%s: %s",
+					     value, field_names[field], why);
 		}
 	}
 	v->text = strdup(value);
@@ -115,7 +105,8 @@ int evfilter_add_list(struct evfilter *f, enum evfilter_field field, const char 
 	int rc = 0;
 
 	if (!list || !*list)
-		return fail(err, err_size, "empty value for --%s", evfilter_field_name(field));
+		return invalid_input(err, err_size, "empty value for --%s",
+				     evfilter_field_name(field));
 	copy = strdup(list);
 	if (!copy)
 		return -ENOMEM;
@@ -136,9 +127,9 @@ int evfilter_set_host(struct evfilter *f, bool host, char *err, size_t err_size)
 {
 	if (host && (f->n[EVFILTER_NAMESPACES] || f->n[EVFILTER_PODS] ||
 		     f->n[EVFILTER_CONTAINERS]))
-		return fail(err, err_size,
-			    "--host selects events with no pod and --namespaces, --pods, "
-			    "--containers pod events: together they match nothing");
+		return invalid_input(err, err_size,
+				     "--host selects events with no pod and --namespaces, --pods, "
+				     "--containers pod events: together they match nothing");
 	f->host = host;
 	return 0;
 }
@@ -222,7 +213,7 @@ int evfilter_from_json(json_object *filter, struct evfilter **ret_filter, char *
 	int rc;
 
 	if (filter && !json_object_is_type(filter, json_type_object))
-		return fail(err, err_size, "\"filter\" must be an object");
+		return invalid_input(err, err_size, "\"filter\" must be an object");
 	rc = evfilter__new(&f);
 	if (rc)
 		return rc;
@@ -239,19 +230,21 @@ int evfilter_from_json(json_object *filter, struct evfilter **ret_filter, char *
 			if (!strcmp(key, field_names[field]))
 				break;
 		if (field == EVFILTER_FIELDS) {
-			rc = fail(err, err_size, "unknown filter key \"%.64s\"", key);
+			rc = invalid_input(err, err_size, "unknown filter key \"%.64s\"", key);
 			goto out;
 		}
 		if (!json_object_is_type(value, json_type_array)) {
-			rc = fail(err, err_size, "filter \"%s\" must be an array of strings", key);
+			rc = invalid_input(err, err_size,
+					   "filter \"%s\" must be an array of strings", key);
 			goto out;
 		}
 		for (size_t i = 0; i < json_object_array_length(value); i++) {
 			json_object *item = json_object_array_get_idx(value, i);
 
 			if (!json_object_is_type(item, json_type_string)) {
-				rc = fail(err, err_size, "filter \"%s\" must be an array of strings",
-					  key);
+				rc = invalid_input(err, err_size,
+						   "filter \"%s\" must be an array of strings",
+						   key);
 				goto out;
 			}
 			rc = evfilter_add(f, field, json_object_get_string(item), err, err_size);
@@ -261,7 +254,7 @@ int evfilter_from_json(json_object *filter, struct evfilter **ret_filter, char *
 	}
 	if (host) {
 		if (!json_object_is_type(host, json_type_boolean)) {
-			rc = fail(err, err_size, "filter \"host\" must be true or false");
+			rc = invalid_input(err, err_size, "filter \"host\" must be true or false");
 			goto out;
 		}
 		rc = evfilter_set_host(f, json_object_get_boolean(host), err, err_size);

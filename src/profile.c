@@ -14,6 +14,7 @@
 #include <uthash.h>
 
 #include "syscalls.h"
+#include "util.h"
 
 struct str_item {
 	char *s;
@@ -166,7 +167,8 @@ int profile_add_denied(struct profile *p, const struct profile_obs *obs,
 	int err;
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		uint64_t n = parts[i].count < obs->count - seen ? parts[i].count : obs->count - seen;
+		uint64_t left = obs->count - seen;
+		uint64_t n = parts[i].count < left ? parts[i].count : left;
 
 		if (!n)
 			continue;
@@ -786,17 +788,8 @@ const char *profile_outcome_name(enum profile_outcome outcome)
 
 /* Reading JSON back. Every failure says where, for hand-edited files. */
 
-__attribute__((format(printf, 2, 3))) static int bad(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why) {
-		va_start(ap, fmt);
-		vsnprintf(why, PROFILE_WHY_LEN, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+/* Every reader below fills a PROFILE_WHY_LEN buffer. */
+#define bad(why, ...) invalid_input(why, PROFILE_WHY_LEN, __VA_ARGS__)
 
 static bool is_one_of(const char *key, const char *const *names)
 {
