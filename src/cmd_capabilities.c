@@ -3,13 +3,13 @@
  * ring each one would be raised in. */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 
 #include "caps.h"
+#include "cmd_common.h"
 #include "commands.h"
 #include "rings.h"
 
@@ -29,19 +29,7 @@ static void usage(FILE *out)
 		"flags win over the environment.\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "captrail help capabilities: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cmd_usage_error("help capabilities", __VA_ARGS__)
 
 static const struct option long_options[] = {
 	{ "capabilities", required_argument, NULL, 'c' },

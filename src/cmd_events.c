@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "cmd_common.h"
 #include "commands.h"
 #include "evfilter.h"
 
@@ -62,17 +62,7 @@ static void usage(FILE *out)
 		API_DEFAULT_SOCKET);
 }
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "captrail events: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) cmd_usage_error("events", __VA_ARGS__)
 
 enum {
 	OPT_SOCKET = 256,
