@@ -505,21 +505,6 @@ static int clear_path(const char *path)
 	return unlink(path) ? -errno : 0;
 }
 
-static int make_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int api_server__new(const struct api_server_opts *opts, struct api_server **ret_server)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -545,7 +530,7 @@ int api_server__new(const struct api_server_opts *opts, struct api_server **ret_
 	srv->opts.path = srv->path;
 	strcpy(sa.sun_path, path);
 
-	err = make_parent(path);
+	err = make_parent_dir(path);
 	if (!err)
 		err = clear_path(path);
 	if (err)

@@ -12,6 +12,8 @@
 #include <sqlite3.h>
 #include <uthash.h>
 
+#include "util.h"
+
 #define BUSY_TIMEOUT_MS 2000 /* a reader and the agent briefly contend for the WAL */
 
 /* Identity fields, '\0'-terminated one after the other, then the rest of
@@ -163,22 +165,6 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *ret_value)
 		*ret_value = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : sqlite_err(rc);
-}
-
-static int make_parent_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /* SQLite would create the file with the umask's mode; profiles name every

@@ -14,6 +14,9 @@ int parse_long(const char *text, long min, long max, long *ret_value);
 int invalid_input(char *err, size_t err_size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Creates the directory path is in (one level, mode 0700) unless it exists. */
+int make_parent_dir(const char *path);
+
 /* Reads up to size-1 bytes of a small file (procfs, sysfs), NUL-terminated. */
 int read_small_file(const char *path, char *buf, size_t size);
 
