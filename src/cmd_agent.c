@@ -526,8 +526,11 @@ static void report_summary(struct agent *a)
 			"%llu lost\n",
 		(unsigned long long)a->checks_seen,
 		(unsigned long long)(a->checks_seen - a->checks_denied),
-		(unsigned long long)a->checks_denied,
-		(unsigned long long)(ls.lost + ls.agg_full + ls.missed));
+		(unsigned long long)a->checks_denied, (unsigned long long)(ls.agg_full + ls.missed));
+	/* The stream's losses cost clients events, not the store counts. */
+	if (ls.lost)
+		fprintf(stderr, "captrail: %llu streamed events dropped (ring buffer full)\n",
+			(unsigned long long)ls.lost);
 	if (a->images_untracked)
 		fprintf(stderr, "captrail: warning: %llu program images past the bound were not "
 				"tracked: their runtime start-up checks may count as the workload's\n",
