@@ -420,6 +420,9 @@ static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *k
 	return 0;
 }
 
+_Static_assert(sizeof(struct ct_agg_key) == 4 * sizeof(__u64),
+	       "agg_keys_equal() compares four words");
+
 static __always_inline bool agg_keys_equal(const struct ct_agg_key *a, const struct ct_agg_key *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
