@@ -1,6 +1,7 @@
 #include "loader.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,20 +22,17 @@ struct loader {
 	void *ctx;
 };
 
-/* Feature probe: the tracepoint exists when its BTF typedef does. */
-static bool kernel_has_btf_type(const char *name, __u32 kind)
+/* Feature probe: a tracepoint exists when its BTF typedef does. */
+static bool has_tracepoint(const struct btf *vmlinux, const char *name)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool found;
+	char type_name[128];
 
-	if (!vmlinux)
-		return false;
-	found = btf__find_by_name_kind(vmlinux, name, kind) >= 0;
-	btf__free(vmlinux);
-	return found;
+	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux, type_name, BTF_KIND_TYPEDEF) >= 0;
 }
 
-static void configure(struct captrail_bpf *skel, const struct loader_opts *opts)
+static void configure(struct captrail_bpf *skel, const struct loader_opts *opts,
+		      const struct btf *vmlinux)
 {
 	const struct loader_filter *f = &opts->filter;
 	struct captrail_bpf__rodata *cfg = skel->rodata;
@@ -58,10 +56,16 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts)
 		       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
 	cfg->cfg_agg_slots = opts->aggregate.slots;
 	skel->bss->agg_armed = opts->aggregate.armed;
+	/* Without the hooks that say when a task's cgroup may have changed,
+	 * each check decides afresh: slower, never wrong. */
+	cfg->cfg_task_cache = opts->aggregate.enabled && has_tracepoint(vmlinux, "task_newtask") &&
+			      has_tracepoint(vmlinux, "cgroup_attach_task");
 
 	bpf_program__set_autoload(skel->progs.stream_cap_capable, opts->stream);
 	bpf_program__set_autoload(skel->progs.agg_cap_capable, opts->aggregate.enabled);
 	bpf_program__set_autoload(skel->progs.denial_outcome, opts->aggregate.enabled);
+	bpf_program__set_autoload(skel->progs.task_gen_new, cfg->cfg_task_cache);
+	bpf_program__set_autoload(skel->progs.task_gen_moved, cfg->cfg_task_cache);
 	/* The exec program also arms aggregation at the command's exec, and
 	 * fork/exit keep the fork-tracking set. */
 	bool procs = opts->track_procs || opts->aggregate.enabled;
@@ -103,16 +107,20 @@ static int ring_callback(void *ctx, void *data, size_t size)
 
 int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 {
+	struct btf *vmlinux = NULL;
 	struct loader *loader;
 	int err;
 
-	if (!kernel_has_btf_type("btf_trace_cap_capable", BTF_KIND_TYPEDEF))
-		return -EOPNOTSUPP;
 	if (opts->filter.n_pids > CT_MAX_PIDS)
 		return -E2BIG;
 	loader = calloc(1, sizeof(*loader));
 	if (!loader)
 		return -ENOMEM;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux || !has_tracepoint(vmlinux, "cap_capable")) {
+		err = -EOPNOTSUPP;
+		goto cleanup;
+	}
 	loader->on_record = opts->on_record;
 	loader->ctx = opts->ctx;
 	loader->ncpus = libbpf_num_possible_cpus();
@@ -130,7 +138,9 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 		err = -errno;
 		goto cleanup;
 	}
-	configure(loader->skel, opts);
+	configure(loader->skel, opts, vmlinux);
+	btf__free(vmlinux);
+	vmlinux = NULL;
 	err = captrail_bpf__load(loader->skel);
 	if (err)
 		goto cleanup;
@@ -158,6 +168,7 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 	return 0;
 
 cleanup:
+	btf__free(vmlinux);
 	loader__free(loader);
 	return err;
 }
@@ -246,10 +257,8 @@ int loader_consume(struct loader *loader)
 /* Attached on demand rather than gated by a flag the program tests: an
  * attached program costs every check on the node the trampoline's price
  * (the floor of the bench, 70-150 ns here) even when it returns at once. */
-int loader_set_stream(struct loader *loader, bool active)
+static int set_attached(struct bpf_program *prog, struct bpf_link **link, bool active)
 {
-	struct bpf_link **link = &loader->skel->links.stream_cap_capable;
-
 	if (active == (*link != NULL))
 		return 0;
 	if (!active) {
@@ -257,10 +266,22 @@ int loader_set_stream(struct loader *loader, bool active)
 		*link = NULL;
 		return 0;
 	}
-	*link = bpf_program__attach(loader->skel->progs.stream_cap_capable);
+	*link = bpf_program__attach(prog);
 	if (!*link)
 		return -errno;
 	return 0;
+}
+
+int loader_set_stream(struct loader *loader, bool active)
+{
+	return set_attached(loader->skel->progs.stream_cap_capable,
+			    &loader->skel->links.stream_cap_capable, active);
+}
+
+int loader_set_aggregate(struct loader *loader, bool active)
+{
+	return set_attached(loader->skel->progs.agg_cap_capable,
+			    &loader->skel->links.agg_cap_capable, active);
 }
 
 int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key)
@@ -292,24 +313,27 @@ static int fold_slot(struct loader *loader, const struct ct_agg_slot *slot)
 
 int loader_agg_stop(struct loader *loader)
 {
-	struct ct_agg_slot slots[loader->ncpus];
-	int err;
+	size_t size = loader->ncpus * sizeof(struct ct_agg_cpu);
+	struct ct_agg_cpu *cpus;
+	__u32 zero = 0;
+	int err = 0;
 
-	bpf_link__destroy(loader->skel->links.agg_cap_capable);
-	loader->skel->links.agg_cap_capable = NULL;
+	loader_set_aggregate(loader, false);
 	if (!loader->skel->rodata->cfg_agg_slots)
 		return 0;
-	for (__u32 index = 0; index < CT_AGG_SLOTS; index++) {
-		if (bpf_map__lookup_elem(loader->skel->maps.agg_slots, &index, sizeof(index), slots,
-					 sizeof(slots), 0))
-			return -errno;
-		for (int cpu = 0; cpu < loader->ncpus; cpu++) {
-			err = fold_slot(loader, &slots[cpu]);
-			if (err)
-				return err;
-		}
+	cpus = malloc(size);
+	if (!cpus)
+		return -ENOMEM;
+	if (bpf_map__lookup_elem(loader->skel->maps.agg_cpu, &zero, sizeof(zero), cpus, size, 0)) {
+		err = -errno;
+		goto cleanup;
 	}
-	return 0;
+	for (int cpu = 0; cpu < loader->ncpus && !err; cpu++)
+		for (int i = 0; i < CT_AGG_SLOTS && !err; i++)
+			err = fold_slot(loader, &cpus[cpu].slots[i]);
+cleanup:
+	free(cpus);
+	return err;
 }
 
 int loader_agg_drain(struct loader *loader,

@@ -75,6 +75,9 @@ int loader_consume(struct loader *loader);
 
 /* Attaches or detaches the per-check stream (agent). */
 int loader_set_stream(struct loader *loader, bool active);
+/* Attaches or detaches the aggregation program; counts stay (the bench
+ * switches it on and off under a running workload). */
+int loader_set_aggregate(struct loader *loader, bool active);
 
 /* Removes one aggregation entry (the agent, once a process is gone). */
 int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key);

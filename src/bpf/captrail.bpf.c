@@ -51,6 +51,14 @@ bool denial_noticed = false;
  * task. captrail removes the cgroup only after detaching the programs, so
  * while this is set, equal addresses are the same cgroup. */
 __u64 agg_cgroup_addr = 0;
+/* Bumped whenever the task behind an address may now be in another cgroup:
+ * a new task (its task_struct may be a freed one's) or a migration. A
+ * per-CPU verdict taken under an older value is taken again. Sits beside
+ * agg_armed, whose cache line every check reads anyway. */
+__u64 task_gen = 0;
+/* Whether the programs that bump task_gen are attached; without them every
+ * check decides afresh. */
+const volatile bool cfg_task_cache = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -93,10 +101,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CT_AGG_SLOTS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ct_agg_slot);
-} agg_slots SEC(".maps");
+	__type(value, struct ct_agg_cpu);
+} agg_cpu SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -340,16 +348,38 @@ static __always_inline bool in_agg_cgroup(struct task_struct *task)
 	return true;
 }
 
-static __always_inline bool in_recording(struct task_struct *task)
+/* The cgroup a task's checks count under, or 0 when it is not recorded. */
+static __always_inline __u64 recorded_cgroup(struct task_struct *task)
 {
 	__u32 tgid;
 
 	if (cfg_agg_cgroup)
-		return in_agg_cgroup(task);
+		return in_agg_cgroup(task) ? cfg_agg_cgroup : 0;
 	tgid = task->tgid;
 	if (cfg_agg_tracked && !bpf_map_lookup_elem(&tracked, &tgid))
-		return false;
-	return true;
+		return 0;
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+/* Deciding whether a task is recorded reads its css_set, a cache line that
+ * nothing else on a capability check touches: that load alone was ~20 ns of
+ * the ~35 ns the program added over the floor here (links toggled every
+ * 20 ms under a sethostname loop, tools in bench/README.md). The CPU's
+ * last verdict answers instead while the same task keeps checking. */
+static __always_inline struct ct_agg_cpu *recording_cpu(struct task_struct *task)
+{
+	__u32 zero = 0;
+	struct ct_agg_cpu *cpu = bpf_map_lookup_elem(&agg_cpu, &zero);
+	__u64 gen = task_gen; /* before the verdict: a bump meanwhile retakes it */
+
+	if (!cpu)
+		return NULL;
+	if (!cfg_task_cache || cpu->task != (__u64)task || cpu->task_gen != gen) {
+		cpu->cgroup_id = recorded_cgroup(task);
+		cpu->task = (__u64)task;
+		cpu->task_gen = gen;
+	}
+	return cpu->cgroup_id ? cpu : NULL;
 }
 
 /* Whether the call chain of this check passes through a function that
@@ -451,19 +481,17 @@ static __always_inline void agg_slot_flush(struct ct_agg_slot *slot)
  * a per-CPU slot hit is an inlined array lookup and four compares. Slots are
  * per CPU and the trampoline never nests a program on one CPU, so plain
  * increments are safe. */
-static __always_inline void agg_count(void *ctx, const struct ct_agg_key *key)
+static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
+				      const struct ct_agg_key *key)
 {
 	__u32 index = ((__u32)key->cap ^ (__u32)key->syscall) % CT_AGG_SLOTS;
-	struct ct_agg_slot *slot;
+	struct ct_agg_slot *slot = &cpu->slots[index];
 	__u64 n;
 
 	if (!cfg_agg_slots) {
 		agg_map_count(ctx, key);
 		return;
 	}
-	slot = bpf_map_lookup_elem(&agg_slots, &index);
-	if (!slot)
-		return;
 	if (slot->base && agg_keys_equal(&slot->key, key)) {
 		n = slot->base + ++slot->pending;
 		if (is_power_of_two(n)) {
@@ -509,11 +537,15 @@ int BPF_PROG(agg_cap_capable, const struct cred *cred, struct user_namespace *ta
 	     const struct user_namespace *capable_ns, int cap, int ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct ct_agg_cpu *cpu;
 	struct ct_agg_key key;
 
-	if (!agg_armed || !in_recording(task))
+	if (!agg_armed)
 		return 0;
-	key.cgroup_id = cfg_agg_cgroup ? cfg_agg_cgroup : bpf_get_current_cgroup_id();
+	cpu = recording_cpu(task);
+	if (!cpu)
+		return 0;
+	key.cgroup_id = cpu->cgroup_id;
 	key.pid = task->tgid;
 	key.exec_gen = (__u32)task->self_exec_id;
 	key.pad = 0;
@@ -527,7 +559,7 @@ int BPF_PROG(agg_cap_capable, const struct cred *cred, struct user_namespace *ta
 	if (task->flags & PF_KTHREAD)
 		key.flags |= CT_AGG_KTHREAD;
 
-	agg_count(ctx, &key);
+	agg_count(ctx, cpu, &key);
 	if (ret)
 		notice_denial(&key);
 	return 0;
@@ -704,7 +736,7 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	struct ct_proc_event *e;
 	long n;
 
-	if (!in_recording(task))
+	if (!recorded_cgroup(task))
 		return 0;
 	agg_armed = true;
 	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
@@ -767,5 +799,20 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 		return 0;
 	e->exit_code = BPF_CORE_READ(task, exit_code);
 	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(task_gen_new)
+{
+	__sync_fetch_and_add(&task_gen, 1);
+	return 0;
+}
+
+/* Fires once the tasks have moved. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(task_gen_moved)
+{
+	__sync_fetch_and_add(&task_gen, 1);
 	return 0;
 }

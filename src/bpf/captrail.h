@@ -121,6 +121,17 @@ struct ct_agg_slot {
 	__u64 audit_pending;
 };
 
+/* What aggregation keeps per CPU: whether the task that checked last on
+ * this CPU is recorded, and under which cgroup, so that the next check of
+ * the same task need not walk to its cgroup again; and record's slots. */
+struct ct_agg_cpu {
+	__u64 task; /* its task_struct's address */
+	__u64 task_gen; /* the program's task_gen when the verdict was taken */
+	__u64 cgroup_id; /* the cgroup its checks count under; 0: not recorded */
+	__u64 pad;
+	struct ct_agg_slot slots[CT_AGG_SLOTS];
+};
+
 struct ct_noaudit_range {
 	__u64 start;
 	__u64 end;
