@@ -3,7 +3,8 @@
  * floor and against no program, all on one running workload. A thread
  * loops sethostname() in chunks and notes when each chunk ends; the main
  * thread cycles every PERIOD ms through no program, the floor and
- * captrail's program. The shared machine's drifts (tens of ns per check,
+ * captrail's program. The loop is a process of its own, in a cgroup of its
+ * own, like the command under `record`. The shared machine's drifts (tens of ns per check,
  * lasting seconds) then fall on the three alike, which separate runs
  * cannot promise.
  *
@@ -14,12 +15,13 @@
  * counted (a program that matched nothing would look free). */
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -27,6 +29,7 @@
 #include "cgroup.h"
 #include "common.h"
 #include "floor.skel.h"
+#include "kallsyms.h"
 #include "loader.h"
 
 #define CHUNK_OPS 64
@@ -34,11 +37,13 @@
 
 static const char *const state_names[STATES] = { "none", "floor", "record" };
 
+/* Shared with the loop's process. */
 struct workload {
-	uint64_t *chunk_end; /* CLOCK_MONOTONIC ns at the end of each chunk */
-	size_t n_chunks, max_chunks;
 	volatile int stop;
 	int cpu;
+	pid_t pid;
+	size_t n_chunks, max_chunks;
+	uint64_t chunk_end[]; /* CLOCK_MONOTONIC ns at the end of each chunk */
 };
 
 struct phase {
@@ -54,21 +59,33 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
-static void *loop(void *arg)
+static void loop(struct workload *w)
 {
 	static const char name[] = "captrail-bench";
-	struct workload *w = arg;
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(w->cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	while (!w->stop && w->n_chunks < w->max_chunks) {
 		for (int i = 0; i < CHUNK_OPS; i++)
 			sethostname(name, sizeof(name) - 1);
 		w->chunk_end[w->n_chunks++] = now_ns();
 	}
-	return NULL;
+}
+
+static int start_loop(struct workload *w)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		loop(w);
+		_exit(0);
+	}
+	w->pid = pid;
+	return 0;
 }
 
 /* Like record, runs the workload in a cgroup v2 of its own; ret_home is
@@ -116,10 +133,17 @@ static void pin_away(int workload_cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+struct loop_count {
+	pid_t pid;
+	uint64_t checks;
+};
+
 static int count_loop(void *ctx, const struct ct_agg_key *key, const struct ct_agg_value *value)
 {
-	if (key->pid == (uint32_t)getpid() && key->syscall == SYS_sethostname)
-		*(uint64_t *)ctx += value->count;
+	struct loop_count *count = ctx;
+
+	if (key->pid == (uint32_t)count->pid && key->syscall == SYS_sethostname)
+		count->checks += value->count;
 	return 0;
 }
 
@@ -207,16 +231,18 @@ int main(int argc, char **argv)
 {
 	struct loader_opts opts = { .aggregate = { .enabled = true, .armed = true, .slots = true } };
 	double secs = 20, period_ms = 20;
-	struct workload w = { 0 };
+	struct workload *w = MAP_FAILED;
 	struct floor_bpf *floor = NULL;
 	struct loader *loader = NULL;
 	struct phase *phases = NULL;
 	size_t n_phases = 0, max_phases, cycles;
 	double *medians = NULL, *scratch = NULL, added[STATES], none;
+	struct ct_noaudit_range noaudit[CT_NOAUDIT_RANGES];
 	char cgroup[4096] = "", home[4096] = "";
 	const char *out = NULL;
-	uint64_t counted = 0, end;
-	pthread_t thread;
+	struct loop_count counted = { 0 };
+	size_t max_chunks, w_size = 0;
+	uint64_t end;
 	int opt, err;
 	FILE *f;
 
@@ -240,6 +266,9 @@ int main(int argc, char **argv)
 			strerror(-err));
 		goto cleanup;
 	}
+	/* As record does, though a loop's steady state never walks a chain. */
+	kallsyms_noaudit_ranges("/proc", noaudit, CT_NOAUDIT_RANGES, &opts.aggregate.n_noaudit);
+	opts.aggregate.noaudit = noaudit;
 	floor = floor_bpf__open_and_load();
 	err = floor ? loader__new(&opts, &loader) : -errno;
 	if (!err)
@@ -250,21 +279,24 @@ int main(int argc, char **argv)
 	}
 
 	max_phases = (size_t)(secs * 1000 / period_ms) * 2 + 8;
-	w.max_chunks = (size_t)(secs * 1e9 / (CHUNK_OPS * 100.0)) + 1024; /* ops >= 100 ns */
-	w.chunk_end = malloc(w.max_chunks * sizeof(*w.chunk_end));
+	max_chunks = (size_t)(secs * 1e9 / (CHUNK_OPS * 100.0)) + 1024; /* ops >= 100 ns */
+	w_size = sizeof(*w) + max_chunks * sizeof(w->chunk_end[0]);
+	w = mmap(NULL, w_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	phases = malloc(max_phases * sizeof(*phases));
-	w.cpu = libbpf_num_possible_cpus() - 1;
-	if (!w.chunk_end || !phases || w.cpu < 0) {
+	if (w == MAP_FAILED || !phases) {
 		err = -ENOMEM;
 		fprintf(stderr, "aggtoggle: out of memory\n");
 		goto cleanup;
 	}
-	if (pthread_create(&thread, NULL, loop, &w)) {
-		err = -EAGAIN;
-		fprintf(stderr, "aggtoggle: cannot start the workload thread\n");
+	w->max_chunks = max_chunks;
+	w->cpu = libbpf_num_possible_cpus() - 1;
+	err = start_loop(w);
+	if (err) {
+		fprintf(stderr, "aggtoggle: cannot start the loop: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	pin_away(w.cpu);
+	counted.pid = w->pid;
+	pin_away(w->cpu);
 	end = now_ns() + (uint64_t)(secs * 1e9);
 	for (int state = 0; now_ns() < end && n_phases < max_phases; state = (state + 1) % STATES) {
 		err = attach(floor, loader, state);
@@ -276,21 +308,21 @@ int main(int argc, char **argv)
 		phases[n_phases++].end = now_ns();
 		detach(floor, loader);
 	}
-	w.stop = 1;
-	pthread_join(thread, NULL);
+	w->stop = 1;
+	waitpid(w->pid, NULL, 0);
 	if (err) {
 		fprintf(stderr, "aggtoggle: cannot attach: %s\n", strerror(-err));
 		goto cleanup;
 	}
 
 	medians = malloc(n_phases * sizeof(*medians));
-	scratch = malloc((w.n_chunks + n_phases) * sizeof(*scratch));
+	scratch = malloc((w->n_chunks + n_phases) * sizeof(*scratch));
 	if (!medians || !scratch) {
 		err = -ENOMEM;
 		fprintf(stderr, "aggtoggle: out of memory\n");
 		goto cleanup;
 	}
-	phase_medians(&w, phases, n_phases, scratch, medians);
+	phase_medians(w, phases, n_phases, scratch, medians);
 	summarise(medians, n_phases, scratch, added, &none, &cycles);
 
 	err = loader_agg_stop(loader);
@@ -310,14 +342,15 @@ int main(int argc, char **argv)
 	for (int state = 1; state < STATES; state++)
 		fprintf(f, "%s_added_ns=%.1f\n", state_names[state], added[state]);
 	fprintf(f, "chunk_ops=%d\nperiod_ms=%g\nrecord_counted=%" PRIu64 "\n", CHUNK_OPS, period_ms,
-		counted);
+		counted.checks);
 	if (f != stdout)
 		fclose(f);
 cleanup:
 	free(scratch);
 	free(medians);
 	free(phases);
-	free(w.chunk_end);
+	if (w != MAP_FAILED)
+		munmap(w, w_size);
 	loader__free(loader);
 	floor_bpf__destroy(floor);
 	if (cgroup[0] && !cgroup_attach(home, getpid()))
