@@ -12,8 +12,9 @@ CAP_CHOWN=$(cap 0)
 
 # status PID: the capability sets of PID into INH PRM EFF BND AMB (numbers).
 status() {
-	local key value
+	local key value text
 	INH='' PRM='' EFF='' BND='' AMB=''
+	text=$(cat "/proc/$1/status") || fail "captrail (pid $1) is gone: $(cat "$WORK/err")"
 	while read -r key value; do
 		case $key in
 		CapInh:) INH=$((16#$value)) ;;
@@ -22,9 +23,9 @@ status() {
 		CapBnd:) BND=$((16#$value)) ;;
 		CapAmb:) AMB=$((16#$value)) ;;
 		esac
-	done <"/proc/$1/status" || fail "captrail (pid $1) is gone: $(cat "$WORK/err")"
+	done <<<"$text"
 	for value in "$INH" "$PRM" "$EFF" "$BND" "$AMB"; do
-		[ -n "$value" ] || fail "capability sets missing from /proc/$1/status"
+		[ -n "$value" ] || fail "capability sets missing from /proc/$1/status: $text"
 	done
 }
 
