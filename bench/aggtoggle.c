@@ -51,14 +51,6 @@ struct phase {
 	int state;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
 static void loop(struct workload *w)
 {
 	static const char name[] = "captrail-bench";

@@ -633,20 +633,11 @@ def toggled(workdir):
     ns per check, as large as what is measured."""
     log("== in-kernel cost, toggled: %d x %.0f s of aggtoggle" % (TOGGLE_RUNS, TOGGLE_SECS))
     runs = []
+    wl = Workload("aggtoggle", [os.path.join(BENCH_BIN, "aggtoggle"), "-d", str(TOGGLE_SECS)],
+                  1, "ns/op", TOGGLE_SECS + 60)
     for _ in range(TOGGLE_RUNS):
         quiet = wait_quiet()
-        fd, out = tempfile.mkstemp(prefix="captrail-bench-", suffix=".txt")
-        os.close(fd)
-        try:
-            p = subprocess.run([os.path.join(BENCH_BIN, "aggtoggle"), "-d", str(TOGGLE_SECS),
-                                "-o", out], capture_output=True, text=True, cwd=workdir,
-                               timeout=TOGGLE_SECS + 60)
-            kv = parse_kv(out) if p.returncode == 0 else {}
-        finally:
-            os.unlink(out)
-        if not kv:
-            raise RuntimeError("aggtoggle failed (exit %d): %s" % (
-                p.returncode, (p.stderr.strip().splitlines() or ["no output"])[-1]))
+        kv, _, _ = run_workload(wl, cwd=workdir)
         run = {"none_ns": float(kv["none_ns_per_op"]), "floor_added_ns": float(kv["floor_added_ns"]),
                "record_added_ns": float(kv["record_added_ns"]), "cycles": int(kv["cycles"]),
                "record_counted": int(kv["record_counted"]), "foreign": quiet}
