@@ -56,9 +56,9 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts,
 		       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
 	cfg->cfg_agg_slots = opts->aggregate.slots;
 	skel->bss->agg_armed = opts->aggregate.armed;
+	cfg->cfg_regs_cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0;
 	/* Without the hooks that say when a task's cgroup may have changed,
 	 * each check decides afresh: slower, never wrong. */
-	cfg->cfg_regs_cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0;
 	cfg->cfg_task_cache = opts->aggregate.enabled && has_tracepoint(vmlinux, "task_newtask") &&
 			      has_tracepoint(vmlinux, "cgroup_attach_task");
 

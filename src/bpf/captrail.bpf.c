@@ -373,7 +373,8 @@ static __always_inline bool in_agg_cgroup(struct task_struct *task)
 	return true;
 }
 
-/* The cgroup a task's checks count under, or 0 when it is not recorded. */
+/* The cgroup the current task's checks count under, or 0 when it is not
+ * recorded. */
 static __always_inline __u64 recorded_cgroup(struct task_struct *task)
 {
 	__u32 tgid;
@@ -383,7 +384,7 @@ static __always_inline __u64 recorded_cgroup(struct task_struct *task)
 	tgid = task->tgid;
 	if (cfg_agg_tracked && !bpf_map_lookup_elem(&tracked, &tgid))
 		return 0;
-	return task->cgroups->dfl_cgrp->kn->id;
+	return bpf_get_current_cgroup_id();
 }
 
 /* Deciding whether a task is recorded reads its css_set, a cache line that

@@ -9,12 +9,11 @@ need_root
 n=20000 procs=3
 record_json "$WORK/loop.json" -- "$CAPTRAIL_BUILD/tests/helpers/cap_loop" "$n" "$procs"
 [ "$RECORD_RC" -eq 0 ] || fail "cap_loop exited $RECORD_RC: $(cat "$WORK/record.err")"
-lost=$(sed -n 's/.* \([0-9]*\) lost$/\1/p' "$WORK/record.err")
+lost=$(record_lost)
 [ -n "$lost" ] || fail "no summary line: $(cat "$WORK/record.err")"
 want=$((n * procs))
 for syscall in sethostname setdomainname; do
-	got=$(jq "[.capabilities[] | select(.name == \"CAP_SYS_ADMIN\") | .checks[]
-		| select(.syscall == \"$syscall\") | .count] | add // 0" "$WORK/loop.json")
+	got=$(record_count "$WORK/loop.json" CAP_SYS_ADMIN "$syscall")
 	[ "$got" -le "$want" ] && [ "$got" -ge $((want - lost)) ] ||
 		fail "$syscall: $got checks counted, want $want ($lost reported lost)"
 done

@@ -15,12 +15,7 @@ cg2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 [ -n "$cg2" ] || skip "no cgroup v2 mount: record follows forks instead"
 
 # count JSON SYSCALL: CAP_SYS_ADMIN checks the profile counts for SYSCALL.
-count() {
-	jq "[.capabilities[] | select(.name == \"CAP_SYS_ADMIN\") | .checks[]
-		| select(.syscall == \"$2\") | .count] | add // 0" "$1"
-}
-
-lost() { sed -n 's/.* \([0-9]*\) lost$/\1/p' "$WORK/record.err"; }
+count() { record_count "$1" CAP_SYS_ADMIN "$2"; }
 
 # A recorded process moves itself out between two loops.
 outside="$cg2/captrail-e2e-outside-$$"
@@ -31,7 +26,7 @@ record_json "$WORK/move.json" -- "$churn" move "$n" "$outside"
 [ "$RECORD_RC" -eq 0 ] || fail "cap_churn move exited $RECORD_RC: $(cat "$WORK/record.err")"
 in=$(count "$WORK/move.json" sethostname)
 out=$(count "$WORK/move.json" setdomainname)
-[ "$in" -le "$n" ] && [ "$in" -ge $((n - $(lost))) ] ||
+[ "$in" -le "$n" ] && [ "$in" -ge $((n - $(record_lost))) ] ||
 	fail "$in checks counted before the move, want $n"
 [ "$out" -eq 0 ] || fail "$out checks counted after the process left the recording's cgroup"
 
@@ -45,4 +40,4 @@ record_json "$WORK/forks.json" -- "$churn" forks "$n"
 kill -0 "$noise" 2>/dev/null || fail "the unrecorded churn ended early; nothing was tested"
 got=$(count "$WORK/forks.json" setdomainname)
 [ "$got" -le "$n" ] || fail "$got checks counted, want $n: unrecorded processes were counted"
-[ "$got" -ge $((n - $(lost))) ] || fail "$got checks counted, want $n ($(lost) reported lost)"
+[ "$got" -ge $((n - $(record_lost))) ] || fail "$got checks counted, want $n ($(record_lost) reported lost)"

@@ -86,6 +86,16 @@ record_json() {
 	jq -e . "$out" >/dev/null || fail "record wrote invalid JSON"
 }
 
+# record_count JSON CAP SYSCALL: the checks of CAP (CAP_SYS_ADMIN...) the
+# profile counts for SYSCALL, over every binary.
+record_count() {
+	jq "[.capabilities[] | select(.name == \"$2\") | .checks[]
+		| select(.syscall == \"$3\") | .count] | add // 0" "$1"
+}
+
+# record_lost: the lost count of record's summary line in $WORK/record.err.
+record_lost() { sed -n 's/.* \([0-9]*\) lost$/\1/p' "$WORK/record.err"; }
+
 # The capabilities of a class ("required", "denied", "noaudit"...), sorted,
 # space-separated, without CAP_.
 profile_class() { jq -r ".classes.$2 | map(sub(\"^CAP_\"; \"\")) | sort | join(\" \")" "$1"; }
