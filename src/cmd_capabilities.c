@@ -40,15 +40,16 @@ static const struct option long_options[] = {
 static int parse_args(int argc, char **argv, struct rings_config *cfg)
 {
 	char detail[RINGS_DETAIL_LEN];
-	int opt;
+	int opt, rc;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			if (rings_config_parse_option(cfg, optarg, detail))
-				return usage_error("%s", detail);
+			rc = cmd_rings_option("help capabilities", cfg, optarg);
+			if (rc >= 0)
+				return rc;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);

@@ -79,6 +79,22 @@ int cmd_rings_option(const char *cmd, struct rings_config *cfg, const char *text
 	return -1;
 }
 
+int cmd_user_option(const char *cmd, struct confine_spec *spec, const char *text)
+{
+	if (confine_lookup_user(text, &spec->uid, &spec->gid))
+		return cmd_usage_error(cmd, "unknown user '%s'", text);
+	spec->set_user = true;
+	return -1;
+}
+
+int cmd_group_option(const char *cmd, struct confine_spec *spec, const char *text)
+{
+	if (confine_lookup_group(text, &spec->gid))
+		return cmd_usage_error(cmd, "unknown group '%s'", text);
+	spec->set_group = true;
+	return -1;
+}
+
 static void log_ring_change(void *data, const char *line)
 {
 	(void)data;

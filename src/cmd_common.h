@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "confine.h"
 #include "rings.h"
 
 /* "captrail CMD: <message>" on stderr; returns EXIT_USAGE. */
@@ -22,6 +23,11 @@ void cmd_report_load_error(int err);
 
 /* --capabilities KEY=VALUE; returns -1 to go on, or EXIT_USAGE. */
 int cmd_rings_option(const char *cmd, struct rings_config *cfg, const char *text);
+
+/* --user USER|UID and --group GROUP|GID of the commands that run one
+ * (record, run); return -1 to go on, or EXIT_USAGE. */
+int cmd_user_option(const char *cmd, struct confine_spec *spec, const char *text);
+int cmd_group_option(const char *cmd, struct confine_spec *spec, const char *text);
 
 /* Reads CAPABILITIES_* for the keys no flag set, then lowers captrail to
  * what it can need (needed | the EBPF ring). Returns -1 to go on, or the

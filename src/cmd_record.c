@@ -73,7 +73,7 @@ static const struct option long_options[] = {
 static int parse_args(int argc, char **argv, struct record_args *a)
 {
 	const char *bad;
-	int opt;
+	int opt, rc;
 
 	a->format = PROFILE_FORMAT_TEXT;
 	if (caps_last_cap("/proc", &a->confine.last_cap))
@@ -91,15 +91,15 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 			break;
 		case OPT_OUTPUT: a->output_path = optarg; break;
 		case OPT_USER:
-			if (confine_lookup_user(optarg, &a->confine.uid, &a->confine.gid))
-				return usage_error("unknown user '%s'", optarg);
-			a->confine.set_user = true;
+			rc = cmd_user_option("record", &a->confine, optarg);
+			if (rc >= 0)
+				return rc;
 			a->user_name = optarg;
 			break;
 		case OPT_GROUP:
-			if (confine_lookup_group(optarg, &a->confine.gid))
-				return usage_error("unknown group '%s'", optarg);
-			a->confine.set_group = true;
+			rc = cmd_group_option("record", &a->confine, optarg);
+			if (rc >= 0)
+				return rc;
 			break;
 		case OPT_GRANT:
 			if (caps_parse_list(optarg, &a->confine.caps, &bad)) {
@@ -117,13 +117,11 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 			break;
 		case OPT_VERIFY: a->verify = true; break;
 		case 'v': a->verbose = true; break;
-		case OPT_CAPABILITIES: {
-			int rc = cmd_rings_option("record", &a->rings, optarg);
-
+		case OPT_CAPABILITIES:
+			rc = cmd_rings_option("record", &a->rings, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
-		}
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default: return usage_error("unknown option '%s'", argv[optind - 1]);

@@ -62,14 +62,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		switch (opt) {
 		case OPT_PROFILE: a->profile_path = optarg; break;
 		case OPT_USER:
-			if (confine_lookup_user(optarg, &a->confine.uid, &a->confine.gid))
-				return usage_error("unknown user '%s'", optarg);
-			a->confine.set_user = a->user_given = true;
+			rc = cmd_user_option("run", &a->confine, optarg);
+			if (rc >= 0)
+				return rc;
+			a->user_given = true;
 			break;
 		case OPT_GROUP:
-			if (confine_lookup_group(optarg, &a->confine.gid))
-				return usage_error("unknown group '%s'", optarg);
-			a->confine.set_group = true;
+			rc = cmd_group_option("run", &a->confine, optarg);
+			if (rc >= 0)
+				return rc;
 			break;
 		case OPT_CAPABILITIES:
 			rc = cmd_rings_option("run", &a->rings, optarg);
