@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 #include <uthash.h>
 
@@ -14,6 +13,7 @@
 #include "commands.h"
 #include "profile.h"
 #include "store.h"
+#include "syscalls.h"
 
 #define DEFAULT_DB "/var/lib/captrail/captrail.db"
 
@@ -301,9 +301,7 @@ static int add_workload(struct profile *p, const struct workload *w)
 			.audit = audit_of(r->audit),
 			.override_cred = r->flags & CT_AGG_OVERRIDE_CRED,
 			.foreign_userns = r->flags & CT_AGG_FOREIGN_USERNS,
-#ifdef SYS_capset
-			.via_capset = r->syscall == SYS_capset,
-#endif
+			.via_capset = syscalls_is_capset(r->syscall),
 			.syscall = r->syscall,
 			.count = r->count,
 			/* unix time here: the store outlives boots */

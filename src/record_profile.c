@@ -2,7 +2,8 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/syscall.h>
+
+#include "syscalls.h"
 
 static enum profile_audit audit_class(const struct ct_agg_value *v)
 {
@@ -24,9 +25,7 @@ static int add_entry(struct profile *p, const struct recorder_entry *e)
 		.audit = audit_class(&e->value),
 		.override_cred = k->flags & CT_AGG_OVERRIDE_CRED,
 		.foreign_userns = k->flags & CT_AGG_FOREIGN_USERNS,
-#ifdef SYS_capset
-		.via_capset = k->syscall == SYS_capset,
-#endif
+		.via_capset = syscalls_is_capset(k->syscall),
 		.syscall = k->syscall,
 		.count = e->value.count,
 		.first_ns = e->value.first_ns,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "util.h"
 
@@ -50,4 +51,13 @@ int syscalls_number(const char *name, int *ret_nr)
 		return -ENOENT;
 	*ret_nr = n;
 	return 0;
+}
+
+bool syscalls_is_capset(int nr)
+{
+#ifdef SYS_capset
+	return nr == SYS_capset;
+#else
+	return false;
+#endif
 }

@@ -7,6 +7,8 @@
 #ifndef CAPTRAIL_SYSCALLS_H
 #define CAPTRAIL_SYSCALLS_H
 
+#include <stdbool.h>
+
 #define SYSCALLS_NAME_LEN 32
 
 /* Returns ret_name filled with "openat", or "syscall_<nr>" for a number the
@@ -18,5 +20,8 @@ const char *syscalls_name(int nr, char ret_name[SYSCALLS_NAME_LEN]);
 /* The reverse: "openat" or "syscall_<nr>" (what syscalls_name() writes).
  * -ENOENT for a name this architecture does not have. */
 int syscalls_number(const char *name, int *ret_nr);
+
+/* Whether nr is capset(2), whose checks a profile shows apart. */
+bool syscalls_is_capset(int nr);
 
 #endif
