@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 make -s build/captrail
 captrail=${1:-build/captrail}
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 "$captrail" trace -o json --comm dmesg >"$tmp/events" 2>"$tmp/err" &
 pid=$!
