@@ -33,8 +33,12 @@ LDLIBS += $(shell pkg-config --libs $(PKGS)) -lelf -lz -lpthread
 
 BPF_SRCS := $(wildcard src/bpf/*.bpf.c)
 SKELS := $(BPF_SRCS:src/bpf/%.bpf.c=$(BUILD)/%.skel.h)
-LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+# One folder per layer, lowest first; scripts/layers.sh says which may include
+# which, and the build stops when a lower layer reaches up.
+LAYERS := lib kernel privilege identity event profile record agent cmd
+LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libcaptrail.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
@@ -58,16 +62,25 @@ $(BUILD)/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: src/%.c | $(SKELS)
+$(BUILD)/obj/%.o: src/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/captrail: $(BUILD)/main.o $(LIB_OBJS)
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/layers.ok: scripts/layers.sh $(wildcard src/*.c src/*/*.[ch])
+	@mkdir -p $(@D)
+	scripts/layers.sh src
+	@touch $@
+
+$(BUILD)/captrail: $(BUILD)/obj/main.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
@@ -105,4 +118,4 @@ install: $(BUILD)/captrail
 clean:
 	rm -rf build bench/results.json
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)

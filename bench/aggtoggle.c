@@ -26,11 +26,11 @@
 
 #include <bpf/libbpf.h>
 
-#include "cgroup.h"
 #include "common.h"
 #include "floor.skel.h"
-#include "kallsyms.h"
-#include "loader.h"
+#include "identity/cgroup.h"
+#include "kernel/kallsyms.h"
+#include "kernel/loader.h"
 
 #define CHUNK_OPS 64
 #define STATES 3

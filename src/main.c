@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "util.h"
+#include "cmd/commands.h"
+#include "lib/util.h"
 
 struct command {
 	const char *name;

@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "commands.h"
+#include "agent/api.h"
+#include "cmd/commands.h"
 #include "scratch.h"
 
 #define HANG_GUARD_MS 20000 /* only against hanging forever; no timing is asserted */

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "caps.h"
+#include "lib/caps.h"
 #include "scratch.h"
 
 static void test_names_known(void **state)

@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "cli.h"
-#include "util.h"
+#include "cmd/options.h"
+#include "lib/util.h"
 
 static void test_pids(void **state)
 {

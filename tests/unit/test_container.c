@@ -18,7 +18,7 @@
 #include <linux/magic.h>
 #include <unistd.h>
 
-#include "container.h"
+#include "identity/container.h"
 #include "scratch.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"

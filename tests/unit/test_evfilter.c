@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "evfilter.h"
+#include "event/evfilter.h"
 
 static const struct evfilter_subject xwing = {
 	.namespace_ = "default", .pod = "xwing-7d9f", .container = "spaceship",

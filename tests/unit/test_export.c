@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "export.h"
+#include "agent/export.h"
 #include "scratch.h"
 
 struct fixture {

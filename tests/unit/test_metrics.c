@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "metrics.h"
+#include "agent/metrics.h"
 
 /* The whole HTTP/1.0 response to "METHOD PATH". */
 static char *http(uint16_t port, const char *method, const char *path)

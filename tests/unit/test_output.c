@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "event/output.h"
 
 /* 2023-07-06T10:13:33.834882128Z as boot offset + ktime. */
 #define WALL_NS 1688638413834882128ull

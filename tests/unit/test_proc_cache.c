@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proc_cache.h"
+#include "identity/proc_cache.h"
 
 #define NODE "kind-control-plane"
 /* Makes the reference's exec ktime 12842783350684 its start_time

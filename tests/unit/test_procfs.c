@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "procfs.h"
+#include "identity/procfs.h"
+#include "lib/clock.h"
 
 static char root[PATH_MAX];
 

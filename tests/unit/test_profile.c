@@ -20,7 +20,7 @@
 #include <json-c/json.h>
 #include <linux/capability.h>
 
-#include "profile.h"
+#include "profile/profile.h"
 
 #define PYTHON "/usr/bin/python3" /* Debian's, which has python3-yaml */
 #define BIT(cap) (1ull << (cap))

@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "rings.h"
 #include "../helpers/seccomp_deny.h"
+#include "lib/caps.h"
+#include "privilege/rings.h"
 
 #define C(x) RINGS_CAP(CAP_##x)
 

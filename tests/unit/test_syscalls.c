@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "syscalls.h"
+#include "lib/syscalls.h"
 
 static void test_known_names(void **state)
 {

@@ -1,0 +1,814 @@
+#include "agent/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+#include <uthash.h>
+
+#include "lib/util.h"
+
+#define BUSY_TIMEOUT_MS 2000 /* a reader and the agent briefly contend for the WAL */
+
+/* Identity fields, '\0'-terminated one after the other, then the rest of
+ * the row key: a byte string that compares equal exactly when two
+ * observations belong to the same row. */
+struct row_key {
+	int32_t cap;
+	int32_t syscall;
+	uint32_t flags;
+	uint8_t denied;
+	uint8_t audit;
+	uint8_t pad[2];
+};
+
+struct pending {
+	UT_hash_handle hh;
+	char *key; /* identity strings + struct row_key */
+	size_t key_len;
+	enum store_kind kind;
+	const char *ident[5]; /* into key: see enum ident */
+	char *image;
+	char *instance; /* NULL for a check row; set for an instance row */
+	struct row_key row;
+	uint64_t count;
+	uint64_t first_seen;
+	uint64_t last_seen;
+	struct ct_outcome outcome;
+};
+
+enum ident { ID_NAMESPACE, ID_POD, ID_CONTAINER, ID_BINARY, ID_UNIT, ID_COUNT };
+
+enum stmt {
+	ST_WORKLOAD,
+	ST_CHECK,
+	ST_INSTANCE,
+	ST_N,
+};
+
+struct store {
+	sqlite3 *db;
+	bool rdonly;
+	sqlite3_stmt *stmt[ST_N];
+	struct pending *checks; /* uthash */
+	struct pending *instances;
+	struct store_stats stats;
+};
+
+static const char schema[] =
+	"CREATE TABLE workloads("
+	" id INTEGER PRIMARY KEY,"
+	" kind INTEGER NOT NULL,"
+	" pod_namespace TEXT NOT NULL,"
+	" pod_name TEXT NOT NULL,"
+	" container_name TEXT NOT NULL,"
+	" binary TEXT NOT NULL,"
+	" unit TEXT NOT NULL,"
+	" image TEXT NOT NULL DEFAULT '',"
+	" UNIQUE(kind, pod_namespace, pod_name, container_name, binary, unit));"
+	"CREATE TABLE instances("
+	" workload_id INTEGER NOT NULL REFERENCES workloads(id),"
+	" instance TEXT NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" PRIMARY KEY(workload_id, instance)) WITHOUT ROWID;"
+	"CREATE INDEX instances_by_id ON instances(instance);"
+	"CREATE TABLE checks("
+	" workload_id INTEGER NOT NULL REFERENCES workloads(id),"
+	" cap INTEGER NOT NULL,"
+	" denied INTEGER NOT NULL,"
+	" audit INTEGER NOT NULL,"
+	" syscall INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" eperm INTEGER NOT NULL DEFAULT 0,"
+	" eacces INTEGER NOT NULL DEFAULT 0,"
+	" success INTEGER NOT NULL DEFAULT 0,"
+	" other INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(workload_id, cap, denied, audit, syscall, flags)) WITHOUT ROWID;"
+	"PRAGMA user_version = 1;";
+
+static const char *const statements[ST_N] = {
+	[ST_WORKLOAD] =
+		"INSERT INTO workloads(kind, pod_namespace, pod_name, container_name, binary,"
+		" unit, image) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT(kind, pod_namespace, pod_name, container_name, binary, unit)"
+		" DO UPDATE SET image = CASE WHEN excluded.image <> '' THEN excluded.image"
+		" ELSE image END RETURNING id",
+	[ST_CHECK] =
+		"INSERT INTO checks(workload_id, cap, denied, audit, syscall, flags, count,"
+		" first_seen, last_seen, eperm, eacces, success, other)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+		" ON CONFLICT(workload_id, cap, denied, audit, syscall, flags) DO UPDATE SET"
+		" count = count + excluded.count,"
+		" first_seen = min(first_seen, excluded.first_seen),"
+		" last_seen = max(last_seen, excluded.last_seen),"
+		" eperm = eperm + excluded.eperm, eacces = eacces + excluded.eacces,"
+		" success = success + excluded.success, other = other + excluded.other",
+	[ST_INSTANCE] =
+		"INSERT INTO instances(workload_id, instance, first_seen, last_seen)"
+		" VALUES(?1, ?2, ?3, ?4)"
+		" ON CONFLICT(workload_id, instance) DO UPDATE SET"
+		" first_seen = min(first_seen, excluded.first_seen),"
+		" last_seen = max(last_seen, excluded.last_seen)",
+};
+
+static int sqlite_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return -EBADMSG;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sqlite_err(rc);
+}
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *ret_value)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return sqlite_err(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_value = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : sqlite_err(rc);
+}
+
+/* SQLite would create the file with the umask's mode; profiles name every
+ * workload of the node, so the file is the owner's alone. */
+static int create_file(const char *path)
+{
+	int fd, err = make_parent_dir(path);
+
+	if (err)
+		return err;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int check_schema(struct store *s)
+{
+	int64_t version, tables;
+	int err;
+
+	err = query_int(s->db, "PRAGMA user_version", &version);
+	if (err)
+		return err;
+	if (version > STORE_SCHEMA_VERSION)
+		return -EPROTO;
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	err = query_int(s->db, "SELECT count(*) FROM sqlite_schema", &tables);
+	if (err)
+		return err;
+	if (tables || s->rdonly) /* somebody else's database, or an empty file */
+		return -EBADMSG;
+	err = exec_sql(s->db, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	err = exec_sql(s->db, schema);
+	if (!err)
+		err = exec_sql(s->db, "COMMIT");
+	if (err)
+		exec_sql(s->db, "ROLLBACK");
+	return err;
+}
+
+int store_open(const char *path, unsigned flags, struct store **ret_store)
+{
+	struct store *s;
+	int64_t rows = 0;
+	int rc, err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->rdonly = flags & STORE_RDONLY;
+	if (s->rdonly) {
+		if (access(path, R_OK)) {
+			err = -errno;
+			goto fail;
+		}
+	} else {
+		err = create_file(path);
+		if (err)
+			goto fail;
+	}
+	rc = sqlite3_open_v2(path, &s->db,
+			     s->rdonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		err = sqlite_err(rc);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (!s->rdonly) {
+		/* WAL: the agent's flushes do not block readers (captrail profile);
+		 * NORMAL sync: a crash of the process loses nothing committed. */
+		err = exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+				      "PRAGMA foreign_keys = ON");
+		if (err)
+			goto fail;
+	}
+	err = check_schema(s);
+	if (err)
+		goto fail;
+	if (!s->rdonly) {
+		for (int i = 0; i < ST_N; i++) {
+			rc = sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT,
+						&s->stmt[i], NULL);
+			if (rc != SQLITE_OK) {
+				err = sqlite_err(rc);
+				goto fail;
+			}
+		}
+	}
+	err = query_int(s->db, "SELECT count(*) FROM checks", &rows);
+	if (err)
+		goto fail;
+	s->stats.rows = (uint64_t)rows;
+	*ret_store = s;
+	return 0;
+fail:
+	store_close(s);
+	return err;
+}
+
+static void pending_free(struct pending *p)
+{
+	free(p->key);
+	free(p->image);
+	free(p->instance);
+	free(p);
+}
+
+static void drop_pending(struct pending **head)
+{
+	struct pending *p, *tmp;
+
+	HASH_ITER(hh, *head, p, tmp) {
+		HASH_DEL(*head, p);
+		pending_free(p);
+	}
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close_v2(s->db);
+	drop_pending(&s->checks);
+	drop_pending(&s->instances);
+	free(s);
+}
+
+static const char *str(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The identity fields of a workload of this kind; the others are "". */
+static void identity(const struct store_workload *w, const char *ret_ident[ID_COUNT])
+{
+	for (int i = 0; i < ID_COUNT; i++)
+		ret_ident[i] = "";
+	switch (w->kind) {
+	case STORE_POD_CONTAINER:
+		ret_ident[ID_NAMESPACE] = str(w->pod_namespace);
+		ret_ident[ID_POD] = str(w->pod_name);
+		ret_ident[ID_CONTAINER] = str(w->container_name);
+		break;
+	case STORE_CONTAINER:
+		ret_ident[ID_CONTAINER] = *str(w->container_name) ? w->container_name
+								  : str(w->container_id);
+		break;
+	case STORE_HOST_BINARY:
+		ret_ident[ID_BINARY] = str(w->binary);
+		break;
+	case STORE_UNIT:
+		ret_ident[ID_UNIT] = str(w->unit);
+		break;
+	}
+}
+
+/* key = kind byte, identity strings each '\0'-terminated, then tail. */
+static char *make_key(enum store_kind kind, const char *const ident[ID_COUNT], const void *tail,
+		      size_t tail_len, size_t *ret_len)
+{
+	size_t len = 1 + tail_len, off = 1;
+	char *key;
+
+	for (int i = 0; i < ID_COUNT; i++)
+		len += strlen(ident[i]) + 1;
+	key = malloc(len);
+	if (!key)
+		return NULL;
+	key[0] = (char)kind;
+	for (int i = 0; i < ID_COUNT; i++) {
+		size_t n = strlen(ident[i]) + 1;
+
+		memcpy(key + off, ident[i], n);
+		off += n;
+	}
+	memcpy(key + off, tail, tail_len);
+	*ret_len = len;
+	return key;
+}
+
+static void point_ident(struct pending *p)
+{
+	const char *at = p->key + 1;
+
+	for (int i = 0; i < ID_COUNT; i++) {
+		p->ident[i] = at;
+		at += strlen(at) + 1;
+	}
+}
+
+static int set_image(struct pending *p, const char *image)
+{
+	char *copy;
+
+	if (!image || !*image || (p->image && !strcmp(p->image, image)))
+		return 0;
+	copy = strdup(image);
+	if (!copy)
+		return -ENOMEM;
+	free(p->image);
+	p->image = copy;
+	return 0;
+}
+
+static void merge_times(struct pending *p, uint64_t first, uint64_t last)
+{
+	if (first < p->first_seen)
+		p->first_seen = first;
+	if (last > p->last_seen)
+		p->last_seen = last;
+}
+
+/* Finds or inserts the entry of key (consumed); *ret_new tells which. */
+static int upsert_pending(struct store *s, struct pending **head, char *key, size_t key_len,
+			  enum store_kind kind, struct pending **ret_p)
+{
+	struct pending *p;
+	int err;
+
+	HASH_FIND(hh, *head, key, key_len, p);
+	if (p) {
+		free(key);
+		*ret_p = p;
+		return 0;
+	}
+	if (HASH_COUNT(s->checks) + HASH_COUNT(s->instances) >= STORE_MAX_PENDING) {
+		err = store_flush(s);
+		if (err) {
+			free(key);
+			return -ENOBUFS;
+		}
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		free(key);
+		return -ENOMEM;
+	}
+	p->key = key;
+	p->key_len = key_len;
+	p->kind = kind;
+	p->first_seen = UINT64_MAX;
+	point_ident(p);
+	HASH_ADD_KEYPTR(hh, *head, p->key, p->key_len, p);
+	*ret_p = p;
+	return 0;
+}
+
+static int add_instance(struct store *s, const struct store_obs *obs,
+			const char *const ident[ID_COUNT])
+{
+	const char *id = obs->workload.container_id;
+	struct pending *p;
+	size_t len;
+	char *key;
+	int err;
+
+	if (!id || !*id)
+		return 0;
+	key = make_key(obs->workload.kind, ident, id, strlen(id) + 1, &len);
+	if (!key)
+		return -ENOMEM;
+	err = upsert_pending(s, &s->instances, key, len, obs->workload.kind, &p);
+	if (err)
+		return err;
+	if (!p->instance) {
+		p->instance = strdup(id);
+		if (!p->instance) {
+			HASH_DEL(s->instances, p);
+			pending_free(p);
+			return -ENOMEM;
+		}
+	}
+	merge_times(p, obs->first_seen, obs->last_seen);
+	return set_image(p, obs->workload.image);
+}
+
+int store_add(struct store *s, const struct store_obs *obs)
+{
+	const char *ident[ID_COUNT];
+	struct row_key row = {
+		.cap = obs->cap,
+		.syscall = obs->syscall,
+		.flags = obs->flags & ~(uint32_t)CT_AGG_DENIED,
+		.denied = obs->denied,
+		.audit = (uint8_t)obs->audit,
+	};
+	struct pending *p;
+	size_t len;
+	char *key;
+	int err;
+
+	if (s->rdonly)
+		return -EROFS;
+	if (obs->workload.kind < STORE_POD_CONTAINER || obs->workload.kind > STORE_UNIT ||
+	    obs->audit > STORE_NOAUDIT)
+		return -EINVAL;
+	identity(&obs->workload, ident);
+	key = make_key(obs->workload.kind, ident, &row, sizeof(row), &len);
+	if (!key)
+		return -ENOMEM;
+	err = upsert_pending(s, &s->checks, key, len, obs->workload.kind, &p);
+	if (!err) {
+		p->row = row;
+		p->count += obs->count;
+		merge_times(p, obs->first_seen, obs->last_seen);
+		p->outcome.eperm += obs->outcome.eperm;
+		p->outcome.eacces += obs->outcome.eacces;
+		p->outcome.success += obs->outcome.success;
+		p->outcome.other += obs->outcome.other;
+		err = set_image(p, obs->workload.image);
+	}
+	if (!err)
+		err = add_instance(s, obs, ident);
+	if (err)
+		s->stats.dropped++;
+	return err;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_err(rc);
+}
+
+static int upsert_workload(struct store *s, const struct pending *p, int64_t *ret_id)
+{
+	sqlite3_stmt *st = s->stmt[ST_WORKLOAD];
+	int rc;
+
+	sqlite3_bind_int(st, 1, p->kind);
+	for (int i = 0; i < ID_COUNT; i++)
+		sqlite3_bind_text(st, 2 + i, p->ident[i], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, p->image ? p->image : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_id = sqlite3_column_int64(st, 0);
+	/* Run the statement to completion rather than leave it for reset. */
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sqlite_err(rc);
+}
+
+static int flush_check(struct store *s, const struct pending *p)
+{
+	sqlite3_stmt *st = s->stmt[ST_CHECK];
+	int64_t id;
+	int err = upsert_workload(s, p, &id);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, p->row.cap);
+	sqlite3_bind_int(st, 3, p->row.denied);
+	sqlite3_bind_int(st, 4, p->row.audit);
+	sqlite3_bind_int(st, 5, p->row.syscall);
+	sqlite3_bind_int64(st, 6, p->row.flags);
+	sqlite3_bind_int64(st, 7, (int64_t)p->count);
+	sqlite3_bind_int64(st, 8, (int64_t)p->first_seen);
+	sqlite3_bind_int64(st, 9, (int64_t)p->last_seen);
+	sqlite3_bind_int64(st, 10, (int64_t)p->outcome.eperm);
+	sqlite3_bind_int64(st, 11, (int64_t)p->outcome.eacces);
+	sqlite3_bind_int64(st, 12, (int64_t)p->outcome.success);
+	sqlite3_bind_int64(st, 13, (int64_t)p->outcome.other);
+	return step_done(st);
+}
+
+static int flush_instance(struct store *s, const struct pending *p)
+{
+	sqlite3_stmt *st = s->stmt[ST_INSTANCE];
+	int64_t id;
+	int err = upsert_workload(s, p, &id);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, p->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)p->first_seen);
+	sqlite3_bind_int64(st, 4, (int64_t)p->last_seen);
+	return step_done(st);
+}
+
+int store_flush(struct store *s)
+{
+	struct pending *p, *tmp;
+	int64_t rows = 0;
+	int err;
+
+	if (!s->checks && !s->instances)
+		return 0;
+	if (s->rdonly)
+		return -EROFS;
+	err = exec_sql(s->db, "BEGIN IMMEDIATE");
+	if (err)
+		goto fail;
+	HASH_ITER(hh, s->checks, p, tmp) {
+		err = flush_check(s, p);
+		if (err)
+			goto rollback;
+	}
+	HASH_ITER(hh, s->instances, p, tmp) {
+		err = flush_instance(s, p);
+		if (err)
+			goto rollback;
+	}
+	err = query_int(s->db, "SELECT count(*) FROM checks", &rows);
+	if (err)
+		goto rollback;
+	err = exec_sql(s->db, "COMMIT");
+	if (err)
+		goto rollback;
+	drop_pending(&s->checks);
+	drop_pending(&s->instances);
+	s->stats.flushes++;
+	s->stats.rows = (uint64_t)rows;
+	return 0;
+rollback:
+	exec_sql(s->db, "ROLLBACK");
+fail:
+	s->stats.flush_errors++;
+	return err;
+}
+
+static const char query_head[] =
+	"SELECT w.id, w.kind, w.pod_namespace, w.pod_name, w.container_name, w.image,"
+	" w.binary, w.unit,"
+	" (SELECT count(*) FROM instances i WHERE i.workload_id = w.id),"
+	" c.cap, c.denied, c.audit, c.syscall, c.flags, c.count, c.first_seen, c.last_seen,"
+	" c.eperm, c.eacces, c.success, c.other"
+	" FROM checks c JOIN workloads w ON w.id = c.workload_id WHERE ";
+
+static const char *const query_where[] = {
+	[STORE_SELECT_ALL] = "1",
+	[STORE_SELECT_POD] = "w.kind = 1 AND w.pod_namespace = ?1 AND w.pod_name = ?2",
+	[STORE_SELECT_CONTAINER] =
+		"(w.kind IN (1, 2) AND w.container_name = ?1) OR EXISTS (SELECT 1 FROM"
+		" instances i WHERE i.workload_id = w.id AND (i.instance = ?1 OR"
+		" (length(?1) >= 12 AND substr(i.instance, 1, length(?1)) = ?1)))",
+	[STORE_SELECT_BINARY] = "w.kind = 3 AND w.binary = ?1",
+	[STORE_SELECT_UNIT] = "w.kind = 4 AND w.unit = ?1",
+};
+
+static const char query_tail[] =
+	" ORDER BY w.id, c.cap, c.denied, c.audit, c.syscall, c.flags";
+
+static const char instances_head[] =
+	"SELECT w.id, inst.instance FROM instances inst JOIN workloads w"
+	" ON w.id = inst.workload_id WHERE ";
+
+static const char instances_tail[] = " ORDER BY w.id, inst.instance";
+
+static const char *column_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+
+	return text ? (const char *)text : "";
+}
+
+static void read_row(sqlite3_stmt *st, struct store_row *r)
+{
+	r->workload_id = sqlite3_column_int64(st, 0);
+	r->kind = (enum store_kind)sqlite3_column_int(st, 1);
+	r->pod_namespace = column_text(st, 2);
+	r->pod_name = column_text(st, 3);
+	r->container_name = column_text(st, 4);
+	r->image = column_text(st, 5);
+	r->binary = column_text(st, 6);
+	r->unit = column_text(st, 7);
+	r->instances = (uint64_t)sqlite3_column_int64(st, 8);
+	r->cap = sqlite3_column_int(st, 9);
+	r->denied = sqlite3_column_int(st, 10);
+	r->audit = (enum store_audit)sqlite3_column_int(st, 11);
+	r->syscall = sqlite3_column_int(st, 12);
+	r->flags = (uint32_t)sqlite3_column_int64(st, 13);
+	r->count = (uint64_t)sqlite3_column_int64(st, 14);
+	r->first_seen = (uint64_t)sqlite3_column_int64(st, 15);
+	r->last_seen = (uint64_t)sqlite3_column_int64(st, 16);
+	r->outcome.eperm = (uint64_t)sqlite3_column_int64(st, 17);
+	r->outcome.eacces = (uint64_t)sqlite3_column_int64(st, 18);
+	r->outcome.success = (uint64_t)sqlite3_column_int64(st, 19);
+	r->outcome.other = (uint64_t)sqlite3_column_int64(st, 20);
+}
+
+/* "containerd://<id>" as events print it, or the bare id. */
+static const char *strip_runtime(const char *container)
+{
+	const char *sep = strstr(container, "://");
+
+	return sep ? sep + 3 : container;
+}
+
+static int prepare_select(struct store *s, const struct store_filter *f, const char *head,
+			  const char *tail, sqlite3_stmt **ret_st)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((unsigned)f->select >= sizeof(query_where) / sizeof(query_where[0]))
+		return -EINVAL;
+	snprintf(sql, sizeof(sql), "%s%s%s", head, query_where[f->select], tail);
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_err(rc);
+	switch (f->select) {
+	case STORE_SELECT_ALL:
+		break;
+	case STORE_SELECT_POD:
+		sqlite3_bind_text(st, 1, str(f->pod_namespace), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, str(f->pod_name), -1, SQLITE_STATIC);
+		break;
+	case STORE_SELECT_CONTAINER:
+		sqlite3_bind_text(st, 1, strip_runtime(str(f->container)), -1, SQLITE_STATIC);
+		break;
+	case STORE_SELECT_BINARY:
+		sqlite3_bind_text(st, 1, str(f->binary), -1, SQLITE_STATIC);
+		break;
+	case STORE_SELECT_UNIT:
+		sqlite3_bind_text(st, 1, str(f->unit), -1, SQLITE_STATIC);
+		break;
+	}
+	*ret_st = st;
+	return 0;
+}
+
+int store_query(struct store *s, const struct store_filter *f,
+		int (*fn)(void *ctx, const struct store_row *row), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	err = prepare_select(s, f, query_head, query_tail, &st);
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row row;
+
+		read_row(st, &row);
+		err = fn(ctx, &row);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sqlite_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+int store_instances(struct store *s, const struct store_filter *f,
+		    int (*fn)(void *ctx, int64_t workload_id, const char *instance), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, err;
+
+	err = prepare_select(s, f, instances_head, instances_tail, &st);
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		err = fn(ctx, sqlite3_column_int64(st, 0), column_text(st, 1));
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sqlite_err(rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+void store_stats(const struct store *s, struct store_stats *ret_stats)
+{
+	*ret_stats = s->stats;
+	ret_stats->pending = HASH_COUNT(s->checks) + HASH_COUNT(s->instances);
+}
+
+static const char *const kind_names[] = {
+	[STORE_POD_CONTAINER] = "pod-container",
+	[STORE_CONTAINER] = "container",
+	[STORE_HOST_BINARY] = "host-binary",
+	[STORE_UNIT] = "unit",
+};
+
+static const char *const audit_names[] = {
+	[STORE_AUDIT_UNKNOWN] = "unknown",
+	[STORE_AUDIT] = "audit",
+	[STORE_NOAUDIT] = "noaudit",
+};
+
+const char *store_kind_name(enum store_kind kind)
+{
+	if (kind < STORE_POD_CONTAINER || kind > STORE_UNIT)
+		return "unknown";
+	return kind_names[kind];
+}
+
+int store_kind_parse(const char *name, enum store_kind *ret_kind)
+{
+	for (int k = STORE_POD_CONTAINER; k <= STORE_UNIT; k++)
+		if (!strcmp(name, kind_names[k])) {
+			*ret_kind = (enum store_kind)k;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *store_audit_name(enum store_audit audit)
+{
+	return audit <= STORE_NOAUDIT ? audit_names[audit] : "unknown";
+}
+
+int store_audit_parse(const char *name, enum store_audit *ret_audit)
+{
+	for (int a = STORE_AUDIT_UNKNOWN; a <= STORE_NOAUDIT; a++)
+		if (!strcmp(name, audit_names[a])) {
+			*ret_audit = (enum store_audit)a;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int store_filter_pod(const char *text, struct store_filter *ret_filter, char *buf, size_t size)
+{
+	char *slash;
+
+	if (!text || snprintf(buf, size, "%s", text) >= (int)size)
+		return -EINVAL;
+	slash = strchr(buf, '/');
+	if (!slash || slash == buf || !slash[1] || strchr(slash + 1, '/'))
+		return -EINVAL;
+	*slash = '\0';
+	*ret_filter = (struct store_filter){
+		.select = STORE_SELECT_POD,
+		.pod_namespace = buf,
+		.pod_name = slash + 1,
+	};
+	return 0;
+}

@@ -1,0 +1,136 @@
+/* captrail help capabilities: the capabilities of the running environment,
+ * as captrail received them (printed before any ring lowers them), and the
+ * ring each one would be raised in. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+
+#include "cmd/cmd.h"
+#include "cmd/commands.h"
+#include "lib/caps.h"
+#include "privilege/rings.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: captrail help capabilities [--capabilities KEY=VALUE]...\n"
+		"\n"
+		"Lists capabilities 0..cap_last_cap: whether each is in captrail's bounding,\n"
+		"permitted, effective, inheritable and ambient sets (x or -), and the ring\n"
+		"captrail would raise it in (full, ebpf, specific, base, or - for never).\n"
+		"\n"
+		"      --capabilities bypass=true|false  keep every capability effective\n"
+		"      --capabilities add=CAPS           put CAPS into the base ring\n"
+		"      --capabilities drop=CAPS          take CAPS out of the base ring\n"
+		"CAPABILITIES_BYPASS=0|1, CAPABILITIES_ADD and CAPABILITIES_DROP do the same;\n"
+		"flags win over the environment.\n");
+}
+
+#define usage_error(...) cmd_usage_error("help capabilities", __VA_ARGS__)
+
+static const struct option long_options[] = {
+	{ "capabilities", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int parse_args(int argc, char **argv, struct rings_config *cfg)
+{
+	char detail[RINGS_DETAIL_LEN];
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			rc = cmd_rings_option("help capabilities", cfg, optarg);
+			if (rc >= 0)
+				return rc;
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (rings_config_from_env(cfg, getenv, detail))
+		return usage_error("%s", detail);
+	return -1;
+}
+
+static const char *mark(int in)
+{
+	return in > 0 ? "x" : "-";
+}
+
+int cmd_help_capabilities(int argc, char **argv)
+{
+	struct rings_config cfg = {};
+	char names[1024];
+	uint64_t base, ebpf, prm = 0;
+	int last, err, rc;
+	cap_t sets;
+
+	rc = parse_args(argc, argv, &cfg);
+	if (rc >= 0)
+		return rc;
+	err = caps_last_cap("/proc", &last);
+	if (err) {
+		fprintf(stderr, "captrail: cannot read /proc/sys/kernel/cap_last_cap: %s\n",
+			strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	sets = cap_get_proc();
+	if (!sets) {
+		fprintf(stderr, "captrail: cannot read captrail's capability sets: %s\n",
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	for (int cap = 0; cap <= last; cap++) {
+		cap_flag_value_t v;
+
+		if (cap_get_flag(sets, cap, CAP_PERMITTED, &v) == 0 && v)
+			prm |= RINGS_CAP(cap);
+	}
+	base = rings_config_base(&cfg);
+	ebpf = rings_ebpf_caps(last, prm);
+
+	printf("cap_last_cap: %d\n", last);
+	if (cfg.bypass) {
+		printf("bypass: every permitted capability stays effective\n");
+	} else {
+		caps_mask_names(ebpf, ",", names, sizeof(names));
+		printf("ebpf ring: %s\n", names);
+		caps_mask_names(base, ",", names, sizeof(names));
+		printf("base ring: %s\n", base ? names : "none");
+	}
+	printf("%-3s %-24s %-8s %-9s %-9s %-11s %-7s %s\n", "NR", "NAME", "BOUNDING", "PERMITTED",
+	       "EFFECTIVE", "INHERITABLE", "AMBIENT", "RING");
+	for (int cap = 0; cap <= last; cap++) {
+		cap_flag_value_t eff = 0, inh = 0;
+		char name[CAPS_NAME_LEN];
+		enum ring ring;
+
+		caps_name(cap, name);
+		cap_get_flag(sets, cap, CAP_EFFECTIVE, &eff);
+		cap_get_flag(sets, cap, CAP_INHERITABLE, &inh);
+		if (cfg.bypass)
+			ring = prm & RINGS_CAP(cap) ? RING_FULL : RING_NONE;
+		else
+			ring = rings_ring_of(cap, base, ebpf);
+		printf("%-3d %-24s %-8s %-9s %-9s %-11s %-7s %s\n", cap, name,
+		       mark(cap_get_bound(cap)), mark(!!(prm & RINGS_CAP(cap))), mark(eff),
+		       mark(inh), mark(cap_get_ambient(cap)), rings_name(ring));
+	}
+	cap_free(sets);
+	if (fflush(stdout)) {
+		fprintf(stderr, "captrail: cannot write the table: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}

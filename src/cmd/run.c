@@ -1,0 +1,157 @@
+/* captrail run --profile FILE -- CMD: run a command inside a profile. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cmd/cmd.h"
+#include "cmd/commands.h"
+#include "lib/caps.h"
+#include "privilege/confine.h"
+#include "privilege/held.h"
+#include "profile/profile.h"
+
+#define usage_error(...) cmd_usage_error("run", __VA_ARGS__)
+
+struct run_args {
+	const char *profile_path;
+	struct confine_spec confine;
+	bool user_given;
+	bool verbose;
+	struct rings_config rings;
+	char **argv;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: captrail run --profile FILE [OPTIONS] -- CMD [ARGS...]\n"
+		"\n"
+		"Runs CMD with exactly the capabilities a profile grants (the \"grant\" list of\n"
+		"'captrail record -o json', which may be edited by hand), as --verify does.\n"
+		"Exits with CMD's exit status.\n"
+		"\n"
+		"      --profile FILE    the JSON profile\n"
+		"      --user USER|UID   run as this user (default: the profile's)\n"
+		"      --group GROUP|GID run with this group\n"
+		"  -v, --verbose         log ring changes\n"
+		"      --capabilities KEY=VALUE\n"
+		"                        captrail's own capabilities, as for trace\n");
+}
+
+enum { OPT_PROFILE = 256, OPT_USER, OPT_GROUP, OPT_CAPABILITIES };
+
+static const struct option long_options[] = {
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+	int opt, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:vh", long_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_PROFILE: a->profile_path = optarg; break;
+		case OPT_USER:
+			rc = cmd_user_option("run", &a->confine, optarg);
+			if (rc >= 0)
+				return rc;
+			a->user_given = true;
+			break;
+		case OPT_GROUP:
+			rc = cmd_group_option("run", &a->confine, optarg);
+			if (rc >= 0)
+				return rc;
+			break;
+		case OPT_CAPABILITIES:
+			rc = cmd_rings_option("run", &a->rings, optarg);
+			if (rc >= 0)
+				return rc;
+			break;
+		case 'v': a->verbose = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!a->profile_path)
+		return usage_error("--profile FILE is required");
+	if (optind >= argc)
+		return usage_error("no command to run (captrail run --profile FILE -- CMD)");
+	a->argv = argv + optind;
+	return -1;
+}
+
+static int exit_code_of(int wait_status)
+{
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	return 128 + WTERMSIG(wait_status);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	char why[PROFILE_WHY_LEN] = "";
+	struct run_args args = {};
+	struct profile *profile = NULL;
+	struct rings *rings = NULL;
+	struct held child = { .go_fd = -1, .err_fd = -1 };
+	const char *user_name;
+	int rc, err, status;
+	uid_t uid;
+
+	rc = parse_args(argc, argv, &args);
+	if (rc >= 0)
+		return rc;
+	err = profile_load_json(args.profile_path, &profile, why);
+	if (err) {
+		fprintf(stderr, "captrail: cannot read profile '%s': %s\n", args.profile_path,
+			why[0] ? why : strerror(-err));
+		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+	}
+	if (caps_last_cap("/proc", &args.confine.last_cap))
+		args.confine.last_cap = CAPS_MAX - 1;
+	args.confine.set_caps = true;
+	args.confine.caps = profile_grant_mask(profile);
+	if (!args.user_given && profile_user(profile, &uid, &user_name) && uid != 0) {
+		args.confine.set_user = true;
+		args.confine.uid = uid;
+		args.confine.gid = uid;
+		if (user_name)
+			confine_lookup_user(user_name, &args.confine.uid, &args.confine.gid);
+	}
+	/* Forked before captrail lowers itself, so it can be given the set. */
+	err = held_spawn(args.argv, &child);
+	if (err) {
+		fprintf(stderr, "captrail: cannot start the command: %s\n", strerror(-err));
+		rc = EXIT_RUNTIME;
+		goto cleanup;
+	}
+	rc = cmd_rings_start("run", &args.rings, args.verbose, 0, &rings);
+	if (rc >= 0)
+		goto cleanup;
+	err = held_release(&child, &args.confine);
+	if (waitpid(child.pid, &status, 0) < 0 && !err)
+		err = -errno;
+	child.pid = 0;
+	if (err) {
+		fprintf(stderr, "captrail: cannot run '%s': %s\n", args.argv[0], strerror(-err));
+		rc = 127;
+		goto cleanup;
+	}
+	rc = exit_code_of(status);
+cleanup:
+	held_abandon(&child);
+	rings__free(rings);
+	profile__free(profile);
+	return rc;
+}

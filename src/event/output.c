@@ -1,0 +1,292 @@
+#include "event/output.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "identity/procfs.h"
+#include "lib/caps.h"
+#include "lib/clock.h"
+
+int output_format_parse(const char *name, enum output_format *ret_format)
+{
+	static const char *const names[] = { "compact", "table", "json" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*ret_format = (enum output_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+void output_init(struct output *o, FILE *out, const struct output_opts *opts)
+{
+	memset(o, 0, sizeof(*o));
+	o->out = out;
+	o->opts = *opts;
+	snprintf(o->node_name, sizeof(o->node_name), "%s", opts->node_name ? opts->node_name : "");
+	o->opts.node_name = o->node_name;
+	if (opts->host_ns) {
+		memcpy(o->host_ns, opts->host_ns, sizeof(o->host_ns));
+		o->have_host_ns = true;
+	}
+	jsonw_init(&o->json, out);
+}
+
+static const char *verdict(const struct ct_cap_event *e)
+{
+	return e->ret == 0 ? "granted" : "denied";
+}
+
+static void json_optional(struct jsonw *w, const char *key, const char *value)
+{
+	if (value)
+		jsonw_string(w, key, value);
+}
+
+static void json_pod(struct jsonw *w, const struct output_pod *pod)
+{
+	jsonw_object(w, "pod");
+	json_optional(w, "namespace", pod->namespace_);
+	json_optional(w, "name", pod->name);
+	json_optional(w, "uid", pod->uid);
+	jsonw_object(w, "container");
+	json_optional(w, "id", pod->container_id);
+	json_optional(w, "name", pod->container_name);
+	jsonw_object(w, "image");
+	jsonw_string(w, "id", "");
+	jsonw_string(w, "name", pod->image ? pod->image : "");
+	jsonw_end(w, '}');
+	json_optional(w, "start_time", pod->container_start_time);
+	if (pod->container_pid)
+		jsonw_uint(w, "pid", pod->container_pid);
+	jsonw_end(w, '}');
+	if (pod->n_labels) {
+		jsonw_object(w, "pod_labels");
+		for (size_t i = 0; i < pod->n_labels; i++)
+			jsonw_string(w, pod->labels[i].key, pod->labels[i].value);
+		jsonw_end(w, '}');
+	}
+	jsonw_end(w, '}');
+}
+
+/* Ten inode numbers, each with its is_host verdict, are the largest part of
+ * an event; a process's namespaces rarely change, so the rendered object is
+ * kept. */
+static const struct output_ns_json *ns_json(struct output *o, const uint32_t *ns)
+{
+	struct output_ns_json *slot;
+	size_t len = 0;
+
+	for (int i = 0; i < OUTPUT_NS_CACHE; i++)
+		if (o->ns_json[i].len && !memcmp(o->ns_json[i].inums, ns, sizeof(slot->inums)))
+			return &o->ns_json[i];
+	slot = &o->ns_json[o->next_ns_json++ % OUTPUT_NS_CACHE];
+	slot->json[len++] = '{';
+	for (int i = 0; i < CT_NS_COUNT; i++) {
+		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
+					"%s\"%s\":{\"inum\":%u", i ? "," : "", procfs_ns_name(i), ns[i]);
+		if (o->have_host_ns)
+			len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
+						",\"is_host\":%s",
+						ns[i] == o->host_ns[i] ? "true" : "false");
+		slot->json[len++] = '}';
+	}
+	slot->json[len++] = '}';
+	slot->len = len;
+	memcpy(slot->inums, ns, sizeof(slot->inums));
+	return slot;
+}
+
+static void json_namespaces(struct output *o, const uint32_t *ns)
+{
+	const struct output_ns_json *rendered = ns_json(o, ns);
+
+	jsonw_raw(&o->json, "ns", rendered->json, rendered->len);
+}
+
+static const struct output_capset *capset_json(struct output *o, uint64_t mask)
+{
+	struct output_capset *slot;
+	size_t len = 0;
+
+	for (int i = 0; i < OUTPUT_CAPSET_CACHE; i++)
+		if (o->capsets[i].len && o->capsets[i].mask == mask)
+			return &o->capsets[i];
+	slot = &o->capsets[o->next_capset++ % OUTPUT_CAPSET_CACHE];
+	slot->json[len++] = '[';
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (!(mask & (1ull << cap)))
+			continue;
+		/* Capability names need no escaping. */
+		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len, "%s\"%s\"",
+					len > 1 ? "," : "", caps_name_static(cap));
+	}
+	slot->json[len++] = ']';
+	slot->len = len;
+	slot->mask = mask;
+	return slot;
+}
+
+static void json_cap_list(struct output *o, const char *key, uint64_t mask)
+{
+	const struct output_capset *set = capset_json(o, mask);
+
+	jsonw_raw(&o->json, key, set->json, set->len);
+}
+
+static void json_process(struct output *o, const char *key, const struct output_process *p,
+			 const struct ct_cap_event *creds)
+{
+	struct jsonw *w = &o->json;
+
+	jsonw_object(w, key);
+	json_optional(w, "exec_id", p->exec_id);
+	jsonw_uint(w, "pid", p->pid);
+	jsonw_uint(w, "uid", p->uid);
+	json_optional(w, "cwd", p->cwd);
+	json_optional(w, "binary", p->binary);
+	json_optional(w, "arguments", p->arguments);
+	json_optional(w, "flags", p->flags);
+	json_optional(w, "start_time", p->start_time);
+	jsonw_uint(w, "auid", p->auid);
+	if (p->pod) {
+		json_pod(w, p->pod);
+		json_optional(w, "docker", p->pod->docker);
+	}
+	json_optional(w, "parent_exec_id", p->parent_exec_id);
+	if (p->tid)
+		jsonw_uint(w, "tid", p->tid);
+	if (p->ns)
+		json_namespaces(o, p->ns);
+	if (creds) {
+		jsonw_object(w, "cap");
+		json_cap_list(o, "permitted", creds->cap_permitted);
+		json_cap_list(o, "effective", creds->cap_effective);
+		json_cap_list(o, "inheritable", creds->cap_inheritable);
+		jsonw_end(w, '}');
+	}
+	jsonw_end(w, '}');
+}
+
+/* Facts the reference format has no field for travel as tags, so strict
+ * parsers of that format still accept the event. */
+static void json_tags(struct jsonw *w, const struct output_event *ev)
+{
+	const struct ct_cap_event *e = ev->cap;
+	char tag[64];
+
+	jsonw_array(w, "tags");
+	jsonw_string(w, NULL, e->ret == 0 ? "granted" : "denied");
+	if (e->flags & CT_CAP_AUDIT_KNOWN)
+		jsonw_string(w, NULL, e->flags & CT_CAP_NOAUDIT ? "noaudit" : "audit");
+	if (e->flags & CT_CAP_INSETID)
+		jsonw_string(w, NULL, "insetid");
+	if (!(e->flags & CT_CAP_REAL_CRED))
+		jsonw_string(w, NULL, "override_creds");
+	if (ev->syscall) {
+		snprintf(tag, sizeof(tag), "syscall:%s", ev->syscall);
+		jsonw_string(w, NULL, tag);
+	}
+	jsonw_end(w, ']');
+}
+
+static void json_event(struct output *o, const struct output_event *ev)
+{
+	const struct ct_cap_event *e = ev->cap;
+	struct jsonw *w = &o->json;
+	char name[CAPS_NAME_LEN], time[RFC3339_LEN];
+
+	jsonw_object(w, NULL);
+	jsonw_object(w, "process_kprobe");
+	json_process(o, "process", &ev->process, e);
+	if (ev->parent)
+		json_process(o, "parent", ev->parent, NULL);
+	jsonw_string(w, "function_name", "cap_capable");
+	jsonw_array(w, "args");
+	jsonw_object(w, NULL);
+	jsonw_object(w, "user_ns_arg");
+	jsonw_uint(w, "level", e->target_ns_level);
+	jsonw_uint(w, "uid", e->target_ns_uid);
+	jsonw_uint(w, "gid", e->target_ns_gid);
+	jsonw_object(w, "ns");
+	jsonw_uint(w, "inum", e->target_ns_inum);
+	jsonw_bool(w, "is_host", e->target_ns_level == 0);
+	jsonw_end(w, '}');
+	jsonw_end(w, '}');
+	jsonw_end(w, '}');
+	jsonw_object(w, NULL);
+	jsonw_object(w, "capability_arg");
+	jsonw_int(w, "value", e->cap);
+	caps_name(e->cap, name);
+	jsonw_string(w, "name", name);
+	jsonw_end(w, '}');
+	jsonw_end(w, '}');
+	jsonw_end(w, ']');
+	jsonw_object(w, "return");
+	jsonw_int(w, "int_arg", e->ret);
+	jsonw_end(w, '}');
+	jsonw_string(w, "action", "KPROBE_ACTION_POST");
+	jsonw_string(w, "policy_name", "captrail");
+	json_tags(w, ev);
+	jsonw_end(w, '}');
+	jsonw_string(w, "node_name", o->node_name);
+	clock_rfc3339(e->ktime_ns + o->opts.boot_offset_ns, time);
+	jsonw_string(w, "time", time);
+	jsonw_end(w, '}');
+	jsonw_line_end(w);
+}
+
+/* "default/xwing spaceship /bin/dmesg" in a pod, the binary on the host,
+ * the command name while the binary is unknown. */
+static void describe_who(const struct output_event *ev, char *buf, size_t size)
+{
+	const struct output_process *p = &ev->process;
+	const char *binary = p->binary ? p->binary : ev->cap->comm;
+
+	if (p->pod)
+		snprintf(buf, size, "%s/%s %s %s", p->pod->namespace_ ? p->pod->namespace_ : "?",
+			 p->pod->name ? p->pod->name : "?",
+			 p->pod->container_name ? p->pod->container_name : "?", binary);
+	else
+		snprintf(buf, size, "%s", binary);
+}
+
+static void compact_event(struct output *o, const struct output_event *ev)
+{
+	const struct ct_cap_event *e = ev->cap;
+	char name[CAPS_NAME_LEN], time[RFC3339_LEN], who[512];
+
+	caps_name(e->cap, name);
+	clock_hms_us(e->ktime_ns + o->opts.boot_offset_ns, time);
+	describe_who(ev, who, sizeof(who));
+	fprintf(o->out, "%s %-7s %-22s pid=%u uid=%u %s%s%s\n", time, verdict(e), name, e->pid,
+		e->euid, who, ev->syscall ? " syscall=" : "", ev->syscall ? ev->syscall : "");
+}
+
+static void table_event(struct output *o, const struct output_event *ev)
+{
+	const struct ct_cap_event *e = ev->cap;
+	char name[CAPS_NAME_LEN], time[RFC3339_LEN], who[512];
+
+	if (!o->header_done) {
+		fprintf(o->out, "%-15s %-7s %-22s %7s %10s %-16s %s\n", "TIME", "VERDICT",
+			"CAPABILITY", "PID", "UID", "SYSCALL", "PROCESS");
+		o->header_done = true;
+	}
+	caps_name(e->cap, name);
+	clock_hms_us(e->ktime_ns + o->opts.boot_offset_ns, time);
+	describe_who(ev, who, sizeof(who));
+	fprintf(o->out, "%-15s %-7s %-22s %7u %10u %-16s %s\n", time, verdict(e), name, e->pid,
+		e->euid, ev->syscall ? ev->syscall : "-", who);
+}
+
+void output_event(struct output *o, const struct output_event *ev)
+{
+	switch (o->opts.format) {
+	case OUTPUT_JSON: json_event(o, ev); break;
+	case OUTPUT_TABLE: table_event(o, ev); break;
+	case OUTPUT_COMPACT: compact_event(o, ev); break;
+	}
+}

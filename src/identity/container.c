@@ -1,0 +1,1183 @@
+#include "identity/container.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <linux/magic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+
+#include "lib/util.h"
+
+#define MAX_JSON_BYTES (8u << 20) /* a config.json with every mount is ~50 KB */
+#define MAX_LABELS 256
+#define MAX_WALK_DEPTH 32
+#define PROC_CGROUP_BYTES 16384 /* 13 v1 hierarchies of long systemd paths */
+#define DEFAULT_RETRY_NS 1000000000ull
+#define MAX_RETRY_SHIFT 6 /* back off to 64 intervals between attempts */
+#define FILEID_KERNFS 0xfe /* include/linux/exportfs.h: a cgroup id as handle */
+
+/* Unknown strings all point here, so callers can print any field. */
+static char empty[] = "";
+
+void container_roots_default(struct container_roots *ret_roots)
+{
+	static const struct container_roots defaults = {
+		.proc = "/proc",
+		.cgroupfs = "/sys/fs/cgroup",
+		.state = { "/run/runc", "/run/containerd/runc", "/run/crun",
+			   "/run/docker/runtime-runc" },
+		.containerd = "/run/containerd",
+		.pods_log = "/var/log/pods",
+	};
+
+	*ret_roots = defaults;
+}
+
+/* snprintf for paths: -ENAMETOOLONG rather than a truncated path. */
+__attribute__((format(printf, 3, 4)))
+static int pathf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* ---- cgroup paths ---- */
+
+static bool is_hex_id(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != CONTAINER_ID_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+			return false;
+	return true;
+}
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return len >= n && !memcmp(s, prefix, n);
+}
+
+static bool has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len >= n && !memcmp(s + len - n, suffix, n);
+}
+
+/* Static pods have 32-hex UIDs (a config hash), others 36-char UUIDs. */
+static bool copy_pod_uid(const char *s, size_t len, char sep, char ret_uid[CONTAINER_UID_LEN + 1])
+{
+	size_t i;
+
+	if (len < 32 || len > CONTAINER_UID_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]) && s[i] != sep)
+			return false;
+	for (i = 0; i < len; i++)
+		ret_uid[i] = s[i] == sep ? '-' : s[i];
+	ret_uid[len] = '\0';
+	return true;
+}
+
+/* "pod<uid>" (cgroupfs) or "kubepods-<qos>-pod<uid_with_underscores>.slice"
+ * (systemd, where a dash would mean nesting). */
+static bool parse_pod_component(const char *c, size_t len, char ret_uid[CONTAINER_UID_LEN + 1])
+{
+	const char *p;
+
+	if (has_prefix(c, len, "pod"))
+		return copy_pod_uid(c + 3, len - 3, '-', ret_uid);
+	if (!has_prefix(c, len, "kubepods") || !has_suffix(c, len, ".slice"))
+		return false;
+	len -= strlen(".slice");
+	for (p = c + len - 1; p >= c + 3; p--)
+		if (!memcmp(p - 3, "-pod", 4))
+			return copy_pod_uid(p + 1, c + len - p - 1, '_', ret_uid);
+	return false;
+}
+
+static const struct {
+	const char *prefix;
+	const char *runtime;
+} prefixed_ids[] = {
+	{ "docker-", "docker" }, /* systemd driver */
+	{ "cri-containerd-", "containerd" },
+	{ "crio-", "cri-o" }, /* "crio-conmon-<id>" is the monitor, not hex */
+	{ "libpod-", "podman" },
+};
+
+/* The runtime owning the container id in component c, NULL if none. */
+static const char *parse_id_component(const char *c, size_t len, const char *parent,
+				      size_t parent_len, bool kubepods)
+{
+	size_t i;
+
+	if (has_suffix(c, len, ".scope"))
+		len -= strlen(".scope");
+	for (i = 0; i < ARRAY_SIZE(prefixed_ids); i++) {
+		size_t n = strlen(prefixed_ids[i].prefix);
+
+		if (has_prefix(c, len, prefixed_ids[i].prefix) && is_hex_id(c + n, len - n))
+			return prefixed_ids[i].runtime;
+	}
+	if (!is_hex_id(c, len))
+		return NULL;
+	if (parent_len == strlen("docker") && !memcmp(parent, "docker", parent_len))
+		return "docker";
+	/* Bare ids under kubepods come from containerd's cgroupfs driver (and
+	 * dockershim, which is gone). */
+	return kubepods ? "containerd" : NULL;
+}
+
+int container_parse_cgroup(const char *path, struct container_cgroup *ret_cg)
+{
+	struct container_cgroup found = { 0 };
+	const char *c = path, *parent = "", *runtime;
+	char uid[CONTAINER_UID_LEN + 1] = "";
+	size_t len, parent_len = 0;
+	bool kubepods = false;
+
+	if (!path)
+		return -EINVAL;
+	/* The deepest container component wins: podman's systemd layout puts
+	 * the processes in ".../libpod-<id>.scope/container". */
+	for (; *c; c += len) {
+		while (*c == '/')
+			c++;
+		len = strcspn(c, "/\n");
+		if (!len)
+			break;
+		if (has_prefix(c, len, "kubepods"))
+			kubepods = true;
+		if (kubepods)
+			parse_pod_component(c, len, uid);
+		runtime = parse_id_component(c, len, parent, parent_len, kubepods);
+		if (runtime) {
+			found.runtime = runtime;
+			memcpy(found.id, c + len - CONTAINER_ID_LEN -
+				(has_suffix(c, len, ".scope") ? strlen(".scope") : 0),
+			       CONTAINER_ID_LEN);
+			found.id[CONTAINER_ID_LEN] = '\0';
+			memcpy(found.pod_uid, uid, sizeof(uid));
+		}
+		parent = c;
+		parent_len = len;
+		if (c[len] == '\n')
+			break;
+	}
+	if (!found.runtime)
+		return -ENOENT;
+	*ret_cg = found;
+	return 0;
+}
+
+/* ---- cgroup id -> path ---- */
+
+static int set_path(char *ret_path, size_t size, const char *path)
+{
+	if ((size_t)snprintf(ret_path, size, "%s", *path ? path : "/") >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Needs CAP_DAC_READ_SEARCH; 1 when the caller should walk instead. */
+static int path_by_handle(const char *v2_root, uint64_t id, char *ret_path, size_t size)
+{
+	uint64_t storage[(sizeof(struct file_handle) + sizeof(id) + 7) / 8];
+	struct file_handle *fh = (struct file_handle *)storage;
+	char link[64], target[PATH_MAX], root[PATH_MAX];
+	int mfd, fd, err;
+	size_t rlen;
+	ssize_t n;
+
+	fh->handle_bytes = sizeof(id);
+	fh->handle_type = FILEID_KERNFS;
+	memcpy(fh->f_handle, &id, sizeof(id));
+	if (!realpath(v2_root, root))
+		return -errno;
+	mfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	fd = open_by_handle_at(mfd, fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	err = fd < 0 ? -errno : 0;
+	close(mfd);
+	if (err == -ESTALE)
+		return -ENOENT;
+	if (err)
+		return 1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	close(fd);
+	if (n < 0)
+		return 1;
+	target[n] = '\0';
+	rlen = strcmp(root, "/") ? strlen(root) : 0;
+	/* Outside our view of the hierarchy (another cgroup namespace). */
+	if (strncmp(target, root, rlen) || (target[rlen] && target[rlen] != '/'))
+		return 1;
+	return set_path(ret_path, size, target + rlen);
+}
+
+static int walk(int dirfd, dev_t dev, uint64_t id, char *path, size_t len, size_t size, int depth)
+{
+	struct dirent *de;
+	int err = -ENOENT;
+	DIR *dir;
+
+	if (depth > MAX_WALK_DEPTH) {
+		close(dirfd);
+		return -ENOENT;
+	}
+	dir = fdopendir(dirfd);
+	if (!dir) {
+		err = -errno;
+		close(dirfd);
+		return err;
+	}
+	while (err == -ENOENT && (de = readdir(dir))) {
+		struct stat st;
+		size_t n;
+		int fd;
+
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(st.st_mode) ||
+		    st.st_dev != dev)
+			continue;
+		n = strlen(de->d_name);
+		if (len + 1 + n >= size) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		path[len] = '/';
+		memcpy(path + len + 1, de->d_name, n + 1);
+		if (st.st_ino == id)
+			err = 0;
+		else if ((fd = openat(dirfd, de->d_name,
+				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+			err = walk(fd, dev, id, path, len + 1 + n, size, depth + 1);
+	}
+	closedir(dir);
+	if (err)
+		path[len] = '\0';
+	return err;
+}
+
+int container_cgroup_path(const char *v2_root, uint64_t id, char *ret_path, size_t size)
+{
+	char path[PATH_MAX] = "";
+	struct statfs sfs;
+	struct stat st;
+	int fd, err;
+
+	if (!id)
+		return -EINVAL;
+	if (!statfs(v2_root, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		err = path_by_handle(v2_root, id, ret_path, size);
+		if (err <= 0)
+			return err;
+	}
+	fd = open(v2_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (st.st_ino == id) {
+		close(fd);
+		return set_path(ret_path, size, "/");
+	}
+	err = walk(fd, st.st_dev, id, path, 0, sizeof(path), 0);
+	if (err)
+		return err;
+	return set_path(ret_path, size, path);
+}
+
+/* ---- metadata ---- */
+
+static void set_str(char **field, const char *value)
+{
+	char *copy = value && *value ? strdup(value) : NULL;
+
+	if (*field != empty)
+		free(*field);
+	*field = copy ? copy : empty;
+}
+
+static void info_init(struct container_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->runtime = empty;
+	info->cgroup = info->pod_namespace = info->pod_name = empty;
+	info->name = info->image = info->type = info->start_time = empty;
+}
+
+static void info_free(struct container_info *info)
+{
+	size_t i;
+
+	set_str(&info->cgroup, NULL);
+	set_str(&info->pod_namespace, NULL);
+	set_str(&info->pod_name, NULL);
+	set_str(&info->name, NULL);
+	set_str(&info->image, NULL);
+	set_str(&info->type, NULL);
+	set_str(&info->start_time, NULL);
+	for (i = 0; i < info->n_labels; i++) {
+		free(info->labels[i].key);
+		free(info->labels[i].value);
+	}
+	free(info->labels);
+	info->labels = NULL;
+	info->n_labels = 0;
+}
+
+static int read_json(const char *path, struct json_object **ret_obj)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	struct stat st;
+	char *buf;
+	size_t got = 0, end;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (st.st_size > MAX_JSON_BYTES) {
+		close(fd);
+		return -EFBIG;
+	}
+	buf = malloc(st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (!n)
+			break;
+		got += n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		free(buf);
+		return -ENOMEM;
+	}
+	obj = json_tokener_parse_ex(tok, buf, got);
+	end = obj ? json_tokener_get_parse_end(tok) : 0;
+	while (end < got && isspace((unsigned char)buf[end]))
+		end++;
+	if (!obj || json_tokener_get_error(tok) != json_tokener_success || end != got ||
+	    !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		err = -EINVAL;
+	}
+	json_tokener_free(tok);
+	free(buf);
+	if (!err)
+		*ret_obj = obj;
+	return err;
+}
+
+static const char *json_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int add_label(struct container_info *info, const char *key, const char *value)
+{
+	struct container_label *labels, *l;
+
+	if (info->n_labels >= MAX_LABELS)
+		return 0;
+	labels = realloc(info->labels, (info->n_labels + 1) * sizeof(*labels));
+	if (!labels)
+		return -ENOMEM;
+	info->labels = labels;
+	l = &labels[info->n_labels];
+	l->key = strdup(key);
+	l->value = strdup(value);
+	if (!l->key || !l->value) {
+		free(l->key);
+		free(l->value);
+		return -ENOMEM;
+	}
+	info->n_labels++;
+	return 0;
+}
+
+/* CRI-O keeps the labels as one JSON object in a string annotation. */
+static int parse_labels(struct container_info *info, const char *text)
+{
+	struct json_object *obj = json_tokener_parse(text);
+	int err = 0;
+
+	if (!obj || !json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return -EINVAL;
+	}
+	json_object_object_foreach(obj, key, value) {
+		if (!json_object_is_type(value, json_type_string))
+			continue;
+		err = add_label(info, key, json_object_get_string(value));
+		if (err)
+			break;
+	}
+	json_object_put(obj);
+	return err;
+}
+
+static const struct {
+	const char *key;
+	size_t field; /* offset of a char * in struct container_info */
+} annotation_fields[] = {
+	/* containerd CRI plugin */
+	{ "io.kubernetes.cri.sandbox-namespace", offsetof(struct container_info, pod_namespace) },
+	{ "io.kubernetes.cri.sandbox-name", offsetof(struct container_info, pod_name) },
+	{ "io.kubernetes.cri.container-name", offsetof(struct container_info, name) },
+	{ "io.kubernetes.cri.image-name", offsetof(struct container_info, image) },
+	{ "io.kubernetes.cri.container-type", offsetof(struct container_info, type) },
+	/* CRI-O */
+	{ "io.kubernetes.pod.namespace", offsetof(struct container_info, pod_namespace) },
+	{ "io.kubernetes.pod.name", offsetof(struct container_info, pod_name) },
+	{ "io.kubernetes.container.name", offsetof(struct container_info, name) },
+	{ "io.kubernetes.cri-o.ImageName", offsetof(struct container_info, image) },
+	{ "io.kubernetes.cri-o.ContainerType", offsetof(struct container_info, type) },
+};
+
+/* 1 if the key is one we know, 0 if not, negative errno. */
+static int apply_annotation(struct container_info *info, const char *key, const char *value)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(annotation_fields); i++) {
+		if (strcmp(key, annotation_fields[i].key))
+			continue;
+		set_str((char **)((char *)info + annotation_fields[i].field), value);
+		return 1;
+	}
+	if (!strcmp(key, "io.kubernetes.cri.sandbox-uid") || !strcmp(key, "io.kubernetes.pod.uid")) {
+		/* The cgroup path's UID is authoritative when there is one. */
+		if (!info->pod_uid[0] && strlen(value) <= CONTAINER_UID_LEN)
+			strcpy(info->pod_uid, value);
+		return 1;
+	}
+	if (!strcmp(key, "io.kubernetes.cri-o.Labels")) {
+		err = parse_labels(info, value);
+		return err ? err : 1;
+	}
+	return 0;
+}
+
+static int apply_bundle_config(struct container_info *info, const char *config_path)
+{
+	struct json_object *config, *ann;
+	int err;
+
+	err = read_json(config_path, &config);
+	if (err)
+		return err;
+	if (json_object_object_get_ex(config, "annotations", &ann) &&
+	    json_object_is_type(ann, json_type_object)) {
+		json_object_object_foreach(ann, key, value) {
+			if (!json_object_is_type(value, json_type_string))
+				continue;
+			err = apply_annotation(info, key, json_object_get_string(value));
+			if (err < 0 && err != -EINVAL)
+				break;
+			err = 0; /* a malformed label string loses the labels only */
+		}
+	}
+	json_object_put(config);
+	if (!err)
+		info->source = CONTAINER_SRC_BUNDLE;
+	return err;
+}
+
+/* What a runtime state file says; labels borrowed from state. */
+struct runtime_state {
+	struct json_object *obj;
+	const char *bundle;
+	struct json_object *labels; /* runc: annotations as "key=value" + "bundle=..." */
+};
+
+static int read_state_file(const char *dir, struct container_info *info, struct runtime_state *st)
+{
+	static const char *const files[] = { "state.json", "status" }; /* runc, crun */
+	struct json_object *v, *config;
+	char path[PATH_MAX];
+	size_t i, j;
+	int err = -ENOENT;
+
+	for (i = 0; i < ARRAY_SIZE(files) && err == -ENOENT; i++) {
+		err = pathf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (!err)
+			err = read_json(path, &st->obj);
+	}
+	if (err)
+		return err;
+	st->bundle = json_str(st->obj, "bundle");
+	if (json_object_object_get_ex(st->obj, "config", &config) &&
+	    json_object_object_get_ex(config, "labels", &v) &&
+	    json_object_is_type(v, json_type_array)) {
+		st->labels = v;
+		for (j = 0; j < json_object_array_length(v) && !st->bundle; j++) {
+			const char *l = json_object_get_string(json_object_array_get_idx(v, j));
+
+			if (l && !strncmp(l, "bundle=", 7))
+				st->bundle = l + 7;
+		}
+	}
+	set_str(&info->start_time, json_str(st->obj, "created"));
+	if ((json_object_object_get_ex(st->obj, "init_process_pid", &v) ||
+	     json_object_object_get_ex(st->obj, "pid", &v)) &&
+	    json_object_is_type(v, json_type_int))
+		info->init_pid = json_object_get_int(v);
+	return 0;
+}
+
+/* <root>/<id>/ or, for runtimes that keep one root per namespace, <root>/<ns>/<id>/. */
+static int find_state(const char *root, const char *id, struct container_info *info,
+		      struct runtime_state *st)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int err, first;
+	DIR *d;
+
+	err = pathf(dir, sizeof(dir), "%s/%s", root, id);
+	if (!err)
+		err = read_state_file(dir, info, st);
+	if (err != -ENOENT)
+		return err;
+	d = opendir(root); /* glibc opens directories O_CLOEXEC */
+	if (!d)
+		return -ENOENT;
+	first = -ENOENT;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, id))
+			continue;
+		err = pathf(dir, sizeof(dir), "%s/%s/%s", root, de->d_name, id);
+		if (!err)
+			err = read_state_file(dir, info, st);
+		if (!err) {
+			first = 0;
+			break;
+		}
+		if (first == -ENOENT && err != -ENOENT && err != -ENOTDIR)
+			first = err;
+	}
+	closedir(d);
+	return first;
+}
+
+static void read_init_pid(const char *task_dir, struct container_info *info)
+{
+	char path[PATH_MAX], buf[32];
+	long pid;
+
+	if (!pathf(path, sizeof(path), "%s/init.pid", task_dir) &&
+	    !read_small_file(path, buf, sizeof(buf)) && !parse_long(buf, 1, INT_MAX, &pid))
+		info->init_pid = pid;
+}
+
+/* containerd shims keep the bundle under <root>/<task plugin>/<ns>/<id>/,
+ * whichever runtime state root runc was given. */
+static int find_task_bundle(const char *root, struct container_info *info)
+{
+	static const char *const plugins[] = { "io.containerd.runtime.v2.task",
+					       "io.containerd.runtime.v1.linux" };
+	char dir[PATH_MAX], config[PATH_MAX];
+	int err = -ENOENT, found = -ENOENT;
+	struct dirent *de;
+	size_t i;
+	DIR *d;
+
+	for (i = 0; i < ARRAY_SIZE(plugins) && found; i++) {
+		if (pathf(dir, sizeof(dir), "%s/%s", root, plugins[i]))
+			continue;
+		d = opendir(dir);
+		if (!d)
+			continue;
+		while (found && (de = readdir(d))) {
+			char task[PATH_MAX];
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (pathf(task, sizeof(task), "%s/%s/%s", dir, de->d_name, info->id) ||
+			    pathf(config, sizeof(config), "%s/config.json", task))
+				continue;
+			err = apply_bundle_config(info, config);
+			if (!err) {
+				if (!info->init_pid)
+					read_init_pid(task, info);
+				found = 0;
+			} else if (err != -ENOENT && err != -ENOTDIR) {
+				found = err;
+			}
+		}
+		closedir(d);
+	}
+	return found;
+}
+
+static bool dir_links_id(const char *dir, const char *id)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	struct dirent *de;
+	bool found = false;
+	ssize_t n;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (strstr(de->d_name, id)) {
+			found = true;
+			break;
+		}
+		if (pathf(path, sizeof(path), "%s/%s", dir, de->d_name))
+			continue;
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = strstr(target, id);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The container of a multi-container pod is only known when something in
+ * its log directory names the id (dockershim's symlinks did). */
+static void pods_log_container(const char *pod_dir, struct container_info *info)
+{
+	char only[NAME_MAX + 1] = "", dir[PATH_MAX];
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	d = opendir(pod_dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (pathf(dir, sizeof(dir), "%s/%s", pod_dir, de->d_name))
+			continue;
+		if (dir_links_id(dir, info->id)) {
+			set_str(&info->name, de->d_name);
+			count = 0;
+			break;
+		}
+		if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+			snprintf(only, sizeof(only), "%s", de->d_name);
+			count++;
+		}
+	}
+	closedir(d);
+	if (count == 1)
+		set_str(&info->name, only);
+}
+
+/* <root>/<namespace>_<pod>_<uid>/: neither names nor namespaces may hold
+ * an underscore, so the split is unambiguous. */
+static int find_pods_log(const char *root, struct container_info *info)
+{
+	char pod_dir[PATH_MAX];
+	struct dirent *de;
+	int err = -ENOENT;
+	DIR *d;
+
+	if (!info->pod_uid[0])
+		return -ENOENT;
+	d = opendir(root);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		char *first = strchr(de->d_name, '_'), *last = strrchr(de->d_name, '_');
+
+		if (!first || first == last || strcmp(last + 1, info->pod_uid))
+			continue;
+		*last = '\0';
+		*first = '\0';
+		set_str(&info->pod_namespace, de->d_name);
+		set_str(&info->pod_name, first + 1);
+		*first = *last = '_';
+		if (!pathf(pod_dir, sizeof(pod_dir), "%s/%s", root, de->d_name))
+			pods_log_container(pod_dir, info);
+		info->source = CONTAINER_SRC_PODS_LOG;
+		err = 0;
+		break;
+	}
+	closedir(d);
+	return err;
+}
+
+/* Fills info from what its id leads to, and meta_err with why nothing did;
+ * 1 when the runtime state (start time, init pid) was found too, else 0. */
+static int read_metadata(const struct container_roots *roots, struct container_info *info)
+{
+	struct runtime_state st = { 0 };
+	int err = -ENOENT, e;
+	bool have_state = false;
+	size_t i;
+
+	for (i = 0; i < CONTAINER_STATE_ROOTS && roots->state[i] && !have_state; i++) {
+		e = find_state(roots->state[i], info->id, info, &st);
+		if (!e)
+			have_state = true;
+		else if (err == -ENOENT)
+			err = e;
+	}
+	if (st.bundle) {
+		char config[PATH_MAX];
+
+		e = pathf(config, sizeof(config), "%s/config.json", st.bundle);
+		if (!e)
+			e = apply_bundle_config(info, config);
+		if (e && err == -ENOENT)
+			err = e;
+	}
+	if (info->source == CONTAINER_SRC_NONE && roots->containerd) {
+		e = find_task_bundle(roots->containerd, info);
+		if (e && err == -ENOENT)
+			err = e;
+	}
+	if (info->source == CONTAINER_SRC_NONE && st.labels) {
+		/* The bundle is gone; runc copied its annotations. */
+		for (i = 0; i < json_object_array_length(st.labels); i++) {
+			const char *l = json_object_get_string(json_object_array_get_idx(st.labels, i));
+			char *copy, *eq;
+
+			if (!l || !(eq = strchr(l, '=')) || !strncmp(l, "bundle=", 7))
+				continue;
+			copy = strdup(l);
+			if (!copy)
+				break;
+			copy[eq - l] = '\0';
+			if (apply_annotation(info, copy, copy + (eq - l) + 1) > 0)
+				info->source = CONTAINER_SRC_STATE;
+			free(copy);
+		}
+	}
+	json_object_put(st.obj);
+	if (info->source == CONTAINER_SRC_NONE && roots->pods_log) {
+		e = find_pods_log(roots->pods_log, info);
+		if (e && err == -ENOENT)
+			err = e;
+	}
+	info->meta_err = info->source == CONTAINER_SRC_NONE ? err : 0;
+	return have_state;
+}
+
+/* ---- the cache ---- */
+
+/* Containers found through their cgroup v2 id are keyed by it; containers
+ * found through a task's v1 lines (id 0) by their container id. */
+struct entry_key {
+	uint64_t cgroup_id;
+	char id[CONTAINER_ID_LEN + 1];
+};
+
+struct entry {
+	struct entry_key key;
+	struct container_info info;
+	int err; /* the cgroup id led nowhere */
+	bool complete; /* metadata and runtime state found */
+	unsigned int attempts;
+	uint64_t tried_ns;
+	UT_hash_handle hh;
+};
+
+struct container_cache {
+	struct container_roots roots; /* strings owned */
+	char *v2_root;
+	bool hybrid; /* v1 hierarchies exist besides v2 */
+	size_t max_entries;
+	uint64_t retry_ns;
+	struct entry *table; /* in least recently used order */
+	struct container_cache_stats stats;
+	struct container_info host; /* a host task known by pid only */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void roots_free(struct container_roots *r)
+{
+	size_t i;
+
+	free((char *)r->proc);
+	free((char *)r->cgroupfs);
+	for (i = 0; i < CONTAINER_STATE_ROOTS; i++)
+		free((char *)r->state[i]);
+	free((char *)r->containerd);
+	free((char *)r->pods_log);
+}
+
+static bool dup_root(const char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return true;
+	*dst = strdup(src);
+	return *dst;
+}
+
+static int roots_copy(struct container_roots *dst, const struct container_roots *src)
+{
+	bool ok;
+	size_t i, n = 0;
+
+	memset(dst, 0, sizeof(*dst));
+	ok = dup_root(&dst->proc, src->proc ? src->proc : "/proc");
+	ok &= dup_root(&dst->cgroupfs, src->cgroupfs ? src->cgroupfs : "/sys/fs/cgroup");
+	for (i = 0; i < CONTAINER_STATE_ROOTS && src->state[i]; i++)
+		ok &= dup_root(&dst->state[n++], src->state[i]);
+	ok &= dup_root(&dst->containerd, src->containerd);
+	ok &= dup_root(&dst->pods_log, src->pods_log);
+	if (!ok) {
+		roots_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Hybrid layouts mount cgroup2 at <cgroupfs>/unified; bpf_get_current_cgroup_id()
+ * always names a cgroup of the v2 hierarchy. */
+static int find_v2_root(struct container_cache *cache)
+{
+	const char *fs = cache->roots.cgroupfs;
+	struct statfs sfs;
+	struct stat st;
+	char path[PATH_MAX];
+
+	cache->hybrid = statfs(fs, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC;
+	/* Without a v2 mount (v1 only), every task is in the v2 root and only
+	 * <proc>/PID/cgroup tells containers apart. */
+	if (!cache->hybrid || pathf(path, sizeof(path), "%s/unified", fs) || stat(path, &st) ||
+	    !S_ISDIR(st.st_mode))
+		cache->v2_root = strdup(fs);
+	else
+		cache->v2_root = strdup(path);
+	return cache->v2_root ? 0 : -ENOMEM;
+}
+
+struct container_cache *container_cache__new(const struct container_roots *roots,
+					     size_t max_entries)
+{
+	struct container_roots defaults;
+	struct container_cache *cache;
+
+	if (!max_entries) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!roots) {
+		container_roots_default(&defaults);
+		roots = &defaults;
+	}
+	cache = calloc(1, sizeof(*cache));
+	if (!cache)
+		return NULL;
+	if (roots_copy(&cache->roots, roots)) {
+		free(cache);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (find_v2_root(cache)) {
+		roots_free(&cache->roots);
+		free(cache);
+		errno = ENOMEM;
+		return NULL;
+	}
+	cache->max_entries = max_entries;
+	cache->retry_ns = DEFAULT_RETRY_NS;
+	info_init(&cache->host);
+	return cache;
+}
+
+static void entry_free(struct entry *e)
+{
+	info_free(&e->info);
+	free(e);
+}
+
+void container_cache__free(struct container_cache *cache)
+{
+	struct entry *e, *tmp;
+
+	if (!cache)
+		return;
+	HASH_ITER(hh, cache->table, e, tmp) {
+		HASH_DEL(cache->table, e);
+		entry_free(e);
+	}
+	roots_free(&cache->roots);
+	free(cache->v2_root);
+	free(cache);
+}
+
+void container_cache__set_retry(struct container_cache *cache, uint64_t interval_ns)
+{
+	cache->retry_ns = interval_ns;
+}
+
+void container_cache__stats(const struct container_cache *cache,
+			    struct container_cache_stats *ret_stats)
+{
+	*ret_stats = cache->stats;
+	ret_stats->entries = HASH_COUNT(cache->table);
+}
+
+static void fill_container(struct container_cache *cache, struct entry *e,
+			   const struct container_cgroup *cg)
+{
+	e->info.runtime = cg->runtime;
+	memcpy(e->info.id, cg->id, sizeof(cg->id));
+	memcpy(e->info.pod_uid, cg->pod_uid, sizeof(cg->pod_uid));
+	e->complete = read_metadata(&cache->roots, &e->info) == 1 &&
+		      e->info.source != CONTAINER_SRC_NONE;
+	e->tried_ns = now_ns();
+}
+
+/* A container caught while its runtime is still setting it up (BPF sees
+ * runc init in the new cgroup before state.json exists) is looked at again,
+ * less and less often. */
+static void maybe_retry(struct container_cache *cache, struct entry *e)
+{
+	unsigned int shift = e->attempts < MAX_RETRY_SHIFT ? e->attempts : MAX_RETRY_SHIFT;
+	struct container_cgroup cg;
+	char *cgroup;
+
+	if (e->complete || !e->info.id[0] || now_ns() - e->tried_ns < cache->retry_ns << shift)
+		return;
+	cache->stats.retries++;
+	e->attempts++;
+	cg.runtime = e->info.runtime;
+	memcpy(cg.id, e->info.id, sizeof(cg.id));
+	memcpy(cg.pod_uid, e->info.pod_uid, sizeof(cg.pod_uid));
+	cgroup = e->info.cgroup;
+	e->info.cgroup = empty;
+	info_free(&e->info);
+	info_init(&e->info);
+	e->info.cgroup = cgroup;
+	fill_container(cache, e, &cg);
+}
+
+static struct entry *find(struct container_cache *cache, const struct entry_key *key)
+{
+	struct entry *e;
+
+	HASH_FIND(hh, cache->table, key, sizeof(*key), e);
+	if (e) {
+		/* Re-adding moves it to the tail: the head is the eviction victim. */
+		HASH_DEL(cache->table, e);
+		HASH_ADD(hh, cache->table, key, sizeof(e->key), e);
+		cache->stats.hits++;
+	}
+	return e;
+}
+
+static struct entry *insert(struct container_cache *cache, const struct entry_key *key,
+			    const char *cgroup)
+{
+	struct entry *e;
+
+	cache->stats.misses++;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->key = *key;
+	info_init(&e->info);
+	set_str(&e->info.cgroup, cgroup);
+	if (cgroup && e->info.cgroup == empty) {
+		free(e);
+		return NULL;
+	}
+	while (HASH_COUNT(cache->table) >= cache->max_entries) {
+		struct entry *victim = cache->table;
+
+		HASH_DEL(cache->table, victim);
+		entry_free(victim);
+		cache->stats.evictions++;
+	}
+	HASH_ADD(hh, cache->table, key, sizeof(e->key), e);
+	return e;
+}
+
+static struct entry *by_cgroup_id(struct container_cache *cache, uint64_t cgroup_id)
+{
+	struct entry_key key;
+	struct container_cgroup cg;
+	char path[PATH_MAX];
+	struct entry *e;
+	int err;
+
+	memset(&key, 0, sizeof(key));
+	key.cgroup_id = cgroup_id;
+	e = find(cache, &key);
+	if (e)
+		return e;
+	err = container_cgroup_path(cache->v2_root, cgroup_id, path, sizeof(path));
+	e = insert(cache, &key, err ? NULL : path);
+	if (!e)
+		return NULL;
+	e->err = err;
+	if (!err && !container_parse_cgroup(path, &cg))
+		fill_container(cache, e, &cg);
+	return e;
+}
+
+static struct entry *by_container(struct container_cache *cache, const struct container_cgroup *cg,
+				  const char *path)
+{
+	struct entry_key key;
+	struct entry *e;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.id, cg->id, sizeof(key.id));
+	e = find(cache, &key);
+	if (e)
+		return e;
+	e = insert(cache, &key, path);
+	if (e)
+		fill_container(cache, e, cg);
+	return e;
+}
+
+/* 1 and the container from the first line naming one (v2 line first),
+ * 0 for a host task, negative errno. */
+static int pid_cgroup(struct container_cache *cache, pid_t pid, struct container_cgroup *ret_cg,
+		      char *ret_path, size_t size)
+{
+	char path[PATH_MAX], *buf, *line, *next;
+	int err, pass;
+
+	buf = malloc(PROC_CGROUP_BYTES);
+	if (!buf)
+		return -ENOMEM;
+	err = pathf(path, sizeof(path), "%s/%d/cgroup", cache->roots.proc, (int)pid);
+	if (!err)
+		err = read_small_file(path, buf, PROC_CGROUP_BYTES);
+	for (pass = 0; pass < 2 && !err; pass++) {
+		for (line = buf; line && *line; line = next) {
+			char *p = strchr(line, ':');
+
+			next = strchr(line, '\n');
+			if (next)
+				next++;
+			/* "hierarchy:controllers:path"; hierarchy 0 is v2. */
+			if (!p || (pass == 0) != !strncmp(line, "0::", 3))
+				continue;
+			p = strchr(p + 1, ':');
+			if (!p || container_parse_cgroup(p + 1, ret_cg))
+				continue;
+			snprintf(ret_path, size, "%.*s", (int)strcspn(p + 1, "\n"), p + 1);
+			free(buf);
+			return 1;
+		}
+	}
+	free(buf);
+	return err;
+}
+
+int container_cache__lookup(struct container_cache *cache, uint64_t cgroup_id, pid_t pid,
+			    const struct container_info **ret_info)
+{
+	struct container_cgroup cg;
+	char path[PATH_MAX];
+	struct entry *e = NULL;
+	int r;
+
+	if (!cgroup_id && pid <= 0)
+		return -EINVAL;
+	if (cgroup_id) {
+		e = by_cgroup_id(cache, cgroup_id);
+		if (!e)
+			return -ENOMEM;
+		if (!e->err && (e->info.id[0] || pid <= 0 || !cache->hybrid)) {
+			maybe_retry(cache, e);
+			*ret_info = &e->info;
+			return 0;
+		}
+		if (pid <= 0)
+			return e->err;
+	}
+	r = pid_cgroup(cache, pid, &cg, path, sizeof(path));
+	if (r > 0) {
+		/* May evict e: e is not used past here. */
+		e = by_container(cache, &cg, path);
+		if (!e)
+			return -ENOMEM;
+		maybe_retry(cache, e);
+		*ret_info = &e->info;
+		return 0;
+	}
+	if (e && !e->err) {
+		*ret_info = &e->info;
+		return 0;
+	}
+	if (r == 0) {
+		*ret_info = &cache->host;
+		return 0;
+	}
+	return e ? e->err : r;
+}

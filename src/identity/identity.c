@@ -1,0 +1,280 @@
+#include "identity/identity.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity/procfs.h"
+#include "lib/syscalls.h"
+
+#define DEFAULT_CONTAINERS 4096
+/* A container's runtime makes its first checks (runc:[2:INIT]) before it
+ * has written the state that names the pod: look again soon. */
+#define METADATA_RETRY_NS (20 * 1000 * 1000ull)
+
+struct identity {
+	struct proc_cache *procs;
+	struct container_cache *containers;
+	const char *proc_root;
+	uint32_t host_ns[CT_NS_COUNT];
+	bool have_host_ns;
+	/* libseccomp allocates on every lookup: names are resolved once. */
+	char syscall_names[IDENTITY_SYSCALLS][SYSCALLS_NAME_LEN];
+};
+
+int identity__new(const struct identity_opts *opts, struct identity **ret_identity)
+{
+	struct proc_cache_opts popts = {
+		.proc_root = opts->proc_root,
+		.node_name = opts->node_name,
+		.max_entries = opts->max_processes,
+		.boot_offset_ns = opts->boot_offset_ns,
+		.around_miss = opts->around_miss,
+		.around_miss_ctx = opts->around_miss_ctx,
+	};
+	struct container_roots roots;
+	struct identity *id;
+	size_t n = 0;
+	int err;
+
+	id = calloc(1, sizeof(*id));
+	if (!id)
+		return -ENOMEM;
+	id->proc_root = opts->proc_root ? opts->proc_root : "/proc";
+	container_roots_default(&roots);
+	roots.proc = id->proc_root;
+	while (n < CONTAINER_STATE_ROOTS - 1 && roots.state[n])
+		n++;
+	/* Extra roots go first: they are what the user pointed at. */
+	for (size_t i = 0; opts->state_roots && opts->state_roots[i]; i++) {
+		if (n + 1 >= CONTAINER_STATE_ROOTS)
+			break;
+		memmove(&roots.state[1], &roots.state[0], n * sizeof(roots.state[0]));
+		roots.state[0] = opts->state_roots[i];
+		roots.state[++n] = NULL;
+	}
+	err = proc_cache__new(&popts, &id->procs);
+	if (err)
+		goto fail;
+	id->containers = container_cache__new(&roots, opts->max_containers ? opts->max_containers :
+									     DEFAULT_CONTAINERS);
+	if (!id->containers) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	container_cache__set_retry(id->containers, METADATA_RETRY_NS);
+	*ret_identity = id;
+	return 0;
+fail:
+	identity__free(id);
+	return err;
+}
+
+void identity__free(struct identity *id)
+{
+	if (!id)
+		return;
+	proc_cache__free(id->procs);
+	container_cache__free(id->containers);
+	free(id);
+}
+
+/* The host's namespaces are PID 1's. Where PID 1's links cannot be read
+ * (some sandboxes protect it even from root), kthreadd's (PID 2) stand in:
+ * kernel threads always live in the initial namespaces. */
+static int read_host_ns(struct identity *id)
+{
+	uint32_t kthreadd[CT_NS_COUNT];
+	int err = procfs_read_ns(id->proc_root, 1, id->host_ns);
+	bool complete = !err;
+
+	for (int i = 0; complete && i < CT_NS_COUNT; i++)
+		complete = id->host_ns[i] != 0;
+	if (complete)
+		return 0;
+	if (procfs_read_ns(id->proc_root, 2, kthreadd))
+		return err ? err : -EACCES;
+	for (int i = 0; i < CT_NS_COUNT; i++)
+		if (err || !id->host_ns[i])
+			id->host_ns[i] = kthreadd[i];
+	return 0;
+}
+
+int identity_scan(struct identity *id)
+{
+	int err = read_host_ns(id);
+
+	id->have_host_ns = err == 0;
+	if (err)
+		return err;
+	return proc_cache_scan(id->procs);
+}
+
+const uint32_t *identity_host_ns(const struct identity *id)
+{
+	return id->have_host_ns ? id->host_ns : NULL;
+}
+
+int identity_apply(struct identity *id, const struct ct_proc_event *rec)
+{
+	return proc_cache_apply(id->procs, rec);
+}
+
+static const char *syscall_name(struct identity *id, int nr)
+{
+	char *name;
+
+	if (nr < 0)
+		return NULL;
+	if (nr >= IDENTITY_SYSCALLS) /* rare: named without the cache */
+		return NULL;
+	name = id->syscall_names[nr];
+	if (!name[0])
+		syscalls_name(nr, name);
+	return name;
+}
+
+static const char *or_null(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+static void fill_process(struct output_process *out, const struct proc_entry *p)
+{
+	out->pid = p->pid;
+	out->uid = p->uid;
+	out->auid = p->auid;
+	out->exec_id = or_null(p->exec_id);
+	out->parent_exec_id = or_null(p->parent_exec_id);
+	out->binary = or_null(p->binary);
+	out->arguments = p->arguments;
+	out->cwd = or_null(p->cwd);
+	out->flags = or_null(p->flags_text);
+	out->start_time = or_null(p->start_time);
+}
+
+/* The pod of a cgroup, or NULL on the host. */
+static const struct output_pod *resolve_pod(struct identity *id, uint64_t cgroup_id,
+					     uint32_t ns_pid, struct identity_pod *v)
+{
+	const struct container_info *c = NULL;
+	struct output_pod *pod = &v->pod;
+	size_t n;
+
+	if (!cgroup_id || container_cache__lookup(id->containers, cgroup_id, 0, &c) || !c->id[0])
+		return NULL;
+	n = c->n_labels < IDENTITY_MAX_LABELS ? c->n_labels : IDENTITY_MAX_LABELS;
+	snprintf(v->container_id, sizeof(v->container_id), "%s://%s", c->runtime, c->id);
+	snprintf(v->docker, sizeof(v->docker), "%.31s", c->id);
+	for (size_t i = 0; i < n; i++)
+		v->labels[i] = (struct output_label){ c->labels[i].key, c->labels[i].value };
+	*pod = (struct output_pod){
+		.namespace_ = or_null(c->pod_namespace),
+		.name = or_null(c->pod_name),
+		.uid = or_null(c->pod_uid),
+		.container_id = v->container_id,
+		.container_name = or_null(c->name),
+		.image = or_null(c->image),
+		.container_start_time = or_null(c->start_time),
+		.container_pid = ns_pid,
+		.labels = v->labels,
+		.n_labels = n,
+		.docker = v->docker,
+	};
+	return pod;
+}
+
+int identity_resolve(struct identity *id, const struct ct_cap_event *e,
+		     struct identity_view *ret_view)
+{
+	struct identity_view *v = ret_view;
+	const struct proc_entry *proc = NULL, *parent = NULL;
+
+	memset(&v->ev, 0, sizeof(v->ev));
+	v->ev.cap = e;
+	v->ev.syscall = syscall_name(id, e->syscall);
+	v->ev.process.pid = e->pid;
+	v->ev.process.tid = e->tid;
+	v->ev.process.uid = e->euid;
+	v->ev.process.auid = PROCFS_AUID_UNSET;
+	if (proc_cache_lookup_cap(id->procs, e, &proc) == 0) {
+		fill_process(&v->ev.process, proc);
+		parent = proc_cache_parent(id->procs, proc);
+		if (parent) {
+			memset(&v->parent, 0, sizeof(v->parent));
+			fill_process(&v->parent, parent);
+			v->ev.parent = &v->parent;
+		}
+	}
+	/* The event's own view, not the one at exec: credentials and
+	 * namespaces can change without an exec. */
+	v->ev.process.tid = e->tid;
+	v->ev.process.uid = e->euid;
+	v->ev.process.ns = e->ns;
+	v->ev.process.pod = resolve_pod(id, e->cgroup_id, e->ns_pid, &v->pod);
+	/* The parent's own cgroup: a container's first process has a
+	 * parent on the host (the runtime). Its in-namespace pid is not
+	 * known here. */
+	if (parent)
+		v->parent.pod = resolve_pod(id, parent->cgroup_id, 0, &v->parent_pod);
+	v->subject = (struct evfilter_subject){ .binary = v->ev.process.binary };
+	if (v->ev.process.pod) {
+		v->subject.namespace_ = v->pod.pod.namespace_;
+		v->subject.pod = v->pod.pod.name;
+		v->subject.container = v->pod.pod.container_name;
+		v->subject.has_pod = true;
+	}
+	return 0;
+}
+
+/* "/system.slice/cron.service" names the unit cron.service. */
+static const char *unit_of(const char *cgroup)
+{
+	const char *leaf = cgroup ? strrchr(cgroup, '/') : NULL;
+	size_t len;
+
+	if (!leaf)
+		return NULL;
+	leaf++;
+	len = strlen(leaf);
+	return len > 8 && !strcmp(leaf + len - 8, ".service") ? leaf : NULL;
+}
+
+int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
+		      struct store_workload *ret_workload)
+{
+	const struct container_info *c = NULL;
+	const struct proc_entry *proc = NULL;
+	struct store_workload w = {};
+
+	if (container_cache__lookup(id->containers, cgroup_id, 0, &c))
+		c = NULL;
+	if (c && c->id[0]) {
+		w.kind = STORE_CONTAINER;
+		w.container_id = c->id;
+		w.container_name = or_null(c->name);
+		w.image = or_null(c->image);
+		if (c->pod_namespace && *c->pod_namespace && c->pod_name && *c->pod_name) {
+			w.kind = STORE_POD_CONTAINER;
+			w.pod_namespace = c->pod_namespace;
+			w.pod_name = c->pod_name;
+		}
+	} else if (c && (w.unit = unit_of(c->cgroup))) {
+		w.kind = STORE_UNIT;
+	} else {
+		w.kind = STORE_HOST_BINARY;
+		if (proc_cache_lookup(id->procs, pid, 0, NULL, &proc) == 0 && proc->binary[0])
+			w.binary = proc->binary;
+		else
+			w.binary = "unknown";
+	}
+	*ret_workload = w;
+	return 0;
+}
+
+void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,
+		    struct container_cache_stats *ret_containers)
+{
+	proc_cache_stats(id->procs, ret_procs);
+	container_cache__stats(id->containers, ret_containers);
+}

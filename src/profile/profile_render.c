@@ -1,0 +1,816 @@
+/* Renderings of a profile. YAML is written by hand: every scalar in it is a
+ * capability name or a fixed word, so plain scalars suffice. JSON goes
+ * through json-c. */
+#include "profile/profile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <json-c/json.h>
+
+#include "lib/syscalls.h"
+
+static const char *const format_names[PROFILE_FORMAT_COUNT] = {
+	[PROFILE_FORMAT_TEXT] = "text",
+	[PROFILE_FORMAT_JSON] = "json",
+	[PROFILE_FORMAT_K8S] = "k8s",
+	[PROFILE_FORMAT_DOCKER] = "docker",
+	[PROFILE_FORMAT_COMPOSE] = "compose",
+	[PROFILE_FORMAT_SYSTEMD] = "systemd",
+	[PROFILE_FORMAT_OCI] = "oci",
+};
+
+int profile_format_parse(const char *name, enum profile_format *ret_format)
+{
+	for (int i = 0; i < PROFILE_FORMAT_COUNT; i++) {
+		if (name && strcmp(name, format_names[i]) == 0) {
+			*ret_format = (enum profile_format)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *profile_format_name(enum profile_format format)
+{
+	return (unsigned int)format < PROFILE_FORMAT_COUNT ? format_names[format] : "?";
+}
+
+/* "CHOWN": Kubernetes, docker and compose name capabilities without CAP_. */
+static void short_name(int cap, char ret_name[CAPS_NAME_LEN])
+{
+	char name[CAPS_NAME_LEN];
+
+	caps_name(cap, name);
+	snprintf(ret_name, CAPS_NAME_LEN, "%s", name + (strncmp(name, "CAP_", 4) ? 0 : 4));
+}
+
+static bool is_root(const struct profile *p)
+{
+	uid_t uid;
+
+	return !profile_user(p, &uid, NULL) || uid == 0;
+}
+
+/* A capability libcap does not name would come out as a bare number,
+ * which YAML reads as an integer: quote anything not starting with a
+ * letter. */
+static void yaml_cap(FILE *out, int cap)
+{
+	char name[CAPS_NAME_LEN];
+
+	short_name(cap, name);
+	fprintf(out, isalpha((unsigned char)name[0]) ? "%s" : "\"%s\"", name);
+}
+
+static void render_k8s(const struct profile *p, FILE *out)
+{
+	uint64_t grant = profile_grant_mask(p);
+	const char *sep = "";
+	uid_t uid;
+
+	fputs("securityContext:\n", out);
+	if (profile_no_escalation(p))
+		fputs("  allowPrivilegeEscalation: false\n", out);
+	if (grant && !is_root(p) && profile_user(p, &uid, NULL))
+		fprintf(out,
+			"  # uid %u: Kubernetes gives a non-root container these only through\n"
+			"  # file capabilities (setcap) on its binary\n",
+			(unsigned int)uid);
+	fputs("  capabilities:\n    drop: [ALL]\n    add: [", out);
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (grant & (1ull << cap)) {
+			fputs(sep, out);
+			yaml_cap(out, cap);
+			sep = ", ";
+		}
+	}
+	fputs("]\n", out);
+}
+
+static void render_docker(const struct profile *p, FILE *out)
+{
+	uint64_t grant = profile_grant_mask(p);
+	char name[CAPS_NAME_LEN];
+
+	fputs("--cap-drop=ALL", out);
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (grant & (1ull << cap)) {
+			short_name(cap, name);
+			fprintf(out, " --cap-add=%s", name);
+		}
+	}
+	fputc('\n', out);
+}
+
+static void render_compose(const struct profile *p, FILE *out)
+{
+	uint64_t grant = profile_grant_mask(p);
+
+	fputs("cap_drop:\n  - ALL\ncap_add:", out);
+	if (!grant)
+		fputs(" []", out);
+	fputc('\n', out);
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (grant & (1ull << cap)) {
+			fputs("  - ", out);
+			yaml_cap(out, cap);
+			fputc('\n', out);
+		}
+	}
+}
+
+/* systemd's User= takes a name or a number; a name that needs quoting is
+ * replaced by the number rather than escaped. */
+static bool unit_name_ok(const char *name)
+{
+	if (!name || !*name || strlen(name) > 64 || name[0] == '-' ||
+	    isdigit((unsigned char)name[0]))
+		return false;
+	for (const char *c = name; *c; c++) {
+		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
+			return false;
+	}
+	return true;
+}
+
+static void cap_list(FILE *out, uint64_t mask)
+{
+	char name[CAPS_NAME_LEN];
+	const char *sep = "";
+
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (mask & (1ull << cap)) {
+			caps_name(cap, name);
+			fprintf(out, "%s%s", sep, name);
+			sep = " ";
+		}
+	}
+}
+
+/* An empty CapabilityBoundingSet= is the empty set (not "unchanged"). */
+static void render_systemd(const struct profile *p, FILE *out)
+{
+	uint64_t grant = profile_grant_mask(p);
+	const char *name;
+	uid_t uid;
+
+	fputs("[Service]\n", out);
+	if (!is_root(p) && profile_user(p, &uid, &name)) {
+		if (unit_name_ok(name))
+			fprintf(out, "User=%s\n", name);
+		else
+			fprintf(out, "User=%u\n", (unsigned int)uid);
+	}
+	fputs("CapabilityBoundingSet=", out);
+	cap_list(out, grant);
+	fputc('\n', out);
+	/* A non-root process loses its capabilities at exec unless ambient. */
+	if (grant && !is_root(p)) {
+		fputs("AmbientCapabilities=", out);
+		cap_list(out, grant);
+		fputc('\n', out);
+	}
+}
+
+static struct json_object *json_cap_array(uint64_t mask)
+{
+	struct json_object *array = json_object_new_array();
+	char name[CAPS_NAME_LEN];
+
+	for (int cap = 0; array && cap < CAPS_MAX; cap++) {
+		if (mask & (1ull << cap)) {
+			caps_name(cap, name);
+			json_object_array_add(array, json_object_new_string(name));
+		}
+	}
+	return array;
+}
+
+static int json_print(struct json_object *root, FILE *out)
+{
+	const char *text;
+
+	if (!root)
+		return -ENOMEM;
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_SPACED |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text)
+		fprintf(out, "%s\n", text);
+	json_object_put(root);
+	return text ? 0 : -ENOMEM;
+}
+
+/* Root gets the set through bounding (exec raises permitted to it); any
+ * other user keeps it across exec only as inheritable + ambient. */
+static struct json_object *oci_object(const struct profile *p)
+{
+	uint64_t grant = profile_grant_mask(p), amb = is_root(p) ? 0 : grant;
+	struct json_object *root = json_object_new_object();
+	struct json_object *process = json_object_new_object();
+	struct json_object *caps = json_object_new_object();
+
+	if (!root || !process || !caps) {
+		json_object_put(root);
+		json_object_put(process);
+		json_object_put(caps);
+		return NULL;
+	}
+	json_object_object_add(caps, "bounding", json_cap_array(grant));
+	json_object_object_add(caps, "effective", json_cap_array(grant));
+	json_object_object_add(caps, "permitted", json_cap_array(grant));
+	json_object_object_add(caps, "inheritable", json_cap_array(amb));
+	json_object_object_add(caps, "ambient", json_cap_array(amb));
+	json_object_object_add(process, "capabilities", caps);
+	json_object_object_add(root, "process", process);
+	return root;
+}
+
+static void json_add_str(struct json_object *obj, const char *key, const char *value)
+{
+	json_object_object_add(obj, key, value ? json_object_new_string(value) : NULL);
+}
+
+static struct json_object *json_syscall(int nr)
+{
+	char name[SYSCALLS_NAME_LEN];
+	const char *text = syscalls_name(nr, name);
+
+	return text ? json_object_new_string(text) : NULL;
+}
+
+static struct json_object *json_check(const struct profile_obs *o)
+{
+	struct json_object *c = json_object_new_object();
+
+	if (!c)
+		return NULL;
+	json_add_str(c, "verdict", o->granted ? "granted" : "denied");
+	json_add_str(c, "class", profile_class_name(profile_obs_class(o)));
+	json_add_str(c, "audit", profile_audit_name(o->audit));
+	json_object_object_add(c, "override_cred", json_object_new_boolean(o->override_cred));
+	json_object_object_add(c, "foreign_userns", json_object_new_boolean(o->foreign_userns));
+	json_object_object_add(c, "capset", json_object_new_boolean(o->via_capset));
+	json_object_object_add(c, "syscall", json_syscall(o->syscall));
+	json_object_object_add(c, "syscall_nr", json_object_new_int(o->syscall));
+	if (!o->granted)
+		json_add_str(c, "outcome", profile_outcome_name(o->outcome));
+	json_object_object_add(c, "count", json_object_new_uint64(o->count));
+	json_object_object_add(c, "first_ns", json_object_new_uint64(o->first_ns));
+	json_object_object_add(c, "last_ns", json_object_new_uint64(o->last_ns));
+	if (o->binary)
+		json_add_str(c, "binary", o->binary);
+	if (o->instance)
+		json_add_str(c, "instance", o->instance);
+	return c;
+}
+
+static struct json_object *json_capability(const struct profile_cap *s,
+					   const struct profile_obs *obs, size_t n)
+{
+	struct json_object *c = json_object_new_object(), *checks = json_object_new_array();
+	char name[CAPS_NAME_LEN];
+
+	if (!c || !checks) {
+		json_object_put(c);
+		json_object_put(checks);
+		return NULL;
+	}
+	caps_name(s->cap, name);
+	json_add_str(c, "name", name);
+	json_object_object_add(c, "number", json_object_new_int(s->cap));
+	json_add_str(c, "class", profile_class_name(s->cls));
+	json_object_object_add(c, "granted", json_object_new_uint64(s->granted));
+	json_object_object_add(c, "denied", json_object_new_uint64(s->denied));
+	json_object_object_add(c, "unclassified", json_object_new_uint64(s->unclassified));
+	json_object_object_add(c, "instances", json_object_new_uint64(s->instances));
+	json_object_object_add(c, "first_ns", json_object_new_uint64(s->first_ns));
+	json_object_object_add(c, "last_ns", json_object_new_uint64(s->last_ns));
+	for (size_t i = 0; i < n; i++) {
+		if (obs[i].cap == s->cap)
+			json_object_array_add(checks, json_check(&obs[i]));
+	}
+	json_object_object_add(c, "checks", checks);
+	return c;
+}
+
+static struct json_object *json_denials(const struct profile *p)
+{
+	struct json_object *array = json_object_new_array(), *d;
+	struct profile_denial *denials;
+	char name[CAPS_NAME_LEN];
+	size_t n;
+
+	if (!array || profile_denials(p, &denials, &n) != 0) {
+		json_object_put(array);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		d = json_object_new_object();
+		if (!d)
+			break;
+		caps_name(denials[i].cap, name);
+		json_add_str(d, "capability", name);
+		json_object_object_add(d, "syscall", json_syscall(denials[i].syscall));
+		for (int o = PROFILE_OUTCOME_MATTERED; o < PROFILE_OUTCOME_COUNT; o++)
+			json_object_object_add(d, profile_outcome_name((enum profile_outcome)o),
+					       json_object_new_uint64(denials[i].outcomes[o]));
+		json_object_object_add(
+			d, "unobserved",
+			json_object_new_uint64(denials[i].outcomes[PROFILE_OUTCOME_UNOBSERVED]));
+		if (denials[i].binary)
+			json_add_str(d, "binary", denials[i].binary);
+		json_object_array_add(array, d);
+	}
+	free(denials);
+	return array;
+}
+
+static void json_meta(const struct profile *p, struct json_object *root)
+{
+	char *const *argv = profile_command(p);
+	struct json_object *obj;
+	const char *name;
+	int status;
+	uid_t uid;
+
+	if (profile_workload(p))
+		json_add_str(root, "workload", profile_workload(p));
+	if (profile_user(p, &uid, &name) && (obj = json_object_new_object())) {
+		json_object_object_add(obj, "uid", json_object_new_int64(uid));
+		json_add_str(obj, "name", name);
+		json_object_object_add(root, "user", obj);
+	}
+	if (argv && (obj = json_object_new_array())) {
+		for (size_t i = 0; argv[i]; i++)
+			json_object_array_add(obj, json_object_new_string(argv[i]));
+		json_object_object_add(root, "command", obj);
+	}
+	if (profile_exit(p, &status) && (WIFEXITED(status) || WIFSIGNALED(status)) &&
+	    (obj = json_object_new_object())) {
+		if (WIFEXITED(status))
+			json_object_object_add(obj, "code",
+					       json_object_new_int(WEXITSTATUS(status)));
+		else
+			json_object_object_add(obj, "signal",
+					       json_object_new_int(WTERMSIG(status)));
+		json_object_object_add(root, "exit", obj);
+	}
+	json_object_object_add(root, "exec_gained_privilege",
+			       json_object_new_boolean(profile_exec_gain(p)));
+}
+
+static int render_json(const struct profile *p, FILE *out)
+{
+	struct json_object *root = json_object_new_object(), *obj;
+	struct profile_cap caps[CAPS_MAX];
+	struct profile_obs *obs = NULL;
+	const char **ids = NULL;
+	uint64_t present;
+	size_t n_obs, n_ids;
+	int err;
+
+	if (!root)
+		return -ENOMEM;
+	err = profile_summary(p, caps, &present);
+	if (!err)
+		err = profile_entries(p, &obs, &n_obs);
+	if (!err)
+		err = profile_instances(p, &ids, &n_ids);
+	if (err)
+		goto out;
+	json_object_object_add(root, "captrail_profile", json_object_new_int(PROFILE_VERSION));
+	json_meta(p, root);
+	json_object_object_add(root, "grant", json_cap_array(profile_grant_mask(p)));
+	json_object_object_add(root, "grant_edited",
+			       json_object_new_boolean(profile_grant_edited(p)));
+	json_object_object_add(root, "allow_privilege_escalation",
+			       json_object_new_boolean(!profile_no_escalation(p)));
+	json_object_object_add(root, "coverage", json_object_new_int64(profile_coverage(p)));
+	if ((obj = json_object_new_array())) {
+		for (size_t i = 0; i < n_ids; i++)
+			json_object_array_add(obj, json_object_new_string(ids[i]));
+		json_object_object_add(root, "instances", obj);
+	}
+	json_object_object_add(root, "unnamed_instance",
+			       json_object_new_boolean(profile_unnamed_instance(p)));
+	json_object_object_add(root, "folded", json_object_new_uint64(profile_folded(p)));
+	if ((obj = json_object_new_object())) {
+		for (int c = 0; c < PROFILE_CLASS_COUNT; c++)
+			json_object_object_add(
+				obj, profile_class_name((enum profile_class)c),
+				json_cap_array(profile_mask(p, (enum profile_class)c)));
+		json_object_object_add(root, "classes", obj);
+	}
+	json_object_object_add(root, "denials", json_denials(p));
+	if ((obj = json_object_new_array())) {
+		for (int cap = 0; cap < CAPS_MAX; cap++) {
+			if (present & (1ull << cap))
+				json_object_array_add(obj, json_capability(&caps[cap], obs, n_obs));
+		}
+		json_object_object_add(root, "capabilities", obj);
+	}
+	err = json_print(root, out);
+	root = NULL;
+out:
+	json_object_put(root);
+	free(obs);
+	free(ids);
+	return err;
+}
+
+/* Text: one table per capability, then the recommendation in every form. */
+
+struct text_row {
+	const struct profile_obs *obs; /* the first of the row's entries */
+	uint64_t count;
+	unsigned int instances;
+	size_t order;
+};
+
+static const char *check_kind(const struct profile_obs *o)
+{
+	switch (profile_obs_class(o)) {
+	case PROFILE_CLASS_CAPSET:
+		return "capset";
+	case PROFILE_CLASS_OVERRIDE_CRED:
+		return "override-cred";
+	case PROFILE_CLASS_FOREIGN_USERNS:
+		return "foreign-userns";
+	case PROFILE_CLASS_NOAUDIT:
+		return "noaudit";
+	default:
+		return o->audit == PROFILE_AUDIT_UNKNOWN ? "unclassified" : "audited";
+	}
+}
+
+static const char *outcome_text(const struct profile_obs *o)
+{
+	static const char *const names[PROFILE_OUTCOME_COUNT] = {
+		[PROFILE_OUTCOME_UNOBSERVED] = "unobserved",
+		[PROFILE_OUTCOME_MATTERED] = "mattered",
+		[PROFILE_OUTCOME_FALLBACK] = "fallback",
+		[PROFILE_OUTCOME_OTHER_ERROR] = "other-error",
+	};
+
+	return o->granted ? "-" : names[o->outcome];
+}
+
+/* Workload-controlled strings (paths, arguments) reach a terminal: no
+ * control characters. */
+static void put_clean(FILE *out, const char *s)
+{
+	for (; *s; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+/* An argument as a shell would need it, so the command line reads right. */
+static void put_arg(FILE *out, const char *arg)
+{
+	if (*arg && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+				"_@%+=:,./-") == strlen(arg)) {
+		fputs(arg, out);
+		return;
+	}
+	fputc('\'', out);
+	for (; *arg; arg++) {
+		if (*arg == '\'')
+			fputs("'\\''", out);
+		else
+			fputc((unsigned char)*arg < 0x20 || *arg == 0x7f ? '?' : *arg, out);
+	}
+	fputc('\'', out);
+}
+
+/* Entries that differ only by instance make one row. */
+static bool same_row(const struct profile_obs *a, const struct profile_obs *b)
+{
+	return a->cap == b->cap && a->granted == b->granted && a->audit == b->audit &&
+	       a->override_cred == b->override_cred && a->foreign_userns == b->foreign_userns &&
+	       a->via_capset == b->via_capset && a->syscall == b->syscall &&
+	       a->outcome == b->outcome && a->binary == b->binary;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct text_row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int num_width(uint64_t v)
+{
+	return snprintf(NULL, 0, "%" PRIu64, v);
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static void text_table(FILE *out, struct text_row *rows, size_t n, bool show_instances)
+{
+	int w_kind = 5, w_sys = 7, w_out = 7, w_count = 5, w_inst = 9;
+	char sys[SYSCALLS_NAME_LEN];
+
+	qsort(rows, n, sizeof(*rows), cmp_rows);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = syscalls_name(rows[i].obs->syscall, sys);
+
+		w_kind = max_int(w_kind, (int)strlen(check_kind(rows[i].obs)));
+		w_sys = max_int(w_sys, (int)strlen(name ? name : "none"));
+		w_out = max_int(w_out, (int)strlen(outcome_text(rows[i].obs)));
+		w_count = max_int(w_count, num_width(rows[i].count));
+	}
+	fprintf(out, "  VERDICT  %-*s  %-*s  %-*s  %*s  ", w_kind, "CHECK", w_sys, "SYSCALL", w_out,
+		"OUTCOME", w_count, "COUNT");
+	if (show_instances)
+		fprintf(out, "%*s  ", w_inst, "INSTANCES");
+	fputs("BINARY\n", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_obs *o = rows[i].obs;
+		const char *name = syscalls_name(o->syscall, sys);
+
+		fprintf(out, "  %-7s  %-*s  %-*s  %-*s  %*" PRIu64 "  ",
+			o->granted ? "granted" : "denied", w_kind, check_kind(o), w_sys,
+			name ? name : "none", w_out, outcome_text(o), w_count, rows[i].count);
+		if (show_instances)
+			fprintf(out, "%*u  ", w_inst, rows[i].instances);
+		put_clean(out, o->binary ? o->binary : "-");
+		fputc('\n', out);
+	}
+}
+
+static void denied_phrase(FILE *out, const struct profile_obs *obs, size_t n, int cap)
+{
+	static const char *const words[PROFILE_OUTCOME_COUNT] = {
+		[PROFILE_OUTCOME_UNOBSERVED] = "outcome unobserved",
+		[PROFILE_OUTCOME_MATTERED] = "mattered",
+		[PROFILE_OUTCOME_FALLBACK] = "fallback worked",
+		[PROFILE_OUTCOME_OTHER_ERROR] = "other error",
+	};
+	uint64_t sums[PROFILE_OUTCOME_COUNT] = { 0 };
+	const char *sep = "";
+	int kinds = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (obs[i].cap == cap && profile_obs_class(&obs[i]) == PROFILE_CLASS_DENIED)
+			sums[obs[i].outcome] += obs[i].count;
+	}
+	for (int o = 0; o < PROFILE_OUTCOME_COUNT; o++)
+		kinds += sums[o] != 0;
+	if (kinds == 1 && sums[PROFILE_OUTCOME_MATTERED]) {
+		fputs("; the denial mattered (the syscall failed with EPERM/EACCES)", out);
+	} else if (kinds == 1 && sums[PROFILE_OUTCOME_FALLBACK]) {
+		fputs("; a fallback worked (the syscall succeeded)", out);
+	} else if (kinds == 1 && sums[PROFILE_OUTCOME_UNOBSERVED]) {
+		fputs("; what the syscall returned was not observed", out);
+	} else {
+		fputs("; syscall outcomes: ", out);
+		for (int o = PROFILE_OUTCOME_MATTERED; o <= PROFILE_OUTCOME_COUNT; o++) {
+			int k = o % PROFILE_OUTCOME_COUNT; /* unobserved last */
+
+			if (sums[k]) {
+				fprintf(out, "%s%s %" PRIu64, sep, words[k], sums[k]);
+				sep = ", ";
+			}
+		}
+	}
+}
+
+static void cap_headline(FILE *out, const struct profile_cap *s, const struct profile_obs *obs,
+			 size_t n, unsigned int coverage)
+{
+	char name[CAPS_NAME_LEN];
+
+	caps_name(s->cap, name);
+	fprintf(out, "%s: ", name);
+	switch (s->cls) {
+	case PROFILE_CLASS_REQUIRED:
+		fputs("required", out);
+		if (s->denied)
+			fprintf(out, "; also denied %" PRIu64 " time%s", s->denied,
+				s->denied == 1 ? "" : "s");
+		if (s->unclassified)
+			fprintf(out, "; %" PRIu64 " grant%s of unknown audit class counted",
+				s->unclassified, s->unclassified == 1 ? "" : "s");
+		break;
+	case PROFILE_CLASS_DENIED:
+		fputs("denied only, not recommended", out);
+		denied_phrase(out, obs, n, s->cap);
+		break;
+	case PROFILE_CLASS_CAPSET:
+		fputs("raised by the program itself with capset: a constraint of this binary, "
+		      "reported apart, not recommended",
+		      out);
+		break;
+	case PROFILE_CLASS_FOREIGN_USERNS:
+		fputs("checked against another user namespace: shown, not granted", out);
+		break;
+	case PROFILE_CLASS_OVERRIDE_CRED:
+		fputs("checked under overridden credentials (not the workload's own): "
+		      "shown, not granted",
+		      out);
+		break;
+	default:
+		fputs("noaudit probe: never recommended", out);
+		break;
+	}
+	if (coverage > 1)
+		fprintf(out, "; in %u of %u instances", s->instances, coverage);
+	fputc('\n', out);
+}
+
+static int text_caps(const struct profile *p, FILE *out)
+{
+	unsigned int coverage = profile_coverage(p);
+	struct profile_cap caps[CAPS_MAX];
+	struct profile_obs *obs;
+	struct text_row *rows;
+	uint64_t present;
+	size_t n, n_rows;
+	int err;
+
+	err = profile_summary(p, caps, &present);
+	if (err)
+		return err;
+	err = profile_entries(p, &obs, &n);
+	if (err)
+		return err;
+	rows = calloc(n + 1, sizeof(*rows));
+	if (!rows) {
+		free(obs);
+		return -ENOMEM;
+	}
+	if (!present)
+		fputs("no capability checks observed\n", out);
+	/* Required first, then denied-only, then what is only shown. */
+	for (int cls = 0; cls < PROFILE_CLASS_COUNT; cls++) {
+		for (int cap = 0; cap < CAPS_MAX; cap++) {
+			if (!(present & (1ull << cap)) || caps[cap].cls != (enum profile_class)cls)
+				continue;
+			n_rows = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (obs[i].cap != cap)
+					continue;
+				if (n_rows && same_row(rows[n_rows - 1].obs, &obs[i])) {
+					rows[n_rows - 1].count += obs[i].count;
+					rows[n_rows - 1].instances++;
+					continue;
+				}
+				rows[n_rows] =
+					(struct text_row){ &obs[i], obs[i].count, 1, n_rows };
+				n_rows++;
+			}
+			fputc('\n', out);
+			cap_headline(out, &caps[cap], obs, n, coverage);
+			text_table(out, rows, n_rows, coverage > 1);
+		}
+	}
+	free(rows);
+	free(obs);
+	return 0;
+}
+
+static void text_meta(const struct profile *p, FILE *out)
+{
+	char *const *argv = profile_command(p);
+	const char *name;
+	int status;
+	uid_t uid;
+
+	if (profile_workload(p)) {
+		fputs("workload   ", out);
+		put_clean(out, profile_workload(p));
+		fputc('\n', out);
+	}
+	if (argv) {
+		fputs("command   ", out);
+		for (size_t i = 0; argv[i]; i++) {
+			fputc(' ', out);
+			put_arg(out, argv[i]);
+		}
+		fputc('\n', out);
+	}
+	if (profile_user(p, &uid, &name)) {
+		fputs("user       ", out);
+		if (name) {
+			put_clean(out, name);
+			fprintf(out, " (uid %u)\n", (unsigned int)uid);
+		} else {
+			fprintf(out, "uid %u\n", (unsigned int)uid);
+		}
+	}
+	if (profile_exit(p, &status)) {
+		if (WIFEXITED(status))
+			fprintf(out, "exit       status %d\n", WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			fprintf(out, "exit       killed by signal %d\n", WTERMSIG(status));
+	}
+	fprintf(out, "instances  %u\n", profile_coverage(p));
+	if (profile_exec_gain(p))
+		fputs("note       an exec raised privileges "
+		      "(set-user-ID/set-group-ID or file capabilities)\n",
+		      out);
+	if (profile_folded(p))
+		fprintf(out, "note       %" PRIu64 " checks kept without binary and instance: "
+			     "profile full\n",
+			profile_folded(p));
+}
+
+static int render_text(const struct profile *p, FILE *out)
+{
+	uint64_t grant = profile_grant_mask(p), required = profile_mask(p, PROFILE_CLASS_REQUIRED);
+	int err;
+
+	text_meta(p, out);
+	err = text_caps(p, out);
+	if (err)
+		return err;
+	fputs("\nrecommended: ", out);
+	if (grant)
+		cap_list(out, grant);
+	else
+		fputs("no capabilities", out);
+	fputc('\n', out);
+	if (profile_grant_edited(p)) {
+		fputs("  (edited: the checks make it ", out);
+		if (required)
+			cap_list(out, required);
+		else
+			fputs("nothing", out);
+		fputs(")\n", out);
+	}
+	fputs("\nKubernetes (container securityContext):\n", out);
+	render_k8s(p, out);
+	fputs("\ndocker run:\n", out);
+	render_docker(p, out);
+	fputs("\ndocker compose (service):\n", out);
+	render_compose(p, out);
+	fputs("\nsystemd (unit or drop-in):\n", out);
+	render_systemd(p, out);
+	fputs("\nOCI runtime config (config.json):\n", out);
+	return json_print(oci_object(p), out);
+}
+
+int profile_render(const struct profile *p, enum profile_format format, FILE *out)
+{
+	int err = 0;
+
+	switch (format) {
+	case PROFILE_FORMAT_TEXT:
+		err = render_text(p, out);
+		break;
+	case PROFILE_FORMAT_JSON:
+		err = render_json(p, out);
+		break;
+	case PROFILE_FORMAT_K8S:
+		render_k8s(p, out);
+		break;
+	case PROFILE_FORMAT_DOCKER:
+		render_docker(p, out);
+		break;
+	case PROFILE_FORMAT_COMPOSE:
+		render_compose(p, out);
+		break;
+	case PROFILE_FORMAT_SYSTEMD:
+		render_systemd(p, out);
+		break;
+	case PROFILE_FORMAT_OCI:
+		err = json_print(oci_object(p), out);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!err && (fflush(out) != 0 || ferror(out)))
+		err = -EIO;
+	return err;
+}
+
+int profile_render_string(const struct profile *p, enum profile_format format, char **ret_text)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out;
+	int err;
+
+	out = open_memstream(&text, &size);
+	if (!out)
+		return -errno;
+	err = profile_render(p, format, out);
+	if (fclose(out) != 0 && !err)
+		err = -EIO;
+	if (err) {
+		free(text);
+		return err;
+	}
+	*ret_text = text;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* Runs one command under in-kernel aggregation: forks it held on a pipe,
+ * puts it in a cgroup of its own (or follows its forks where no cgroup v2
+ * is writable), attaches, releases it, and waits for it and every
+ * descendant. The command layer turns the result into a profile. */
+#ifndef CAPTRAIL_RECORDER_H
+#define CAPTRAIL_RECORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kernel/loader.h"
+#include "privilege/confine.h"
+#include "privilege/rings.h"
+
+struct recorder_opts {
+	char *const *argv; /* the command */
+	struct confine_spec confine; /* user, group, granted caps */
+	const char *procfs_root;
+	double duration; /* 0: until the command and its descendants end */
+	const volatile int *stop; /* set by a signal handler */
+	bool (*on_ready)(void *ctx); /* after attach, before release: false aborts */
+	void *ctx;
+};
+
+struct recorder_entry {
+	struct ct_agg_key key;
+	struct ct_agg_value value;
+	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
+	bool outcome_known; /* denied only: the outcome hook saw its syscall end */
+	struct ct_outcome outcome;
+};
+
+struct recorder_result {
+	int wait_status; /* of the command, as from waitpid() */
+	bool used_cgroup; /* false: fork tracking */
+	bool stopped; /* ended by --duration or a signal */
+	bool denial_hook_late; /* the first denial's outcome was not observable */
+	uint64_t untracked; /* processes and images past the recorder's bound */
+	struct loader_stats stats;
+	struct recorder_entry *entries;
+	size_t n_entries;
+};
+
+struct recorder;
+
+/* Forks the held child: call before captrail lowers its own privileges,
+ * so the command keeps what the user gave it. */
+int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder);
+/* Attaches (raising rings for what needs privileges), releases the
+ * command and waits. The child's failure to confine or exec comes back as
+ * its -errno with *ret_exec_failed set. */
+int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result *ret_result,
+		 bool *ret_exec_failed);
+void recorder_result_free(struct recorder_result *result);
+void recorder__free(struct recorder *r);
+
+#endif
