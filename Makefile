@@ -46,7 +46,7 @@ TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
 .PHONY: all check unit e2e bench deps demo install clean
 .SECONDARY:
-all: $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
+all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
 
 # Generated from the running kernel's BTF rather than checked in: CO-RE only
 # needs the type layouts, and a checked-in copy would be 3 MB of generated text.

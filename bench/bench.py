@@ -64,7 +64,7 @@ BT_COUNT = "tracepoint:capability:cap_capable { @[args->cap] = count(); }"
 BT_PRINTF = ('tracepoint:capability:cap_capable '
              '{ printf("%d %d %s %d %d\\n", pid, tid, comm, args->cap, args->ret); }')
 
-CAPTRAIL_READY = re.compile(r"^captrail: ready")
+CAPTRAIL_READY = re.compile(r"^captrail [a-z]+: ready")
 # bpftrace prints "Attaching N probes..." before it attaches, and drops a
 # SIGINT that arrives in between; the variable below (used by bpftrace's own
 # runtime tests) makes it say on stderr when the probes really are attached.
@@ -848,7 +848,7 @@ def report(res, capcheck, mixed):
                       fmt(v["delivered_per_s"], ",.0f"), fmt(v["lost"], "d"),
                       fmt(v["unaccounted"], "d")))
     if "median_s" in st:
-        print("start-up (command start to 'captrail: ready'): median %.3f s (min %.3f, max %.3f,"
+        print("start-up (command start to 'captrail trace: ready'): median %.3f s (min %.3f, max %.3f,"
               " %d runs)" % (st["median_s"], st["min_s"], st["max_s"], len(st["runs"])))
     if "hwm_kb" in rss:
         print("trace with %d processes alive: peak RSS %s MiB, start-up %.3f s" % (

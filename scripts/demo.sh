@@ -12,7 +12,7 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 "$captrail" trace -o json --comm dmesg >"$tmp/events" 2>"$tmp/err" &
 pid=$!
-until grep -q '^captrail: ready' "$tmp/err"; do
+until grep -q '^captrail [a-z]*: ready' "$tmp/err"; do
 	kill -0 $pid 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
 	sleep 0.1
 done

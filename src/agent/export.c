@@ -13,8 +13,6 @@
 
 #include "lib/clock.h"
 
-#define NSEC_PER_SEC 1000000000.0
-
 struct export {
 	struct export_opts opts;
 	char *path;
@@ -29,11 +27,8 @@ struct export {
 
 static uint64_t monotonic_ns(void *ctx)
 {
-	struct timespec ts;
-
 	(void)ctx;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return clock_monotonic_ns();
 }
 
 static int open_file(struct export *x, bool truncate)
@@ -221,7 +216,7 @@ static bool take_token(struct export *x)
 		return true;
 	now = x->opts.now_ns(x->opts.clock_ctx);
 	if (now > x->last_refill) {
-		x->tokens += (double)(now - x->last_refill) * x->opts.rate / NSEC_PER_SEC;
+		x->tokens += (double)(now - x->last_refill) * x->opts.rate / (double)NSEC_PER_SEC;
 		if (x->tokens > x->opts.burst)
 			x->tokens = x->opts.burst;
 		x->last_refill = now;

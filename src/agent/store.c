@@ -32,7 +32,7 @@ struct pending {
 	UT_hash_handle hh;
 	char *key; /* identity strings + struct row_key */
 	size_t key_len;
-	enum store_kind kind;
+	enum workload_kind kind;
 	const char *ident[5]; /* into key: see enum ident */
 	char *image;
 	char *instance; /* NULL for a check row; set for an instance row */
@@ -40,7 +40,7 @@ struct pending {
 	uint64_t count;
 	uint64_t first_seen;
 	uint64_t last_seen;
-	struct ct_outcome outcome;
+	struct check_outcome outcome;
 };
 
 enum ident { ID_NAMESPACE, ID_POD, ID_CONTAINER, ID_BINARY, ID_UNIT, ID_COUNT };
@@ -306,31 +306,30 @@ static const char *str(const char *s)
 }
 
 /* The identity fields of a workload of this kind; the others are "". */
-static void identity(const struct store_workload *w, const char *ret_ident[ID_COUNT])
+static void identity(const struct workload *w, const char *ret_ident[ID_COUNT])
 {
 	for (int i = 0; i < ID_COUNT; i++)
 		ret_ident[i] = "";
 	switch (w->kind) {
-	case STORE_POD_CONTAINER:
+	case WORKLOAD_POD_CONTAINER:
 		ret_ident[ID_NAMESPACE] = str(w->pod_namespace);
 		ret_ident[ID_POD] = str(w->pod_name);
-		ret_ident[ID_CONTAINER] = str(w->container_name);
+		ret_ident[ID_CONTAINER] = workload_container(w);
 		break;
-	case STORE_CONTAINER:
-		ret_ident[ID_CONTAINER] = *str(w->container_name) ? w->container_name
-								  : str(w->container_id);
+	case WORKLOAD_CONTAINER:
+		ret_ident[ID_CONTAINER] = workload_container(w);
 		break;
-	case STORE_HOST_BINARY:
+	case WORKLOAD_HOST_BINARY:
 		ret_ident[ID_BINARY] = str(w->binary);
 		break;
-	case STORE_UNIT:
+	case WORKLOAD_UNIT:
 		ret_ident[ID_UNIT] = str(w->unit);
 		break;
 	}
 }
 
 /* key = kind byte, identity strings each '\0'-terminated, then tail. */
-static char *make_key(enum store_kind kind, const char *const ident[ID_COUNT], const void *tail,
+static char *make_key(enum workload_kind kind, const char *const ident[ID_COUNT], const void *tail,
 		      size_t tail_len, size_t *ret_len)
 {
 	size_t len = 1 + tail_len, off = 1;
@@ -387,7 +386,7 @@ static void merge_times(struct pending *p, uint64_t first, uint64_t last)
 
 /* Finds or inserts the entry of key (consumed); *ret_new tells which. */
 static int upsert_pending(struct store *s, struct pending **head, char *key, size_t key_len,
-			  enum store_kind kind, struct pending **ret_p)
+			  enum workload_kind kind, struct pending **ret_p)
 {
 	struct pending *p;
 	int err;
@@ -445,19 +444,20 @@ static int add_instance(struct store *s, const struct store_obs *obs,
 			return -ENOMEM;
 		}
 	}
-	merge_times(p, obs->first_seen, obs->last_seen);
+	merge_times(p, obs->check.first_ns, obs->check.last_ns);
 	return set_image(p, obs->workload.image);
 }
 
 int store_add(struct store *s, const struct store_obs *obs)
 {
+	const struct check *c = &obs->check;
 	const char *ident[ID_COUNT];
 	struct row_key row = {
-		.cap = obs->cap,
-		.syscall = obs->syscall,
-		.flags = obs->flags & ~(uint32_t)CT_AGG_DENIED,
-		.denied = obs->denied,
-		.audit = (uint8_t)obs->audit,
+		.cap = c->cap,
+		.syscall = c->syscall,
+		.flags = c->flags & CHECK_FLAGS,
+		.denied = c->denied,
+		.audit = (uint8_t)c->audit,
 	};
 	struct pending *p;
 	size_t len;
@@ -466,8 +466,7 @@ int store_add(struct store *s, const struct store_obs *obs)
 
 	if (s->rdonly)
 		return -EROFS;
-	if (obs->workload.kind < STORE_POD_CONTAINER || obs->workload.kind > STORE_UNIT ||
-	    obs->audit > STORE_NOAUDIT)
+	if (!workload_kind_name(obs->workload.kind) || !check_audit_name(c->audit))
 		return -EINVAL;
 	identity(&obs->workload, ident);
 	key = make_key(obs->workload.kind, ident, &row, sizeof(row), &len);
@@ -476,12 +475,9 @@ int store_add(struct store *s, const struct store_obs *obs)
 	err = upsert_pending(s, &s->checks, key, len, obs->workload.kind, &p);
 	if (!err) {
 		p->row = row;
-		p->count += obs->count;
-		merge_times(p, obs->first_seen, obs->last_seen);
-		p->outcome.eperm += obs->outcome.eperm;
-		p->outcome.eacces += obs->outcome.eacces;
-		p->outcome.success += obs->outcome.success;
-		p->outcome.other += obs->outcome.other;
+		p->count += c->count;
+		merge_times(p, c->first_ns, c->last_ns);
+		check_outcome_add(&p->outcome, &c->outcome);
 		err = set_image(p, obs->workload.image);
 	}
 	if (!err)
@@ -607,6 +603,10 @@ static const char query_head[] =
 	" c.eperm, c.eacces, c.success, c.other"
 	" FROM checks c JOIN workloads w ON w.id = c.workload_id WHERE ";
 
+_Static_assert(WORKLOAD_POD_CONTAINER == 1 && WORKLOAD_CONTAINER == 2 &&
+		       WORKLOAD_HOST_BINARY == 3 && WORKLOAD_UNIT == 4,
+	       "the queries name workload kinds by their stored numbers");
+
 static const char *const query_where[] = {
 	[STORE_SELECT_ALL] = "1",
 	[STORE_SELECT_POD] = "w.kind = 1 AND w.pod_namespace = ?1 AND w.pod_name = ?2",
@@ -636,27 +636,31 @@ static const char *column_text(sqlite3_stmt *st, int col)
 
 static void read_row(sqlite3_stmt *st, struct store_row *r)
 {
+	struct workload *w = &r->workload;
+	struct check *c = &r->check;
+
 	r->workload_id = sqlite3_column_int64(st, 0);
-	r->kind = (enum store_kind)sqlite3_column_int(st, 1);
-	r->pod_namespace = column_text(st, 2);
-	r->pod_name = column_text(st, 3);
-	r->container_name = column_text(st, 4);
-	r->image = column_text(st, 5);
-	r->binary = column_text(st, 6);
-	r->unit = column_text(st, 7);
+	w->kind = (enum workload_kind)sqlite3_column_int(st, 1);
+	w->pod_namespace = column_text(st, 2);
+	w->pod_name = column_text(st, 3);
+	w->container_name = column_text(st, 4);
+	w->container_id = NULL;
+	w->image = column_text(st, 5);
+	w->binary = column_text(st, 6);
+	w->unit = column_text(st, 7);
 	r->instances = (uint64_t)sqlite3_column_int64(st, 8);
-	r->cap = sqlite3_column_int(st, 9);
-	r->denied = sqlite3_column_int(st, 10);
-	r->audit = (enum store_audit)sqlite3_column_int(st, 11);
-	r->syscall = sqlite3_column_int(st, 12);
-	r->flags = (uint32_t)sqlite3_column_int64(st, 13);
-	r->count = (uint64_t)sqlite3_column_int64(st, 14);
-	r->first_seen = (uint64_t)sqlite3_column_int64(st, 15);
-	r->last_seen = (uint64_t)sqlite3_column_int64(st, 16);
-	r->outcome.eperm = (uint64_t)sqlite3_column_int64(st, 17);
-	r->outcome.eacces = (uint64_t)sqlite3_column_int64(st, 18);
-	r->outcome.success = (uint64_t)sqlite3_column_int64(st, 19);
-	r->outcome.other = (uint64_t)sqlite3_column_int64(st, 20);
+	c->cap = sqlite3_column_int(st, 9);
+	c->denied = sqlite3_column_int(st, 10);
+	c->audit = (enum check_audit)sqlite3_column_int(st, 11);
+	c->syscall = sqlite3_column_int(st, 12);
+	c->flags = (uint32_t)sqlite3_column_int64(st, 13);
+	c->count = (uint64_t)sqlite3_column_int64(st, 14);
+	c->first_ns = (uint64_t)sqlite3_column_int64(st, 15);
+	c->last_ns = (uint64_t)sqlite3_column_int64(st, 16);
+	c->outcome.eperm = (uint64_t)sqlite3_column_int64(st, 17);
+	c->outcome.eacces = (uint64_t)sqlite3_column_int64(st, 18);
+	c->outcome.success = (uint64_t)sqlite3_column_int64(st, 19);
+	c->outcome.other = (uint64_t)sqlite3_column_int64(st, 20);
 }
 
 /* "containerd://<id>" as events print it, or the bare id. */
@@ -748,51 +752,6 @@ void store_stats(const struct store *s, struct store_stats *ret_stats)
 {
 	*ret_stats = s->stats;
 	ret_stats->pending = HASH_COUNT(s->checks) + HASH_COUNT(s->instances);
-}
-
-static const char *const kind_names[] = {
-	[STORE_POD_CONTAINER] = "pod-container",
-	[STORE_CONTAINER] = "container",
-	[STORE_HOST_BINARY] = "host-binary",
-	[STORE_UNIT] = "unit",
-};
-
-static const char *const audit_names[] = {
-	[STORE_AUDIT_UNKNOWN] = "unknown",
-	[STORE_AUDIT] = "audit",
-	[STORE_NOAUDIT] = "noaudit",
-};
-
-const char *store_kind_name(enum store_kind kind)
-{
-	if (kind < STORE_POD_CONTAINER || kind > STORE_UNIT)
-		return "unknown";
-	return kind_names[kind];
-}
-
-int store_kind_parse(const char *name, enum store_kind *ret_kind)
-{
-	for (int k = STORE_POD_CONTAINER; k <= STORE_UNIT; k++)
-		if (!strcmp(name, kind_names[k])) {
-			*ret_kind = (enum store_kind)k;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-const char *store_audit_name(enum store_audit audit)
-{
-	return audit <= STORE_NOAUDIT ? audit_names[audit] : "unknown";
-}
-
-int store_audit_parse(const char *name, enum store_audit *ret_audit)
-{
-	for (int a = STORE_AUDIT_UNKNOWN; a <= STORE_NOAUDIT; a++)
-		if (!strcmp(name, audit_names[a])) {
-			*ret_audit = (enum store_audit)a;
-			return 0;
-		}
-	return -EINVAL;
 }
 
 int store_filter_pod(const char *text, struct store_filter *ret_filter, char *buf, size_t size)

@@ -14,71 +14,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bpf/captrail.h"
+#include "identity/workload.h"
+#include "lib/check.h"
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_MAX_PENDING 65536 /* buffered rows before store_add() flushes */
 
-enum store_kind {
-	STORE_POD_CONTAINER = 1, /* identity: pod namespace, pod name, container name */
-	STORE_CONTAINER = 2, /* identity: container name, else its id */
-	STORE_HOST_BINARY = 3, /* identity: binary */
-	STORE_UNIT = 4, /* identity: systemd unit */
-};
-
-enum store_audit {
-	STORE_AUDIT_UNKNOWN = 0, /* the hook could not tell */
-	STORE_AUDIT = 1, /* some checks were audited */
-	STORE_NOAUDIT = 2, /* every sampled check came through a noaudit path */
-};
-
-/* Strings NULL or "" when unknown. Only the identity fields of the kind
- * (above) name the workload; the others are kept as its latest attributes
- * (image) or as an instance (container_id). */
-struct store_workload {
-	enum store_kind kind;
-	const char *pod_namespace;
-	const char *pod_name;
-	const char *container_name;
-	const char *container_id; /* bare id, no "<runtime>://" */
-	const char *image;
-	const char *binary;
-	const char *unit;
-};
-
+/* One observation: checks of a workload, times in unix ns. */
 struct store_obs {
-	struct store_workload workload;
-	int cap;
-	bool denied;
-	enum store_audit audit;
-	int syscall; /* CT_NO_SYSCALL when not in a syscall */
-	uint32_t flags; /* enum ct_agg_flag bits other than CT_AGG_DENIED */
-	uint64_t count;
-	uint64_t first_seen; /* unix ns */
-	uint64_t last_seen;
-	struct ct_outcome outcome; /* denied: what the syscall returned; zeros if unknown */
+	struct workload workload;
+	struct check check;
 };
 
-/* One profile row as stored; strings valid during the callback only. */
+/* One profile row as stored; strings valid during the callback only.
+ * workload.container_id is not kept with the row (see instances). */
 struct store_row {
 	int64_t workload_id;
-	enum store_kind kind;
-	const char *pod_namespace;
-	const char *pod_name;
-	const char *container_name;
-	const char *image;
-	const char *binary;
-	const char *unit;
+	struct workload workload;
 	uint64_t instances; /* distinct container ids seen; 0 outside containers */
-	int cap;
-	bool denied;
-	enum store_audit audit;
-	int syscall;
-	uint32_t flags;
-	uint64_t count;
-	uint64_t first_seen;
-	uint64_t last_seen;
-	struct ct_outcome outcome;
+	struct check check;
 };
 
 enum store_select {
@@ -139,12 +93,6 @@ int store_instances(struct store *store, const struct store_filter *filter,
 		    int (*fn)(void *ctx, int64_t workload_id, const char *instance), void *ctx);
 
 void store_stats(const struct store *store, struct store_stats *ret_stats);
-
-/* "pod-container", "container", "host-binary", "unit"; and back (-EINVAL). */
-const char *store_kind_name(enum store_kind kind);
-int store_kind_parse(const char *name, enum store_kind *ret_kind);
-const char *store_audit_name(enum store_audit audit); /* "unknown", "audit", "noaudit" */
-int store_audit_parse(const char *name, enum store_audit *ret_audit);
 
 /* "pod/container" selection text "NS/NAME" into a filter; -EINVAL. The
  * filter points into text. */

@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
 #include "lib/caps.h"
+#include "privilege/capset.h"
 #include "privilege/rings.h"
 
 static void usage(FILE *out)
@@ -29,7 +30,8 @@ static void usage(FILE *out)
 		"flags win over the environment.\n");
 }
 
-#define usage_error(...) cmd_usage_error("help capabilities", __VA_ARGS__)
+#define CMD "help capabilities"
+#define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
 static const struct option long_options[] = {
 	{ "capabilities", required_argument, NULL, 'c' },
@@ -47,7 +49,7 @@ static int parse_args(int argc, char **argv, struct rings_config *cfg)
 	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			rc = cmd_rings_option("help capabilities", cfg, optarg);
+			rc = cmd_rings_option(CMD, cfg, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
@@ -68,37 +70,30 @@ static const char *mark(int in)
 	return in > 0 ? "x" : "-";
 }
 
+static const char *bit(uint64_t mask, int cap)
+{
+	return mark(!!(mask & RINGS_CAP(cap)));
+}
+
 int cmd_help_capabilities(int argc, char **argv)
 {
 	struct rings_config cfg = {};
+	struct capset sets;
 	char names[1024];
-	uint64_t base, ebpf, prm = 0;
+	uint64_t base, ebpf;
 	int last, err, rc;
-	cap_t sets;
 
 	rc = parse_args(argc, argv, &cfg);
 	if (rc >= 0)
 		return rc;
 	err = caps_last_cap("/proc", &last);
-	if (err) {
-		fprintf(stderr, "captrail: cannot read /proc/sys/kernel/cap_last_cap: %s\n",
-			strerror(-err));
-		return EXIT_RUNTIME;
-	}
-	sets = cap_get_proc();
-	if (!sets) {
-		fprintf(stderr, "captrail: cannot read captrail's capability sets: %s\n",
-			strerror(errno));
-		return EXIT_RUNTIME;
-	}
-	for (int cap = 0; cap <= last; cap++) {
-		cap_flag_value_t v;
-
-		if (cap_get_flag(sets, cap, CAP_PERMITTED, &v) == 0 && v)
-			prm |= RINGS_CAP(cap);
-	}
+	if (err)
+		return cmd_fail(CMD, err, "cannot read /proc/sys/kernel/cap_last_cap");
+	err = capset_get(last, &sets);
+	if (err)
+		return cmd_fail(CMD, err, "cannot read captrail's capability sets");
 	base = rings_config_base(&cfg);
-	ebpf = rings_ebpf_caps(last, prm);
+	ebpf = rings_ebpf_caps(last, sets.permitted);
 
 	printf("cap_last_cap: %d\n", last);
 	if (cfg.bypass) {
@@ -112,25 +107,19 @@ int cmd_help_capabilities(int argc, char **argv)
 	printf("%-3s %-24s %-8s %-9s %-9s %-11s %-7s %s\n", "NR", "NAME", "BOUNDING", "PERMITTED",
 	       "EFFECTIVE", "INHERITABLE", "AMBIENT", "RING");
 	for (int cap = 0; cap <= last; cap++) {
-		cap_flag_value_t eff = 0, inh = 0;
 		char name[CAPS_NAME_LEN];
 		enum ring ring;
 
 		caps_name(cap, name);
-		cap_get_flag(sets, cap, CAP_EFFECTIVE, &eff);
-		cap_get_flag(sets, cap, CAP_INHERITABLE, &inh);
 		if (cfg.bypass)
-			ring = prm & RINGS_CAP(cap) ? RING_FULL : RING_NONE;
+			ring = sets.permitted & RINGS_CAP(cap) ? RING_FULL : RING_NONE;
 		else
 			ring = rings_ring_of(cap, base, ebpf);
 		printf("%-3d %-24s %-8s %-9s %-9s %-11s %-7s %s\n", cap, name,
-		       mark(cap_get_bound(cap)), mark(!!(prm & RINGS_CAP(cap))), mark(eff),
-		       mark(inh), mark(cap_get_ambient(cap)), rings_name(ring));
+		       mark(cap_get_bound(cap)), bit(sets.permitted, cap), bit(sets.effective, cap),
+		       bit(sets.inheritable, cap), mark(cap_get_ambient(cap)), rings_name(ring));
 	}
-	cap_free(sets);
-	if (fflush(stdout)) {
-		fprintf(stderr, "captrail: cannot write the table: %s\n", strerror(errno));
-		return EXIT_RUNTIME;
-	}
+	if (fflush(stdout))
+		return cmd_fail(CMD, -errno, "cannot write the table");
 	return EXIT_OK;
 }

@@ -5,23 +5,62 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <bpf/libbpf.h>
 
+#include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "lib/caps.h"
 
 static volatile sig_atomic_t *stop_flag;
 
+static void report(const char *cmd, const char *kind, int err, const char *fmt, va_list ap)
+{
+	char line[2048];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (err)
+		fprintf(stderr, "captrail %s: %s%s: %s\n", cmd, kind, line, strerror(-err));
+	else
+		fprintf(stderr, "captrail %s: %s%s\n", cmd, kind, line);
+}
+
+void cmd_say(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(cmd, "", 0, fmt, ap);
+	va_end(ap);
+}
+
+void cmd_warn(const char *cmd, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(cmd, "warning: ", err, fmt, ap);
+	va_end(ap);
+}
+
+int cmd_fail(const char *cmd, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(cmd, "", err, fmt, ap);
+	va_end(ap);
+	return EXIT_RUNTIME;
+}
+
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "captrail %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report(cmd, "", 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return EXIT_USAGE;
 }
 
@@ -43,14 +82,33 @@ void cmd_libbpf_output(bool verbose)
 	libbpf_set_print(verbose ? libbpf_print_all : libbpf_print_warnings);
 }
 
-void cmd_report_load_error(int err)
+int cmd_load_failed(const char *cmd, int err)
 {
 	if (err == -EOPNOTSUPP)
-		fprintf(stderr, "captrail: this kernel has no capability:cap_capable tracepoint "
-				"(needs Linux 6.14 or later with BTF); no fallback hook is available\n");
-	else
-		fprintf(stderr, "captrail: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (needs root, or CAP_BPF and CAP_PERFMON)" : "");
+		return cmd_fail(cmd, 0, "this kernel has no capability:cap_capable tracepoint "
+					"(needs Linux 6.14 or later with BTF); no fallback hook is "
+					"available");
+	if (err == -EPERM)
+		return cmd_fail(cmd, err, "cannot load the BPF programs (needs root, or CAP_BPF and "
+					  "CAP_PERFMON)");
+	return cmd_fail(cmd, err, "cannot load the BPF programs");
+}
+
+int cmd_rings_failed(const char *cmd, struct rings *rings)
+{
+	const char *why = "?";
+	int err = rings_failure(rings, &why);
+
+	return cmd_fail(cmd, err, "cannot change captrail's capabilities to %s", why);
+}
+
+int cmd_exit_code(int wait_status)
+{
+	if (WIFEXITED(wait_status))
+		return WEXITSTATUS(wait_status);
+	if (WIFSIGNALED(wait_status))
+		return 128 + WTERMSIG(wait_status);
+	return EXIT_RUNTIME;
 }
 
 static void on_stop_signal(int sig)
@@ -62,10 +120,13 @@ static void on_stop_signal(int sig)
 int cmd_catch_stop_signals(volatile sig_atomic_t *flag)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
+	struct sigaction ignore = { .sa_handler = SIG_IGN };
 
 	stop_flag = flag;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+	sigemptyset(&ignore.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGPIPE, &ignore, NULL))
 		return -errno;
 	return 0;
 }
@@ -95,10 +156,60 @@ int cmd_group_option(const char *cmd, struct confine_spec *spec, const char *tex
 	return -1;
 }
 
+int cmd_caps_option(const char *cmd, const char *option, const char *text, uint64_t *ret_mask)
+{
+	char closest[CAPS_NAME_LEN];
+	const char *bad = NULL;
+	int err = caps_parse_list(text, ret_mask, &bad);
+
+	if (!err)
+		return -1;
+	if (err != -EINVAL)
+		return cmd_fail(cmd, err, "cannot read %s", option);
+	if (!bad)
+		return cmd_usage_error(cmd, "%s needs a list of capabilities", option);
+	caps_closest(bad, closest);
+	return cmd_usage_error(cmd, "unknown capability '%s' (did you mean %s?)", bad, closest);
+}
+
+int cmd_seconds_option(const char *cmd, const char *what, const char *text, double *ret_seconds)
+{
+	if (cli_parse_seconds(text, ret_seconds))
+		return cmd_usage_error(cmd, "invalid %s '%s' (seconds > 0)", what, text);
+	return -1;
+}
+
+int cmd_format_option(const char *cmd, const char *text, enum profile_format *ret_format)
+{
+	if (profile_format_parse(text, ret_format))
+		return cmd_usage_error(cmd, "unknown format '%s' (text, json, k8s, docker, compose, "
+					    "systemd, oci)",
+				       text);
+	return -1;
+}
+
+int cmd_write_profiles(const char *cmd, const char *path, struct profile *const *profiles,
+		       size_t n, enum profile_format format)
+{
+	FILE *out = stdout;
+	int err;
+
+	if (path) {
+		out = fopen(path, "we");
+		if (!out)
+			return cmd_fail(cmd, -errno, "cannot write '%s'", path);
+	}
+	err = profile_render_list(profiles, n, format, out);
+	if (out != stdout && fclose(out) && !err)
+		err = -errno;
+	if (err)
+		return cmd_fail(cmd, err, "cannot write the profile");
+	return EXIT_OK;
+}
+
 static void log_ring_change(void *data, const char *line)
 {
-	(void)data;
-	fprintf(stderr, "captrail: %s\n", line);
+	cmd_say(data, "%s", line);
 }
 
 int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uint64_t needed,
@@ -111,23 +222,14 @@ int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uin
 		return cmd_usage_error(cmd, "%s", detail);
 	cfg->verbose = verbose;
 	cfg->log = log_ring_change;
+	cfg->log_data = (void *)cmd;
 	if (rings__new(cfg, needed | rings_need_ebpf(cfg->procfs_root), ret_rings, &error)) {
 		caps_mask_names(error.caps, ",", names, sizeof(names));
-		fprintf(stderr,
-			"captrail: cannot %s %s: %s (--capabilities bypass=true runs with every "
-			"capability)\n",
-			error.op, names, strerror(-error.err));
-		return EXIT_RUNTIME;
+		return cmd_fail(cmd, error.err, "cannot %s %s (--capabilities bypass=true runs with "
+						"every capability)",
+				error.op, names);
 	}
 	if (cfg->bypass)
-		fprintf(stderr, "captrail: capabilities bypass: every capability stays effective\n");
+		cmd_say(cmd, "capabilities bypass: every capability stays effective");
 	return -1;
-}
-
-void cmd_proc_miss_ring(void *rings, bool begin)
-{
-	if (begin)
-		rings_enter_specific(rings, RINGS_NEED_PROC, "read a process missing from the cache");
-	else
-		rings_leave(rings);
 }

@@ -1,43 +1,71 @@
-/* Helpers shared by the subcommands: the only layer that prints. */
-#ifndef CAPTRAIL_CMD_COMMON_H
-#define CAPTRAIL_CMD_COMMON_H
+/* What the subcommands share: the only layer that prints.
+ *
+ * Every message goes to stderr as "captrail CMD: ...": status lines
+ * ("ready, ..."), warnings ("warning: what failed: why"), and the one line
+ * a runtime failure prints before the command exits 1 ("what failed: why").
+ * Usage errors exit 2. */
+#ifndef CAPTRAIL_CMD_CMD_H
+#define CAPTRAIL_CMD_CMD_H
 
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "privilege/confine.h"
+#include "profile/profile.h"
 #include "privilege/rings.h"
 
-/* "captrail CMD: <message>" on stderr; returns EXIT_USAGE. */
-int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define CMD_FORMAT(i) __attribute__((format(printf, i, i + 1)))
+
+/* A status line; returns nothing. */
+void cmd_say(const char *cmd, const char *fmt, ...) CMD_FORMAT(2);
+/* "warning: <what>[: strerror(-err)]" (err 0: no cause). */
+void cmd_warn(const char *cmd, int err, const char *fmt, ...) CMD_FORMAT(3);
+/* "<what>[: strerror(-err)]"; returns EXIT_RUNTIME. */
+int cmd_fail(const char *cmd, int err, const char *fmt, ...) CMD_FORMAT(3);
+/* "<message>"; returns EXIT_USAGE. */
+int cmd_usage_error(const char *cmd, const char *fmt, ...) CMD_FORMAT(2);
 
 /* libbpf's messages on stderr: everything with verbose, warnings otherwise. */
 void cmd_libbpf_output(bool verbose);
 
-/* SIGINT and SIGTERM set *flag. */
+/* SIGINT and SIGTERM set *flag, interrupting blocking calls (no
+ * SA_RESTART) so a loop sees it; a closed pipe is an EPIPE, not a signal. */
 int cmd_catch_stop_signals(volatile sig_atomic_t *flag);
 
-/* Why the BPF programs could not be loaded, on stderr. */
-void cmd_report_load_error(int err);
+/* Why the BPF programs could not be loaded; returns EXIT_RUNTIME. */
+int cmd_load_failed(const char *cmd, int err);
 
-/* --capabilities KEY=VALUE; returns -1 to go on, or EXIT_USAGE. */
+/* The failed ring change that stopped a command; returns EXIT_RUNTIME. */
+int cmd_rings_failed(const char *cmd, struct rings *rings);
+
+/* The exit status a shell would give for a wait status. */
+int cmd_exit_code(int wait_status);
+
+/* Option values: each returns -1 to go on, or EXIT_USAGE after saying why. */
+/* --capabilities KEY=VALUE */
 int cmd_rings_option(const char *cmd, struct rings_config *cfg, const char *text);
-
-/* --user USER|UID and --group GROUP|GID of the commands that run one
- * (record, run); return -1 to go on, or EXIT_USAGE. */
+/* --user USER|UID and --group GROUP|GID of the commands that run one */
 int cmd_user_option(const char *cmd, struct confine_spec *spec, const char *text);
 int cmd_group_option(const char *cmd, struct confine_spec *spec, const char *text);
+/* A list of capabilities (--caps, --grant): names, with or without CAP_, or
+ * numbers, comma-separated; an unknown one gets a "did you mean". */
+int cmd_caps_option(const char *cmd, const char *option, const char *text, uint64_t *ret_mask);
+/* -d, --duration and other positive numbers of seconds. */
+int cmd_seconds_option(const char *cmd, const char *what, const char *text, double *ret_seconds);
+
+/* -o, --format of a profile: text, json, k8s, docker, compose, systemd, oci. */
+int cmd_format_option(const char *cmd, const char *text, enum profile_format *ret_format);
+
+/* Writes profiles to path (NULL: stdout); returns EXIT_OK or EXIT_RUNTIME
+ * after saying why. */
+int cmd_write_profiles(const char *cmd, const char *path, struct profile *const *profiles,
+		       size_t n, enum profile_format format);
 
 /* Reads CAPABILITIES_* for the keys no flag set, then lowers captrail to
  * what it can need (needed | the EBPF ring). Returns -1 to go on, or the
  * exit code after printing why. */
 int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uint64_t needed,
 		    struct rings **ret_rings);
-
-/* For struct identity_opts.around_miss, with the struct rings as ctx: reads
- * of a process missing from the cache run in the ring the start-up scan
- * uses, not in Base. */
-void cmd_proc_miss_ring(void *rings, bool begin);
 
 #endif

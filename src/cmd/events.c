@@ -12,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/api.h"
+#include "agent/api_client.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
 #include "event/evfilter.h"
-#include "lib/clock.h"
+#include "event/output.h"
+#include "lib/json.h"
+#include "lib/line_reader.h"
 
 #define MAX_EVENT_LINE (16 * 1024 * 1024)
 #define BACKOFF_MIN_MS 100
@@ -33,12 +35,6 @@ struct events_args {
 };
 
 static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -62,7 +58,8 @@ static void usage(FILE *out)
 		API_DEFAULT_SOCKET);
 }
 
-#define usage_error(...) cmd_usage_error("events", __VA_ARGS__)
+#define CMD "events"
+#define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
 enum {
 	OPT_SOCKET = 256,
@@ -164,103 +161,6 @@ static int parse_args(int argc, char **argv, struct events_args *a)
 	return -1;
 }
 
-/* ---- compact lines from JSON events ---- */
-
-static json_object *get(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	return obj && json_object_object_get_ex(obj, key, &v) ? v : NULL;
-}
-
-static const char *get_str(json_object *obj, const char *key)
-{
-	json_object *v = get(obj, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-/* "2023-07-06T10:13:33.834882128Z" into unix ns; 0 when it is not that. */
-static uint64_t parse_rfc3339(const char *text)
-{
-	struct tm tm = { 0 };
-	const char *rest;
-	uint64_t ns = 0;
-	int digits = 0;
-	time_t secs;
-
-	if (!text)
-		return 0;
-	rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
-		return 0;
-	if (*rest == '.')
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
-			if (digits++ < 9)
-				ns = ns * 10 + (uint64_t)(*rest - '0');
-	for (; digits < 9; digits++)
-		ns *= 10;
-	if (strcmp(rest, "Z"))
-		return 0;
-	secs = timegm(&tm);
-	if (secs < 0)
-		return 0;
-	return (uint64_t)secs * 1000000000ull + ns;
-}
-
-static void print_compact(json_object *event)
-{
-	json_object *kprobe = get(event, "process_kprobe");
-	json_object *process = get(kprobe, "process");
-	json_object *pod = get(process, "pod");
-	json_object *args = get(kprobe, "args"), *tags = get(kprobe, "tags"), *v;
-	const char *capability = "?", *verdict = NULL, *syscall = NULL;
-	const char *binary = get_str(process, "binary");
-	char time[RFC3339_LEN] = "-", who[1024];
-	uint64_t wall = parse_rfc3339(get_str(event, "time"));
-
-	if (wall)
-		clock_hms_us(wall, time);
-	for (size_t i = 0; args && json_object_is_type(args, json_type_array) &&
-			   i < json_object_array_length(args); i++) {
-		const char *name = get_str(get(json_object_array_get_idx(args, i),
-					       "capability_arg"), "name");
-
-		if (name)
-			capability = name;
-	}
-	for (size_t i = 0; tags && json_object_is_type(tags, json_type_array) &&
-			   i < json_object_array_length(tags); i++) {
-		const char *tag = json_object_get_string(json_object_array_get_idx(tags, i));
-
-		if (!tag)
-			continue;
-		if (!strcmp(tag, "denied") || !strcmp(tag, "granted"))
-			verdict = tag;
-		else if (!strncmp(tag, "syscall:", 8))
-			syscall = tag + 8;
-	}
-	if (!verdict) {
-		v = get(get(kprobe, "return"), "int_arg");
-		verdict = v && json_object_get_int(v) == 0 ? "granted" : "denied";
-	}
-	if (!binary)
-		binary = "?";
-	if (pod) {
-		const char *ns = get_str(pod, "namespace"), *name = get_str(pod, "name");
-		const char *container = get_str(get(pod, "container"), "name");
-
-		snprintf(who, sizeof(who), "%s/%s %s %s", ns ? ns : "?", name ? name : "?",
-			 container ? container : "?", binary);
-	} else {
-		snprintf(who, sizeof(who), "%s", binary);
-	}
-	printf("%s %-7s %-22s pid=%u uid=%u %s%s%s\n", time, verdict, capability,
-	       (unsigned)json_object_get_int64(get(process, "pid")),
-	       (unsigned)json_object_get_int64(get(process, "uid")), who,
-	       syscall ? " syscall=" : "", syscall ? syscall : "");
-}
-
 /* Prints one event line; false when stdout is gone (a closed pipe). */
 static bool print_event(const struct events_args *a, const char *line, size_t len,
 			json_object *event)
@@ -269,60 +169,51 @@ static bool print_event(const struct events_args *a, const char *line, size_t le
 		fwrite(line, 1, len, stdout);
 		fputc('\n', stdout);
 	} else {
-		print_compact(event);
+		struct output_line l;
+
+		output_line_from_json(event, &l);
+		output_compact_line(stdout, &l);
 	}
 	return fflush(stdout) == 0;
 }
 
 static json_object *parse_line(const char *line, size_t len)
 {
-	json_tokener *tok = json_tokener_new();
-	json_object *obj;
+	json_object *obj = NULL;
 
-	if (!tok)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, line, (int)len);
-	if (obj && (json_tokener_get_error(tok) != json_tokener_success ||
-		    !json_object_is_type(obj, json_type_object))) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
+	return json_parse_object(line, len, &obj, NULL, 0) ? NULL : obj;
 }
 
 static void print_notice(json_object *obj)
 {
-	fprintf(stderr, "captrail events: notice: %s\n", get_str(obj, "notice"));
+	cmd_say(CMD, "notice: %s", json_member_string(obj, "notice"));
 }
 
 /* ---- stdin ---- */
 
 static int read_stdin(const struct events_args *a)
 {
-	struct api_reader r;
+	struct line_reader r;
 	uint64_t line_no = 0, bad = 0;
 	int rc = EXIT_OK;
 
-	api_reader_init(&r, STDIN_FILENO, MAX_EVENT_LINE);
+	line_reader_init(&r, STDIN_FILENO, MAX_EVENT_LINE);
 	while (!stop_requested) {
 		json_object *obj;
 		char *line;
 		size_t len;
-		int err = api_reader_line(&r, &line, &len);
+		int err = line_reader_next(&r, &line, &len);
 
 		if (err == -EINTR)
 			continue;
 		line_no++;
 		if (err == -E2BIG) {
-			fprintf(stderr,
-				"captrail events: line %llu: longer than %d bytes, skipped\n",
-				(unsigned long long)line_no, MAX_EVENT_LINE);
+			cmd_warn(CMD, 0, "line %llu: longer than %d bytes, skipped",
+				 (unsigned long long)line_no, MAX_EVENT_LINE);
 			continue;
 		}
 		if (err) {
-			fprintf(stderr, "captrail events: cannot read stdin: %s\n", strerror(-err));
-			rc = EXIT_RUNTIME;
+			rc = cmd_fail(CMD, err, "cannot read stdin");
 			break;
 		}
 		if (!line)
@@ -332,21 +223,20 @@ static int read_stdin(const struct events_args *a)
 		obj = parse_line(line, len);
 		if (!obj) {
 			if (!bad++)
-				fprintf(stderr, "captrail events: line %llu: not a JSON object, "
-						"skipped\n", (unsigned long long)line_no);
+				cmd_warn(CMD, 0, "line %llu: not a JSON object, skipped",
+					 (unsigned long long)line_no);
 			continue;
 		}
-		if (get(obj, "notice"))
+		if (json_member_string(obj, "notice"))
 			print_notice(obj);
-		else if (get(obj, "process_kprobe") && evfilter_match_json(a->filter, obj) &&
-			 !print_event(a, line, len, obj))
+		else if (json_member(obj, "process_kprobe", json_type_object) &&
+			 evfilter_match_json(a->filter, obj) && !print_event(a, line, len, obj))
 			stop_requested = 1;
 		json_object_put(obj);
 	}
 	if (bad > 1)
-		fprintf(stderr, "captrail events: %llu lines were not JSON objects\n",
-			(unsigned long long)bad);
-	api_reader_free(&r);
+		cmd_warn(CMD, 0, "%llu lines were not JSON objects", (unsigned long long)bad);
+	line_reader_free(&r);
 	return rc;
 }
 
@@ -364,16 +254,16 @@ enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_FATAL };
 /* Streams one connection until it ends. */
 static enum stream_end stream(const struct events_args *a, int fd)
 {
-	struct api_reader r;
+	struct line_reader r;
 	enum stream_end end = STREAM_LOST;
 	bool acked = false;
 
-	api_reader_init(&r, fd, MAX_EVENT_LINE);
+	line_reader_init(&r, fd, MAX_EVENT_LINE);
 	while (!stop_requested) {
 		json_object *obj, *v;
 		char *line;
 		size_t len;
-		int err = api_reader_line(&r, &line, &len);
+		int err = line_reader_next(&r, &line, &len);
 
 		if (err == -EINTR || err == -E2BIG)
 			continue;
@@ -382,15 +272,15 @@ static enum stream_end stream(const struct events_args *a, int fd)
 		obj = parse_line(line, len);
 		if (!obj)
 			continue;
-		if ((v = get(obj, "error"))) {
-			fprintf(stderr, "captrail events: the agent refused the request: %s\n",
-				json_object_get_string(v));
+		if ((v = json_member(obj, "error", json_type_string))) {
+			cmd_fail(CMD, 0, "the agent refused the request: %s",
+				 json_object_get_string(v));
 			end = STREAM_FATAL;
-		} else if (get(obj, "notice")) {
+		} else if (json_member_string(obj, "notice")) {
 			print_notice(obj);
-		} else if (get(obj, "stream")) {
+		} else if (json_member_string(obj, "stream")) {
 			/* scripts wait for this line before starting a workload */
-			fprintf(stderr, "captrail events: ready, streaming from %s\n", a->socket);
+			cmd_say(CMD, "ready, streaming from %s", a->socket);
 			acked = true;
 		} else if (acked && !print_event(a, line, len, obj)) {
 			stop_requested = 1;
@@ -399,7 +289,7 @@ static enum stream_end stream(const struct events_args *a, int fd)
 		if (end == STREAM_FATAL)
 			break;
 	}
-	api_reader_free(&r);
+	line_reader_free(&r);
 	return stop_requested ? STREAM_STOP : end;
 }
 
@@ -419,19 +309,16 @@ static int follow_agent(const struct events_args *a)
 				close(fd);
 		}
 		if (err) {
-			if (!connected_once) {
-				fprintf(stderr,
-					"captrail events: cannot reach the agent at %s: %s "
-					"(is 'captrail agent' running?)\n",
-					a->socket, strerror(-err));
-				return EXIT_RUNTIME;
-			}
+			if (!connected_once)
+				return cmd_fail(CMD, err, "cannot reach the agent at %s (is 'captrail "
+							  "agent' running?)",
+						a->socket);
 			sleep_ms(backoff);
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 			continue;
 		}
 		if (lost)
-			fprintf(stderr, "captrail events: reconnected to the agent\n");
+			cmd_say(CMD, "reconnected to the agent");
 		connected_once = true;
 		lost = false;
 		backoff = BACKOFF_MIN_MS;
@@ -441,24 +328,10 @@ static int follow_agent(const struct events_args *a)
 			return EXIT_RUNTIME;
 		if (end == STREAM_STOP)
 			break;
-		fprintf(stderr, "captrail events: connection to the agent lost, reconnecting\n");
+		cmd_say(CMD, "connection to the agent lost, reconnecting");
 		lost = true;
 	}
 	return EXIT_OK;
-}
-
-static int install_signal_handlers(void)
-{
-	/* No SA_RESTART: a blocking read must return so the flag is seen. */
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction ignore = { .sa_handler = SIG_IGN };
-
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&ignore.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
-	    sigaction(SIGPIPE, &ignore, NULL))
-		return -errno;
-	return 0;
 }
 
 int cmd_events(int argc, char **argv)
@@ -467,18 +340,14 @@ int cmd_events(int argc, char **argv)
 	int rc, err;
 
 	err = evfilter__new(&args.filter);
-	if (err) {
-		fprintf(stderr, "captrail events: %s\n", strerror(-err));
-		return EXIT_RUNTIME;
-	}
+	if (err)
+		return cmd_fail(CMD, err, "cannot set up the filter");
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0)
 		goto out;
-	err = install_signal_handlers();
+	err = cmd_catch_stop_signals(&stop_requested);
 	if (err) {
-		fprintf(stderr, "captrail events: cannot install signal handlers: %s\n",
-			strerror(-err));
-		rc = EXIT_RUNTIME;
+		rc = cmd_fail(CMD, err, "cannot catch SIGINT and SIGTERM");
 		goto out;
 	}
 	rc = args.use_stdin ? read_stdin(&args) : follow_agent(&args);

@@ -9,7 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
-#include "cmd/options.h"
+#include "cmd/cli.h"
 #include "lib/caps.h"
 #include "privilege/confine.h"
 #include "privilege/held.h"
@@ -52,7 +52,8 @@ static void usage(FILE *out)
 		"                        captrail's own capabilities, as for trace\n");
 }
 
-#define usage_error(...) cmd_usage_error("record", __VA_ARGS__)
+#define CMD "record"
+#define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
 enum { OPT_OUTPUT = 256, OPT_USER, OPT_GROUP, OPT_GRANT, OPT_VERIFY, OPT_CAPABILITIES };
 
@@ -72,7 +73,6 @@ static const struct option long_options[] = {
 
 static int parse_args(int argc, char **argv, struct record_args *a)
 {
-	const char *bad;
 	int opt, rc;
 
 	a->format = PROFILE_FORMAT_TEXT;
@@ -84,41 +84,37 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	while ((opt = getopt_long(argc, argv, "+:o:d:vh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
-			if (profile_format_parse(optarg, &a->format))
-				return usage_error("unknown format '%s' (text, json, k8s, docker, "
-						   "compose, systemd, oci)",
-						   optarg);
+			rc = cmd_format_option(CMD, optarg, &a->format);
+			if (rc >= 0)
+				return rc;
 			break;
 		case OPT_OUTPUT: a->output_path = optarg; break;
 		case OPT_USER:
-			rc = cmd_user_option("record", &a->confine, optarg);
+			rc = cmd_user_option(CMD, &a->confine, optarg);
 			if (rc >= 0)
 				return rc;
 			a->user_name = optarg;
 			break;
 		case OPT_GROUP:
-			rc = cmd_group_option("record", &a->confine, optarg);
+			rc = cmd_group_option(CMD, &a->confine, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
 		case OPT_GRANT:
-			if (caps_parse_list(optarg, &a->confine.caps, &bad)) {
-				char closest[CAPS_NAME_LEN];
-
-				caps_closest(bad, closest);
-				return usage_error("unknown capability '%s' (did you mean %s?)", bad,
-						   closest);
-			}
+			rc = cmd_caps_option(CMD, "--grant", optarg, &a->confine.caps);
+			if (rc >= 0)
+				return rc;
 			a->confine.set_caps = true;
 			break;
 		case 'd':
-			if (cli_parse_seconds(optarg, &a->duration))
-				return usage_error("invalid duration '%s' (seconds > 0)", optarg);
+			rc = cmd_seconds_option(CMD, "duration", optarg, &a->duration);
+			if (rc >= 0)
+				return rc;
 			break;
 		case OPT_VERIFY: a->verify = true; break;
 		case 'v': a->verbose = true; break;
 		case OPT_CAPABILITIES:
-			rc = cmd_rings_option("record", &a->rings, optarg);
+			rc = cmd_rings_option(CMD, &a->rings, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
@@ -136,45 +132,11 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	return -1;
 }
 
-static int exit_code_of(int wait_status)
-{
-	if (WIFEXITED(wait_status))
-		return WEXITSTATUS(wait_status);
-	if (WIFSIGNALED(wait_status))
-		return 128 + WTERMSIG(wait_status);
-	return EXIT_RUNTIME;
-}
-
 static bool say_ready(void *ctx)
 {
 	(void)ctx;
-	fprintf(stderr, "captrail: ready, recording\n");
+	cmd_say(CMD, "ready, recording");
 	return true;
-}
-
-static int write_profile(const struct record_args *a, struct profile *p)
-{
-	FILE *out = stdout;
-	int err;
-
-	if (a->output_path) {
-		out = fopen(a->output_path, "we");
-		if (!out) {
-			fprintf(stderr, "captrail: cannot write '%s': %s\n", a->output_path,
-				strerror(errno));
-			return -errno;
-		}
-	}
-	err = profile_render(p, a->format, out);
-	if (a->output_path) {
-		if (fclose(out) && !err)
-			err = -errno;
-	} else if (fflush(out) && !err) {
-		err = -errno;
-	}
-	if (err)
-		fprintf(stderr, "captrail: cannot write the profile: %s\n", strerror(-err));
-	return err;
 }
 
 /* Re-runs the command (forked at start, while captrail still had every
@@ -191,19 +153,14 @@ static int verify(struct held *rerun, const struct record_args *a, uint64_t requ
 	if (waitpid(rerun->pid, &status, 0) < 0 && !err)
 		err = -errno;
 	rerun->pid = 0;
-	if (err) {
-		fprintf(stderr, "captrail: verify: cannot run the command: %s\n", strerror(-err));
-		return EXIT_RUNTIME;
-	}
-	if (exit_code_of(status) != exit_code_of(recorded_status)) {
-		fprintf(stderr,
-			"captrail: verify: FAILED: with the recommended set the command exited %d, "
-			"recorded run exited %d\n",
-			exit_code_of(status), exit_code_of(recorded_status));
-		return EXIT_RUNTIME;
-	}
-	fprintf(stderr, "captrail: verify: ok, the command exits %d with the recommended set too\n",
-		exit_code_of(status));
+	if (err)
+		return cmd_fail(CMD, err, "verify: cannot run the command");
+	if (cmd_exit_code(status) != cmd_exit_code(recorded_status))
+		return cmd_fail(CMD, 0, "verify: FAILED: with the recommended set the command "
+					"exited %d, recorded run exited %d",
+				cmd_exit_code(status), cmd_exit_code(recorded_status));
+	cmd_say(CMD, "verify: ok, the command exits %d with the recommended set too",
+		cmd_exit_code(status));
 	return EXIT_OK;
 }
 
@@ -214,39 +171,76 @@ static void report_summary(const struct recorder_result *res)
 	unsigned long long seen = 0, denied = 0;
 
 	for (size_t i = 0; i < res->n_entries; i++) {
-		seen += res->entries[i].value.count;
-		if (res->entries[i].key.flags & CT_AGG_DENIED)
-			denied += res->entries[i].value.count;
+		seen += res->entries[i].check.count;
+		if (res->entries[i].check.denied)
+			denied += res->entries[i].check.count;
 	}
-	fprintf(stderr, "captrail: %llu checks seen, %llu granted, %llu denied, %llu lost\n", seen,
-		seen - denied, denied, (unsigned long long)(s->agg_full + s->missed));
+	cmd_say(CMD, "%llu checks seen, %llu granted, %llu denied, %llu lost", seen, seen - denied,
+		denied, (unsigned long long)(s->agg_full + s->missed));
 	if (s->agg_full || s->missed || s->track_full || s->outcome_full || s->proc_lost)
-		fprintf(stderr,
-			"captrail: warning: %llu checks not counted (map full), %llu missed by the "
-			"kernel, %llu descendants not followed, %llu denial outcomes and %llu "
-			"process records lost\n",
-			(unsigned long long)s->agg_full, (unsigned long long)s->missed,
-			(unsigned long long)s->track_full,
-			(unsigned long long)s->outcome_full, (unsigned long long)s->proc_lost);
+		cmd_warn(CMD, 0, "%llu checks not counted (map full), %llu missed by the kernel, "
+				 "%llu descendants not followed, %llu denial outcomes and %llu "
+				 "process records lost",
+			 (unsigned long long)s->agg_full, (unsigned long long)s->missed,
+			 (unsigned long long)s->track_full, (unsigned long long)s->outcome_full,
+			 (unsigned long long)s->proc_lost);
 	if (res->untracked)
-		fprintf(stderr, "captrail: warning: %llu processes or program images past the "
-				"recorder's bound: their checks are counted without a binary\n",
-			(unsigned long long)res->untracked);
+		cmd_warn(CMD, 0, "%llu processes or program images past the recorder's bound: "
+				 "their checks are counted without a binary",
+			 (unsigned long long)res->untracked);
+	if (res->noaudit_unknown)
+		cmd_warn(CMD, 0, "kernel symbols unreadable: noaudit probes count as audited, the "
+				 "profile may ask for more than needed");
 	if (!res->used_cgroup)
-		fprintf(stderr, "captrail: note: no writable cgroup v2; followed descendants by "
-				"fork tracking\n");
+		cmd_say(CMD, "note: no writable cgroup v2; followed descendants by fork tracking");
+}
+
+static int record(struct record_args *args, struct recorder *rec, struct rings *rings,
+		  struct held *rerun)
+{
+	struct recorder_result res = {};
+	struct recorder_error error;
+	struct profile *profile = NULL;
+	int rc, err;
+
+	err = recorder_run(rec, rings, &res, &error);
+	if (err && error.exec_failed) {
+		cmd_fail(CMD, err, "cannot run '%s'", args->argv[0]);
+		return 127;
+	}
+	if (err && error.loading)
+		return cmd_load_failed(CMD, err);
+	if (err && err == rings_failure(rings, NULL))
+		return cmd_rings_failed(CMD, rings);
+	if (err)
+		return cmd_fail(CMD, err, "cannot %s", error.step);
+	report_summary(&res);
+	err = record_profile_build(&res, args->argv, args->confine.set_user ? args->confine.uid : 0,
+				   args->user_name, &profile);
+	if (err)
+		rc = cmd_fail(CMD, err, "cannot build the profile");
+	else
+		rc = cmd_write_profiles(CMD, args->output_path, &profile, 1, args->format);
+	if (rc == EXIT_OK)
+		rc = cmd_exit_code(res.wait_status);
+	if (rc == cmd_exit_code(res.wait_status) && args->verify) {
+		int vrc = verify(rerun, args, profile_grant_mask(profile), res.wait_status);
+
+		if (vrc != EXIT_OK)
+			rc = vrc;
+	}
+	profile__free(profile);
+	recorder_result_free(&res);
+	return rc;
 }
 
 int cmd_record(int argc, char **argv)
 {
 	struct record_args args = {};
 	struct recorder_opts ropts = {};
-	struct recorder_result res = {};
 	struct recorder *rec = NULL;
-	struct profile *profile = NULL;
 	struct rings *rings = NULL;
 	struct held rerun = { .go_fd = -1, .err_fd = -1 };
-	bool exec_failed = false;
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
@@ -262,50 +256,23 @@ int cmd_record(int argc, char **argv)
 
 	/* Fork what will run the user's command before lowering captrail. */
 	err = cmd_catch_stop_signals(&stop_requested);
-	if (!err)
-		err = recorder__new(&ropts, &rec);
+	if (err) {
+		rc = cmd_fail(CMD, err, "cannot catch SIGINT and SIGTERM");
+		goto cleanup;
+	}
+	err = recorder__new(&ropts, &rec);
 	if (!err && args.verify)
 		err = held_spawn(args.argv, &rerun);
 	if (err) {
-		fprintf(stderr, "captrail: cannot start the command: %s\n", strerror(-err));
-		rc = EXIT_RUNTIME;
+		rc = cmd_fail(CMD, err, "cannot start the command");
 		goto cleanup;
 	}
-	rc = cmd_rings_start("record", &args.rings, args.verbose,
+	rc = cmd_rings_start(CMD, &args.rings, args.verbose,
 			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC | RINGS_NEED_CGROUP, &rings);
-	if (rc >= 0)
-		goto cleanup;
-	err = recorder_run(rec, rings, &res, &exec_failed);
-	if (exec_failed) {
-		fprintf(stderr, "captrail: cannot run '%s': %s\n", args.argv[0], strerror(-err));
-		rc = 127;
-		goto cleanup;
-	}
-	if (err) {
-		cmd_report_load_error(err);
-		rc = EXIT_RUNTIME;
-		goto cleanup;
-	}
-	report_summary(&res);
-	err = record_profile_build(&res, args.argv, args.confine.set_user ? args.confine.uid : 0,
-				   args.user_name, &profile);
-	if (!err)
-		err = write_profile(&args, profile);
-	if (err) {
-		rc = EXIT_RUNTIME;
-		goto cleanup;
-	}
-	rc = exit_code_of(res.wait_status);
-	if (args.verify) {
-		int vrc = verify(&rerun, &args, profile_grant_mask(profile), res.wait_status);
-
-		if (vrc != EXIT_OK)
-			rc = vrc;
-	}
+	if (rc < 0)
+		rc = record(&args, rec, rings, &rerun);
 cleanup:
 	held_abandon(&rerun);
-	profile__free(profile);
-	recorder_result_free(&res);
 	recorder__free(rec);
 	rings__free(rings);
 	return rc;

@@ -12,7 +12,8 @@
 #include "privilege/held.h"
 #include "profile/profile.h"
 
-#define usage_error(...) cmd_usage_error("run", __VA_ARGS__)
+#define CMD "run"
+#define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
 struct run_args {
 	const char *profile_path;
@@ -62,18 +63,18 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		switch (opt) {
 		case OPT_PROFILE: a->profile_path = optarg; break;
 		case OPT_USER:
-			rc = cmd_user_option("run", &a->confine, optarg);
+			rc = cmd_user_option(CMD, &a->confine, optarg);
 			if (rc >= 0)
 				return rc;
 			a->user_given = true;
 			break;
 		case OPT_GROUP:
-			rc = cmd_group_option("run", &a->confine, optarg);
+			rc = cmd_group_option(CMD, &a->confine, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
 		case OPT_CAPABILITIES:
-			rc = cmd_rings_option("run", &a->rings, optarg);
+			rc = cmd_rings_option(CMD, &a->rings, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
@@ -91,13 +92,6 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return -1;
 }
 
-static int exit_code_of(int wait_status)
-{
-	if (WIFEXITED(wait_status))
-		return WEXITSTATUS(wait_status);
-	return 128 + WTERMSIG(wait_status);
-}
-
 int cmd_run(int argc, char **argv)
 {
 	char why[PROFILE_WHY_LEN] = "";
@@ -113,11 +107,12 @@ int cmd_run(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	err = profile_load_json(args.profile_path, &profile, why);
-	if (err) {
-		fprintf(stderr, "captrail: cannot read profile '%s': %s\n", args.profile_path,
-			why[0] ? why : strerror(-err));
-		return err == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
-	}
+	if (err == -EINVAL)
+		return usage_error("cannot read profile '%s': %s", args.profile_path, why);
+	if (err)
+		return cmd_fail(CMD, err, "cannot read profile '%s'", args.profile_path);
+	/* Unreadable: every number the bounding set can hold is dropped but the
+	 * granted ones, which is what the profile asks for. */
 	if (caps_last_cap("/proc", &args.confine.last_cap))
 		args.confine.last_cap = CAPS_MAX - 1;
 	args.confine.set_caps = true;
@@ -126,17 +121,19 @@ int cmd_run(int argc, char **argv)
 		args.confine.set_user = true;
 		args.confine.uid = uid;
 		args.confine.gid = uid;
-		if (user_name)
-			confine_lookup_user(user_name, &args.confine.uid, &args.confine.gid);
+		/* The profile's uid stands when its name is unknown here. */
+		if (user_name &&
+		    confine_lookup_user(user_name, &args.confine.uid, &args.confine.gid))
+			cmd_warn(CMD, 0, "the profile's user '%s' is unknown here; running as uid %u",
+				 user_name, (unsigned)uid);
 	}
 	/* Forked before captrail lowers itself, so it can be given the set. */
 	err = held_spawn(args.argv, &child);
 	if (err) {
-		fprintf(stderr, "captrail: cannot start the command: %s\n", strerror(-err));
-		rc = EXIT_RUNTIME;
+		rc = cmd_fail(CMD, err, "cannot start the command");
 		goto cleanup;
 	}
-	rc = cmd_rings_start("run", &args.rings, args.verbose, 0, &rings);
+	rc = cmd_rings_start(CMD, &args.rings, args.verbose, 0, &rings);
 	if (rc >= 0)
 		goto cleanup;
 	err = held_release(&child, &args.confine);
@@ -144,11 +141,11 @@ int cmd_run(int argc, char **argv)
 		err = -errno;
 	child.pid = 0;
 	if (err) {
-		fprintf(stderr, "captrail: cannot run '%s': %s\n", args.argv[0], strerror(-err));
+		cmd_fail(CMD, err, "cannot run '%s'", args.argv[0]);
 		rc = 127;
 		goto cleanup;
 	}
-	rc = exit_code_of(status);
+	rc = cmd_exit_code(status);
 cleanup:
 	held_abandon(&child);
 	rings__free(rings);

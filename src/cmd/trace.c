@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
-#include "cmd/options.h"
+#include "cmd/cli.h"
 #include "event/evfilter.h"
 #include "event/output.h"
 #include "identity/identity.h"
@@ -73,7 +72,8 @@ static void usage(FILE *out)
 		"                         own capabilities (see 'captrail help capabilities')\n");
 }
 
-#define usage_error(...) cmd_usage_error("trace", __VA_ARGS__)
+#define CMD "trace"
+#define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
 enum {
 	OPT_UID = 256,
@@ -124,21 +124,24 @@ static int add_who(struct trace_args *a, int opt, const char *value)
 		[OPT_CONTAINERS - OPT_NAMESPACES] = EVFILTER_CONTAINERS,
 		[OPT_PROCESSES - OPT_NAMESPACES] = EVFILTER_PROCESSES,
 	};
-	char err[256];
+	char why[256];
+	int err;
 
-	if (!a->who && evfilter__new(&a->who))
-		return usage_error("out of memory");
-	if (opt == OPT_HOST ? evfilter_set_host(a->who, true, err, sizeof(err)) :
-			      evfilter_add_list(a->who, fields[opt - OPT_NAMESPACES], value, err,
-						sizeof(err)))
-		return usage_error("%s", err);
+	if (!a->who && (err = evfilter__new(&a->who)))
+		return cmd_fail(CMD, err, "cannot set up the filter");
+	err = opt == OPT_HOST ? evfilter_set_host(a->who, true, why, sizeof(why)) :
+				evfilter_add_list(a->who, fields[opt - OPT_NAMESPACES], value, why,
+						  sizeof(why));
+	if (err == -EINVAL)
+		return usage_error("%s", why);
+	if (err)
+		return cmd_fail(CMD, err, "cannot set up the filter");
 	return -1;
 }
 
 /* Returns -1 to go on, or the exit code to leave with. */
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
-	const char *bad;
 	int opt, rc;
 
 	a->filter.uid = CT_ANY_UID;
@@ -163,13 +166,9 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 			snprintf(a->filter.comm, sizeof(a->filter.comm), "%s", optarg);
 			break;
 		case OPT_CAPS:
-			if (caps_parse_list(optarg, &a->filter.cap_mask, &bad)) {
-				char closest[CAPS_NAME_LEN];
-
-				caps_closest(bad, closest);
-				return usage_error("unknown capability '%s' (did you mean %s?)", bad,
-						   closest);
-			}
+			rc = cmd_caps_option(CMD, "--caps", optarg, &a->filter.cap_mask);
+			if (rc >= 0)
+				return rc;
 			break;
 		case OPT_DENIED: a->filter.denied_only = true; break;
 		case OPT_UNIQUE: a->filter.unique = true; break;
@@ -190,12 +189,13 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 						   optarg);
 			break;
 		case 'd':
-			if (cli_parse_seconds(optarg, &a->duration))
-				return usage_error("invalid duration '%s' (seconds > 0)", optarg);
+			rc = cmd_seconds_option(CMD, "duration", optarg, &a->duration);
+			if (rc >= 0)
+				return rc;
 			break;
 		case 'v': a->verbose = true; break;
 		case OPT_CAPABILITIES:
-			rc = cmd_rings_option("trace", &a->rings, optarg);
+			rc = cmd_rings_option(CMD, &a->rings, optarg);
 			if (rc >= 0)
 				return rc;
 			break;
@@ -224,24 +224,26 @@ static int parse_args(int argc, char **argv, struct trace_args *a)
 	return -1;
 }
 
-static int on_record(void *ctx, const void *data, size_t size)
+static int on_proc(void *ctx, const struct ct_proc_event *e)
 {
 	struct trace_state *st = ctx;
-	__u32 type = *(const __u32 *)data;
-	const struct ct_cap_event *e = data;
 
-	if (type != CT_REC_CAP) {
-		if (size >= sizeof(struct ct_proc_event))
-			identity_apply(st->identity, data);
-		return 0;
-	}
-	if (size < sizeof(*e))
-		return 0;
+	return identity_apply(st->identity, e);
+}
+
+static int on_cap(void *ctx, const struct ct_cap_event *e)
+{
+	struct trace_state *st = ctx;
+	struct evfilter_subject subject;
+
 	identity_resolve(st->identity, e, &st->view);
 	/* Pod, container and binary are known only here, in user space. */
-	if (st->who && !evfilter_match(st->who, &st->view.subject)) {
-		st->filtered++;
-		return 0;
+	if (st->who) {
+		evfilter_subject_of(&st->view.ev, &subject);
+		if (!evfilter_match(st->who, &subject)) {
+			st->filtered++;
+			return 0;
+		}
 	}
 	st->seen++;
 	if (e->ret == 0)
@@ -252,52 +254,47 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
-static double now_seconds(void)
+static int trace_loop(struct loader *loader, struct rings *rings, double duration)
 {
-	struct timespec ts;
+	uint64_t deadline = duration > 0 ? clock_monotonic_ns() + (uint64_t)(duration * 1e9) : 0;
+	int err = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int trace_loop(struct loader *loader, double duration)
-{
-	double deadline = duration > 0 ? now_seconds() + duration : 0;
-	int n_final;
-
-	while (!stop_requested) {
+	while (!stop_requested && !(err = rings_failure(rings, NULL))) {
 		int n = loader_poll(loader, POLL_MS);
 
 		if (n < 0 && n != -EINTR)
 			return n;
-		fflush(stdout);
-		if (deadline && now_seconds() >= deadline)
+		if (fflush(stdout))
+			return -errno;
+		if (deadline && clock_monotonic_ns() >= deadline)
 			break;
 	}
+	if (err)
+		return err;
 	/* Checks made before the stop may still wait for a wake-up. */
-	n_final = loader_consume(loader);
-	fflush(stdout);
-	return n_final < 0 ? n_final : 0;
+	err = loader_consume(loader);
+	if (fflush(stdout) && err >= 0)
+		return -errno;
+	return err < 0 ? err : 0;
 }
 
-static void print_summary(struct trace_state *st, struct loader *loader, struct rings *rings)
+static int print_summary(struct trace_state *st, struct loader *loader, struct rings *rings)
 {
-	struct loader_stats stats = {};
+	struct loader_stats stats;
 	int err;
 
 	rings_enter(rings, RING_EBPF, "read drop counters");
 	err = loader_stats(loader, &stats);
 	rings_leave(rings);
-
 	if (err)
-		fprintf(stderr, "captrail: cannot read drop counters: %s\n", strerror(-err));
-	fprintf(stderr, "captrail: %llu checks seen, %llu granted, %llu denied, %llu lost\n",
+		return cmd_fail(CMD, err, "cannot read the drop counters");
+	cmd_say(CMD, "%llu checks seen, %llu granted, %llu denied, %llu lost",
 		(unsigned long long)st->seen, (unsigned long long)st->granted,
 		(unsigned long long)st->denied, (unsigned long long)(stats.lost + stats.missed));
 	if (stats.proc_lost)
-		fprintf(stderr, "captrail: %llu process records lost: some events miss their "
-				"process\n",
+		cmd_say(CMD, "%llu process records lost: some events miss their process",
 			(unsigned long long)stats.proc_lost);
+	return EXIT_OK;
 }
 
 static int start_identity(struct trace_args *a, const char *node, int64_t boot_offset,
@@ -307,11 +304,38 @@ static int start_identity(struct trace_args *a, const char *node, int64_t boot_o
 		.node_name = node,
 		.boot_offset_ns = boot_offset,
 		.state_roots = a->state_roots,
-		.around_miss = cmd_proc_miss_ring,
+		.around_miss = rings_around_proc_read,
 		.around_miss_ctx = rings,
 	};
 
 	return identity__new(&opts, ret_identity);
+}
+
+static int start_tracing(struct trace_args *args, struct trace_state *state, struct rings *rings,
+			 struct loader **ret_loader)
+{
+	struct loader_opts lopts = {
+		.stream = true,
+		.track_procs = true,
+		.handlers = { .on_cap = on_cap, .on_proc = on_proc, .ctx = state },
+	};
+	int err;
+
+	args->filter.self_tgid = (uint32_t)getpid();
+	lopts.filter = args->filter;
+	rings_enter(rings, RING_EBPF, "load and attach BPF programs");
+	err = loader__new(&lopts, ret_loader);
+	rings_leave(rings);
+	if (err)
+		return cmd_load_failed(CMD, err);
+	/* After attaching: lifecycle records of processes started meanwhile
+	 * replay correctly over the scan. */
+	rings_enter_specific(rings, RINGS_NEED_PROC, "read running processes from /proc");
+	err = identity_scan(state->identity);
+	rings_leave(rings);
+	if (err)
+		cmd_warn(CMD, err, "cannot read running processes");
+	return -1;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -319,7 +343,6 @@ int cmd_trace(int argc, char **argv)
 	static char stdout_buf[1 << 16];
 	struct trace_args args = {};
 	struct trace_state state = {};
-	struct loader_opts lopts = {};
 	struct output_opts oopts = {};
 	struct loader *loader = NULL;
 	struct rings *rings = NULL;
@@ -328,7 +351,7 @@ int cmd_trace(int argc, char **argv)
 
 	rc = parse_args(argc, argv, &args);
 	if (rc < 0)
-		rc = cmd_rings_start("trace", &args.rings, args.verbose, RINGS_NEED_PROC, &rings);
+		rc = cmd_rings_start(CMD, &args.rings, args.verbose, RINGS_NEED_PROC, &rings);
 	if (rc >= 0) {
 		evfilter__free(args.who);
 		return rc;
@@ -343,48 +366,27 @@ int cmd_trace(int argc, char **argv)
 	oopts.boot_offset_ns = clock_boot_offset_ns();
 	err = start_identity(&args, node, oopts.boot_offset_ns, rings, &state.identity);
 	if (err) {
-		fprintf(stderr, "captrail: cannot set up the process cache: %s\n", strerror(-err));
-		rc = EXIT_RUNTIME;
+		rc = cmd_fail(CMD, err, "cannot set up the process cache");
 		goto cleanup;
 	}
 	state.who = args.who;
-
-	args.filter.self_tgid = (uint32_t)getpid();
-	lopts.filter = args.filter;
-	lopts.stream = true;
-	lopts.track_procs = true;
-	lopts.on_record = on_record;
-	lopts.ctx = &state;
 	err = cmd_catch_stop_signals(&stop_requested);
-	if (!err) {
-		rings_enter(rings, RING_EBPF, "load and attach BPF programs");
-		err = loader__new(&lopts, &loader);
-		rings_leave(rings);
-	}
 	if (err) {
-		cmd_report_load_error(err);
-		rc = EXIT_RUNTIME;
+		rc = cmd_fail(CMD, err, "cannot catch SIGINT and SIGTERM");
 		goto cleanup;
 	}
-	/* After attaching: lifecycle records of processes started meanwhile
-	 * replay correctly over the scan. */
-	rings_enter_specific(rings, RINGS_NEED_PROC, "read running processes from /proc");
-	err = identity_scan(state.identity);
-	rings_leave(rings);
-	if (err)
-		fprintf(stderr, "captrail: warning: cannot read running processes: %s\n",
-			strerror(-err));
+	rc = start_tracing(&args, &state, rings, &loader);
+	if (rc >= 0)
+		goto cleanup;
 	oopts.host_ns = identity_host_ns(state.identity);
 	output_init(&state.out, stdout, &oopts);
-	fprintf(stderr, "captrail: ready, tracing capability checks\n");
-	err = trace_loop(loader, args.duration);
-	fflush(stdout);
-	print_summary(&state, loader, rings);
-	rc = EXIT_OK;
-	if (err) {
-		fprintf(stderr, "captrail: reading events failed: %s\n", strerror(-err));
-		rc = EXIT_RUNTIME;
-	}
+	cmd_say(CMD, "ready, tracing capability checks");
+	err = trace_loop(loader, rings, args.duration);
+	rc = print_summary(&state, loader, rings);
+	if (err && err == rings_failure(rings, NULL))
+		rc = cmd_rings_failed(CMD, rings);
+	else if (err && err != -EPIPE) /* a reader that went away is a stop */
+		rc = cmd_fail(CMD, err, "reading events failed");
 cleanup:
 	loader__free(loader);
 	identity__free(state.identity);

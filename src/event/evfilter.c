@@ -298,3 +298,16 @@ nomem:
 	json_object_put(obj);
 	return -ENOMEM;
 }
+
+void evfilter_subject_of(const struct identity_event *ev, struct evfilter_subject *ret_subject)
+{
+	const struct identity_pod *pod = ev->process.pod;
+
+	*ret_subject = (struct evfilter_subject){ .binary = ev->process.binary };
+	if (pod) {
+		ret_subject->namespace_ = pod->namespace_;
+		ret_subject->pod = pod->name;
+		ret_subject->container = pod->container_name;
+		ret_subject->has_pod = true;
+	}
+}

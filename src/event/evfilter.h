@@ -14,6 +14,8 @@
 
 #include <json-c/json.h>
 
+#include "identity/identity.h"
+
 #define EVFILTER_MAX_VALUES 64 /* per field */
 
 enum evfilter_field {
@@ -53,6 +55,9 @@ int evfilter_set_host(struct evfilter *f, bool host, char *err, size_t err_size)
 bool evfilter_empty(const struct evfilter *f);
 
 bool evfilter_match(const struct evfilter *f, const struct evfilter_subject *s);
+
+/* What a resolved event says about who asked. */
+void evfilter_subject_of(const struct identity_event *ev, struct evfilter_subject *ret_subject);
 
 /* Matches a process_kprobe JSON event (process.pod.namespace,
  * process.pod.name, process.pod.container.name, process.binary). An object

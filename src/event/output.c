@@ -6,6 +6,7 @@
 #include "identity/procfs.h"
 #include "lib/caps.h"
 #include "lib/clock.h"
+#include "lib/json.h"
 
 int output_format_parse(const char *name, enum output_format *ret_format)
 {
@@ -45,7 +46,7 @@ static void json_optional(struct jsonw *w, const char *key, const char *value)
 		jsonw_string(w, key, value);
 }
 
-static void json_pod(struct jsonw *w, const struct output_pod *pod)
+static void json_pod(struct jsonw *w, const struct identity_pod *pod)
 {
 	jsonw_object(w, "pod");
 	json_optional(w, "namespace", pod->namespace_);
@@ -136,7 +137,7 @@ static void json_cap_list(struct output *o, const char *key, uint64_t mask)
 	jsonw_raw(&o->json, key, set->json, set->len);
 }
 
-static void json_process(struct output *o, const char *key, const struct output_process *p,
+static void json_process(struct output *o, const char *key, const struct identity_process *p,
 			 const struct ct_cap_event *creds)
 {
 	struct jsonw *w = &o->json;
@@ -172,7 +173,7 @@ static void json_process(struct output *o, const char *key, const struct output_
 
 /* Facts the reference format has no field for travel as tags, so strict
  * parsers of that format still accept the event. */
-static void json_tags(struct jsonw *w, const struct output_event *ev)
+static void json_tags(struct jsonw *w, const struct identity_event *ev)
 {
 	const struct ct_cap_event *e = ev->cap;
 	char tag[64];
@@ -192,7 +193,7 @@ static void json_tags(struct jsonw *w, const struct output_event *ev)
 	jsonw_end(w, ']');
 }
 
-static void json_event(struct output *o, const struct output_event *ev)
+static void json_event(struct output *o, const struct identity_event *ev)
 {
 	const struct ct_cap_event *e = ev->cap;
 	struct jsonw *w = &o->json;
@@ -238,55 +239,143 @@ static void json_event(struct output *o, const struct output_event *ev)
 	jsonw_line_end(w);
 }
 
-/* "default/xwing spaceship /bin/dmesg" in a pod, the binary on the host,
- * the command name while the binary is unknown. */
-static void describe_who(const struct output_event *ev, char *buf, size_t size)
+static const char *known(const char *s)
 {
-	const struct output_process *p = &ev->process;
-	const char *binary = p->binary ? p->binary : ev->cap->comm;
-
-	if (p->pod)
-		snprintf(buf, size, "%s/%s %s %s", p->pod->namespace_ ? p->pod->namespace_ : "?",
-			 p->pod->name ? p->pod->name : "?",
-			 p->pod->container_name ? p->pod->container_name : "?", binary);
-	else
-		snprintf(buf, size, "%s", binary);
+	return s ? s : "?";
 }
 
-static void compact_event(struct output *o, const struct output_event *ev)
+/* "default/xwing spaceship /bin/dmesg" in a pod, the binary elsewhere. */
+static void line_who(const struct output_line *l, char *buf, size_t size)
+{
+	if (l->has_pod)
+		snprintf(buf, size, "%s/%s %s %s", known(l->pod_namespace), known(l->pod_name),
+			 known(l->container), known(l->binary));
+	else
+		snprintf(buf, size, "%s", known(l->binary));
+}
+
+void output_compact_line(FILE *out, const struct output_line *l)
+{
+	char time[RFC3339_LEN] = "-", who[OUTPUT_WHO_LEN];
+
+	if (l->wall_ns)
+		clock_hms_us(l->wall_ns, time);
+	line_who(l, who, sizeof(who));
+	fprintf(out, "%s %-7s %-22s pid=%u uid=%u %s%s%s\n", time, l->verdict, l->capability,
+		l->pid, l->uid, who, l->syscall ? " syscall=" : "", l->syscall ? l->syscall : "");
+}
+
+/* The command name stands in while the binary is unknown. */
+static void event_line(const struct output *o, const struct identity_event *ev,
+		       char name[CAPS_NAME_LEN], struct output_line *ret_line)
 {
 	const struct ct_cap_event *e = ev->cap;
-	char name[CAPS_NAME_LEN], time[RFC3339_LEN], who[512];
+	const struct identity_pod *pod = ev->process.pod;
 
 	caps_name(e->cap, name);
-	clock_hms_us(e->ktime_ns + o->opts.boot_offset_ns, time);
-	describe_who(ev, who, sizeof(who));
-	fprintf(o->out, "%s %-7s %-22s pid=%u uid=%u %s%s%s\n", time, verdict(e), name, e->pid,
-		e->euid, who, ev->syscall ? " syscall=" : "", ev->syscall ? ev->syscall : "");
+	*ret_line = (struct output_line){
+		.wall_ns = e->ktime_ns + o->opts.boot_offset_ns,
+		.verdict = verdict(e),
+		.capability = name,
+		.pid = e->pid,
+		.uid = e->euid,
+		.has_pod = pod != NULL,
+		.pod_namespace = pod ? pod->namespace_ : NULL,
+		.pod_name = pod ? pod->name : NULL,
+		.container = pod ? pod->container_name : NULL,
+		.binary = ev->process.binary ? ev->process.binary : e->comm,
+		.syscall = ev->syscall,
+	};
 }
 
-static void table_event(struct output *o, const struct output_event *ev)
+static void table_event(struct output *o, const struct identity_event *ev)
 {
-	const struct ct_cap_event *e = ev->cap;
-	char name[CAPS_NAME_LEN], time[RFC3339_LEN], who[512];
+	char name[CAPS_NAME_LEN], time[RFC3339_LEN], who[OUTPUT_WHO_LEN];
+	struct output_line l;
 
 	if (!o->header_done) {
 		fprintf(o->out, "%-15s %-7s %-22s %7s %10s %-16s %s\n", "TIME", "VERDICT",
 			"CAPABILITY", "PID", "UID", "SYSCALL", "PROCESS");
 		o->header_done = true;
 	}
-	caps_name(e->cap, name);
-	clock_hms_us(e->ktime_ns + o->opts.boot_offset_ns, time);
-	describe_who(ev, who, sizeof(who));
-	fprintf(o->out, "%-15s %-7s %-22s %7u %10u %-16s %s\n", time, verdict(e), name, e->pid,
-		e->euid, ev->syscall ? ev->syscall : "-", who);
+	event_line(o, ev, name, &l);
+	clock_hms_us(l.wall_ns, time);
+	line_who(&l, who, sizeof(who));
+	fprintf(o->out, "%-15s %-7s %-22s %7u %10u %-16s %s\n", time, l.verdict, l.capability,
+		l.pid, l.uid, l.syscall ? l.syscall : "-", who);
 }
 
-void output_event(struct output *o, const struct output_event *ev)
+static json_object *member(json_object *obj, const char *key)
+{
+	return json_member(obj, key, json_type_object);
+}
+
+/* The capability_arg's name among the arguments. */
+static const char *json_capability(json_object *args)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; args && i < json_object_array_length(args); i++) {
+		const char *name = json_member_string(
+			member(json_object_array_get_idx(args, i), "capability_arg"), "name");
+
+		if (name)
+			found = name;
+	}
+	return found;
+}
+
+void output_line_from_json(json_object *event, struct output_line *ret_line)
+{
+	json_object *kprobe = member(event, "process_kprobe");
+	json_object *process = member(kprobe, "process"), *pod = member(process, "pod");
+	json_object *tags = json_member(kprobe, "tags", json_type_array);
+	json_object *ret = json_member(member(kprobe, "return"), "int_arg", json_type_int);
+	struct output_line l = {
+		.capability = json_capability(json_member(kprobe, "args", json_type_array)),
+		.has_pod = pod != NULL,
+		.pod_namespace = json_member_string(pod, "namespace"),
+		.pod_name = json_member_string(pod, "name"),
+		.container = json_member_string(member(pod, "container"), "name"),
+		.binary = json_member_string(process, "binary"),
+	};
+	uint64_t value = 0;
+
+	if (clock_parse_rfc3339(json_member_string(event, "time"), &l.wall_ns))
+		l.wall_ns = 0;
+	if (!json_read_u64(process, "pid", &value))
+		l.pid = (uint32_t)value;
+	if (!json_read_u64(process, "uid", &value))
+		l.uid = (uint32_t)value;
+	for (size_t i = 0; tags && i < json_object_array_length(tags); i++) {
+		const char *tag = json_object_get_string(json_object_array_get_idx(tags, i));
+
+		if (!tag)
+			continue;
+		if (!strcmp(tag, "denied") || !strcmp(tag, "granted"))
+			l.verdict = tag;
+		else if (!strncmp(tag, "syscall:", 8))
+			l.syscall = tag + 8;
+	}
+	if (!l.verdict)
+		l.verdict = ret && json_object_get_int(ret) == 0 ? "granted" : "denied";
+	if (!l.capability)
+		l.capability = "?";
+	*ret_line = l;
+}
+
+void output_event(struct output *o, const struct identity_event *ev)
 {
 	switch (o->opts.format) {
 	case OUTPUT_JSON: json_event(o, ev); break;
 	case OUTPUT_TABLE: table_event(o, ev); break;
-	case OUTPUT_COMPACT: compact_event(o, ev); break;
+	case OUTPUT_COMPACT: {
+		char name[CAPS_NAME_LEN];
+		struct output_line l;
+
+		event_line(o, ev, name, &l);
+		output_compact_line(o->out, &l);
+		break;
+	}
 	}
 }

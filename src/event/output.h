@@ -7,56 +7,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <json-c/json.h>
+
 #include "bpf/captrail.h"
 #include "event/jsonw.h"
+#include "identity/identity.h"
 
 enum output_format { OUTPUT_COMPACT, OUTPUT_TABLE, OUTPUT_JSON };
 
 int output_format_parse(const char *name, enum output_format *ret_format);
-
-struct output_label {
-	const char *key;
-	const char *value;
-};
-
-/* Pod and container identity; NULL strings are unknown. */
-struct output_pod {
-	const char *namespace_;
-	const char *name;
-	const char *uid;
-	const char *container_id; /* "<runtime>://<id>" */
-	const char *container_name;
-	const char *image;
-	const char *container_start_time;
-	uint32_t container_pid;
-	const struct output_label *labels;
-	size_t n_labels;
-	const char *docker; /* first 31 characters of the container id */
-};
-
-/* What is known of one process; NULL strings are unknown and omitted. */
-struct output_process {
-	uint32_t pid;
-	uint32_t tid; /* 0: omitted (the parent object has none) */
-	uint32_t uid;
-	uint32_t auid;
-	const char *exec_id;
-	const char *parent_exec_id;
-	const char *binary;
-	const char *arguments;
-	const char *cwd;
-	const char *flags;
-	const char *start_time;
-	const uint32_t *ns; /* CT_NS_COUNT inode numbers, or NULL */
-	const struct output_pod *pod; /* NULL on the host */
-};
-
-struct output_event {
-	const struct ct_cap_event *cap;
-	struct output_process process;
-	const struct output_process *parent; /* NULL when unknown */
-	const char *syscall; /* name, NULL when not in a syscall */
-};
 
 struct output_opts {
 	enum output_format format;
@@ -100,7 +59,30 @@ struct output {
 	struct jsonw json;
 };
 
+/* One compact line: "10:13:33.834882 denied  CAP_SYSLOG  pid=... uid=...
+ * NS/POD CONTAINER BINARY syscall=NAME"; NULL strings print as "?". */
+#define OUTPUT_WHO_LEN 1024
+
+struct output_line {
+	uint64_t wall_ns; /* 0: unknown, printed "-" */
+	const char *verdict;
+	const char *capability;
+	uint32_t pid;
+	uint32_t uid;
+	bool has_pod;
+	const char *pod_namespace;
+	const char *pod_name;
+	const char *container;
+	const char *binary;
+	const char *syscall; /* NULL: not in a syscall */
+};
+
+void output_compact_line(FILE *out, const struct output_line *line);
+/* The line of a process_kprobe JSON event as `trace -o json` writes it
+ * (captrail events prints them); strings point into event. */
+void output_line_from_json(json_object *event, struct output_line *ret_line);
+
 void output_init(struct output *o, FILE *out, const struct output_opts *opts);
-void output_event(struct output *o, const struct output_event *ev);
+void output_event(struct output *o, const struct identity_event *ev);
 
 #endif

@@ -1,6 +1,7 @@
 #include "identity/identity.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,7 +140,7 @@ static const char *or_null(const char *s)
 	return s && *s ? s : NULL;
 }
 
-static void fill_process(struct output_process *out, const struct proc_entry *p)
+static void fill_process(struct identity_process *out, const struct proc_entry *p)
 {
 	out->pid = p->pid;
 	out->uid = p->uid;
@@ -154,11 +155,11 @@ static void fill_process(struct output_process *out, const struct proc_entry *p)
 }
 
 /* The pod of a cgroup, or NULL on the host. */
-static const struct output_pod *resolve_pod(struct identity *id, uint64_t cgroup_id,
-					     uint32_t ns_pid, struct identity_pod *v)
+static const struct identity_pod *resolve_pod(struct identity *id, uint64_t cgroup_id,
+					       uint32_t ns_pid, struct identity_pod_buf *v)
 {
 	const struct container_info *c = NULL;
-	struct output_pod *pod = &v->pod;
+	struct identity_pod *pod = &v->pod;
 	size_t n;
 
 	if (!cgroup_id || container_cache__lookup(id->containers, cgroup_id, 0, &c) || !c->id[0])
@@ -167,8 +168,8 @@ static const struct output_pod *resolve_pod(struct identity *id, uint64_t cgroup
 	snprintf(v->container_id, sizeof(v->container_id), "%s://%s", c->runtime, c->id);
 	snprintf(v->docker, sizeof(v->docker), "%.31s", c->id);
 	for (size_t i = 0; i < n; i++)
-		v->labels[i] = (struct output_label){ c->labels[i].key, c->labels[i].value };
-	*pod = (struct output_pod){
+		v->labels[i] = (struct identity_label){ c->labels[i].key, c->labels[i].value };
+	*pod = (struct identity_pod){
 		.namespace_ = or_null(c->pod_namespace),
 		.name = or_null(c->pod_name),
 		.uid = or_null(c->pod_uid),
@@ -217,58 +218,21 @@ int identity_resolve(struct identity *id, const struct ct_cap_event *e,
 	 * known here. */
 	if (parent)
 		v->parent.pod = resolve_pod(id, parent->cgroup_id, 0, &v->parent_pod);
-	v->subject = (struct evfilter_subject){ .binary = v->ev.process.binary };
-	if (v->ev.process.pod) {
-		v->subject.namespace_ = v->pod.pod.namespace_;
-		v->subject.pod = v->pod.pod.name;
-		v->subject.container = v->pod.pod.container_name;
-		v->subject.has_pod = true;
-	}
 	return 0;
 }
 
-/* "/system.slice/cron.service" names the unit cron.service. */
-static const char *unit_of(const char *cgroup)
-{
-	const char *leaf = cgroup ? strrchr(cgroup, '/') : NULL;
-	size_t len;
-
-	if (!leaf)
-		return NULL;
-	leaf++;
-	len = strlen(leaf);
-	return len > 8 && !strcmp(leaf + len - 8, ".service") ? leaf : NULL;
-}
-
 int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
-		      struct store_workload *ret_workload)
+		      struct workload *ret_workload)
 {
 	const struct container_info *c = NULL;
 	const struct proc_entry *proc = NULL;
-	struct store_workload w = {};
 
 	if (container_cache__lookup(id->containers, cgroup_id, 0, &c))
 		c = NULL;
-	if (c && c->id[0]) {
-		w.kind = STORE_CONTAINER;
-		w.container_id = c->id;
-		w.container_name = or_null(c->name);
-		w.image = or_null(c->image);
-		if (c->pod_namespace && *c->pod_namespace && c->pod_name && *c->pod_name) {
-			w.kind = STORE_POD_CONTAINER;
-			w.pod_namespace = c->pod_namespace;
-			w.pod_name = c->pod_name;
-		}
-	} else if (c && (w.unit = unit_of(c->cgroup))) {
-		w.kind = STORE_UNIT;
-	} else {
-		w.kind = STORE_HOST_BINARY;
-		if (proc_cache_lookup(id->procs, pid, 0, NULL, &proc) == 0 && proc->binary[0])
-			w.binary = proc->binary;
-		else
-			w.binary = "unknown";
-	}
-	*ret_workload = w;
+	workload_of(c, NULL, ret_workload);
+	if (ret_workload->kind == WORKLOAD_HOST_BINARY &&
+	    proc_cache_lookup(id->procs, pid, 0, NULL, &proc) == 0 && proc->binary[0])
+		ret_workload->binary = proc->binary;
 	return 0;
 }
 

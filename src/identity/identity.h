@@ -7,12 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
-#include "agent/store.h"
-#include "event/evfilter.h"
-#include "event/output.h"
 #include "identity/container.h"
 #include "identity/proc_cache.h"
+#include "identity/workload.h"
 
 #define IDENTITY_MAX_LABELS 32
 #define IDENTITY_SYSCALLS 512 /* names cached for numbers below this */
@@ -28,21 +27,66 @@ struct identity_opts {
 	void *around_miss_ctx;
 };
 
-/* One resolved event; output_event points into it. Valid until the next
- * identity_apply() or identity_resolve(). */
+/* What is known of who made one check, as the event format shows it. */
+struct identity_label {
+	const char *key;
+	const char *value;
+};
+
+/* Pod and container identity; NULL strings are unknown. */
 struct identity_pod {
-	struct output_pod pod;
-	struct output_label labels[IDENTITY_MAX_LABELS];
+	const char *namespace_;
+	const char *name;
+	const char *uid;
+	const char *container_id; /* "<runtime>://<id>" */
+	const char *container_name;
+	const char *image;
+	const char *container_start_time;
+	uint32_t container_pid;
+	const struct identity_label *labels;
+	size_t n_labels;
+	const char *docker; /* first 31 characters of the container id */
+};
+
+/* What is known of one process; NULL strings are unknown and omitted. */
+struct identity_process {
+	uint32_t pid;
+	uint32_t tid; /* 0: omitted (the parent object has none) */
+	uint32_t uid;
+	uint32_t auid;
+	const char *exec_id;
+	const char *parent_exec_id;
+	const char *binary;
+	const char *arguments;
+	const char *cwd;
+	const char *flags;
+	const char *start_time;
+	const uint32_t *ns; /* CT_NS_COUNT inode numbers, or NULL */
+	const struct identity_pod *pod; /* NULL on the host */
+};
+
+struct identity_event {
+	const struct ct_cap_event *cap;
+	struct identity_process process;
+	const struct identity_process *parent; /* NULL when unknown */
+	const char *syscall; /* name, NULL when not in a syscall */
+};
+
+/* Where a resolved pod's strings live. */
+struct identity_pod_buf {
+	struct identity_pod pod;
+	struct identity_label labels[IDENTITY_MAX_LABELS];
 	char container_id[CONTAINER_ID_LEN + 32];
 	char docker[32];
 };
 
+/* One resolved event and the buffers it points into. Valid until the next
+ * identity_apply() or identity_resolve(). */
 struct identity_view {
-	struct output_event ev;
-	struct output_process parent;
-	struct identity_pod pod;
-	struct identity_pod parent_pod;
-	struct evfilter_subject subject;
+	struct identity_event ev;
+	struct identity_process parent;
+	struct identity_pod_buf pod;
+	struct identity_pod_buf parent_pod;
 };
 
 struct identity;
@@ -60,7 +104,7 @@ int identity_resolve(struct identity *id, const struct ct_cap_event *e,
  * container, a container, a systemd service, or a host binary. Strings
  * point into the caches and stay valid until the next identity call. */
 int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
-		      struct store_workload *ret_workload);
+		      struct workload *ret_workload);
 
 void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,
 		    struct container_cache_stats *ret_containers);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "identity/procfs.h"
+#include "kernel/records.h"
 #include "lib/util.h"
 
 /* uthash reports a failed allocation here instead of exiting. */
@@ -104,7 +105,7 @@ struct proc_cache {
  * size) and two of the largest entries: see insert(). */
 #define MAX_ENTRY_SIZE                                                                   \
 	(sizeof(struct entry) + 2 * PROC_EXEC_ID_LEN + RFC3339_LEN + PROC_FLAGS_LEN +    \
-	 PROC_BINARY_LEN + PROC_ARGS_LEN + PROC_CWD_LEN)
+	 RECORDS_BINARY_LEN + RECORDS_ARGS_LEN + RECORDS_CWD_LEN)
 _Static_assert(sizeof(struct proc_cache) + (8 << 10) + 2 * MAX_ENTRY_SIZE <= PROC_CACHE_MIN_BYTES,
 	       "PROC_CACHE_MIN_BYTES too small");
 
@@ -294,9 +295,9 @@ static struct entry *entry_new(struct proc_cache *c, const struct proc_entry *dr
 	exec_id_len = strlen(exec_id);
 	start_time_len = strlen(start_time);
 	flags_len = strlen(flags_text);
-	binary_len = strnlen(binary, PROC_BINARY_LEN - 1);
-	arguments_len = strnlen(arguments, PROC_ARGS_LEN - 1);
-	cwd_len = strnlen(cwd, PROC_CWD_LEN - 1);
+	binary_len = strnlen(binary, RECORDS_BINARY_LEN - 1);
+	arguments_len = strnlen(arguments, RECORDS_ARGS_LEN - 1);
+	cwd_len = strnlen(cwd, RECORDS_CWD_LEN - 1);
 	size = sizeof(*e) + c->exec_id_size + exec_id_len + start_time_len + flags_len +
 	       binary_len + arguments_len + cwd_len + 6;
 	e = malloc(size);
@@ -521,98 +522,6 @@ static struct entry *parent_at(struct proc_cache *c, uint32_t ppid, uint32_t pid
 	return parent;
 }
 
-/* rec->cwd holds components leaf first, each NUL-terminated ("b\0a\0" is
- * /a/b): they are laid out from the end of cwd, then moved to its start. */
-static void decode_cwd(const struct ct_proc_event *rec, char cwd[PROC_CWD_LEN], uint32_t *flags)
-{
-	size_t len = rec->cwd_len < CT_PATH_MAX ? rec->cwd_len : CT_PATH_MAX;
-	size_t pos = 0, end = PROC_CWD_LEN - 1;
-	bool cut = rec->flags & CT_PROC_TRUNC_CWD;
-	unsigned int parts = 0;
-
-	if (rec->flags & CT_PROC_ERR_CWD) {
-		cwd[0] = '\0';
-		*flags |= PROC_ERR_CWD;
-		return;
-	}
-	cwd[end] = '\0';
-	while (pos < len && parts < rec->cwd_parts) {
-		size_t n = strnlen(rec->cwd + pos, len - pos);
-
-		if (n + 1 > end) {
-			cut = true;
-			break;
-		}
-		end -= n;
-		memcpy(cwd + end, rec->cwd + pos, n);
-		cwd[--end] = '/';
-		pos += n + 1;
-		parts++;
-	}
-	if (end == PROC_CWD_LEN - 1 && !cut)
-		cwd[--end] = '/';
-	/* Cut at the root end: what is left is not an absolute path. */
-	if (cut) {
-		if (cwd[end] == '/')
-			end++;
-		*flags |= PROC_ERR_CWD;
-	}
-	memmove(cwd, cwd + end, PROC_CWD_LEN - end);
-}
-
-static void decode_args(const struct ct_proc_event *rec, char arguments[PROC_ARGS_LEN])
-{
-	size_t i, len = rec->args_len < CT_ARGS_MAX ? rec->args_len : CT_ARGS_MAX;
-
-	memcpy(arguments, rec->args, len);
-	/* The last argument's terminator is not a separator. */
-	while (len && !arguments[len - 1])
-		len--;
-	for (i = 0; i < len; i++) {
-		if (!arguments[i])
-			arguments[i] = ' ';
-	}
-	arguments[len] = '\0';
-}
-
-/* The filename as given to execve, joined to cwd when relative. */
-static void decode_binary(const struct ct_proc_event *rec, const char *cwd,
-			  char binary[PROC_BINARY_LEN])
-{
-	size_t max = rec->binary_len < CT_PATH_MAX ? rec->binary_len : CT_PATH_MAX;
-	const char *name = rec->binary;
-	size_t n = strnlen(name, max), cwd_len = strlen(cwd);
-
-	if (!n || name[0] == '/' || !cwd_len) {
-		copy_str(binary, PROC_BINARY_LEN, name, n);
-		return;
-	}
-	while (n >= 2 && name[0] == '.' && name[1] == '/') {
-		name += 2;
-		n -= 2;
-		while (n && name[0] == '/') {
-			name++;
-			n--;
-		}
-	}
-	if (strcmp(cwd, "/") == 0)
-		cwd_len = 0;
-	/* Fits: PROC_BINARY_LEN holds a whole cwd, '/', and a whole filename. */
-	memcpy(binary, cwd, cwd_len);
-	binary[cwd_len] = '/';
-	memcpy(binary + cwd_len + 1, name, n);
-	binary[cwd_len + 1 + n] = '\0';
-}
-
-void proc_exec_binary(const struct ct_proc_event *rec, char ret_binary[PROC_BINARY_LEN])
-{
-	char cwd[PROC_CWD_LEN];
-	uint32_t flags = 0;
-
-	decode_cwd(rec, cwd, &flags);
-	decode_binary(rec, cwd, ret_binary);
-}
-
 /* The fields every record carries. */
 static void fill_from_record(struct proc_entry *d, const struct ct_proc_event *rec)
 {
@@ -629,7 +538,7 @@ static void fill_from_record(struct proc_entry *d, const struct ct_proc_event *r
 
 static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 {
-	char binary[PROC_BINARY_LEN], arguments[PROC_ARGS_LEN], cwd[PROC_CWD_LEN];
+	char binary[RECORDS_BINARY_LEN], arguments[RECORDS_ARGS_LEN], cwd[RECORDS_CWD_LEN];
 	struct entry *old = find_pid(c, rec->pid), *parent, *e;
 	struct proc_entry draft = { 0 };
 	struct key parent_key = { 0 };
@@ -664,9 +573,10 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 		draft.flags |= PROC_ERR_FILENAME;
 	if (rec->flags & CT_PROC_ERR_ARGS)
 		draft.flags |= PROC_ERR_ARGS;
-	decode_cwd(rec, cwd, &draft.flags);
-	decode_binary(rec, cwd, binary);
-	decode_args(rec, arguments);
+	if (records_exec_cwd(rec, cwd))
+		draft.flags |= PROC_ERR_CWD;
+	records_exec_path(rec, cwd, binary);
+	records_exec_args(rec, arguments);
 	draft.cwd = cwd;
 	draft.binary = binary;
 	draft.arguments = arguments;

@@ -39,11 +39,6 @@
 #define PROC_NODE_NAME_MAX 253 /* a Kubernetes node name */
 /* base64 of "<node>:<20-digit ktime>:<10-digit pid>", and a NUL */
 #define PROC_EXEC_ID_LEN (((PROC_NODE_NAME_MAX + 32 + 2) / 3) * 4 + 1)
-/* The longest strings of an entry, NUL included; each entry holds its own
- * at their exact size. */
-#define PROC_BINARY_LEN (2 * CT_PATH_MAX + 1) /* a relative filename joined to cwd */
-#define PROC_ARGS_LEN (CT_ARGS_MAX + 1)
-#define PROC_CWD_LEN (CT_PATH_MAX + 1)
 #define PROC_FLAGS_LEN 96
 /* Per entry, for a sleeping process of the RSS benchmark ("/usr/bin/sleep
  * infinity" in /home/user, its parent cached, node "kind-control-plane"):
@@ -76,10 +71,6 @@ enum proc_flag {
 
 /* "execve rootcwd clone": the names of the set bits, space-joined. */
 void proc_flags_text(uint32_t flags, char ret_text[PROC_FLAGS_LEN]);
-
-/* The absolute path of an exec record's binary: a relative filename is
- * joined to the cwd the record carries. */
-void proc_exec_binary(const struct ct_proc_event *rec, char ret_binary[PROC_BINARY_LEN]);
 
 /* exec_id: base64("<node_name>:<ktime_ns>:<pid>"), standard alphabet, padded. */
 int proc_exec_id(const char *node_name, uint64_t ktime_ns, uint32_t pid,

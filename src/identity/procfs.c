@@ -379,30 +379,6 @@ int procfs_list_pids(const char *root, uint32_t **ret_pids, size_t *ret_count)
 	return 0;
 }
 
-int procfs_read_btime(const char *root, uint64_t *ret_btime)
-{
-	char path[PATH_MAX], line[512];
-	unsigned long long btime;
-	int n, err = -ENODATA;
-	FILE *f;
-
-	n = snprintf(path, sizeof(path), "%s/stat", root);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "btime %llu", &btime) == 1) {
-			*ret_btime = btime;
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return err;
-}
-
 uint64_t procfs_tick_ns(void)
 {
 	long hz = sysconf(_SC_CLK_TCK);

@@ -60,10 +60,6 @@ int procfs_read_ns(const char *root, uint32_t pid, uint32_t ret_ns[CT_NS_COUNT])
 /* The numeric entries of root, ascending, in a malloc'd array. */
 int procfs_list_pids(const char *root, uint32_t **ret_pids, size_t *ret_count);
 
-/* "btime" of <root>/stat: boot time in seconds since the epoch (see
- * clock_boot_offset_ns()). */
-int procfs_read_btime(const char *root, uint64_t *ret_btime);
-
 /* Nanoseconds per clock tick of /proc/PID/stat times. */
 uint64_t procfs_tick_ns(void);
 

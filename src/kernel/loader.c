@@ -18,8 +18,7 @@ struct loader {
 	struct captrail_bpf *skel;
 	struct ring_buffer *ring;
 	int ncpus;
-	int (*on_record)(void *ctx, const void *data, size_t size);
-	void *ctx;
+	struct records_handlers handlers;
 };
 
 /* Feature probe: a tracepoint exists when its BTF typedef does. */
@@ -103,7 +102,7 @@ static int ring_callback(void *ctx, void *data, size_t size)
 {
 	struct loader *loader = ctx;
 
-	return loader->on_record(loader->ctx, data, size);
+	return records_dispatch(&loader->handlers, data, size);
 }
 
 int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
@@ -122,8 +121,7 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 		err = -EOPNOTSUPP;
 		goto cleanup;
 	}
-	loader->on_record = opts->on_record;
-	loader->ctx = opts->ctx;
+	loader->handlers = opts->handlers;
 	loader->ncpus = libbpf_num_possible_cpus();
 	if (loader->ncpus < 0) {
 		err = loader->ncpus;

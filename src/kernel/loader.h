@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "bpf/captrail.h"
+#include "kernel/records.h"
 
 struct loader_filter {
 	const uint32_t *pids; /* --pid set; NULL/0 for all */
@@ -40,10 +41,7 @@ struct loader_opts {
 	struct loader_aggregate aggregate;
 	bool track_procs; /* exec/fork/exit records for the process cache */
 	uint64_t proc_cgroup_id; /* lifecycle records only from this cgroup */
-	/* Called for each ring buffer record (struct ct_cap_event or
-	 * struct ct_proc_event, told apart by their first u32). */
-	int (*on_record)(void *ctx, const void *data, size_t size);
-	void *ctx;
+	struct records_handlers handlers; /* for each ring buffer record */
 };
 
 struct loader_stats {

@@ -79,30 +79,34 @@ int caps_parse(const char *text, int *ret_cap)
 
 int caps_parse_list(const char *list, uint64_t *ret_mask, const char **ret_bad)
 {
-	static char bad[CAPS_NAME_LEN * 2];
-	char *copy, *item, *save = NULL;
+	static __thread char bad[CAPS_NAME_LEN * 2];
+	const char *item = list;
 	uint64_t mask = 0;
-	int cap, err = 0;
+	int cap;
 
+	if (ret_bad)
+		*ret_bad = NULL;
 	if (!list || !*list)
 		return -EINVAL;
-	copy = strdup(list);
-	if (!copy)
-		return -ENOMEM;
-	for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		if (caps_parse(item, &cap) != 0) {
-			snprintf(bad, sizeof(bad), "%s", item);
+	for (;;) {
+		size_t len = strcspn(item, ",");
+
+		if (!len)
+			return -EINVAL; /* "", ",", "a,,b", "a,": no item there */
+		snprintf(bad, sizeof(bad), "%.*s", (int)(len < sizeof(bad) ? len : sizeof(bad) - 1),
+			 item);
+		if (len >= sizeof(bad) || caps_parse(bad, &cap) != 0) {
 			if (ret_bad)
 				*ret_bad = bad;
-			err = -EINVAL;
-			break;
+			return -EINVAL;
 		}
 		mask |= 1ull << cap;
+		if (!item[len])
+			break;
+		item += len + 1;
 	}
-	free(copy);
-	if (!err)
-		*ret_mask = mask;
-	return err;
+	*ret_mask = mask;
+	return 0;
 }
 
 /* Levenshtein distance over short ASCII names; case-insensitive. */

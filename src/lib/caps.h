@@ -18,8 +18,9 @@ const char *caps_name_static(int cap);
 /* Accepts "syslog", "CAP_SYSLOG", "cap_Syslog" or "34". */
 int caps_parse(const char *text, int *ret_cap);
 
-/* Comma-separated caps_parse() items into a mask. On -EINVAL,
- * *ret_bad (if given) points at the first bad item in a static copy. */
+/* Comma-separated caps_parse() items into a mask. On -EINVAL, *ret_bad
+ * (if given) points at the first unknown item in a thread-local copy, or
+ * is NULL when an item is empty ("", ",", "a,,b"). */
 int caps_parse_list(const char *list, uint64_t *ret_mask, const char **ret_bad);
 
 /* The known name closest to a misspelt one, for error messages. */

@@ -4,11 +4,11 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "privilege/capset.h"
 
 int confine_lookup_user(const char *text, uid_t *ret_uid, gid_t *ret_gid)
 {
@@ -43,48 +43,6 @@ int confine_lookup_group(const char *text, gid_t *ret_gid)
 	return 0;
 }
 
-static int drop_bounding(uint64_t keep, int last_cap)
-{
-	for (int cap = 0; cap <= last_cap; cap++) {
-		if (cap < 64 && (keep & (1ull << cap)))
-			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
-			return -errno;
-	}
-	return 0;
-}
-
-static int set_sets(uint64_t caps, int last_cap, bool effective)
-{
-	cap_t state = cap_init();
-	int err = 0;
-
-	if (!state)
-		return -errno;
-	for (cap_value_t cap = 0; cap <= last_cap && cap < 64; cap++) {
-		if (!(caps & (1ull << cap)))
-			continue;
-		cap_set_flag(state, CAP_PERMITTED, 1, &cap, CAP_SET);
-		cap_set_flag(state, CAP_INHERITABLE, 1, &cap, CAP_SET);
-		if (effective)
-			cap_set_flag(state, CAP_EFFECTIVE, 1, &cap, CAP_SET);
-	}
-	if (cap_set_proc(state))
-		err = -errno;
-	cap_free(state);
-	return err;
-}
-
-static int raise_ambient(uint64_t caps, int last_cap)
-{
-	if (cap_reset_ambient())
-		return -errno;
-	for (cap_value_t cap = 0; cap <= last_cap && cap < 64; cap++)
-		if ((caps & (1ull << cap)) && cap_set_ambient(cap, CAP_SET))
-			return -errno;
-	return 0;
-}
-
 static int switch_user(const struct confine_spec *spec)
 {
 	gid_t gid = spec->gid;
@@ -105,10 +63,12 @@ static int switch_user(const struct confine_spec *spec)
 
 int confine_apply(const struct confine_spec *spec)
 {
+	/* Permitted and inheritable: inheritable lets them become ambient. */
+	struct capset sets = { spec->caps, spec->caps, spec->caps };
 	int err;
 
 	if (spec->set_caps) {
-		err = drop_bounding(spec->caps, spec->last_cap);
+		err = capset_drop_bounding(spec->last_cap, spec->caps);
 		if (err)
 			return err;
 	}
@@ -121,15 +81,10 @@ int confine_apply(const struct confine_spec *spec)
 	}
 	if (!spec->set_caps)
 		return 0;
-	if (spec->set_user && spec->uid != 0) {
-		err = set_sets(spec->caps, spec->last_cap, true);
-		if (!err)
-			err = raise_ambient(spec->caps, spec->last_cap);
+	err = capset_set(spec->last_cap, &sets);
+	if (err)
 		return err;
-	}
-	/* Root: exec recomputes permitted from the bounding set just cut. */
-	err = set_sets(spec->caps, spec->last_cap, true);
-	if (!err)
-		err = raise_ambient(0, spec->last_cap);
-	return err;
+	/* Another user keeps them across exec only as ambient; root's exec
+	 * recomputes permitted from the bounding set just cut. */
+	return capset_set_ambient(spec->last_cap, spec->set_user && spec->uid != 0 ? spec->caps : 0);
 }

@@ -10,6 +10,7 @@
 #include <sys/prctl.h>
 
 #include "lib/caps.h"
+#include "privilege/capset.h"
 
 #define LOG_LEN 2048 /* 41 capability names and some words */
 
@@ -27,6 +28,9 @@ struct rings {
 	enum ring ring;
 	int depth;
 	struct frame stack[RINGS_MAX_DEPTH];
+	unsigned int overflow; /* enters past RINGS_MAX_DEPTH, not on the stack */
+	int failure; /* the first ring change that failed */
+	const char *failure_why;
 };
 
 static void detail(char ret_detail[RINGS_DETAIL_LEN], const char *fmt, ...)
@@ -217,49 +221,20 @@ const char *rings_name(enum ring ring)
 
 static int get_sets(int last_cap, uint64_t *ret_eff, uint64_t *ret_prm, uint64_t *ret_inh)
 {
-	cap_t c = cap_get_proc();
-	uint64_t eff = 0, prm = 0, inh = 0;
+	struct capset sets;
+	int err = capset_get(last_cap, &sets);
 
-	if (!c)
-		return -errno;
-	for (int cap = 0; cap <= last_cap; cap++) {
-		cap_flag_value_t v;
-
-		if (cap_get_flag(c, cap, CAP_EFFECTIVE, &v) == 0 && v)
-			eff |= RINGS_CAP(cap);
-		if (cap_get_flag(c, cap, CAP_PERMITTED, &v) == 0 && v)
-			prm |= RINGS_CAP(cap);
-		if (cap_get_flag(c, cap, CAP_INHERITABLE, &v) == 0 && v)
-			inh |= RINGS_CAP(cap);
-	}
-	cap_free(c);
-	*ret_eff = eff;
-	*ret_prm = prm;
-	*ret_inh = inh;
+	if (err)
+		return err;
+	*ret_eff = sets.effective;
+	*ret_prm = sets.permitted;
+	*ret_inh = sets.inheritable;
 	return 0;
 }
 
 static int set_sets(int last_cap, uint64_t eff, uint64_t prm, uint64_t inh)
 {
-	cap_t c = cap_init();
-	int err = 0;
-
-	if (!c)
-		return -errno;
-	for (int cap = 0; cap <= last_cap && !err; cap++) {
-		cap_value_t v = cap;
-
-		if ((eff & RINGS_CAP(cap)) && cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET))
-			err = -errno;
-		if ((prm & RINGS_CAP(cap)) && cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET))
-			err = -errno;
-		if ((inh & RINGS_CAP(cap)) && cap_set_flag(c, CAP_INHERITABLE, 1, &v, CAP_SET))
-			err = -errno;
-	}
-	if (!err && cap_set_proc(c))
-		err = -errno;
-	cap_free(c);
-	return err;
+	return capset_set(last_cap, &(struct capset){ eff, prm, inh });
 }
 
 uint64_t rings_need_ebpf(const char *procfs_root)
@@ -425,56 +400,75 @@ void rings__free(struct rings *r)
 	free(r);
 }
 
-static int enter(struct rings *r, enum ring ring, uint64_t caps, const char *why)
+static void fail(struct rings *r, int err, const char *why)
+{
+	if (r->failure)
+		return;
+	r->failure = err;
+	r->failure_why = why ? why : "?";
+}
+
+static void enter(struct rings *r, enum ring ring, uint64_t caps, const char *why)
 {
 	char buf[LOG_LEN];
 	uint64_t eff;
 	int err;
 
-	if (r->depth == RINGS_MAX_DEPTH)
-		return -EOVERFLOW;
+	if (r->depth == RINGS_MAX_DEPTH) {
+		r->overflow++; /* its rings_leave() pairs with nothing */
+		fail(r, -EOVERFLOW, why);
+		return;
+	}
 	/* An inner ring adds to the outer one: the outer operation is not done. */
 	eff = r->effective | (caps & r->permitted);
-	if (eff != r->effective && (err = set_sets(r->last_cap, eff, r->permitted, 0)))
-		return err;
+	if (eff != r->effective && (err = set_sets(r->last_cap, eff, r->permitted, 0))) {
+		fail(r, err, why);
+		eff = r->effective;
+	}
 	r->stack[r->depth++] = (struct frame){ r->effective, r->ring, why };
 	r->effective = eff;
 	r->ring = ring;
 	names(caps & r->permitted, buf, sizeof(buf));
 	say(r, "rings: %s%s (%s) for %s", r->cfg.bypass ? "bypass, " : "enter ", rings_name(ring),
 	    buf, why ? why : "?");
-	return 0;
 }
 
-int rings_enter(struct rings *r, enum ring ring, const char *why)
+void rings_enter(struct rings *r, enum ring ring, const char *why)
 {
 	switch (ring) {
-	case RING_FULL: return enter(r, ring, r->permitted, why);
-	case RING_EBPF: return enter(r, ring, r->ebpf, why);
-	case RING_BASE: return enter(r, ring, 0, why);
+	case RING_FULL: enter(r, ring, r->permitted, why); return;
+	case RING_EBPF: enter(r, ring, r->ebpf, why); return;
+	case RING_BASE: enter(r, ring, 0, why); return;
 	case RING_SPECIFIC:
 	case RING_NONE: break;
 	}
-	return -EINVAL;
+	fail(r, -EINVAL, why);
+	enter(r, r->ring, 0, why); /* still pairs with the caller's rings_leave() */
 }
 
-int rings_enter_specific(struct rings *r, uint64_t caps, const char *why)
+void rings_enter_specific(struct rings *r, uint64_t caps, const char *why)
 {
-	return enter(r, RING_SPECIFIC, caps, why);
+	enter(r, RING_SPECIFIC, caps, why);
 }
 
-int rings_leave(struct rings *r)
+void rings_leave(struct rings *r)
 {
 	struct frame to = { r->base, r->cfg.bypass ? RING_FULL : RING_BASE, "nothing" };
 	enum ring from = r->ring;
 	char buf[LOG_LEN];
 	int err;
 
+	if (r->overflow) {
+		r->overflow--;
+		return;
+	}
 	if (r->depth)
 		to = r->stack[r->depth - 1];
 	if (to.effective != r->effective &&
-	    (err = set_sets(r->last_cap, to.effective, r->permitted, 0)))
-		return err;
+	    (err = set_sets(r->last_cap, to.effective, r->permitted, 0))) {
+		fail(r, err, to.why);
+		return; /* still raised: stays on the stack, for the next leave to lower */
+	}
 	if (r->depth)
 		r->depth--;
 	names(to.effective, buf, sizeof(buf));
@@ -482,7 +476,13 @@ int rings_leave(struct rings *r)
 	    to.why ? to.why : "?", rings_name(to.ring), buf);
 	r->effective = to.effective;
 	r->ring = to.ring;
-	return 0;
+}
+
+int rings_failure(const struct rings *r, const char **ret_why)
+{
+	if (r->failure && ret_why)
+		*ret_why = r->failure_why;
+	return r->failure;
 }
 
 uint64_t rings_permitted(const struct rings *r)
@@ -493,4 +493,12 @@ uint64_t rings_permitted(const struct rings *r)
 uint64_t rings_effective(const struct rings *r)
 {
 	return r->effective;
+}
+
+void rings_around_proc_read(void *rings, bool begin)
+{
+	if (begin)
+		rings_enter_specific(rings, RINGS_NEED_PROC, "read a process missing from the cache");
+	else
+		rings_leave(rings);
 }

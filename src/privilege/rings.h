@@ -125,13 +125,25 @@ void rings__free(struct rings *r);
 
 /* Raises ring (RING_FULL, RING_EBPF or RING_BASE) on top of the current
  * one; why names the operation in the log. Capabilities of the ring that
- * are not permitted are left out. Nests up to RINGS_MAX_DEPTH. */
-int rings_enter(struct rings *r, enum ring ring, const char *why);
+ * are not permitted are left out. Nests up to RINGS_MAX_DEPTH.
+ *
+ * A ring change that fails leaves the effective set as it was (the
+ * operation inside then fails for want of privilege) and is kept:
+ * rings_failure() returns the first one, and commands stop with it. */
+void rings_enter(struct rings *r, enum ring ring, const char *why);
 /* The same for the Specific ring made of caps. */
-int rings_enter_specific(struct rings *r, uint64_t caps, const char *why);
+void rings_enter_specific(struct rings *r, uint64_t caps, const char *why);
 /* Back to the ring before the last enter (Base at the outermost level);
  * without a matching enter, lowers to Base. */
-int rings_leave(struct rings *r);
+void rings_leave(struct rings *r);
+/* 0, or the first failed change (negative errno) and, in *ret_why, the
+ * operation it was for. */
+int rings_failure(const struct rings *r, const char **ret_why);
+
+/* For a cache's around-miss hook (identity/proc_cache.h), with the struct
+ * rings as ctx: the /proc reads of a process missing from the cache run in
+ * the Specific ring of RINGS_NEED_PROC, as a start-up scan does. */
+void rings_around_proc_read(void *rings, bool begin);
 
 /* The sets rings__new() left: permitted, and the effective set now. */
 uint64_t rings_permitted(const struct rings *r);

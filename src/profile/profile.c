@@ -62,9 +62,14 @@ struct profile {
 	uint64_t grant;
 };
 
-struct profile *profile__new(void)
+int profile__new(struct profile **ret_profile)
 {
-	return calloc(1, sizeof(struct profile));
+	struct profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	*ret_profile = p;
+	return 0;
 }
 
 static void free_strings(struct str_item **table)
@@ -150,10 +155,10 @@ static int add_instance(struct profile *p, const char *id, const char **ret_id)
 }
 
 int profile_add_denied(struct profile *p, const struct profile_obs *obs,
-		       const struct ct_outcome *outcome)
+		       const struct check_outcome *outcome)
 {
-	const struct ct_outcome none = { 0 };
-	const struct ct_outcome *o = outcome ? outcome : &none;
+	const struct check_outcome none = { 0 };
+	const struct check_outcome *o = outcome ? outcome : &none;
 	struct {
 		enum profile_outcome outcome;
 		uint64_t count;
@@ -219,8 +224,8 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 	bool fold = false;
 	int err;
 
-	if (obs->cap < 0 || obs->cap >= CAPS_MAX || obs->syscall < -1 ||
-	    (unsigned int)obs->audit >= PROFILE_AUDIT_COUNT ||
+	if (obs->cap < 0 || obs->cap >= CAPS_MAX || obs->syscall < CHECK_NO_SYSCALL ||
+	    !check_audit_name(obs->audit) ||
 	    (unsigned int)obs->outcome >= PROFILE_OUTCOME_COUNT || !str_ok(obs->binary) ||
 	    !str_ok(obs->instance))
 		return -EINVAL;
@@ -275,12 +280,35 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 	return 0;
 }
 
+int profile_add_check(struct profile *p, const struct check *c, const char *binary,
+		      const char *instance)
+{
+	struct profile_obs obs = {
+		.cap = c->cap,
+		.granted = !c->denied,
+		.audit = c->audit,
+		.override_cred = c->flags & CHECK_OVERRIDE_CRED,
+		.foreign_userns = c->flags & CHECK_FOREIGN_USERNS,
+		.via_capset = syscalls_is_capset(c->syscall),
+		.syscall = c->syscall,
+		.count = c->count,
+		.first_ns = c->first_ns,
+		.last_ns = c->last_ns,
+		.binary = binary,
+		.instance = instance,
+	};
+
+	if (c->flags & CHECK_KTHREAD)
+		return 0;
+	return c->denied ? profile_add_denied(p, &obs, &c->outcome) : profile_add(p, &obs);
+}
+
 static void entry_obs(const struct entry *e, struct profile_obs *ret_obs)
 {
 	*ret_obs = (struct profile_obs){
 		.cap = e->key.cap,
 		.granted = e->key.granted,
-		.audit = (enum profile_audit)e->key.audit,
+		.audit = (enum check_audit)e->key.audit,
 		.override_cred = e->key.override_cred,
 		.foreign_userns = e->key.foreign_userns,
 		.via_capset = e->key.via_capset,
@@ -387,7 +415,7 @@ bool profile_exec_gain(const struct profile *p)
 	return p->exec_gain;
 }
 
-static enum profile_class classify(bool granted, enum profile_audit audit, bool override_cred,
+static enum profile_class classify(bool granted, enum check_audit audit, bool override_cred,
 				   bool foreign_userns, bool via_capset)
 {
 	if (via_capset)
@@ -396,14 +424,14 @@ static enum profile_class classify(bool granted, enum profile_audit audit, bool 
 		return PROFILE_CLASS_OVERRIDE_CRED;
 	if (foreign_userns)
 		return PROFILE_CLASS_FOREIGN_USERNS;
-	if (audit == PROFILE_NOAUDIT)
+	if (audit == CHECK_NOAUDIT)
 		return PROFILE_CLASS_NOAUDIT;
 	return granted ? PROFILE_CLASS_REQUIRED : PROFILE_CLASS_DENIED;
 }
 
 static enum profile_class key_class(const struct entry_key *k)
 {
-	return classify(k->granted, (enum profile_audit)k->audit, k->override_cred,
+	return classify(k->granted, (enum check_audit)k->audit, k->override_cred,
 			k->foreign_userns, k->via_capset);
 }
 
@@ -450,7 +478,7 @@ static int summarize(const struct profile *p, struct profile_cap caps[CAPS_MAX],
 		else
 			c->denied += e->count;
 		c->by_class[cls] += e->count;
-		if (cls == PROFILE_CLASS_REQUIRED && e->key.audit == PROFILE_AUDIT_UNKNOWN)
+		if (cls == PROFILE_CLASS_REQUIRED && e->key.audit == CHECK_AUDIT_UNKNOWN)
 			c->unclassified += e->count;
 		if (cls < c->cls)
 			c->cls = cls;
@@ -559,6 +587,16 @@ uint64_t profile_folded(const struct profile *p)
 	return p->folded;
 }
 
+/* Audited checks first, probes next, the unclassified last. */
+static int audit_rank(uint8_t audit)
+{
+	switch (audit) {
+	case CHECK_AUDITED: return 0;
+	case CHECK_NOAUDIT: return 1;
+	default: return 2;
+	}
+}
+
 static int cmp_str_null_first(const char *a, const char *b)
 {
 	if (a == b)
@@ -583,7 +621,7 @@ static int cmp_entries(const void *a, const void *b)
 	CMP_FIELD(x->cap, y->cap);
 	CMP_FIELD(key_class(x), key_class(y));
 	CMP_FIELD(y->granted, x->granted);
-	CMP_FIELD(x->audit, y->audit);
+	CMP_FIELD(audit_rank(x->audit), audit_rank(y->audit));
 	CMP_FIELD(x->override_cred, y->override_cred);
 	CMP_FIELD(x->foreign_userns, y->foreign_userns);
 	CMP_FIELD(x->via_capset, y->via_capset);
@@ -763,23 +801,12 @@ const char *profile_class_name(enum profile_class cls)
 	return (unsigned int)cls < PROFILE_CLASS_COUNT ? class_names[cls] : "?";
 }
 
-static const char *const audit_names[PROFILE_AUDIT_COUNT] = {
-	[PROFILE_AUDITED] = "audited",
-	[PROFILE_NOAUDIT] = "noaudit",
-	[PROFILE_AUDIT_UNKNOWN] = "unknown",
-};
-
 static const char *const outcome_names[PROFILE_OUTCOME_COUNT] = {
 	[PROFILE_OUTCOME_UNOBSERVED] = "unobserved",
 	[PROFILE_OUTCOME_MATTERED] = "mattered",
 	[PROFILE_OUTCOME_FALLBACK] = "fallback",
 	[PROFILE_OUTCOME_OTHER_ERROR] = "other_error",
 };
-
-const char *profile_audit_name(enum profile_audit audit)
-{
-	return (unsigned int)audit < PROFILE_AUDIT_COUNT ? audit_names[audit] : "?";
-}
 
 const char *profile_outcome_name(enum profile_outcome outcome)
 {
@@ -873,7 +900,7 @@ static int parse_check(struct profile *p, int cap, struct json_object *check, co
 		       char *why)
 {
 	static const char *const derived[] = { "class", NULL };
-	struct profile_obs obs = { .cap = cap, .syscall = -1 };
+	struct profile_obs obs = { .cap = cap, .syscall = CHECK_NO_SYSCALL };
 	const char *syscall = NULL, *text;
 	bool has_verdict = false, has_count = false;
 	uint64_t syscall_nr = UINT64_MAX;
@@ -894,11 +921,9 @@ static int parse_check(struct profile *p, int cap, struct json_object *check, co
 		} else if (strcmp(key, "audit") == 0) {
 			if ((err = get_str(v, at, &text, why)))
 				return err;
-			i = text ? name_index(text, audit_names, PROFILE_AUDIT_COUNT) : -1;
-			if (i < 0)
+			if (!text || check_audit_parse(text, &obs.audit))
 				return bad(why, "%s: not \"audited\", \"noaudit\" or \"unknown\"",
 					   at);
-			obs.audit = (enum profile_audit)i;
 		} else if (strcmp(key, "outcome") == 0) {
 			if ((err = get_str(v, at, &text, why)))
 				return err;
@@ -1217,12 +1242,9 @@ int profile_parse_json(const char *text, struct profile **ret_profile,
 		err = bad(ret_why, "not a captrail profile: not a JSON object");
 		goto out;
 	}
-	p = profile__new();
-	if (!p) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = parse_root(p, root, ret_why);
+	err = profile__new(&p);
+	if (!err)
+		err = parse_root(p, root, ret_why);
 out:
 	json_object_put(root);
 	json_tokener_free(tok);

@@ -33,8 +33,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "bpf/captrail.h"
 #include "lib/caps.h"
+#include "lib/check.h"
 
 #define PROFILE_VERSION 1 /* "captrail_profile" of the JSON document */
 #define PROFILE_MAX_ENTRIES 65536 /* distinct keys with binary and instance */
@@ -42,13 +42,6 @@
 #define PROFILE_STR_MAX 4096 /* bytes of a binary path or an instance id */
 #define PROFILE_JSON_MAX (64u << 20) /* bytes of a profile file */
 #define PROFILE_WHY_LEN 160
-
-enum profile_audit {
-	PROFILE_AUDITED,
-	PROFILE_NOAUDIT,
-	PROFILE_AUDIT_UNKNOWN,
-	PROFILE_AUDIT_COUNT,
-};
 
 /* What the syscall that made a denied check returned. */
 enum profile_outcome {
@@ -74,11 +67,11 @@ enum profile_class {
 struct profile_obs {
 	int cap;
 	bool granted;
-	enum profile_audit audit;
+	enum check_audit audit;
 	bool override_cred;
 	bool foreign_userns;
 	bool via_capset;
-	int syscall; /* -1: not in a syscall */
+	int syscall; /* CHECK_NO_SYSCALL: not in a syscall */
 	enum profile_outcome outcome; /* denied checks only; ignored when granted */
 	uint64_t count; /* 0 adds nothing */
 	uint64_t first_ns; /* CLOCK_BOOTTIME; 0 unknown */
@@ -121,7 +114,7 @@ enum profile_format {
 
 struct profile;
 
-struct profile *profile__new(void);
+int profile__new(struct profile **ret_profile);
 void profile__free(struct profile *p);
 
 /* Merges into the entry with the same key (everything but the counts and
@@ -134,7 +127,12 @@ int profile_add(struct profile *p, const struct profile_obs *obs);
  * returned; those outcome does not account for (NULL: none observed) are
  * added as unobserved. */
 int profile_add_denied(struct profile *p, const struct profile_obs *obs,
-		       const struct ct_outcome *outcome);
+		       const struct check_outcome *outcome);
+/* One aggregated group of checks of binary (NULL: unknown) in instance
+ * (NULL: the unnamed one), by the rules above: a kernel thread's checks
+ * are not the workload's and add nothing; capset(2)'s are class capset. */
+int profile_add_check(struct profile *p, const struct check *c, const char *binary,
+		      const char *instance);
 /* An instance that was observed, with or without any check (a replica
  * that needed nothing still counts toward coverage). NULL: unnamed. */
 int profile_add_instance(struct profile *p, const char *instance);
@@ -199,11 +197,15 @@ int profile_format_parse(const char *name, enum profile_format *ret_format);
 const char *profile_format_name(enum profile_format format);
 /* The names the JSON rendering uses: "required", "noaudit", "mattered"... */
 const char *profile_class_name(enum profile_class cls);
-const char *profile_audit_name(enum profile_audit audit);
 const char *profile_outcome_name(enum profile_outcome outcome);
 
 /* -EIO when the stream fails (disk full); text and YAML end with a newline. */
 int profile_render(const struct profile *p, enum profile_format format, FILE *out);
+/* Several profiles in one document where the format has one (a JSON or
+ * OCI array, YAML documents); docker and systemd lines get a "# NAME"
+ * header each when there are several. */
+int profile_render_list(struct profile *const *profiles, size_t n, enum profile_format format,
+			FILE *out);
 /* The same into a NUL-terminated buffer the caller frees. */
 int profile_render_string(const struct profile *p, enum profile_format format, char **ret_text);
 

@@ -252,7 +252,7 @@ static struct json_object *json_check(const struct profile_obs *o)
 		return NULL;
 	json_add_str(c, "verdict", o->granted ? "granted" : "denied");
 	json_add_str(c, "class", profile_class_name(profile_obs_class(o)));
-	json_add_str(c, "audit", profile_audit_name(o->audit));
+	json_add_str(c, "audit", check_audit_name(o->audit));
 	json_object_object_add(c, "override_cred", json_object_new_boolean(o->override_cred));
 	json_object_object_add(c, "foreign_userns", json_object_new_boolean(o->foreign_userns));
 	json_object_object_add(c, "capset", json_object_new_boolean(o->via_capset));
@@ -445,7 +445,7 @@ static const char *check_kind(const struct profile_obs *o)
 	case PROFILE_CLASS_NOAUDIT:
 		return "noaudit";
 	default:
-		return o->audit == PROFILE_AUDIT_UNKNOWN ? "unclassified" : "audited";
+		return o->audit == CHECK_AUDIT_UNKNOWN ? "unclassified" : "audited";
 	}
 }
 
@@ -790,6 +790,41 @@ int profile_render(const struct profile *p, enum profile_format format, FILE *ou
 		return -EINVAL;
 	}
 	if (!err && (fflush(out) != 0 || ferror(out)))
+		err = -EIO;
+	return err;
+}
+
+static const char *separator(enum profile_format format)
+{
+	switch (format) {
+	case PROFILE_FORMAT_JSON:
+	case PROFILE_FORMAT_OCI: return ",\n";
+	case PROFILE_FORMAT_K8S:
+	case PROFILE_FORMAT_COMPOSE: return "---\n";
+	default: return "\n";
+	}
+}
+
+int profile_render_list(struct profile *const *profiles, size_t n, enum profile_format format,
+			FILE *out)
+{
+	bool array = n > 1 && (format == PROFILE_FORMAT_JSON || format == PROFILE_FORMAT_OCI);
+	bool headers = n > 1 && (format == PROFILE_FORMAT_DOCKER || format == PROFILE_FORMAT_SYSTEMD);
+	int err = 0;
+
+	if (array)
+		fputs("[\n", out);
+	for (size_t i = 0; !err && i < n; i++) {
+		if (i)
+			fputs(separator(format), out);
+		if (headers)
+			fprintf(out, "# %s\n", profile_workload(profiles[i]) ? profile_workload(profiles[i])
+									: "?");
+		err = profile_render(profiles[i], format, out);
+	}
+	if (array)
+		fputs("]\n", out);
+	if (!err && (fflush(out) || ferror(out)))
 		err = -EIO;
 	return err;
 }

@@ -8,30 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include <uthash.h>
 
 #include "identity/cgroup.h"
-#include "identity/proc_cache.h"
+#include "identity/images.h"
 #include "kernel/kallsyms.h"
+#include "kernel/records.h"
+#include "lib/clock.h"
+#include "lib/hash.h"
 #include "privilege/held.h"
 
 #define POLL_MS 50
-#define MAX_PROCESSES 65536 /* binaries remembered per recording */
+#define MAX_PROCESSES 65536 /* processes followed by fork tracking */
 
 struct process {
 	uint32_t pid;
 	bool live; /* fork tracking: still running */
-	UT_hash_handle hh;
-};
-
-/* One program image a process ran: pid and the task's exec count, as the
- * aggregation keys name it, so checks made before an exec are not blamed
- * on the program exec'd next. */
-struct image {
-	uint64_t id; /* pid << 32 | exec_gen */
-	char *binary;
 	UT_hash_handle hh;
 };
 
@@ -44,12 +36,10 @@ struct recorder {
 	struct loader *loader;
 	struct process *processes;
 	size_t n_processes;
-	struct image *images;
-	size_t n_images;
-	uint64_t untracked; /* processes and images past the bound */
+	struct images *images;
+	uint64_t untracked; /* processes past the bound */
 	size_t n_live;
 	bool denial_hook_late;
-	int hook_err;
 };
 
 static struct process *process_get(struct recorder *r, uint32_t pid)
@@ -64,65 +54,20 @@ static struct process *process_get(struct recorder *r, uint32_t pid)
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
-	if (!p)
+	if (p) {
+		p->pid = pid;
+		HASH_ADD(hh, r->processes, pid, sizeof(p->pid), p);
+		if (hash_add_failed()) {
+			free(p);
+			p = NULL;
+		}
+	}
+	if (!p) { /* out of memory: as past the bound, followed no further */
+		r->untracked++;
 		return NULL;
-	p->pid = pid;
-	HASH_ADD(hh, r->processes, pid, sizeof(p->pid), p);
+	}
 	r->n_processes++;
 	return p;
-}
-
-static uint64_t image_id(uint32_t pid, uint32_t exec_gen)
-{
-	return (uint64_t)pid << 32 | exec_gen;
-}
-
-static struct image *image_find(struct recorder *r, uint32_t pid, uint32_t exec_gen)
-{
-	uint64_t id = image_id(pid, exec_gen);
-	struct image *img;
-
-	HASH_FIND(hh, r->images, &id, sizeof(id), img);
-	return img;
-}
-
-static void image_add(struct recorder *r, uint32_t pid, uint32_t exec_gen, const char *binary)
-{
-	struct image *img;
-
-	if (image_find(r, pid, exec_gen))
-		return;
-	if (r->n_images >= MAX_PROCESSES) {
-		r->untracked++;
-		return;
-	}
-	img = calloc(1, sizeof(*img));
-	if (!img)
-		return;
-	img->id = image_id(pid, exec_gen);
-	img->binary = strdup(binary);
-	HASH_ADD(hh, r->images, id, sizeof(img->id), img);
-	r->n_images++;
-}
-
-static void on_exec(struct recorder *r, const struct ct_proc_event *e)
-{
-	char binary[PROC_BINARY_LEN];
-
-	if (!e->binary_len)
-		return;
-	proc_exec_binary(e, binary);
-	image_add(r, e->pid, e->exec_gen, binary);
-}
-
-/* A forked child runs its parent's image (with the parent's exec count)
- * until it execs. */
-static void on_fork(struct recorder *r, const struct ct_proc_event *e)
-{
-	struct image *parent = image_find(r, e->ppid, e->exec_gen);
-
-	if (parent && parent->binary)
-		image_add(r, e->pid, e->exec_gen, parent->binary);
 }
 
 /* Fork tracking only: the kernel's tracked set decides what is counted;
@@ -151,29 +96,28 @@ static void on_fork_exit(struct recorder *r, const struct ct_proc_event *e)
 	}
 }
 
-static int on_record(void *ctx, const void *data, size_t size)
+/* The denial that woke us made its syscall before the hook existed: its
+ * outcome is unknown, and the result says so. */
+static int on_notice(void *ctx, const struct ct_notice *n)
 {
 	struct recorder *r = ctx;
-	__u32 type = *(const __u32 *)data;
+	int err;
 
-	if (type == CT_REC_DENIAL_SEEN) {
-		/* The denial that woke us made its syscall before the hook
-		 * existed: its outcome is unknown, and we say so. */
-		r->denial_hook_late = true;
-		rings_enter(r->rings, RING_EBPF, "attach the denial-outcome program");
-		r->hook_err = loader_watch_denials(r->loader);
-		rings_leave(r->rings);
-		return 0;
-	}
-	if (size < sizeof(struct ct_proc_event))
-		return 0;
-	if (type == CT_REC_EXEC)
-		on_exec(r, data);
-	if (type == CT_REC_FORK)
-		on_fork(r, data);
-	if (type == CT_REC_FORK || type == CT_REC_EXIT)
-		on_fork_exit(r, data);
-	return 0;
+	(void)n;
+	r->denial_hook_late = true;
+	rings_enter(r->rings, RING_EBPF, "attach the denial-outcome program");
+	err = loader_watch_denials(r->loader);
+	rings_leave(r->rings);
+	return err;
+}
+
+static int on_proc(void *ctx, const struct ct_proc_event *e)
+{
+	struct recorder *r = ctx;
+
+	if (e->type == CT_REC_FORK || e->type == CT_REC_EXIT)
+		on_fork_exit(r, e);
+	return images_apply(r->images, e);
 }
 
 /* A cgroup of the recording's own; without one, fork tracking. */
@@ -201,8 +145,14 @@ int recorder__new(const struct recorder_opts *opts, struct recorder **ret_record
 	if (!r)
 		return -ENOMEM;
 	r->opts = *opts;
+	err = images__new(0, &r->images);
+	if (err) {
+		free(r);
+		return err;
+	}
 	err = held_spawn(opts->argv, &r->held);
 	if (err) {
+		images__free(r->images);
 		free(r);
 		return err;
 	}
@@ -211,28 +161,21 @@ int recorder__new(const struct recorder_opts *opts, struct recorder **ret_record
 	return 0;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int attach(struct recorder *r)
+static int attach(struct recorder *r, struct recorder_result *res)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
 	struct loader_opts lopts = {};
 	size_t n_ranges = 0;
-
 	int err;
 
 	/* Without kallsyms every check counts as audited: the profile may
-	 * then recommend more than needed, never less. */
+	 * then recommend more than needed, never less; the result says so. */
 	rings_enter_specific(r->rings, RINGS_NEED_KALLSYMS, "read kernel symbol addresses");
-	if (kallsyms_noaudit_ranges(r->opts.procfs_root, ranges, CT_NOAUDIT_RANGES, &n_ranges))
-		n_ranges = 0;
+	res->noaudit_unknown =
+		kallsyms_noaudit_ranges(r->opts.procfs_root, ranges, CT_NOAUDIT_RANGES, &n_ranges);
 	rings_leave(r->rings);
+	if (res->noaudit_unknown)
+		n_ranges = 0;
 	lopts.filter.uid = CT_ANY_UID;
 	lopts.aggregate.enabled = true;
 	lopts.aggregate.slots = true;
@@ -242,8 +185,11 @@ static int attach(struct recorder *r)
 	lopts.aggregate.n_noaudit = n_ranges;
 	lopts.track_procs = true;
 	lopts.proc_cgroup_id = r->cgroup_id;
-	lopts.on_record = on_record;
-	lopts.ctx = r;
+	lopts.handlers = (struct records_handlers){
+		.on_proc = on_proc,
+		.on_notice = on_notice,
+		.ctx = r,
+	};
 	if (!r->cgroup_id) {
 		struct process *p = process_get(r, (uint32_t)r->held.pid);
 
@@ -267,18 +213,32 @@ static bool descendants_left(struct recorder *r)
 	return cgroup_populated(r->cgroup, &populated) == 0 && populated;
 }
 
+/* Stops what is left of the command: every process of its cgroup, or the
+ * command itself under fork tracking. */
+static int stop_command(struct recorder *r, bool child_done, struct recorder_result *res)
+{
+	int err = r->cgroup_id ? cgroup_kill(r->cgroup) : (kill(r->held.pid, SIGKILL) ? -errno : 0);
+
+	if (!child_done && waitpid(r->held.pid, &res->wait_status, 0) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
 static int wait_until_done(struct recorder *r, struct recorder_result *res)
 {
-	double deadline = r->opts.duration > 0 ? now_seconds() + r->opts.duration : 0;
+	uint64_t deadline = r->opts.duration > 0 ?
+				    clock_monotonic_ns() + (uint64_t)(r->opts.duration * 1e9) : 0;
 	bool child_done = false;
+	int err;
 
 	for (;;) {
 		int n = loader_poll(r->loader, POLL_MS);
 
 		if (n < 0 && n != -EINTR)
 			return n;
-		if (r->hook_err)
-			return r->hook_err;
+		err = rings_failure(r->rings, NULL);
+		if (err)
+			return err;
 		if (!child_done && waitpid(r->held.pid, &res->wait_status, WNOHANG) == r->held.pid) {
 			child_done = true;
 			if (!r->cgroup_id && r->n_live > 0) {
@@ -294,20 +254,15 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 		}
 		if (child_done && !descendants_left(r))
 			break;
-		if (*r->opts.stop || (deadline && now_seconds() >= deadline)) {
+		if (*r->opts.stop || (deadline && clock_monotonic_ns() >= deadline)) {
 			res->stopped = true;
 			break;
 		}
 	}
-	if (res->stopped) {
-		if (r->cgroup_id)
-			cgroup_kill(r->cgroup);
-		else
-			kill(r->held.pid, SIGKILL);
-		if (!child_done)
-			waitpid(r->held.pid, &res->wait_status, 0);
-	}
-	return loader_poll(r->loader, 0) < 0 ? -EIO : 0;
+	if (res->stopped && (err = stop_command(r, child_done, res)))
+		return err;
+	err = loader_poll(r->loader, 0);
+	return err < 0 ? err : 0;
 }
 
 struct collect {
@@ -319,8 +274,10 @@ struct collect {
 static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct ct_agg_value *value)
 {
 	struct collect *c = ctx;
+	struct ct_outcome outcome;
+	bool outcome_known = false;
 	struct recorder_entry *e;
-	struct image *img;
+	const struct image *img;
 
 	if (c->res->n_entries == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
@@ -331,41 +288,53 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 		c->res->entries = grown;
 		c->cap = cap;
 	}
-	e = &c->res->entries[c->res->n_entries++];
-	memset(e, 0, sizeof(*e));
-	e->key = *key;
-	e->value = *value;
-	img = image_find(c->r, key->pid, key->exec_gen);
-	e->binary = img ? img->binary : NULL;
 	if (key->flags & CT_AGG_DENIED)
-		e->outcome_known = loader_outcome(c->r->loader, key, &e->outcome) == 0;
+		outcome_known = loader_outcome(c->r->loader, key, &outcome) == 0;
+	e = &c->res->entries[c->res->n_entries++];
+	records_check(key, value, outcome_known ? &outcome : NULL, &e->check);
+	img = images_find(c->r->images, key->pid, key->exec_gen);
+	e->binary = img ? img->binary : NULL;
 	return 0;
 }
 
+static int failed(struct recorder_error *ret_error, const char *step, int err)
+{
+	if (ret_error)
+		ret_error->step = step;
+	return err;
+}
+
 int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result *ret_result,
-		 bool *ret_exec_failed)
+		 struct recorder_error *ret_error)
 {
 	struct recorder_result res = { .used_cgroup = r->cgroup_id != 0 };
 	struct collect collect = { .r = r, .res = &res };
 	int err;
 
-	*ret_exec_failed = false;
+	if (ret_error)
+		*ret_error = (struct recorder_error){};
 	r->rings = rings;
-	err = attach(r);
-	if (err)
-		return err;
+	err = attach(r, &res);
+	if (err) {
+		if (ret_error)
+			ret_error->loading = true;
+		return failed(ret_error, "load the BPF programs", err);
+	}
 	if (r->opts.on_ready && !r->opts.on_ready(r->opts.ctx))
-		return -ECANCELED;
+		return failed(ret_error, "start recording", -ECANCELED);
 	err = held_release(&r->held, &r->opts.confine);
 	if (err) {
-		*ret_exec_failed = true;
-		waitpid(r->held.pid, &res.wait_status, 0);
-		return err;
+		if (ret_error)
+			ret_error->exec_failed = true;
+		/* It exited: reaped so that it leaves no zombie; its errno is the news. */
+		(void)waitpid(r->held.pid, &res.wait_status, 0);
+		return failed(ret_error, "run the command", err);
 	}
 	err = wait_until_done(r, &res);
+	if (err)
+		return failed(ret_error, "follow the command", err);
 	rings_enter(r->rings, RING_EBPF, "read the aggregation maps");
-	if (!err)
-		err = loader_agg_stop(r->loader);
+	err = loader_agg_stop(r->loader);
 	if (!err)
 		err = loader_stats(r->loader, &res.stats);
 	if (!err)
@@ -373,10 +342,10 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	rings_leave(r->rings);
 	if (err) {
 		recorder_result_free(&res);
-		return err;
+		return failed(ret_error, "read the aggregation maps", err);
 	}
 	res.denial_hook_late = r->denial_hook_late;
-	res.untracked = r->untracked;
+	res.untracked = r->untracked + images_untracked(r->images);
 	*ret_result = res;
 	return 0;
 }
@@ -393,7 +362,6 @@ void recorder_result_free(struct recorder_result *result)
 void recorder__free(struct recorder *r)
 {
 	struct process *p, *tmp;
-	struct image *img, *img_tmp;
 
 	if (!r)
 		return;
@@ -403,7 +371,9 @@ void recorder__free(struct recorder *r)
 	if (r->cgroup[0]) {
 		if (r->rings)
 			rings_enter_specific(r->rings, RINGS_NEED_CGROUP, "remove the recording's cgroup");
-		cgroup_kill(r->cgroup);
+		/* Best effort on the way out: nothing is left to tell. A cgroup
+		 * left behind is what e2e/45_record_counts looks for. */
+		(void)cgroup_kill(r->cgroup);
 		/* rmdir succeeds once the killed processes are reaped. */
 		for (int i = 0; i < 100 && cgroup_remove(r->cgroup) == -EBUSY; i++)
 			usleep(10000);
@@ -414,10 +384,6 @@ void recorder__free(struct recorder *r)
 		HASH_DEL(r->processes, p);
 		free(p);
 	}
-	HASH_ITER(hh, r->images, img, img_tmp) {
-		HASH_DEL(r->images, img);
-		free(img->binary);
-		free(img);
-	}
+	images__free(r->images);
 	free(r);
 }

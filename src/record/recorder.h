@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "kernel/loader.h"
+#include "lib/check.h"
 #include "privilege/confine.h"
 #include "privilege/rings.h"
 
@@ -23,12 +24,11 @@ struct recorder_opts {
 	void *ctx;
 };
 
+/* One aggregation entry: denied checks carry their outcome when the exit
+ * hook observed their syscall's return. */
 struct recorder_entry {
-	struct ct_agg_key key;
-	struct ct_agg_value value;
+	struct check check;
 	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
-	bool outcome_known; /* denied only: the outcome hook saw its syscall end */
-	struct ct_outcome outcome;
 };
 
 struct recorder_result {
@@ -36,6 +36,7 @@ struct recorder_result {
 	bool used_cgroup; /* false: fork tracking */
 	bool stopped; /* ended by --duration or a signal */
 	bool denial_hook_late; /* the first denial's outcome was not observable */
+	bool noaudit_unknown; /* kallsyms unreadable: every check counted as audited */
 	uint64_t untracked; /* processes and images past the recorder's bound */
 	struct loader_stats stats;
 	struct recorder_entry *entries;
@@ -47,11 +48,17 @@ struct recorder;
 /* Forks the held child: call before captrail lowers its own privileges,
  * so the command keeps what the user gave it. */
 int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder);
+/* What recorder_run() was doing when it failed. */
+struct recorder_error {
+	const char *step; /* "load the BPF programs", "run the command", ... */
+	bool loading; /* the programs did not load (see loader__new()) */
+	bool exec_failed; /* the command could not be confined or exec'd: its errno */
+};
+
 /* Attaches (raising rings for what needs privileges), releases the
- * command and waits. The child's failure to confine or exec comes back as
- * its -errno with *ret_exec_failed set. */
+ * command and waits for it and its descendants, then reads the counts. */
 int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result *ret_result,
-		 bool *ret_exec_failed);
+		 struct recorder_error *ret_error);
 void recorder_result_free(struct recorder_result *result);
 void recorder__free(struct recorder *r);
 

@@ -14,6 +14,10 @@ expect_usage() {
 
 expect_usage "unknown capability 'cap_sysloog' (did you mean CAP_SYSLOG?)" trace --caps cap_sysloog
 expect_usage "unknown capability 'nope'" trace --caps chown,nope
+# An empty list, or an empty item, is no capability: never "every one".
+expect_usage "--caps needs a list of capabilities" trace --caps ''
+expect_usage "--caps needs a list of capabilities" trace --caps ,
+expect_usage "--grant needs a list of capabilities" record --user nobody --grant '' -- true
 expect_usage "invalid pid list '12x'" trace -p 12x
 expect_usage "invalid pid list '1,,2'" trace --pid 1,,2
 expect_usage "invalid uid 'bob'" trace --uid bob

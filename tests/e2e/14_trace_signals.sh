@@ -8,7 +8,7 @@ run_dmesg_as_nobody
 wait_event 'CAP_SYSLOG'
 stop_trace
 [ "$TRACE_RC" -eq 0 ] || fail "SIGINT: exit $TRACE_RC"
-grep -qE '^captrail: [0-9]+ checks seen, [0-9]+ granted, [1-9][0-9]* denied, 0 lost$' "$WORK/err" ||
+grep -qE '^captrail trace: [0-9]+ checks seen, [0-9]+ granted, [1-9][0-9]* denied, 0 lost$' "$WORK/err" ||
 	fail "no summary after SIGINT: $(cat "$WORK/err")"
 
 start_trace

@@ -24,7 +24,7 @@ start_bg() { # NAME ARGS...
 		>"$WORK/$name.out" 2>"$WORK/$name.err" &
 	eval "pid_$name=$!"
 	cleanup_hooks+=("kill -KILL $! 2>/dev/null")
-	wait_for "$WORK/$name.err" '^captrail: ready' || fail "$name trace not ready: $(cat "$WORK/$name.err")"
+	wait_for "$WORK/$name.err" '^captrail [a-z]*: ready' || fail "$name trace not ready: $(cat "$WORK/$name.err")"
 }
 start_bg all
 start_bg pod --namespaces default --pods xwing

@@ -14,7 +14,7 @@ SCRIPT
 chmod 755 "$WORK/wait_then_chown.sh"
 "$CAPTRAIL" record -o json --output "$WORK/p.json" -- "$WORK/wait_then_chown.sh" 2>"$WORK/err" &
 rec=$!
-wait_for "$WORK/err" '^captrail: ready' || fail "record not ready: $(cat "$WORK/err")"
+wait_for "$WORK/err" '^captrail [a-z]*: ready' || fail "record not ready: $(cat "$WORK/err")"
 eff=$(awk '/^CapEff/ {print $2}' "/proc/$rec/status")
 prm=$(awk '/^CapPrm/ {print $2}' "/proc/$rec/status")
 echo go >"$WORK/go"

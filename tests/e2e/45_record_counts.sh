@@ -17,7 +17,7 @@ for syscall in sethostname setdomainname; do
 	[ "$got" -le "$want" ] && [ "$got" -ge $((want - lost)) ] ||
 		fail "$syscall: $got checks counted, want $want ($lost reported lost)"
 done
-seen=$(sed -n 's/^captrail: \([0-9]*\) checks seen.*/\1/p' "$WORK/record.err")
+seen=$(sed -n 's/^captrail [a-z]*: \([0-9]*\) checks seen.*/\1/p' "$WORK/record.err")
 [ "$seen" -ge $((2 * want)) ] || fail "summary says $seen checks seen, want at least $((2 * want))"
 
 # The recording's cgroup is gone afterwards (its parent is r-x for root on

@@ -17,8 +17,8 @@ start_agent() {
 		--metrics 127.0.0.1:0 --state-root "$POD_RUNC_ROOT" 2>"$WORK/agent.err" &
 	AGENT=$!
 	cleanup_hooks+=("kill -KILL $AGENT 2>/dev/null")
-	wait_for "$WORK/agent.err" '^captrail: metrics on port' || fail "agent not ready: $(cat "$WORK/agent.err")"
-	METRICS_PORT=$(sed -n 's/^captrail: metrics on port //p' "$WORK/agent.err")
+	wait_for "$WORK/agent.err" '^captrail agent: metrics on port' || fail "agent not ready: $(cat "$WORK/agent.err")"
+	METRICS_PORT=$(sed -n 's/^captrail agent: metrics on port //p' "$WORK/agent.err")
 }
 start_agent
 

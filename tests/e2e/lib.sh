@@ -41,7 +41,7 @@ start_trace() {
 	: >"$WORK/out"; : >"$WORK/err"
 	"$CAPTRAIL" trace "$@" >"$WORK/out" 2>"$WORK/err" &
 	TRACE_PID=$!
-	if ! wait_for "$WORK/err" '^captrail: ready'; then
+	if ! wait_for "$WORK/err" '^captrail [a-z]*: ready'; then
 		cat "$WORK/err" >&2
 		grep -q "cannot load the BPF programs" "$WORK/err" &&
 			skip "BPF programs cannot load here: $(head -n 1 "$WORK/err")"

@@ -22,7 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/api.h"
+#include "agent/api_client.h"
+#include "agent/api_protocol.h"
+#include "agent/api_server.h"
+#include "lib/line_reader.h"
 #include "cmd/commands.h"
 #include "scratch.h"
 
@@ -419,8 +422,8 @@ static int count_rows(void *ctx, const struct store_row *row)
 	struct rows *r = ctx;
 
 	if (r->n < 8)
-		snprintf(r->names[r->n], sizeof(r->names[0]), "%s/%s/%s %d", row->pod_namespace,
-			 row->pod_name, row->container_name, row->cap);
+		snprintf(r->names[r->n], sizeof(r->names[0]), "%s/%s/%s %d", row->workload.pod_namespace,
+			 row->workload.pod_name, row->workload.container_name, row->check.cap);
 	r->last = *row;
 	r->n++;
 	return 0;
@@ -429,12 +432,12 @@ static int count_rows(void *ctx, const struct store_row *row)
 static void add_obs(struct store *s, const char *pod, int cap, uint64_t count)
 {
 	struct store_obs obs = {
-		.workload = { .kind = STORE_POD_CONTAINER, .pod_namespace = "default",
+		.workload = { .kind = WORKLOAD_POD_CONTAINER, .pod_namespace = "default",
 			      .pod_name = pod, .container_name = "spaceship",
 			      .container_id = pod },
-		.cap = cap, .denied = true, .audit = STORE_AUDIT, .syscall = CT_NO_SYSCALL,
-		.flags = CT_AGG_OVERRIDE_CRED, .count = count, .first_seen = 1, .last_seen = 2,
-		.outcome = { .eperm = count },
+		.check = { .cap = cap, .denied = true, .audit = CHECK_AUDITED,
+			   .syscall = CHECK_NO_SYSCALL, .flags = CHECK_OVERRIDE_CRED, .count = count,
+			   .first_ns = 1, .last_ns = 2, .outcome = { .eperm = count } },
 	};
 
 	assert_int_equal(store_add(s, &obs), 0);
@@ -470,12 +473,12 @@ static void test_profile(void **state)
 	assert_int_equal(api_client_profile(f->path, &filter, &handler, err, sizeof(err)), 0);
 	assert_int_equal(rows.n, 1);
 	assert_string_equal(rows.names[0], "default/xwing/spaceship 34");
-	assert_int_equal(rows.last.count, 3);
-	assert_int_equal(rows.last.syscall, CT_NO_SYSCALL);
-	assert_int_equal(rows.last.flags, CT_AGG_OVERRIDE_CRED);
-	assert_int_equal(rows.last.outcome.eperm, 3);
+	assert_int_equal(rows.last.check.count, 3);
+	assert_int_equal(rows.last.check.syscall, CHECK_NO_SYSCALL);
+	assert_int_equal(rows.last.check.flags, CHECK_OVERRIDE_CRED);
+	assert_int_equal(rows.last.check.outcome.eperm, 3);
 	assert_int_equal(rows.last.instances, 1);
-	assert_true(rows.last.denied);
+	assert_true(rows.last.check.denied);
 	assert_int_equal(rows.n_instances, 1);
 	snprintf(expect, sizeof(expect), "%lld xwing", (long long)rows.last.workload_id);
 	assert_string_equal(rows.instances[0], expect);
@@ -518,11 +521,12 @@ static void test_profile(void **state)
 static void test_row_and_select_json(void **state)
 {
 	struct store_row row = {
-		.kind = STORE_HOST_BINARY, .pod_namespace = "", .pod_name = "",
-		.container_name = "", .image = "", .binary = "/usr/bin/ping", .unit = "",
-		.cap = 13, .denied = false, .audit = STORE_NOAUDIT, .syscall = 41, .flags = 4,
-		.count = 1ull << 40, .first_seen = 1700000000000000000ull,
-		.last_seen = 1700000000000000001ull, .outcome = { 1, 2, 3, 4 },
+		.workload = { .kind = WORKLOAD_HOST_BINARY, .pod_namespace = "", .pod_name = "",
+			      .container_name = "", .image = "", .binary = "/usr/bin/ping",
+			      .unit = "" },
+		.check = { .cap = 13, .denied = false, .audit = CHECK_NOAUDIT, .syscall = 41,
+			   .flags = 4, .count = 1ull << 40, .first_ns = 1700000000000000000ull,
+			   .last_ns = 1700000000000000001ull, .outcome = { 1, 2, 3, 4 } },
 	};
 	struct store_row back;
 	struct store_filter filter, parsed;
@@ -532,14 +536,14 @@ static void test_row_and_select_json(void **state)
 	(void)state;
 	assert_non_null(obj);
 	assert_int_equal(api_row_from_json(obj, &back), 0);
-	assert_int_equal(back.kind, row.kind);
-	assert_string_equal(back.binary, "/usr/bin/ping");
-	assert_int_equal(back.cap, 13);
-	assert_int_equal(back.audit, STORE_NOAUDIT);
-	assert_int_equal(back.syscall, 41);
-	assert_int_equal(back.count, row.count);
-	assert_int_equal(back.last_seen, row.last_seen);
-	assert_int_equal(back.outcome.other, 4);
+	assert_int_equal(back.workload.kind, row.workload.kind);
+	assert_string_equal(back.workload.binary, "/usr/bin/ping");
+	assert_int_equal(back.check.cap, 13);
+	assert_int_equal(back.check.audit, CHECK_NOAUDIT);
+	assert_int_equal(back.check.syscall, 41);
+	assert_int_equal(back.check.count, row.check.count);
+	assert_int_equal(back.check.last_ns, row.check.last_ns);
+	assert_int_equal(back.check.outcome.other, 4);
 	json_object_object_del(obj, "count");
 	assert_int_equal(api_row_from_json(obj, &back), -EINVAL);
 	json_object_put(obj);
@@ -573,7 +577,7 @@ static void test_reader(void **state)
 {
 	static const char input[] = "first\n\n{\"a\":1}\r\n"
 				    "0123456789012345678901234567890123456789\nlast";
-	struct api_reader r;
+	struct line_reader r;
 	char *line;
 	size_t len;
 	int fds[2];
@@ -582,20 +586,20 @@ static void test_reader(void **state)
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(write(fds[1], input, sizeof(input) - 1), (ssize_t)sizeof(input) - 1);
 	close(fds[1]);
-	api_reader_init(&r, fds[0], 16);
-	assert_int_equal(api_reader_line(&r, &line, &len), 0);
+	line_reader_init(&r, fds[0], 16);
+	assert_int_equal(line_reader_next(&r, &line, &len), 0);
 	assert_string_equal(line, "first");
-	assert_int_equal(api_reader_line(&r, &line, &len), 0);
+	assert_int_equal(line_reader_next(&r, &line, &len), 0);
 	assert_string_equal(line, "");
-	assert_int_equal(api_reader_line(&r, &line, &len), 0);
+	assert_int_equal(line_reader_next(&r, &line, &len), 0);
 	assert_string_equal(line, "{\"a\":1}\r");
-	assert_int_equal(api_reader_line(&r, &line, &len), -E2BIG);
-	assert_int_equal(api_reader_line(&r, &line, &len), 0);
+	assert_int_equal(line_reader_next(&r, &line, &len), -E2BIG);
+	assert_int_equal(line_reader_next(&r, &line, &len), 0);
 	assert_string_equal(line, "last");
 	assert_int_equal(len, 4);
-	assert_int_equal(api_reader_line(&r, &line, &len), 0);
+	assert_int_equal(line_reader_next(&r, &line, &len), 0);
 	assert_null(line);
-	api_reader_free(&r);
+	line_reader_free(&r);
 	close(fds[0]);
 }
 

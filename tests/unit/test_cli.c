@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "cmd/options.h"
+#include "cmd/cli.h"
 #include "lib/util.h"
 
 static void test_pids(void **state)

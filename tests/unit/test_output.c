@@ -42,7 +42,7 @@ static struct ct_cap_event reference_event(void)
 	return e;
 }
 
-static char *render(const struct output_event *ev, enum output_format format,
+static char *render(const struct identity_event *ev, enum output_format format,
 		    const uint32_t *host_ns)
 {
 	struct output_opts opts = {
@@ -98,12 +98,12 @@ static int64_t get_int(struct json_object *obj, const char *path)
 static void test_json_reference_shape(void **state)
 {
 	struct ct_cap_event e = reference_event();
-	struct output_event ev = { .cap = &e, .syscall = "syslog" };
+	struct identity_event ev = { .cap = &e, .syscall = "syslog" };
 	struct json_object *root, *pk;
 	char *text;
 
 	(void)state;
-	ev.process = (struct output_process){ .pid = 73860, .tid = 73860, .uid = 65534,
+	ev.process = (struct identity_process){ .pid = 73860, .tid = 73860, .uid = 65534,
 					      .auid = 4294967295u, .binary = "/bin/dmesg",
 					      .flags = "execve rootcwd clone", .ns = e.ns };
 	text = render(&ev, OUTPUT_JSON, e.ns);
@@ -144,8 +144,8 @@ static void test_json_pod_parent_and_escaping(void **state)
 {
 	struct ct_cap_event e = reference_event();
 	uint32_t host_ns[CT_NS_COUNT];
-	struct output_label labels[] = { { "class", "xwing" }, { "org", "alliance" } };
-	struct output_pod pod = {
+	struct identity_label labels[] = { { "class", "xwing" }, { "org", "alliance" } };
+	struct identity_pod pod = {
 		.namespace_ = "default",
 		.name = "xwing",
 		.container_id = "containerd://cfb961400ff25811d22d139a10f6a62efef53c2ecc11af47bc911a7f9a2ac1f7",
@@ -155,16 +155,16 @@ static void test_json_pod_parent_and_escaping(void **state)
 		.n_labels = 2,
 		.docker = "cfb961400ff25811d22d139a10f6a62",
 	};
-	struct output_process parent = { .pid = 73850, .uid = 0, .auid = 4294967295u,
+	struct identity_process parent = { .pid = 73850, .uid = 0, .auid = 4294967295u,
 					 .exec_id = "parent-id", .binary = "/bin/bash" };
-	struct output_event ev = { .cap = &e, .parent = &parent };
+	struct identity_event ev = { .cap = &e, .parent = &parent };
 	struct json_object *root;
 	char *text;
 
 	(void)state;
 	memcpy(host_ns, e.ns, sizeof(host_ns));
 	host_ns[CT_NS_PID] = 1; /* the process is in a pid namespace of its own */
-	ev.process = (struct output_process){ .pid = 73860, .tid = 73860, .uid = 0,
+	ev.process = (struct identity_process){ .pid = 73860, .tid = 73860, .uid = 0,
 					      .binary = "/bin/\"odd\"\\name\n", .arguments = "a\tb",
 					      .ns = e.ns, .pod = &pod, .parent_exec_id = "parent-id" };
 	text = render(&ev, OUTPUT_JSON, host_ns);
@@ -191,13 +191,13 @@ static void test_json_pod_parent_and_escaping(void **state)
 static void test_compact_and_table(void **state)
 {
 	struct ct_cap_event e = reference_event();
-	struct output_pod pod = { .namespace_ = "default", .name = "xwing",
+	struct identity_pod pod = { .namespace_ = "default", .name = "xwing",
 				  .container_name = "spaceship" };
-	struct output_event ev = { .cap = &e, .syscall = "syslog" };
+	struct identity_event ev = { .cap = &e, .syscall = "syslog" };
 	char *text;
 
 	(void)state;
-	ev.process = (struct output_process){ .pid = 73860, .uid = 65534 };
+	ev.process = (struct identity_process){ .pid = 73860, .uid = 65534 };
 	text = render(&ev, OUTPUT_COMPACT, NULL);
 	assert_non_null(strstr(text, " denied  CAP_SYSLOG "));
 	assert_non_null(strstr(text, "pid=73860 uid=65534 dmesg syscall=syslog\n"));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "identity/proc_cache.h"
+#include "kernel/records.h"
 
 #define NODE "kind-control-plane"
 /* Makes the reference's exec ktime 12842783350684 its start_time
@@ -317,7 +318,7 @@ static void test_exec_decoding(void **state)
 	assert_int_equal(proc_cache_apply(c, r), 0);
 	e = lookup(c, 6007, 1601);
 	assert_true(e->flags & PROC_ERR_CWD);
-	assert_true(strlen(e->cwd) < PROC_CWD_LEN);
+	assert_true(strlen(e->cwd) < RECORDS_CWD_LEN);
 	proc_cache__free(c);
 }
 

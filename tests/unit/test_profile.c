@@ -25,7 +25,15 @@
 #define PYTHON "/usr/bin/python3" /* Debian's, which has python3-yaml */
 #define BIT(cap) (1ull << (cap))
 
-static struct profile_obs obs_of(int cap, bool granted, enum profile_audit audit, int syscall)
+static struct profile *new_profile(void)
+{
+	struct profile *p = NULL;
+
+	assert_int_equal(profile__new(&p), 0);
+	return p;
+}
+
+static struct profile_obs obs_of(int cap, bool granted, enum check_audit audit, int syscall)
 {
 	return (struct profile_obs){
 		.cap = cap,
@@ -64,20 +72,20 @@ static char *render(const struct profile *p, enum profile_format format)
  * the denial mattered), the overcommit probe's noaudit CAP_SYS_ADMIN. */
 static struct profile *sample(void)
 {
-	struct profile *p = profile__new();
+	struct profile *p = new_profile();
 	struct profile_obs o;
 	char *const argv[] = { "sh", "-c", "chown 1 f; dmesg", NULL };
 
 	assert_non_null(p);
-	o = obs_of(CAP_CHOWN, true, PROFILE_AUDITED, SYS_fchownat);
+	o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, SYS_fchownat);
 	o.count = 3;
 	o.binary = "/usr/bin/chown";
 	add(p, o);
-	o = obs_of(CAP_SYSLOG, false, PROFILE_AUDITED, SYS_syslog);
+	o = obs_of(CAP_SYSLOG, false, CHECK_AUDITED, SYS_syslog);
 	o.outcome = PROFILE_OUTCOME_MATTERED;
 	o.binary = "/usr/bin/dmesg";
 	add(p, o);
-	o = obs_of(CAP_SYS_ADMIN, true, PROFILE_NOAUDIT, SYS_mmap);
+	o = obs_of(CAP_SYS_ADMIN, true, CHECK_NOAUDIT, SYS_mmap);
 	o.count = 14;
 	o.binary = "/usr/bin/dmesg";
 	add(p, o);
@@ -93,11 +101,11 @@ static struct profile *sample(void)
  * user namespace is required. */
 static void test_required(void **state)
 {
-	struct profile *p = profile__new();
+	struct profile *p = new_profile();
 	struct profile_cap s;
 
 	(void)state;
-	add(p, obs_of(CAP_CHOWN, true, PROFILE_AUDITED, SYS_fchownat));
+	add(p, obs_of(CAP_CHOWN, true, CHECK_AUDITED, SYS_fchownat));
 	assert_int_equal(profile_mask(p, PROFILE_CLASS_REQUIRED), BIT(CAP_CHOWN));
 	assert_int_equal(profile_required_mask(p), BIT(CAP_CHOWN));
 	assert_int_equal(profile_grant_mask(p), BIT(CAP_CHOWN));
@@ -113,14 +121,14 @@ static void test_required(void **state)
  * is flagged. */
 static void test_unknown_audit_is_required_and_flagged(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_FOWNER, true, PROFILE_AUDIT_UNKNOWN, SYS_chmod);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_FOWNER, true, CHECK_AUDIT_UNKNOWN, SYS_chmod);
 	char *text;
 
 	(void)state;
 	o.count = 2;
 	add(p, o);
-	add(p, obs_of(CAP_FOWNER, true, PROFILE_AUDITED, SYS_chmod));
+	add(p, obs_of(CAP_FOWNER, true, CHECK_AUDITED, SYS_chmod));
 	assert_int_equal(profile_grant_mask(p), BIT(CAP_FOWNER));
 	assert_int_equal(summary_of(p, CAP_FOWNER).unclassified, 2);
 	text = render(p, PROFILE_FORMAT_TEXT);
@@ -134,8 +142,8 @@ static void test_unknown_audit_is_required_and_flagged(void **state)
 /* Rule: denied-only is never added; reported with syscall and outcome. */
 static void test_denied_only(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_SYSLOG, false, PROFILE_AUDITED, SYS_syslog);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_SYSLOG, false, CHECK_AUDITED, SYS_syslog);
 	struct profile_denial *d;
 	size_t n;
 
@@ -147,7 +155,7 @@ static void test_denied_only(void **state)
 	o.outcome = PROFILE_OUTCOME_UNOBSERVED; /* the first denial, before the hook */
 	o.count = 1;
 	add(p, o);
-	o = obs_of(CAP_NET_ADMIN, false, PROFILE_AUDITED, SYS_ioctl);
+	o = obs_of(CAP_NET_ADMIN, false, CHECK_AUDITED, SYS_ioctl);
 	o.outcome = PROFILE_OUTCOME_FALLBACK;
 	add(p, o);
 	assert_int_equal(profile_grant_mask(p), 0);
@@ -172,13 +180,13 @@ static void test_denied_only(void **state)
  * recommended. */
 static void test_noaudit(void **state)
 {
-	struct profile *p = profile__new();
+	struct profile *p = new_profile();
 	struct profile_denial *d;
 	size_t n;
 
 	(void)state;
-	add(p, obs_of(CAP_SYS_ADMIN, true, PROFILE_NOAUDIT, SYS_mmap));
-	add(p, obs_of(CAP_SYSLOG, false, PROFILE_NOAUDIT, SYS_openat)); /* /proc/kallsyms */
+	add(p, obs_of(CAP_SYS_ADMIN, true, CHECK_NOAUDIT, SYS_mmap));
+	add(p, obs_of(CAP_SYSLOG, false, CHECK_NOAUDIT, SYS_openat)); /* /proc/kallsyms */
 	assert_int_equal(profile_grant_mask(p), 0);
 	assert_int_equal(profile_mask(p, PROFILE_CLASS_NOAUDIT),
 			 BIT(CAP_SYS_ADMIN) | BIT(CAP_SYSLOG));
@@ -192,8 +200,8 @@ static void test_noaudit(void **state)
 /* Rule: checks under overridden creds are not the workload's. */
 static void test_override_cred(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_DAC_OVERRIDE, true, PROFILE_AUDITED, SYS_openat);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_DAC_OVERRIDE, true, CHECK_AUDITED, SYS_openat);
 
 	(void)state;
 	o.override_cred = true;
@@ -206,8 +214,8 @@ static void test_override_cred(void **state)
 /* Rule: a check against another user namespace is shown, not granted. */
 static void test_foreign_userns(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_SYS_ADMIN, true, PROFILE_AUDITED, SYS_mount);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_SYS_ADMIN, true, CHECK_AUDITED, SYS_mount);
 
 	(void)state;
 	o.foreign_userns = true;
@@ -223,8 +231,8 @@ static void test_foreign_userns(void **state)
 /* Rule: what the program raises with capset is reported apart. */
 static void test_capset(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_NET_RAW, true, PROFILE_AUDITED, SYS_capset);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_NET_RAW, true, CHECK_AUDITED, SYS_capset);
 	char *text;
 
 	(void)state;
@@ -243,8 +251,8 @@ static void test_capset(void **state)
  * required, and the denials are counted. */
 static void test_required_beats_denied_and_noaudit(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_SYS_ADMIN, false, PROFILE_AUDITED, SYS_mount);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_SYS_ADMIN, false, CHECK_AUDITED, SYS_mount);
 	struct profile_denial *d;
 	struct profile_cap s;
 	size_t n;
@@ -254,8 +262,8 @@ static void test_required_beats_denied_and_noaudit(void **state)
 	o.count = 2;
 	o.outcome = PROFILE_OUTCOME_MATTERED;
 	add(p, o);
-	add(p, obs_of(CAP_SYS_ADMIN, true, PROFILE_NOAUDIT, SYS_mmap));
-	add(p, obs_of(CAP_SYS_ADMIN, true, PROFILE_AUDITED, SYS_mount));
+	add(p, obs_of(CAP_SYS_ADMIN, true, CHECK_NOAUDIT, SYS_mmap));
+	add(p, obs_of(CAP_SYS_ADMIN, true, CHECK_AUDITED, SYS_mount));
 	assert_int_equal(profile_grant_mask(p), BIT(CAP_SYS_ADMIN));
 	s = summary_of(p, CAP_SYS_ADMIN);
 	assert_int_equal(s.cls, PROFILE_CLASS_REQUIRED);
@@ -274,7 +282,7 @@ static void test_required_beats_denied_and_noaudit(void **state)
 /* One check's class: the first rule that holds. */
 static void test_check_class_precedence(void **state)
 {
-	struct profile_obs o = obs_of(CAP_SYS_ADMIN, true, PROFILE_NOAUDIT, -1);
+	struct profile_obs o = obs_of(CAP_SYS_ADMIN, true, CHECK_NOAUDIT, -1);
 
 	(void)state;
 	o.via_capset = o.override_cred = o.foreign_userns = true;
@@ -287,7 +295,7 @@ static void test_check_class_precedence(void **state)
 	assert_int_equal(profile_obs_class(&o), PROFILE_CLASS_NOAUDIT);
 	o.granted = false;
 	assert_int_equal(profile_obs_class(&o), PROFILE_CLASS_NOAUDIT);
-	o.audit = PROFILE_AUDIT_UNKNOWN;
+	o.audit = CHECK_AUDIT_UNKNOWN;
 	assert_int_equal(profile_obs_class(&o), PROFILE_CLASS_DENIED);
 	o.granted = true;
 	assert_int_equal(profile_obs_class(&o), PROFILE_CLASS_REQUIRED);
@@ -295,8 +303,8 @@ static void test_check_class_precedence(void **state)
 
 static void test_add_merges_identical_keys(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_CHOWN, true, PROFILE_AUDITED, SYS_fchownat), *e;
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, SYS_fchownat), *e;
 	size_t n;
 
 	(void)state;
@@ -326,8 +334,8 @@ static void test_add_merges_identical_keys(void **state)
 
 static void test_add_rejects_bad_fields(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_CHOWN, true, PROFILE_AUDITED, -1);
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, -1);
 	char *long_path = malloc(PROFILE_STR_MAX + 1);
 	struct profile_obs *e;
 	size_t n;
@@ -339,14 +347,14 @@ static void test_add_rejects_bad_fields(void **state)
 	assert_int_equal(profile_add(p, &o), -EINVAL);
 	o.cap = -1;
 	assert_int_equal(profile_add(p, &o), -EINVAL);
-	o = obs_of(CAP_CHOWN, true, PROFILE_AUDITED, -2);
+	o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, -2);
 	assert_int_equal(profile_add(p, &o), -EINVAL);
-	o = obs_of(CAP_CHOWN, true, (enum profile_audit)7, -1);
+	o = obs_of(CAP_CHOWN, true, (enum check_audit)7, -1);
 	assert_int_equal(profile_add(p, &o), -EINVAL);
-	o = obs_of(CAP_CHOWN, false, PROFILE_AUDITED, -1);
+	o = obs_of(CAP_CHOWN, false, CHECK_AUDITED, -1);
 	o.outcome = PROFILE_OUTCOME_COUNT;
 	assert_int_equal(profile_add(p, &o), -EINVAL);
-	o = obs_of(CAP_CHOWN, true, PROFILE_AUDITED, -1);
+	o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, -1);
 	o.binary = long_path;
 	assert_int_equal(profile_add(p, &o), -EINVAL);
 	assert_int_equal(profile_add_instance(p, long_path), -EINVAL);
@@ -365,8 +373,8 @@ static void test_add_rejects_bad_fields(void **state)
  * profile and per capability. */
 static void test_merge_and_coverage(void **state)
 {
-	struct profile *a = profile__new(), *b = profile__new(), *empty = profile__new();
-	struct profile_obs o = obs_of(CAP_NET_BIND_SERVICE, true, PROFILE_AUDITED, SYS_bind);
+	struct profile *a = new_profile(), *b = new_profile(), *empty = new_profile();
+	struct profile_obs o = obs_of(CAP_NET_BIND_SERVICE, true, CHECK_AUDITED, SYS_bind);
 	char *text;
 
 	(void)state;
@@ -374,7 +382,7 @@ static void test_merge_and_coverage(void **state)
 	add(a, o);
 	o.instance = "bbbb";
 	add(b, o);
-	o = obs_of(CAP_CHOWN, true, PROFILE_AUDITED, SYS_fchownat);
+	o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, SYS_fchownat);
 	o.instance = "bbbb";
 	add(b, o);
 	assert_int_equal(profile_add_instance(b, "cccc"), 0); /* needed nothing */
@@ -400,7 +408,7 @@ static void test_merge_and_coverage(void **state)
 	free(text);
 
 	/* Checks without an instance id belong to one unnamed instance. */
-	add(empty, obs_of(CAP_KILL, true, PROFILE_AUDITED, SYS_kill));
+	add(empty, obs_of(CAP_KILL, true, CHECK_AUDITED, SYS_kill));
 	assert_int_equal(profile_coverage(empty), 1);
 	assert_int_equal(profile_merge(a, empty), 0);
 	assert_int_equal(profile_coverage(a), 4);
@@ -413,8 +421,8 @@ static void test_merge_and_coverage(void **state)
 /* Past the bound, entries lose binary and instance but no count. */
 static void test_fold_when_full(void **state)
 {
-	struct profile *p = profile__new();
-	struct profile_obs o = obs_of(CAP_DAC_READ_SEARCH, true, PROFILE_AUDITED, SYS_openat), *e;
+	struct profile *p = new_profile();
+	struct profile_obs o = obs_of(CAP_DAC_READ_SEARCH, true, CHECK_AUDITED, SYS_openat), *e;
 	char path[64];
 	size_t n;
 	char *text;
@@ -446,11 +454,11 @@ static void test_fold_when_full(void **state)
 
 static void test_no_escalation(void **state)
 {
-	struct profile *p = profile__new();
+	struct profile *p = new_profile();
 
 	(void)state;
 	assert_true(profile_no_escalation(p)); /* needs nothing, user unknown */
-	add(p, obs_of(CAP_NET_BIND_SERVICE, true, PROFILE_AUDITED, SYS_bind));
+	add(p, obs_of(CAP_NET_BIND_SERVICE, true, CHECK_AUDITED, SYS_bind));
 	assert_true(profile_no_escalation(p)); /* root keeps its own */
 	assert_int_equal(profile_set_user(p, 1000, "alice"), 0);
 	assert_false(profile_no_escalation(p)); /* file capabilities needed */
@@ -458,7 +466,7 @@ static void test_no_escalation(void **state)
 	profile_set_exec_gain(p, true);
 	assert_false(profile_no_escalation(p));
 	profile_set_exec_gain(p, false);
-	add(p, obs_of(CAP_SYS_ADMIN, true, PROFILE_AUDITED, SYS_mount));
+	add(p, obs_of(CAP_SYS_ADMIN, true, CHECK_AUDITED, SYS_mount));
 	assert_false(profile_no_escalation(p));
 	profile__free(p);
 }
@@ -536,7 +544,7 @@ static void assert_json_strings(struct json_object *root, const char *path, cons
 static void test_render_k8s(void **state)
 {
 	struct profile *p = sample();
-	struct profile *none = profile__new();
+	struct profile *none = new_profile();
 	char *text;
 
 	(void)state;
@@ -564,11 +572,11 @@ static void test_render_k8s(void **state)
 static void test_render_compose(void **state)
 {
 	struct profile *p = sample();
-	struct profile *none = profile__new();
+	struct profile *none = new_profile();
 	char *text;
 
 	(void)state;
-	add(p, obs_of(CAP_FOWNER, true, PROFILE_AUDITED, SYS_chmod));
+	add(p, obs_of(CAP_FOWNER, true, CHECK_AUDITED, SYS_chmod));
 	text = render(p, PROFILE_FORMAT_COMPOSE);
 	assert_yaml(text, "d == {\"cap_drop\": [\"ALL\"], \"cap_add\": [\"CHOWN\", \"FOWNER\"]}");
 	free(text);
@@ -582,11 +590,11 @@ static void test_render_compose(void **state)
 static void test_render_docker(void **state)
 {
 	struct profile *p = sample();
-	struct profile *none = profile__new();
+	struct profile *none = new_profile();
 	char *text;
 
 	(void)state;
-	add(p, obs_of(CAP_NET_BIND_SERVICE, true, PROFILE_AUDITED, SYS_bind));
+	add(p, obs_of(CAP_NET_BIND_SERVICE, true, CHECK_AUDITED, SYS_bind));
 	text = render(p, PROFILE_FORMAT_DOCKER);
 	assert_string_equal(text, "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_BIND_SERVICE\n");
 	free(text);
@@ -600,7 +608,7 @@ static void test_render_docker(void **state)
 static void test_render_systemd(void **state)
 {
 	struct profile *p = sample();
-	struct profile *none = profile__new();
+	struct profile *none = new_profile();
 	char *text;
 
 	(void)state;
@@ -692,7 +700,7 @@ static void test_render_json(void **state)
 static void test_json_round_trip(void **state)
 {
 	struct profile *p = sample(), *back = NULL, *again = NULL;
-	struct profile_obs o = obs_of(CAP_NET_RAW, true, PROFILE_AUDIT_UNKNOWN, -1);
+	struct profile_obs o = obs_of(CAP_NET_RAW, true, CHECK_AUDIT_UNKNOWN, -1);
 	char why[PROFILE_WHY_LEN] = "", path[] = "/tmp/captrail-profile.XXXXXX";
 	char *text, *text2, *const argv[] = { "a b", "it's", "\n\t\"", NULL };
 	uid_t uid;
@@ -707,7 +715,7 @@ static void test_json_round_trip(void **state)
 	o.last_ns = UINT64_MAX;
 	o.count = UINT64_MAX - 10;
 	add(p, o);
-	o = obs_of(CAP_SETUID, false, PROFILE_AUDITED, 100000); /* a number unknown here */
+	o = obs_of(CAP_SETUID, false, CHECK_AUDITED, 100000); /* a number unknown here */
 	o.foreign_userns = true;
 	o.outcome = PROFILE_OUTCOME_OTHER_ERROR;
 	o.instance = "ctr-2";
@@ -858,7 +866,7 @@ static void test_load_rejects(void **state)
 static void test_render_text(void **state)
 {
 	struct profile *p = sample();
-	struct profile_obs o = obs_of(CAP_KILL, true, PROFILE_AUDITED, SYS_kill);
+	struct profile_obs o = obs_of(CAP_KILL, true, CHECK_AUDITED, SYS_kill);
 	static const char *const want[] = {
 		"workload   chown-dmesg\n",
 		"command    sh -c 'chown 1 f; dmesg' '' 'it'\\''s'\n",
@@ -898,7 +906,7 @@ static void test_render_text(void **state)
 	free(text);
 	profile__free(p);
 
-	p = profile__new();
+	p = new_profile();
 	text = render(p, PROFILE_FORMAT_TEXT);
 	assert_non_null(strstr(text, "no capability checks observed\n"));
 	assert_non_null(strstr(text, "recommended: no capabilities\n"));

@@ -283,6 +283,7 @@ static int child_lowered_and_rings(void)
 	uint64_t needed = ebpf | C(SYS_PTRACE) | C(SYSLOG);
 	struct rings_error error = {};
 	struct rings *r = NULL;
+	const char *why = NULL;
 	struct status s;
 
 	CHECK(ebpf == (C(BPF) | C(PERFMON)) || ebpf == C(SYS_ADMIN));
@@ -295,25 +296,27 @@ static int child_lowered_and_rings(void)
 	CHECK(s.nnp == 0);
 	CHECK(rings_permitted(r) == needed && rings_effective(r) == 0);
 
-	CHECK(rings_enter(r, RING_EBPF, "load") == 0);
+	rings_enter(r, RING_EBPF, "load");
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == ebpf);
 	/* Nested: adds to the outer ring, and leaving goes back to it. */
-	CHECK(rings_enter_specific(r, C(SYS_PTRACE) | C(CHOWN), "read /proc") == 0);
+	rings_enter_specific(r, C(SYS_PTRACE) | C(CHOWN), "read /proc");
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == (ebpf | C(SYS_PTRACE))); /* CHOWN is not permitted */
-	CHECK(rings_leave(r) == 0);
+	rings_leave(r);
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == ebpf);
-	CHECK(rings_leave(r) == 0);
+	rings_leave(r);
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == 0);
-	CHECK(rings_leave(r) == 0); /* unmatched: stays at Base */
+	rings_leave(r);
+	CHECK(rings_failure(r, NULL) == 0); /* unmatched: stays at Base */
 	CHECK(status().eff == 0);
-	CHECK(rings_enter(r, RING_FULL, "everything") == 0);
+	rings_enter(r, RING_FULL, "everything");
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == needed);
-	CHECK(rings_leave(r) == 0);
-	CHECK(rings_enter(r, RING_SPECIFIC, "no mask") == -EINVAL);
-	for (int i = 0; i < RINGS_MAX_DEPTH; i++)
-		CHECK(rings_enter(r, RING_BASE, "deep") == 0);
-	CHECK(rings_enter(r, RING_BASE, "too deep") == -EOVERFLOW);
-
+	rings_leave(r);
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(n_logged == 8);
 	CHECK(strstr(logged[0], "rings: permitted and bounding sets cut to "));
 	CHECK(strstr(logged[0], "; base none"));
@@ -324,6 +327,25 @@ static int child_lowered_and_rings(void)
 	CHECK(strstr(logged[3], "rings: leave specific after read /proc, back to ebpf ("));
 	CHECK(!strcmp(logged[4], "rings: leave ebpf after load, back to base (none)"));
 	CHECK(!strcmp(logged[5], "rings: leave base after nothing, back to base (none)"));
+
+	/* Failures are kept, the first one only; enters and leaves still pair. */
+	for (int i = 0; i < RINGS_MAX_DEPTH; i++)
+		rings_enter(r, RING_BASE, "deep");
+	rings_enter(r, RING_BASE, "too deep");
+	rings_enter(r, RING_SPECIFIC, "no mask");
+	CHECK(rings_failure(r, &why) == -EOVERFLOW && !strcmp(why, "too deep"));
+	rings_leave(r); /* the ones past the depth pair with nothing */
+	rings_leave(r);
+	for (int i = 0; i < RINGS_MAX_DEPTH; i++)
+		rings_leave(r);
+	CHECK(status().eff == 0);
+	rings__free(r);
+
+	CHECK(rings__new(&cfg, needed, &r, &error) == 0);
+	rings_enter(r, RING_SPECIFIC, "no mask");
+	CHECK(rings_failure(r, &why) == -EINVAL && !strcmp(why, "no mask"));
+	rings_leave(r);
+	CHECK(status().eff == 0);
 	rings__free(r);
 	return 0;
 }
@@ -345,9 +367,11 @@ static int child_base_add(void)
 	CHECK(s.eff == C(SYSLOG));
 	CHECK(s.prm == (C(SYSLOG) | C(SYS_PTRACE)));
 	CHECK(s.bnd == s.prm);
-	CHECK(rings_enter_specific(r, C(SYS_PTRACE), "read") == 0);
+	rings_enter_specific(r, C(SYS_PTRACE), "read");
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == (C(SYSLOG) | C(SYS_PTRACE)));
-	CHECK(rings_leave(r) == 0);
+	rings_leave(r);
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == C(SYSLOG));
 	rings__free(r);
 	return 0;
@@ -368,8 +392,10 @@ static int child_bypass(void)
 	CHECK(rings__new(&cfg, C(SYS_PTRACE), &r, NULL) == 0);
 	s = status();
 	CHECK(s.eff == before.prm && s.prm == before.prm && s.bnd == before.bnd);
-	CHECK(rings_enter(r, RING_EBPF, "load") == 0);
-	CHECK(rings_leave(r) == 0);
+	rings_enter(r, RING_EBPF, "load");
+	CHECK(rings_failure(r, NULL) == 0);
+	rings_leave(r);
+	CHECK(rings_failure(r, NULL) == 0);
 	CHECK(status().eff == before.prm);
 	rings__free(r);
 	return 0;

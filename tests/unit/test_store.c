@@ -58,7 +58,7 @@ static struct store_obs xwing_obs(const char *id, int cap, bool denied, uint64_t
 {
 	return (struct store_obs){
 		.workload = {
-			.kind = STORE_POD_CONTAINER,
+			.kind = WORKLOAD_POD_CONTAINER,
 			.pod_namespace = "default",
 			.pod_name = "xwing",
 			.container_name = "spaceship",
@@ -66,13 +66,15 @@ static struct store_obs xwing_obs(const char *id, int cap, bool denied, uint64_t
 			.image = "docker.io/library/busybox:1.36",
 			.binary = "/bin/dmesg",
 		},
-		.cap = cap,
-		.denied = denied,
-		.audit = STORE_AUDIT,
-		.syscall = 103,
-		.count = count,
-		.first_seen = first,
-		.last_seen = last,
+		.check = {
+			.cap = cap,
+			.denied = denied,
+			.audit = CHECK_AUDITED,
+			.syscall = 103,
+			.count = count,
+			.first_ns = first,
+			.last_ns = last,
+		},
 	};
 }
 
@@ -91,10 +93,10 @@ static int collect(void *ctx, const struct store_row *row)
 	if (c->n == 16)
 		return -E2BIG;
 	c->rows[c->n] = *row;
-	snprintf(c->pods[c->n], sizeof(c->pods[0]), "%s/%s/%s", row->pod_namespace,
-		 row->pod_name, *row->container_name ? row->container_name : row->binary);
-	snprintf(c->images[c->n], sizeof(c->images[0]), "%s", row->image);
-	snprintf(c->pod_names[c->n], sizeof(c->pod_names[0]), "%s", row->pod_name);
+	snprintf(c->pods[c->n], sizeof(c->pods[0]), "%s/%s/%s", row->workload.pod_namespace,
+		 row->workload.pod_name, *row->workload.container_name ? row->workload.container_name : row->workload.binary);
+	snprintf(c->images[c->n], sizeof(c->images[0]), "%s", row->workload.image);
+	snprintf(c->pod_names[c->n], sizeof(c->pod_names[0]), "%s", row->workload.pod_name);
 	c->n++;
 	return 0;
 }
@@ -122,10 +124,10 @@ static void test_flush_adds_up(void **state)
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	obs = xwing_obs(ID_A, 34, true, 2, 1000, 2000);
-	obs.outcome.eperm = 2;
+	obs.check.outcome.eperm = 2;
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs(ID_A, 34, true, 3, 500, 1500); /* same row: merged in memory */
-	obs.outcome.eperm = 3;
+	obs.check.outcome.eperm = 3;
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs(ID_A, 34, false, 1, 3000, 3000); /* granted: another row */
 	assert_int_equal(store_add(s, &obs), 0);
@@ -137,17 +139,17 @@ static void test_flush_adds_up(void **state)
 	assert_int_equal(store_flush(s), 0);
 	c = query(s, &all);
 	assert_int_equal(c.n, 2);
-	assert_int_equal(c.rows[0].cap, 34);
-	assert_false(c.rows[0].denied);
-	assert_true(c.rows[1].denied);
-	assert_int_equal(c.rows[1].count, 5);
-	assert_int_equal(c.rows[1].first_seen, 500);
-	assert_int_equal(c.rows[1].last_seen, 2000);
-	assert_int_equal(c.rows[1].outcome.eperm, 5);
-	assert_int_equal(c.rows[1].syscall, 103);
-	assert_int_equal(c.rows[1].audit, STORE_AUDIT);
+	assert_int_equal(c.rows[0].check.cap, 34);
+	assert_false(c.rows[0].check.denied);
+	assert_true(c.rows[1].check.denied);
+	assert_int_equal(c.rows[1].check.count, 5);
+	assert_int_equal(c.rows[1].check.first_ns, 500);
+	assert_int_equal(c.rows[1].check.last_ns, 2000);
+	assert_int_equal(c.rows[1].check.outcome.eperm, 5);
+	assert_int_equal(c.rows[1].check.syscall, 103);
+	assert_int_equal(c.rows[1].check.audit, CHECK_AUDITED);
 	assert_int_equal(c.rows[1].instances, 1);
-	assert_int_equal(c.rows[1].kind, STORE_POD_CONTAINER);
+	assert_int_equal(c.rows[1].workload.kind, WORKLOAD_POD_CONTAINER);
 	assert_string_equal(c.images[1], "docker.io/library/busybox:1.36");
 	assert_string_equal(c.pods[1], "default/xwing/spaceship");
 
@@ -157,9 +159,9 @@ static void test_flush_adds_up(void **state)
 	assert_int_equal(store_flush(s), 0);
 	assert_int_equal(store_flush(s), 0); /* nothing pending: no transaction */
 	c = query(s, &all);
-	assert_int_equal(c.rows[1].count, 15);
-	assert_int_equal(c.rows[1].first_seen, 100);
-	assert_int_equal(c.rows[1].last_seen, 9000);
+	assert_int_equal(c.rows[1].check.count, 15);
+	assert_int_equal(c.rows[1].check.first_ns, 100);
+	assert_int_equal(c.rows[1].check.last_ns, 9000);
 	assert_int_equal(c.rows[1].instances, 2);
 	store_stats(s, &stats);
 	assert_int_equal(stats.flushes, 2);
@@ -191,9 +193,9 @@ static void test_reopen_continues(void **state)
 	assert_int_equal(store_flush(s), 0);
 	c = query(s, &all);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(c.rows[0].count, 10);
-	assert_int_equal(c.rows[0].first_seen, 5);
-	assert_int_equal(c.rows[0].last_seen, 30);
+	assert_int_equal(c.rows[0].check.count, 10);
+	assert_int_equal(c.rows[0].check.first_ns, 5);
+	assert_int_equal(c.rows[0].check.last_ns, 30);
 	assert_int_equal(c.rows[0].instances, 1);
 	store_close(s);
 }
@@ -215,7 +217,7 @@ static void test_sigkill_between_flushes(void **state)
 
 		if (store_open(f->path, 0, &s) || store_add(s, &obs) || store_flush(s))
 			_exit(1);
-		obs.count = 1000; /* buffered, never flushed */
+		obs.check.count = 1000; /* buffered, never flushed */
 		if (store_add(s, &obs))
 			_exit(1);
 		raise(SIGKILL);
@@ -227,12 +229,12 @@ static void test_sigkill_between_flushes(void **state)
 	assert_int_equal(store_open(f->path, 0, &s), 0);
 	c = query(s, &all);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(c.rows[0].count, 4);
+	assert_int_equal(c.rows[0].check.count, 4);
 	struct store_obs more = xwing_obs(ID_A, 34, true, 6, 1, 2);
 	assert_int_equal(store_add(s, &more), 0);
 	assert_int_equal(store_flush(s), 0);
 	c = query(s, &all);
-	assert_int_equal(c.rows[0].count, 10);
+	assert_int_equal(c.rows[0].check.count, 10);
 	store_close(s);
 }
 
@@ -269,23 +271,24 @@ static void test_selections(void **state)
 	obs = xwing_obs(ID_B, 34, true, 1, 1, 1);
 	obs.workload.pod_name = "tiefighter";
 	obs.workload.container_name = "cockpit";
-	obs.cap = 12;
+	obs.check.cap = 12;
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = (struct store_obs){
-		.workload = { .kind = STORE_HOST_BINARY, .binary = "/usr/sbin/sshd",
+		.workload = { .kind = WORKLOAD_HOST_BINARY, .binary = "/usr/sbin/sshd",
 			      .pod_name = "ignored" },
-		.cap = 6, .syscall = CT_NO_SYSCALL, .count = 1, .first_seen = 1, .last_seen = 1,
+		.check = { .cap = 6, .syscall = CHECK_NO_SYSCALL, .count = 1, .first_ns = 1,
+			   .last_ns = 1 },
 	};
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = (struct store_obs){
-		.workload = { .kind = STORE_UNIT, .unit = "cron.service",
+		.workload = { .kind = WORKLOAD_UNIT, .unit = "cron.service",
 			      .binary = "/usr/sbin/cron" },
-		.cap = 7, .count = 1,
+		.check = { .cap = 7, .count = 1 },
 	};
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = (struct store_obs){
-		.workload = { .kind = STORE_CONTAINER, .container_id = ID_B, .binary = "/bin/sh" },
-		.cap = 1, .count = 1,
+		.workload = { .kind = WORKLOAD_CONTAINER, .container_id = ID_B, .binary = "/bin/sh" },
+		.check = { .cap = 1, .count = 1 },
 	};
 	assert_int_equal(store_add(s, &obs), 0);
 	assert_int_equal(store_flush(s), 0);
@@ -304,7 +307,7 @@ static void test_selections(void **state)
 	filter = (struct store_filter){ .select = STORE_SELECT_CONTAINER, .container = "cockpit" };
 	c = query(s, &filter);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(c.rows[0].cap, 12);
+	assert_int_equal(c.rows[0].check.cap, 12);
 	/* an id prefix with the runtime as events print it: the pod container
 	 * it ran in and the plain container named by that id */
 	filter.container = "containerd://fedcba987654";
@@ -329,15 +332,15 @@ static void test_selections(void **state)
 	filter = (struct store_filter){ .select = STORE_SELECT_BINARY, .binary = "/usr/sbin/sshd" };
 	c = query(s, &filter);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(c.rows[0].kind, STORE_HOST_BINARY);
+	assert_int_equal(c.rows[0].workload.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(c.pod_names[0], ""); /* not part of a host binary's identity */
-	assert_int_equal(c.rows[0].syscall, CT_NO_SYSCALL);
+	assert_int_equal(c.rows[0].check.syscall, CHECK_NO_SYSCALL);
 	assert_int_equal(c.rows[0].instances, 0);
 
 	filter = (struct store_filter){ .select = STORE_SELECT_UNIT, .unit = "cron.service" };
 	c = query(s, &filter);
 	assert_int_equal(c.n, 1);
-	assert_int_equal(c.rows[0].cap, 7);
+	assert_int_equal(c.rows[0].check.cap, 7);
 	store_close(s);
 }
 
@@ -384,7 +387,7 @@ static void test_read_only(void **state)
 	assert_int_equal(store_add(w, &obs), 0);
 	assert_int_equal(store_flush(w), 0);
 	c = query(r, &all);
-	assert_int_equal(c.rows[0].count, 2);
+	assert_int_equal(c.rows[0].check.count, 2);
 	store_close(r);
 	store_close(w);
 	/* and after the writer closed (the WAL is gone) */
@@ -461,20 +464,24 @@ static void test_bad_files(void **state)
 
 static void test_names(void **state)
 {
-	enum store_kind kind;
-	enum store_audit audit;
+	enum workload_kind kind;
+	enum check_audit audit;
 
 	(void)state;
-	for (int k = STORE_POD_CONTAINER; k <= STORE_UNIT; k++) {
-		assert_int_equal(store_kind_parse(store_kind_name(k), &kind), 0);
+	for (int k = WORKLOAD_POD_CONTAINER; k <= WORKLOAD_UNIT; k++) {
+		assert_int_equal(workload_kind_parse(workload_kind_name(k), &kind), 0);
 		assert_int_equal(kind, k);
 	}
-	for (int a = STORE_AUDIT_UNKNOWN; a <= STORE_NOAUDIT; a++) {
-		assert_int_equal(store_audit_parse(store_audit_name(a), &audit), 0);
+	for (int a = CHECK_AUDIT_UNKNOWN; a <= CHECK_NOAUDIT; a++) {
+		assert_int_equal(check_audit_parse(check_audit_name(a), &audit), 0);
 		assert_int_equal(audit, a);
 	}
-	assert_int_equal(store_kind_parse("pod", &kind), -EINVAL);
-	assert_int_equal(store_audit_parse("mixed", &audit), -EINVAL);
+	assert_int_equal(check_audit_parse("audit", &audit), 0); /* an older agent's replies */
+	assert_int_equal(audit, CHECK_AUDITED);
+	assert_int_equal(workload_kind_parse("pod", &kind), -EINVAL);
+	assert_int_equal(check_audit_parse("mixed", &audit), -EINVAL);
+	assert_null(workload_kind_name(0));
+	assert_null(check_audit_name(CHECK_AUDIT_COUNT));
 }
 
 
@@ -518,10 +525,10 @@ static void test_profile_command(void **state)
 	obs = xwing_obs(ID_A, 13, false, 5, 1, 2); /* CAP_NET_RAW granted: required */
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs(ID_B, 34, true, 1, 1, 2); /* CAP_SYSLOG denied: reported only */
-	obs.outcome.eperm = 1;
+	obs.check.outcome.eperm = 1;
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs(ID_A, 21, false, 9, 1, 2); /* overlayfs copy-up: not the workload's */
-	obs.flags = CT_AGG_OVERRIDE_CRED;
+	obs.check.flags = CHECK_OVERRIDE_CRED;
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs("c0ffee" ID_A, 12, false, 1, 1, 2); /* a replica in another pod */
 	obs.workload.pod_name = "xwing-2";

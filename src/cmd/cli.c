@@ -1,4 +1,4 @@
-#include "cmd/options.h"
+#include "cmd/cli.h"
 
 #include <errno.h>
 #include <math.h>

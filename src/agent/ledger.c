@@ -1,0 +1,164 @@
+#include "agent/ledger.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "identity/images.h"
+#include "kernel/records.h"
+#include "lib/hash.h"
+
+/* What the store already has of one aggregation entry. */
+struct seen {
+	struct ct_agg_key key;
+	uint64_t count;
+	struct check_outcome outcome;
+	bool gone; /* its process exited: delete once read */
+	UT_hash_handle hh;
+};
+
+struct ledger {
+	struct ledger_opts opts;
+	struct seen *seen;
+	struct images *images;
+	struct ledger_stats stats;
+};
+
+int ledger__new(const struct ledger_opts *opts, struct ledger **ret_ledger)
+{
+	struct ledger *l = calloc(1, sizeof(*l));
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->opts = *opts;
+	err = images__new(opts->max_images, &l->images);
+	if (err) {
+		free(l);
+		return err;
+	}
+	*ret_ledger = l;
+	return 0;
+}
+
+void ledger__free(struct ledger *l)
+{
+	struct seen *s, *tmp;
+
+	if (!l)
+		return;
+	HASH_ITER(hh, l->seen, s, tmp) {
+		HASH_DEL(l->seen, s);
+		free(s);
+	}
+	images__free(l->images);
+	free(l);
+}
+
+int ledger_proc(struct ledger *l, const struct ct_proc_event *rec)
+{
+	struct seen *s, *tmp;
+
+	if (rec->type == CT_REC_EXIT) {
+		HASH_ITER(hh, l->seen, s, tmp)
+			if (s->key.pid == rec->pid)
+				s->gone = true;
+	}
+	return images_apply(l->images, rec);
+}
+
+static struct seen *seen_get(struct ledger *l, const struct ct_agg_key *key)
+{
+	struct seen *s;
+
+	HASH_FIND(hh, l->seen, key, sizeof(*key), s);
+	if (s)
+		return s;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->key = *key;
+	HASH_ADD(hh, l->seen, key, sizeof(s->key), s);
+	if (hash_add_failed()) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static bool runtime_start(struct ledger *l, const struct ct_agg_key *key,
+			  const struct workload *w)
+{
+	const uint32_t *host_ns = identity_host_ns(l->opts.identity);
+	const struct image *img;
+
+	if (w->kind != WORKLOAD_POD_CONTAINER && w->kind != WORKLOAD_CONTAINER)
+		return false;
+	/* Past the image bound an image is unknown, and its checks are kept:
+	 * a profile may then show a runtime's check, never lose a workload's. */
+	img = images_find(l->images, key->pid, key->exec_gen);
+	return img && image_is_runtime_start(img, key->cgroup_id, host_ns ? host_ns[CT_NS_MNT] : 0);
+}
+
+int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct_agg_value *value,
+		 const struct ct_outcome *outcome, uint64_t now_ns)
+{
+	struct seen *s = seen_get(l, key);
+	struct store_obs obs = {};
+	struct check_outcome total;
+	char name[WORKLOAD_NAME_MAX];
+	uint64_t grew;
+
+	if (!s)
+		return -ENOMEM;
+	if (key->flags & CT_AGG_KTHREAD || value->count <= s->count)
+		return 0;
+	grew = value->count - s->count;
+	s->count = value->count;
+	l->stats.checks += grew;
+	if (key->flags & CT_AGG_DENIED)
+		l->stats.denied += grew;
+	identity_workload(l->opts.identity, key->cgroup_id, key->pid, &obs.workload);
+	if (runtime_start(l, key, &obs.workload)) {
+		l->stats.runtime += grew;
+		return 0;
+	}
+	records_check(key, value, outcome, &obs.check);
+	obs.check.count = grew;
+	obs.check.first_ns = value->first_ns + (uint64_t)l->opts.boot_offset_ns;
+	obs.check.last_ns = now_ns;
+	if (outcome) {
+		total = obs.check.outcome;
+		check_outcome_since(&total, &s->outcome, &obs.check.outcome);
+		s->outcome = total;
+	}
+	if (l->opts.metrics) {
+		workload_name(&obs.workload, name, sizeof(name));
+		metrics_add_checks(l->opts.metrics, name, obs.check.cap, obs.check.denied, grew);
+	}
+	return store_add(l->opts.store, &obs);
+}
+
+int ledger_forget_gone(struct ledger *l,
+		       int (*delete_key)(void *ctx, const struct ct_agg_key *key), void *ctx)
+{
+	struct seen *s, *tmp;
+	int err;
+
+	HASH_ITER(hh, l->seen, s, tmp) {
+		if (!s->gone)
+			continue;
+		err = delete_key(ctx, &s->key);
+		if (err)
+			return err;
+		images_forget(l->images, s->key.pid);
+		HASH_DEL(l->seen, s);
+		free(s);
+	}
+	return 0;
+}
+
+void ledger_stats(const struct ledger *l, struct ledger_stats *ret_stats)
+{
+	*ret_stats = l->stats;
+	ret_stats->images_untracked = images_untracked(l->images);
+}

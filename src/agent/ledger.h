@@ -1,0 +1,51 @@
+/* The agent's books, between the kernel's aggregation map and the store.
+ *
+ * The kernel's counts only grow, so each flush stores what grew since the
+ * last one. Entries of a process that exited are read one last time and
+ * then deleted. Each entry is named by its workload; a container's runtime
+ * start-up (identity/images.h) is counted apart, never stored as the
+ * workload's. Kernel threads working for a cgroup are not its workload. */
+#ifndef CAPTRAIL_AGENT_LEDGER_H
+#define CAPTRAIL_AGENT_LEDGER_H
+
+#include <stdint.h>
+
+#include "agent/metrics.h"
+#include "agent/store.h"
+#include "bpf/captrail.h"
+#include "identity/identity.h"
+
+struct ledger_opts {
+	struct identity *identity; /* names workloads; its scan gives the host's mount ns */
+	struct store *store;
+	struct metrics *metrics; /* NULL: none */
+	int64_t boot_offset_ns; /* wall clock - boot clock, for first-seen times */
+	size_t max_images; /* 0: IMAGES_DEFAULT_MAX */
+};
+
+struct ledger_stats {
+	uint64_t checks; /* counted by the kernel, kernel threads' aside */
+	uint64_t denied;
+	uint64_t runtime; /* a container runtime's start-up: not stored */
+	uint64_t images_untracked; /* past the image bound: their checks are stored */
+};
+
+struct ledger;
+
+int ledger__new(const struct ledger_opts *opts, struct ledger **ret_ledger);
+void ledger__free(struct ledger *l);
+
+/* A lifecycle record, in ring buffer order. */
+int ledger_proc(struct ledger *l, const struct ct_proc_event *rec);
+/* One aggregation entry as the drain reads it; outcome NULL when none was
+ * observed. now_ns (unix) is its last-seen time. */
+int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct_agg_value *value,
+		 const struct ct_outcome *outcome, uint64_t now_ns);
+/* After a whole drain: calls delete_key for every key of an exited process
+ * and forgets it. Stops at delete_key's first error and returns it. */
+int ledger_forget_gone(struct ledger *l,
+		       int (*delete_key)(void *ctx, const struct ct_agg_key *key), void *ctx);
+
+void ledger_stats(const struct ledger *l, struct ledger_stats *ret_stats);
+
+#endif

@@ -1,0 +1,174 @@
+#include "agent/workload_profiles.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/hash.h"
+
+/* One workload's rows, kept until its instances are known. */
+struct workload_rows {
+	UT_hash_handle hh;
+	int64_t id;
+	char name[WORKLOAD_NAME_MAX];
+	char *first_instance; /* the checks are attributed to it: rows are per workload */
+	char **instances;
+	size_t n_instances;
+	struct check *checks;
+	char *binary; /* host binaries: their path, which the profile keeps per check */
+	size_t n_checks;
+};
+
+struct workload_profiles {
+	struct workload_rows *workloads; /* by id, in arrival (workload id) order */
+};
+
+int workload_profiles__new(struct workload_profiles **ret_wp)
+{
+	struct workload_profiles *wp = calloc(1, sizeof(*wp));
+
+	if (!wp)
+		return -ENOMEM;
+	*ret_wp = wp;
+	return 0;
+}
+
+static void rows_free(struct workload_rows *w)
+{
+	for (size_t i = 0; i < w->n_instances; i++)
+		free(w->instances[i]);
+	free(w->instances);
+	free(w->checks);
+	free(w->binary);
+	free(w);
+}
+
+void workload_profiles__free(struct workload_profiles *wp)
+{
+	struct workload_rows *w, *tmp;
+
+	if (!wp)
+		return;
+	HASH_ITER(hh, wp->workloads, w, tmp) {
+		HASH_DEL(wp->workloads, w);
+		rows_free(w);
+	}
+	free(wp);
+}
+
+static struct workload_rows *rows_get(struct workload_profiles *wp, int64_t id)
+{
+	struct workload_rows *w;
+
+	HASH_FIND(hh, wp->workloads, &id, sizeof(id), w);
+	if (w)
+		return w;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->id = id;
+	HASH_ADD(hh, wp->workloads, id, sizeof(w->id), w);
+	if (hash_add_failed()) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Room for element n of an array whose capacity doubles at each power of
+ * two. */
+static int grow(void *arrayp, size_t n, size_t size)
+{
+	void **array = arrayp;
+	void *bigger;
+
+	if (n && (n & (n - 1)))
+		return 0;
+	bigger = realloc(*array, (n ? n * 2 : 1) * size);
+	if (!bigger)
+		return -ENOMEM;
+	*array = bigger;
+	return 0;
+}
+
+int workload_profiles_add_row(void *ctx, const struct store_row *row)
+{
+	struct workload_rows *w = rows_get(ctx, row->workload_id);
+
+	if (!w || grow(&w->checks, w->n_checks, sizeof(*w->checks)))
+		return -ENOMEM;
+	if (!w->name[0])
+		workload_name(&row->workload, w->name, sizeof(w->name));
+	if (row->workload.kind == WORKLOAD_HOST_BINARY && !w->binary &&
+	    !(w->binary = strdup(row->workload.binary ? row->workload.binary : "")))
+		return -ENOMEM;
+	w->checks[w->n_checks++] = row->check;
+	return 0;
+}
+
+int workload_profiles_add_instance(void *ctx, int64_t workload_id, const char *instance)
+{
+	struct workload_rows *w = rows_get(ctx, workload_id);
+	char *copy;
+
+	if (!w || grow(&w->instances, w->n_instances, sizeof(*w->instances)))
+		return -ENOMEM;
+	copy = strdup(instance);
+	if (!copy)
+		return -ENOMEM;
+	w->instances[w->n_instances++] = copy;
+	if (!w->first_instance)
+		w->first_instance = copy;
+	return 0;
+}
+
+static int add_workload(struct profile *p, const struct workload_rows *w)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < w->n_checks; i++)
+		err = profile_add_check(p, &w->checks[i], w->binary, w->first_instance);
+	for (size_t i = 0; !err && i < w->n_instances; i++)
+		err = profile_add_instance(p, w->instances[i]);
+	if (!err && !w->n_instances)
+		err = profile_add_instance(p, NULL); /* a host program: one unnamed instance */
+	return err;
+}
+
+int workload_profiles_build(const struct workload_profiles *wp, const char *merged_name,
+			    struct profile ***ret_profiles, size_t *ret_n)
+{
+	size_t max = merged_name ? 1 : HASH_COUNT(wp->workloads), n = 0;
+	struct profile **profiles = calloc(max ? max : 1, sizeof(*profiles));
+	struct workload_rows *w, *tmp;
+	int err = 0;
+
+	if (!profiles)
+		return -ENOMEM;
+	HASH_ITER(hh, wp->workloads, w, tmp) {
+		struct profile **p = &profiles[merged_name ? 0 : n];
+
+		if (!w->n_checks)
+			continue; /* instances of a workload without checks */
+		if (!*p) {
+			err = profile__new(p);
+			if (!err)
+				err = profile_set_workload(*p, merged_name ? merged_name : w->name);
+			if (err)
+				break;
+			n++;
+		}
+		err = add_workload(*p, w);
+		if (err)
+			break;
+	}
+	if (err) {
+		for (size_t i = 0; i < max; i++)
+			profile__free(profiles[i]);
+		free(profiles);
+		return err;
+	}
+	*ret_profiles = profiles;
+	*ret_n = n;
+	return 0;
+}

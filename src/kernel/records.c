@@ -1,0 +1,160 @@
+#include "kernel/records.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The kernel's aggregation flags are the store's and the API's check flags,
+ * bit for bit: the mapping is a mask, and these keep it one. */
+_Static_assert((unsigned)CT_AGG_OVERRIDE_CRED == (unsigned)CHECK_OVERRIDE_CRED, "flag bits differ");
+_Static_assert((unsigned)CT_AGG_FOREIGN_USERNS == (unsigned)CHECK_FOREIGN_USERNS, "flag bits differ");
+_Static_assert((unsigned)CT_AGG_KTHREAD == (unsigned)CHECK_KTHREAD, "flag bits differ");
+_Static_assert(!((unsigned)CT_AGG_DENIED & CHECK_FLAGS), "the verdict is not a check flag");
+_Static_assert(CT_NO_SYSCALL == CHECK_NO_SYSCALL, "no-syscall markers differ");
+
+/* One audited sample is enough: the capability is used for real on some
+ * path, whatever else probes it. */
+static enum check_audit audit_class(const struct ct_agg_value *v)
+{
+	if (v->audit_samples)
+		return CHECK_AUDITED;
+	if (v->noaudit_samples)
+		return CHECK_NOAUDIT;
+	return CHECK_AUDIT_UNKNOWN;
+}
+
+void records_check(const struct ct_agg_key *key, const struct ct_agg_value *value,
+		   const struct ct_outcome *outcome, struct check *ret_check)
+{
+	*ret_check = (struct check){
+		.cap = key->cap,
+		.denied = key->flags & CT_AGG_DENIED,
+		.audit = audit_class(value),
+		.syscall = key->syscall,
+		.flags = key->flags & CHECK_FLAGS,
+		.count = value->count,
+		.first_ns = value->first_ns,
+	};
+	if (outcome)
+		ret_check->outcome = (struct check_outcome){
+			.eperm = outcome->eperm,
+			.eacces = outcome->eacces,
+			.success = outcome->success,
+			.other = outcome->other,
+		};
+}
+
+int records_dispatch(const struct records_handlers *h, const void *data, size_t size)
+{
+	__u32 type;
+
+	if (size < sizeof(type))
+		return -EBADMSG;
+	memcpy(&type, data, sizeof(type));
+	switch (type) {
+	case CT_REC_CAP:
+		if (size < sizeof(struct ct_cap_event))
+			return -EBADMSG;
+		return h->on_cap ? h->on_cap(h->ctx, data) : 0;
+	case CT_REC_EXEC:
+	case CT_REC_FORK:
+	case CT_REC_EXIT:
+		if (size < sizeof(struct ct_proc_event))
+			return -EBADMSG;
+		return h->on_proc ? h->on_proc(h->ctx, data) : 0;
+	case CT_REC_DENIAL_SEEN:
+		if (size < sizeof(struct ct_notice))
+			return -EBADMSG;
+		return h->on_notice ? h->on_notice(h->ctx, data) : 0;
+	default:
+		return -EBADMSG;
+	}
+}
+
+/* rec->cwd holds components leaf first, each NUL-terminated ("b\0a\0" is
+ * /a/b): they are laid out from the end of cwd, then moved to its start. */
+bool records_exec_cwd(const struct ct_proc_event *rec, char cwd[RECORDS_CWD_LEN])
+{
+	size_t len = rec->cwd_len < CT_PATH_MAX ? rec->cwd_len : CT_PATH_MAX;
+	size_t pos = 0, end = RECORDS_CWD_LEN - 1;
+	bool cut = rec->flags & CT_PROC_TRUNC_CWD;
+	unsigned int parts = 0;
+
+	if (rec->flags & CT_PROC_ERR_CWD) {
+		cwd[0] = '\0';
+		return true;
+	}
+	cwd[end] = '\0';
+	while (pos < len && parts < rec->cwd_parts) {
+		size_t n = strnlen(rec->cwd + pos, len - pos);
+
+		if (n + 1 > end) {
+			cut = true;
+			break;
+		}
+		end -= n;
+		memcpy(cwd + end, rec->cwd + pos, n);
+		cwd[--end] = '/';
+		pos += n + 1;
+		parts++;
+	}
+	if (end == RECORDS_CWD_LEN - 1 && !cut)
+		cwd[--end] = '/';
+	/* Cut at the root end: what is left is not an absolute path. */
+	if (cut && cwd[end] == '/')
+		end++;
+	memmove(cwd, cwd + end, RECORDS_CWD_LEN - end);
+	return cut;
+}
+
+void records_exec_args(const struct ct_proc_event *rec, char arguments[RECORDS_ARGS_LEN])
+{
+	size_t i, len = rec->args_len < CT_ARGS_MAX ? rec->args_len : CT_ARGS_MAX;
+
+	memcpy(arguments, rec->args, len);
+	/* The last argument's terminator is not a separator. */
+	while (len && !arguments[len - 1])
+		len--;
+	for (i = 0; i < len; i++) {
+		if (!arguments[i])
+			arguments[i] = ' ';
+	}
+	arguments[len] = '\0';
+}
+
+/* The filename as given to execve, joined to cwd when relative. */
+void records_exec_path(const struct ct_proc_event *rec, const char *cwd,
+		       char binary[RECORDS_BINARY_LEN])
+{
+	size_t max = rec->binary_len < CT_PATH_MAX ? rec->binary_len : CT_PATH_MAX;
+	const char *name = rec->binary;
+	size_t n = strnlen(name, max), cwd_len = strlen(cwd);
+
+	if (!n || name[0] == '/' || !cwd_len) {
+		memcpy(binary, name, n);
+		binary[n] = '\0';
+		return;
+	}
+	while (n >= 2 && name[0] == '.' && name[1] == '/') {
+		name += 2;
+		n -= 2;
+		while (n && name[0] == '/') {
+			name++;
+			n--;
+		}
+	}
+	if (strcmp(cwd, "/") == 0)
+		cwd_len = 0;
+	/* Fits: RECORDS_BINARY_LEN holds a whole cwd, '/', and a whole filename. */
+	memcpy(binary, cwd, cwd_len);
+	binary[cwd_len] = '/';
+	memcpy(binary + cwd_len + 1, name, n);
+	binary[cwd_len + 1 + n] = '\0';
+}
+
+void records_exec_binary(const struct ct_proc_event *rec, char ret_binary[RECORDS_BINARY_LEN])
+{
+	char cwd[RECORDS_CWD_LEN];
+
+	records_exec_cwd(rec, cwd);
+	records_exec_path(rec, cwd, ret_binary);
+}

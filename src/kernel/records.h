@@ -1,0 +1,50 @@
+/* What the BPF programs send, in user space's terms: aggregation entries as
+ * checks (lib/check.h), exec records decoded into paths and arguments, and
+ * ring buffer records handed to typed callbacks. */
+#ifndef CAPTRAIL_KERNEL_RECORDS_H
+#define CAPTRAIL_KERNEL_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bpf/captrail.h"
+#include "lib/check.h"
+
+/* An aggregation entry as a check: flags, audit class (from the samples of
+ * the call chain) and first time (CLOCK_BOOTTIME); last_ns 0, outcome
+ * zeros unless given (NULL: not observed). */
+void records_check(const struct ct_agg_key *key, const struct ct_agg_value *value,
+		   const struct ct_outcome *outcome, struct check *ret_check);
+
+/* Typed callbacks for the records of the ring buffer, in their order; NULL
+ * ignores that kind. A callback's error stops the drain and is returned. */
+struct records_handlers {
+	int (*on_cap)(void *ctx, const struct ct_cap_event *e);
+	int (*on_proc)(void *ctx, const struct ct_proc_event *e); /* exec, fork, exit */
+	int (*on_notice)(void *ctx, const struct ct_notice *n); /* CT_REC_DENIAL_SEEN */
+	void *ctx;
+};
+
+/* Hands one record to its callback. A record shorter than its type says,
+ * or of a type this build does not know, is -EBADMSG: both sides are built
+ * from one header, so it means a bug, never a workload's doing. */
+int records_dispatch(const struct records_handlers *h, const void *data, size_t size);
+
+/* The longest strings an exec record decodes into, NUL included. */
+#define RECORDS_BINARY_LEN (2 * CT_PATH_MAX + 1) /* a relative filename joined to cwd */
+#define RECORDS_ARGS_LEN (CT_ARGS_MAX + 1)
+#define RECORDS_CWD_LEN (CT_PATH_MAX + 1)
+
+/* The cwd an exec record carries, as a path. True when it is not whole (the
+ * walk failed or was cut): then what is left is not absolute, or empty. */
+bool records_exec_cwd(const struct ct_proc_event *rec, char ret_cwd[RECORDS_CWD_LEN]);
+/* The filename given to execve, joined to cwd (records_exec_cwd()) when
+ * relative. */
+void records_exec_path(const struct ct_proc_event *rec, const char *cwd,
+		       char ret_binary[RECORDS_BINARY_LEN]);
+/* Both at once: the absolute path of what was exec'd, where the record allows. */
+void records_exec_binary(const struct ct_proc_event *rec, char ret_binary[RECORDS_BINARY_LEN]);
+/* argv[1..] joined with spaces. */
+void records_exec_args(const struct ct_proc_event *rec, char ret_args[RECORDS_ARGS_LEN]);
+
+#endif

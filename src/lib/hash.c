@@ -1,0 +1,3 @@
+#include "lib/hash.h"
+
+__thread bool hash_oom;
