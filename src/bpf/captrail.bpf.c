@@ -62,7 +62,7 @@ const volatile bool cfg_task_cache = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 * 1024 * 1024);
+	__uint(max_entries, CT_RING_BYTES);
 } events SEC(".maps");
 
 struct {
@@ -117,14 +117,14 @@ struct {
  * returns. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, CT_PENDING_DENIALS);
 	__type(key, __u32);
 	__type(value, struct ct_agg_key);
 } pending_denials SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, CT_OUTCOME_ENTRIES);
 	__type(key, struct ct_agg_key);
 	__type(value, struct ct_outcome);
 } outcomes SEC(".maps");
@@ -325,9 +325,7 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->ppid = task->real_parent->tgid;
-	e->uid = cred->uid.val;
 	e->euid = cred->euid.val;
-	e->gid = cred->gid.val;
 	e->cap = cap;
 	e->ret = ret;
 	e->syscall = task_syscall(task);
@@ -335,7 +333,6 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	e->target_ns_uid = target_ns->owner.val;
 	e->target_ns_gid = target_ns->group.val;
 	e->target_ns_inum = target_ns->ns.inum;
-	e->capable_ns_inum = capable_ns ? capable_ns->ns.inum : 0;
 	e->cap_permitted = cap_set(&cred->cap_permitted);
 	e->cap_effective = cap_set(&cred->cap_effective);
 	e->cap_inheritable = cap_set(&cred->cap_inheritable);
@@ -344,10 +341,6 @@ int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace 
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if ((const void *)cred == (const void *)task->real_cred)
 		flags |= CT_CAP_REAL_CRED;
-	if (in_host_pidns(task))
-		flags |= CT_CAP_HOST_PIDNS;
-	if (task->flags & PF_KTHREAD)
-		flags |= CT_CAP_KTHREAD;
 	e->flags = flags;
 	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
@@ -607,9 +600,9 @@ int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
 	}
 	if (!outcome)
 		count(CT_STAT_OUTCOME_FULL);
-	else if (ret == -1 /* EPERM */)
+	else if (ret == -CT_EPERM)
 		__sync_fetch_and_add(&outcome->eperm, 1);
-	else if (ret == -13 /* EACCES */)
+	else if (ret == -CT_EACCES)
 		__sync_fetch_and_add(&outcome->eacces, 1);
 	else if (ret >= 0)
 		__sync_fetch_and_add(&outcome->success, 1);
@@ -642,7 +635,6 @@ static __always_inline struct ct_proc_event *proc_event_reserve(__u32 type,
 	e->auid = 0xffffffffu;
 	if (bpf_core_field_exists(task->loginuid))
 		e->auid = BPF_CORE_READ(task, loginuid.val);
-	e->exit_code = 0;
 	e->exec_gen = (__u32)BPF_CORE_READ(task, self_exec_id);
 	__builtin_memset(e->ns, 0, sizeof(e->ns));
 	e->binary_len = 0;
@@ -823,7 +815,6 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	e = proc_event_reserve(CT_REC_EXIT, task);
 	if (!e)
 		return 0;
-	e->exit_code = BPF_CORE_READ(task, exit_code);
 	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
 }

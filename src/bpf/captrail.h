@@ -17,6 +17,25 @@
 #define CT_ARGS_MAX 1024 /* bytes of argv kept; more sets CT_PROC_TRUNC_ARGS */
 #define CT_PATH_DEPTH 32 /* dentries walked for cwd; more sets CT_PROC_TRUNC_CWD */
 
+/* The ring buffer: 8 MiB is ~80,000 capability events of slack for a
+ * stream reader that falls behind. Without a stream (record) it carries
+ * only lifecycle records (~3 KiB each) and notices, which 1 MiB holds for
+ * hundreds of execs between two polls: the rest would be locked memory
+ * for nothing. Both are powers of two, as the kernel requires. */
+#define CT_RING_BYTES (8u << 20)
+#define CT_RING_BYTES_LIFECYCLE (1u << 20)
+
+/* Threads with a denied check whose syscall has not returned yet, and the
+ * denied keys whose syscall outcome is counted; past either, outcomes are
+ * counted in CT_STAT_OUTCOME_FULL. */
+#define CT_PENDING_DENIALS 4096
+#define CT_OUTCOME_ENTRIES 4096
+
+/* The errnos whose return after a denied check means the denial mattered
+ * (the BPF side has no errno.h; user space checks they are the same). */
+#define CT_EPERM 1
+#define CT_EACCES 13
+
 enum ct_record_type {
 	CT_REC_CAP = 1, /* one capability check: struct ct_cap_event */
 	CT_REC_EXEC = 2, /* struct ct_proc_event */
@@ -32,13 +51,13 @@ struct ct_notice {
 	__u32 reserved;
 };
 
+/* AUDIT_KNOWN, NOAUDIT and INSETID are for hooks that see cap_capable's
+ * opts (fexit, kprobe); the tracepoint does not carry it. */
 enum ct_cap_flag {
 	CT_CAP_REAL_CRED = 1u << 0, /* checked cred is the task's real cred */
-	CT_CAP_AUDIT_KNOWN = 1u << 1, /* the hook saw opts (fexit/kprobe) */
-	CT_CAP_NOAUDIT = 1u << 2, /* CAP_OPT_NOAUDIT, or classified so */
+	CT_CAP_AUDIT_KNOWN = 1u << 1, /* the hook saw opts */
+	CT_CAP_NOAUDIT = 1u << 2, /* CAP_OPT_NOAUDIT */
 	CT_CAP_INSETID = 1u << 3, /* CAP_OPT_INSETID */
-	CT_CAP_HOST_PIDNS = 1u << 4, /* task's pid namespace is the initial one */
-	CT_CAP_KTHREAD = 1u << 5, /* kernel thread: no syscall, no user */
 };
 
 enum ct_pidns_mode {
@@ -153,9 +172,7 @@ struct ct_cap_event {
 	__u32 pid; /* tgid */
 	__u32 tid;
 	__u32 ppid;
-	__u32 uid; /* of the checked cred */
-	__u32 euid;
-	__u32 gid;
+	__u32 euid; /* of the checked cred */
 	__s32 cap;
 	__s32 ret; /* 0 granted, -EPERM denied */
 	__s32 syscall; /* CT_NO_SYSCALL when not in a syscall */
@@ -163,7 +180,6 @@ struct ct_cap_event {
 	__u32 target_ns_uid;
 	__u32 target_ns_gid;
 	__u32 target_ns_inum;
-	__u32 capable_ns_inum; /* 0 unless granted */
 	__u32 ns_pid; /* pid in the task's own pid namespace */
 	__u64 cap_permitted; /* of the checked cred */
 	__u64 cap_effective;
@@ -195,7 +211,6 @@ struct ct_proc_event {
 	__u32 ppid;
 	__u32 uid; /* effective */
 	__u32 auid; /* loginuid, 4294967295 when unset */
-	__s32 exit_code; /* CT_REC_EXIT: task->exit_code */
 	__u32 exec_gen; /* CT_REC_EXEC: the new image's ct_agg_key.exec_gen */
 	__u32 ns[CT_NS_COUNT];
 	__u16 binary_len; /* bytes in binary[], including the NUL */

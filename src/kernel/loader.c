@@ -73,7 +73,7 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts,
 	bpf_program__set_autoload(skel->progs.proc_fork, procs);
 	bpf_program__set_autoload(skel->progs.proc_exit, procs);
 	if (!opts->stream)
-		bpf_map__set_max_entries(skel->maps.events, 1024 * 1024);
+		bpf_map__set_max_entries(skel->maps.events, CT_RING_BYTES_LIFECYCLE);
 }
 
 static int fill_pid_filter(struct captrail_bpf *skel, const struct loader_filter *f)

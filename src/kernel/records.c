@@ -10,6 +10,7 @@ _Static_assert((unsigned)CT_AGG_FOREIGN_USERNS == (unsigned)CHECK_FOREIGN_USERNS
 _Static_assert((unsigned)CT_AGG_KTHREAD == (unsigned)CHECK_KTHREAD, "flag bits differ");
 _Static_assert(!((unsigned)CT_AGG_DENIED & CHECK_FLAGS), "the verdict is not a check flag");
 _Static_assert(CT_NO_SYSCALL == CHECK_NO_SYSCALL, "no-syscall markers differ");
+_Static_assert(CT_EPERM == EPERM && CT_EACCES == EACCES, "the BPF side's errnos differ");
 
 /* One audited sample is enough: the capability is used for real on some
  * path, whatever else probes it. */

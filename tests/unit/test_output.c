@@ -21,12 +21,11 @@ static struct ct_cap_event reference_event(void)
 {
 	struct ct_cap_event e = {
 		.type = CT_REC_CAP,
-		.flags = CT_CAP_REAL_CRED | CT_CAP_HOST_PIDNS,
+		.flags = CT_CAP_REAL_CRED,
 		.ktime_ns = KTIME_NS,
 		.pid = 73860,
 		.tid = 73860,
 		.ppid = 73850,
-		.uid = 65534,
 		.euid = 65534,
 		.cap = 34,
 		.ret = -1,
