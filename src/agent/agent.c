@@ -322,7 +322,7 @@ static int start_services(struct agent *a, struct agent_error *ret_error)
 	};
 	int err;
 
-	err = store_open(a->opts.db, 0, &a->store);
+	err = store__new(a->opts.db, 0, &a->store);
 	if (err)
 		return fail(ret_error, "open the store", a->opts.db, err);
 	err = api_server__new(&api_opts, &a->api);
@@ -453,7 +453,7 @@ void agent__free(struct agent *a)
 	api_server__free(a->api);
 	metrics__free(a->metrics);
 	ledger__free(a->ledger);
-	store_close(a->store);
+	store__free(a->store);
 	loader__free(a->loader);
 	identity__free(a->identity);
 	if (a->line)

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <uthash.h>
 
 #include "lib/caps.h"
+#include "lib/hash.h"
 
 #define LISTEN_BACKLOG 16
 #define MAX_CONNECTIONS 32 /* scrapers are few; a flood must not grow threads or memory */
@@ -374,8 +374,11 @@ static struct workload *find_workload(struct metrics *m, const char *name)
 		w = new_workload(name);
 		if (w) {
 			HASH_ADD_KEYPTR(hh, m->workloads, w->name, strlen(w->name), w);
-			m->n_workloads++;
-			return w;
+			if (!hash_add_failed()) {
+				m->n_workloads++;
+				return w;
+			}
+			free_workload(w); /* out of memory: counted under "other" */
 		}
 	}
 	if (!m->other)

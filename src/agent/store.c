@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
-#include <uthash.h>
 
+#include "lib/hash.h"
 #include "lib/util.h"
 
 #define BUSY_TIMEOUT_MS 2000 /* a reader and the agent briefly contend for the WAL */
@@ -210,7 +210,7 @@ static int check_schema(struct store *s)
 	return err;
 }
 
-int store_open(const char *path, unsigned flags, struct store **ret_store)
+int store__new(const char *path, unsigned flags, struct store **ret_store)
 {
 	struct store *s;
 	int64_t rows = 0;
@@ -266,7 +266,7 @@ int store_open(const char *path, unsigned flags, struct store **ret_store)
 	*ret_store = s;
 	return 0;
 fail:
-	store_close(s);
+	store__free(s);
 	return err;
 }
 
@@ -288,7 +288,7 @@ static void drop_pending(struct pending **head)
 	}
 }
 
-void store_close(struct store *s)
+void store__free(struct store *s)
 {
 	if (!s)
 		return;
@@ -415,6 +415,10 @@ static int upsert_pending(struct store *s, struct pending **head, char *key, siz
 	p->first_seen = UINT64_MAX;
 	point_ident(p);
 	HASH_ADD_KEYPTR(hh, *head, p->key, p->key_len, p);
+	if (hash_add_failed()) {
+		pending_free(p);
+		return -ENOMEM;
+	}
 	*ret_p = p;
 	return 0;
 }

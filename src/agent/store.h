@@ -70,9 +70,9 @@ struct store;
  * STORE_RDONLY, and the schema. -EBADMSG: not a SQLite database, or corrupt;
  * -EPROTO: written by a newer captrail (schema version); -ENOENT (read only):
  * no such store; -EIO: any other SQLite failure. */
-int store_open(const char *path, unsigned flags, struct store **ret_store);
+int store__new(const char *path, unsigned flags, struct store **ret_store);
 /* Does not flush: the caller decides (the agent flushes before closing). */
-void store_close(struct store *store);
+void store__free(struct store *store);
 
 /* Copies what it needs; merges with a buffered row of the same key. */
 int store_add(struct store *store, const struct store_obs *obs);

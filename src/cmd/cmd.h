@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "privilege/confine.h"
-#include "profile/profile.h"
 #include "privilege/rings.h"
+#include "profile/profile.h"
 
 #define CMD_FORMAT(i) __attribute__((format(printf, i, i + 1)))
 

@@ -182,13 +182,13 @@ static int read_store(const struct profile_args *a, struct workload_profiles *wp
 	struct store *store = NULL;
 	int err;
 
-	err = store_open(a->db, STORE_RDONLY, &store);
+	err = store__new(a->db, STORE_RDONLY, &store);
 	if (err)
 		return cmd_fail(CMD, 0, "cannot open store %s: %s", a->db, store_error(err));
 	err = store_query(store, &a->filter, workload_profiles_add_row, wp);
 	if (!err)
 		err = store_instances(store, &a->filter, workload_profiles_add_instance, wp);
-	store_close(store);
+	store__free(store);
 	if (err)
 		return cmd_fail(CMD, err, "cannot read store %s", a->db);
 	return EXIT_OK;

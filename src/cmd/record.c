@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
-#include "cmd/cli.h"
 #include "lib/caps.h"
 #include "privilege/confine.h"
 #include "privilege/held.h"

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
-#include "cmd/cli.h"
 #include "event/evfilter.h"
 #include "event/output.h"
 #include "identity/identity.h"

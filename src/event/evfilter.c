@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/util.h"
 
 struct evfilter_value {
@@ -168,24 +169,9 @@ bool evfilter_match(const struct evfilter *f, const struct evfilter_subject *s)
 	       field_match(f, EVFILTER_PROCESSES, s->binary);
 }
 
-static const char *json_str(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static json_object *json_obj(json_object *obj, const char *key)
 {
-	json_object *v;
-
-	if (!obj || !json_object_object_get_ex(obj, key, &v) ||
-	    !json_object_is_type(v, json_type_object))
-		return NULL;
-	return v;
+	return json_member(obj, key, json_type_object);
 }
 
 bool evfilter_match_json(const struct evfilter *f, json_object *event)
@@ -193,10 +179,10 @@ bool evfilter_match_json(const struct evfilter *f, json_object *event)
 	json_object *process = json_obj(json_obj(event, "process_kprobe"), "process");
 	json_object *pod = json_obj(process, "pod");
 	struct evfilter_subject s = {
-		.namespace_ = json_str(pod, "namespace"),
-		.pod = json_str(pod, "name"),
-		.container = json_str(json_obj(pod, "container"), "name"),
-		.binary = json_str(process, "binary"),
+		.namespace_ = json_member_string(pod, "namespace"),
+		.pod = json_member_string(pod, "name"),
+		.container = json_member_string(json_obj(pod, "container"), "name"),
+		.binary = json_member_string(process, "binary"),
 		.has_pod = pod != NULL,
 	};
 

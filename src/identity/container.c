@@ -16,8 +16,9 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <uthash.h>
 
+#include "lib/hash.h"
+#include "lib/json.h"
 #include "lib/util.h"
 
 #define MAX_JSON_BYTES (8u << 20) /* a config.json with every mount is ~50 KB */
@@ -361,76 +362,15 @@ static void info_free(struct container_info *info)
 
 static int read_json(const char *path, struct json_object **ret_obj)
 {
-	struct json_tokener *tok;
-	struct json_object *obj;
-	struct stat st;
-	char *buf;
-	size_t got = 0, end;
-	int fd, err = 0;
+	size_t len;
+	char *text;
+	int err = json_read_file(path, MAX_JSON_BYTES, &text, &len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
+	if (err)
 		return err;
-	}
-	if (st.st_size > MAX_JSON_BYTES) {
-		close(fd);
-		return -EFBIG;
-	}
-	buf = malloc(st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		if (!n)
-			break;
-		got += n;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	tok = json_tokener_new();
-	if (!tok) {
-		free(buf);
-		return -ENOMEM;
-	}
-	obj = json_tokener_parse_ex(tok, buf, got);
-	end = obj ? json_tokener_get_parse_end(tok) : 0;
-	while (end < got && isspace((unsigned char)buf[end]))
-		end++;
-	if (!obj || json_tokener_get_error(tok) != json_tokener_success || end != got ||
-	    !json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		err = -EINVAL;
-	}
-	json_tokener_free(tok);
-	free(buf);
-	if (!err)
-		*ret_obj = obj;
+	err = json_parse_object(text, len, ret_obj, NULL, 0);
+	free(text);
 	return err;
-}
-
-static const char *json_str(struct json_object *obj, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 static int add_label(struct container_info *info, const char *key, const char *value)
@@ -566,7 +506,7 @@ static int read_state_file(const char *dir, struct container_info *info, struct 
 	}
 	if (err)
 		return err;
-	st->bundle = json_str(st->obj, "bundle");
+	st->bundle = json_member_string(st->obj, "bundle");
 	if (json_object_object_get_ex(st->obj, "config", &config) &&
 	    json_object_object_get_ex(config, "labels", &v) &&
 	    json_object_is_type(v, json_type_array)) {
@@ -578,7 +518,7 @@ static int read_state_file(const char *dir, struct container_info *info, struct 
 				st->bundle = l + 7;
 		}
 	}
-	set_str(&info->start_time, json_str(st->obj, "created"));
+	set_str(&info->start_time, json_member_string(st->obj, "created"));
 	if ((json_object_object_get_ex(st->obj, "init_process_pid", &v) ||
 	     json_object_object_get_ex(st->obj, "pid", &v)) &&
 	    json_object_is_type(v, json_type_int))
@@ -920,38 +860,35 @@ static int find_v2_root(struct container_cache *cache)
 	return cache->v2_root ? 0 : -ENOMEM;
 }
 
-struct container_cache *container_cache__new(const struct container_roots *roots,
-					     size_t max_entries)
+int container_cache__new(const struct container_roots *roots, size_t max_entries,
+			 struct container_cache **ret_cache)
 {
 	struct container_roots defaults;
 	struct container_cache *cache;
 
-	if (!max_entries) {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (!max_entries)
+		return -EINVAL;
 	if (!roots) {
 		container_roots_default(&defaults);
 		roots = &defaults;
 	}
 	cache = calloc(1, sizeof(*cache));
 	if (!cache)
-		return NULL;
+		return -ENOMEM;
 	if (roots_copy(&cache->roots, roots)) {
 		free(cache);
-		errno = ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	if (find_v2_root(cache)) {
 		roots_free(&cache->roots);
 		free(cache);
-		errno = ENOMEM;
-		return NULL;
+		return -ENOMEM;
 	}
 	cache->max_entries = max_entries;
 	cache->retry_ns = DEFAULT_RETRY_NS;
 	info_init(&cache->host);
-	return cache;
+	*ret_cache = cache;
+	return 0;
 }
 
 static void entry_free(struct entry *e)
@@ -1031,6 +968,10 @@ static struct entry *find(struct container_cache *cache, const struct entry_key 
 		/* Re-adding moves it to the tail: the head is the eviction victim. */
 		HASH_DEL(cache->table, e);
 		HASH_ADD(hh, cache->table, key, sizeof(e->key), e);
+		if (hash_add_failed()) { /* out of the table: answered afresh next time */
+			entry_free(e);
+			return NULL;
+		}
 		cache->stats.hits++;
 	}
 	return e;
@@ -1060,6 +1001,10 @@ static struct entry *insert(struct container_cache *cache, const struct entry_ke
 		cache->stats.evictions++;
 	}
 	HASH_ADD(hh, cache->table, key, sizeof(e->key), e);
+	if (hash_add_failed()) {
+		entry_free(e);
+		return NULL;
+	}
 	return e;
 }
 

@@ -92,8 +92,8 @@ struct container_cache_stats {
 
 /* Copies roots (NULL means container_roots_default()). max_entries >= 1
  * bounds the cache; the least recently used entry goes first. */
-struct container_cache *container_cache__new(const struct container_roots *roots,
-					     size_t max_entries);
+int container_cache__new(const struct container_roots *roots, size_t max_entries,
+			 struct container_cache **ret_cache);
 void container_cache__free(struct container_cache *cache);
 
 /* A container's metadata that was missing (bundle not written yet, runtime

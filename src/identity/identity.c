@@ -57,12 +57,11 @@ int identity__new(const struct identity_opts *opts, struct identity **ret_identi
 	err = proc_cache__new(&popts, &id->procs);
 	if (err)
 		goto fail;
-	id->containers = container_cache__new(&roots, opts->max_containers ? opts->max_containers :
-									     DEFAULT_CONTAINERS);
-	if (!id->containers) {
-		err = -ENOMEM;
+	err = container_cache__new(&roots,
+				   opts->max_containers ? opts->max_containers : DEFAULT_CONTAINERS,
+				   &id->containers);
+	if (err)
 		goto fail;
-	}
 	container_cache__set_retry(id->containers, METADATA_RETRY_NS);
 	*ret_identity = id;
 	return 0;

@@ -11,11 +11,7 @@
 #include "kernel/records.h"
 #include "lib/util.h"
 
-/* uthash reports a failed allocation here instead of exiting. */
-static __thread bool hash_oom;
-#define HASH_NONFATAL_OOM 1
-#define uthash_nonfatal_oom(obj) (hash_oom = true)
-#include <uthash.h>
+#include "lib/hash.h"
 
 struct list {
 	struct list *prev, *next;
@@ -335,9 +331,8 @@ static int make_current(struct proc_cache *c, struct entry *e)
 		old->current = false;
 		retire(c, old, e->pub.ktime_ns);
 	}
-	hash_oom = false;
 	HASH_ADD(hh_pid, c->by_pid, pub.pid, sizeof(e->pub.pid), e);
-	if (hash_oom)
+	if (hash_add_failed())
 		return -ENOMEM;
 	e->current = true;
 	return 0;
@@ -359,9 +354,8 @@ static int insert(struct proc_cache *c, struct entry *e, bool current)
 		drop(c, entry_of(c->lru.next, lru));
 		c->stats.evictions++;
 	}
-	hash_oom = false;
 	HASH_ADD(hh_key, c->by_key, key, sizeof(e->key), e);
-	if (hash_oom) {
+	if (hash_add_failed()) {
 		free(e);
 		return -ENOMEM;
 	}

@@ -151,7 +151,7 @@ int json_read_file(const char *path, size_t max, char **ret_text, size_t *ret_le
 	text[done] = '\0';
 	if (strlen(text) != done) {
 		free(text);
-		err = -EINVAL;
+		err = -EBADMSG;
 		goto out;
 	}
 	*ret_text = text;

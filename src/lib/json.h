@@ -32,7 +32,7 @@ int json_parse_object(const char *text, size_t len, json_object **ret_obj, char 
 		      size_t why_size);
 
 /* A regular file of at most max bytes, NUL-terminated: -EFBIG when larger,
- * -EINVAL when not a regular file or it holds a NUL byte. */
+ * -EINVAL when not a regular file, -EBADMSG when it holds a NUL byte. */
 int json_read_file(const char *path, size_t max, char **ret_text, size_t *ret_len);
 
 #endif

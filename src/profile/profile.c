@@ -11,8 +11,8 @@
 
 #include <json-c/json.h>
 #include <linux/capability.h>
-#include <uthash.h>
 
+#include "lib/hash.h"
 #include "lib/syscalls.h"
 #include "lib/util.h"
 
@@ -132,6 +132,11 @@ static const char *intern(struct str_item **table, const char *s)
 		return NULL;
 	}
 	HASH_ADD_KEYPTR(hh, *table, item->s, strlen(item->s), item);
+	if (hash_add_failed()) {
+		free(item->s);
+		free(item);
+		return NULL;
+	}
 	return item->s;
 }
 
@@ -275,6 +280,10 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 			return -ENOMEM;
 		e->key = key;
 		HASH_ADD(hh, p->entries, key, sizeof(e->key), e);
+		if (hash_add_failed()) {
+			free(e);
+			return -ENOMEM;
+		}
 	}
 	entry_account(e, obs);
 	return 0;
@@ -380,6 +389,22 @@ void profile_set_exit(struct profile *p, int wait_status)
 void profile_set_exec_gain(struct profile *p, bool gained)
 {
 	p->exec_gain = gained;
+}
+
+void profile_set_unnamed_instance(struct profile *p, bool seen)
+{
+	p->unnamed_instance = seen;
+}
+
+void profile_add_folded(struct profile *p, uint64_t checks)
+{
+	p->folded += checks;
+}
+
+void profile_set_grant(struct profile *p, uint64_t grant)
+{
+	p->has_grant = grant != profile_required_mask(p);
+	p->grant = grant;
 }
 
 const char *profile_workload(const struct profile *p)
@@ -813,494 +838,13 @@ const char *profile_outcome_name(enum profile_outcome outcome)
 	return (unsigned int)outcome < PROFILE_OUTCOME_COUNT ? outcome_names[outcome] : "?";
 }
 
-/* Reading JSON back. Every failure says where, for hand-edited files. */
-
-/* Every reader below fills a PROFILE_WHY_LEN buffer. */
-#define bad(why, ...) invalid_input(why, PROFILE_WHY_LEN, __VA_ARGS__)
-
-static bool is_one_of(const char *key, const char *const *names)
+int profile_outcome_parse(const char *name, enum profile_outcome *ret_outcome)
 {
-	for (; *names; names++) {
-		if (strcmp(key, *names) == 0)
-			return true;
-	}
-	return false;
-}
-
-static int name_index(const char *text, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (strcmp(text, names[i]) == 0)
-			return i;
-	}
-	return -1;
-}
-
-static int get_uint(struct json_object *v, const char *where, uint64_t max, uint64_t *ret,
-		    char *why)
-{
-	uint64_t value;
-
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-		return bad(why, "%s: not a non-negative integer", where);
-	value = json_object_get_uint64(v);
-	if (value > max)
-		return bad(why, "%s: %llu is out of range", where, (unsigned long long)value);
-	*ret = value;
-	return 0;
-}
-
-static int get_bool(struct json_object *v, const char *where, bool *ret, char *why)
-{
-	if (!json_object_is_type(v, json_type_boolean))
-		return bad(why, "%s: not true or false", where);
-	*ret = json_object_get_boolean(v);
-	return 0;
-}
-
-/* A string, or NULL for JSON null. */
-static int get_str(struct json_object *v, const char *where, const char **ret, char *why)
-{
-	if (!v) {
-		*ret = NULL;
-		return 0;
-	}
-	if (!json_object_is_type(v, json_type_string))
-		return bad(why, "%s: not a string", where);
-	*ret = json_object_get_string(v);
-	if (strlen(*ret) >= PROFILE_STR_MAX)
-		return bad(why, "%s: longer than %d bytes", where, PROFILE_STR_MAX - 1);
-	return 0;
-}
-
-static int get_array(struct json_object *v, const char *where, size_t *ret_n, char *why)
-{
-	if (!json_object_is_type(v, json_type_array))
-		return bad(why, "%s: not an array", where);
-	*ret_n = json_object_array_length(v);
-	return 0;
-}
-
-static int get_cap(struct json_object *v, const char *where, int *ret_cap, char *why)
-{
-	const char *name;
-	char near[CAPS_NAME_LEN];
-
-	if (get_str(v, where, &name, why) || !name)
-		return bad(why, "%s: not a capability name", where);
-	if (caps_parse(name, ret_cap) != 0) {
-		caps_closest(name, near);
-		return bad(why, "%s: unknown capability \"%.40s\" (did you mean %s?)", where, name,
-			   near);
-	}
-	return 0;
-}
-
-static int parse_check(struct profile *p, int cap, struct json_object *check, const char *where,
-		       char *why)
-{
-	static const char *const derived[] = { "class", NULL };
-	struct profile_obs obs = { .cap = cap, .syscall = CHECK_NO_SYSCALL };
-	const char *syscall = NULL, *text;
-	bool has_verdict = false, has_count = false;
-	uint64_t syscall_nr = UINT64_MAX;
-	char at[160];
-	int err, i;
-
-	if (!json_object_is_type(check, json_type_object))
-		return bad(why, "%s: not an object", where);
-	json_object_object_foreach(check, key, v) {
-		snprintf(at, sizeof(at), "%s.%s", where, key);
-		if (strcmp(key, "verdict") == 0) {
-			if ((err = get_str(v, at, &text, why)))
-				return err;
-			if (!text || (strcmp(text, "granted") && strcmp(text, "denied")))
-				return bad(why, "%s: not \"granted\" or \"denied\"", at);
-			obs.granted = strcmp(text, "granted") == 0;
-			has_verdict = true;
-		} else if (strcmp(key, "audit") == 0) {
-			if ((err = get_str(v, at, &text, why)))
-				return err;
-			if (!text || check_audit_parse(text, &obs.audit))
-				return bad(why, "%s: not \"audited\", \"noaudit\" or \"unknown\"",
-					   at);
-		} else if (strcmp(key, "outcome") == 0) {
-			if ((err = get_str(v, at, &text, why)))
-				return err;
-			i = text ? name_index(text, outcome_names, PROFILE_OUTCOME_COUNT) : -1;
-			if (i < 0)
-				return bad(why,
-					   "%s: not \"mattered\", \"fallback\", \"other_error\" or "
-					   "\"unobserved\"",
-					   at);
-			obs.outcome = (enum profile_outcome)i;
-		} else if (strcmp(key, "override_cred") == 0) {
-			if ((err = get_bool(v, at, &obs.override_cred, why)))
-				return err;
-		} else if (strcmp(key, "foreign_userns") == 0) {
-			if ((err = get_bool(v, at, &obs.foreign_userns, why)))
-				return err;
-		} else if (strcmp(key, "capset") == 0) {
-			if ((err = get_bool(v, at, &obs.via_capset, why)))
-				return err;
-		} else if (strcmp(key, "syscall") == 0) {
-			if ((err = get_str(v, at, &syscall, why)))
-				return err;
-		} else if (strcmp(key, "syscall_nr") == 0) {
-			/* -1 (none) is written too; only a number is kept. */
-			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < -1)
-				return bad(why, "%s: not a syscall number", at);
-			if (json_object_get_int64(v) >= 0 &&
-			    (err = get_uint(v, at, INT32_MAX, &syscall_nr, why)))
-				return err;
-		} else if (strcmp(key, "count") == 0) {
-			if ((err = get_uint(v, at, UINT64_MAX, &obs.count, why)))
-				return err;
-			has_count = true;
-		} else if (strcmp(key, "first_ns") == 0) {
-			if ((err = get_uint(v, at, UINT64_MAX, &obs.first_ns, why)))
-				return err;
-		} else if (strcmp(key, "last_ns") == 0) {
-			if ((err = get_uint(v, at, UINT64_MAX, &obs.last_ns, why)))
-				return err;
-		} else if (strcmp(key, "binary") == 0) {
-			if ((err = get_str(v, at, &obs.binary, why)))
-				return err;
-		} else if (strcmp(key, "instance") == 0) {
-			if ((err = get_str(v, at, &obs.instance, why)))
-				return err;
-		} else if (!is_one_of(key, derived)) {
-			return bad(why, "%s: unknown field", at);
+	for (int i = 0; i < PROFILE_OUTCOME_COUNT; i++) {
+		if (!strcmp(name, outcome_names[i])) {
+			*ret_outcome = (enum profile_outcome)i;
+			return 0;
 		}
 	}
-	if (!has_verdict || !has_count)
-		return bad(why, "%s: needs \"verdict\" and \"count\"", where);
-	/* The name first: numbers differ between architectures. */
-	if (syscall && syscalls_number(syscall, &obs.syscall) != 0) {
-		if (syscall_nr == UINT64_MAX)
-			return bad(why, "%s.syscall: unknown syscall \"%.40s\"", where, syscall);
-		obs.syscall = (int)syscall_nr;
-	} else if (!syscall && syscall_nr != UINT64_MAX) {
-		obs.syscall = (int)syscall_nr;
-	}
-	err = profile_add(p, &obs);
-	return err == -EINVAL ? bad(why, "%s: invalid check", where) : err;
-}
-
-static int parse_capability(struct profile *p, struct json_object *c, const char *where, char *why)
-{
-	static const char *const derived[] = {
-		"number", "class", "granted", "denied", "unclassified",
-		"instances", "first_ns", "last_ns", NULL,
-	};
-	struct json_object *name, *checks;
-	char at[96];
-	size_t n = 0;
-	int cap, err;
-
-	if (!json_object_is_type(c, json_type_object))
-		return bad(why, "%s: not an object", where);
-	if (!json_object_object_get_ex(c, "name", &name))
-		return bad(why, "%s: no \"name\"", where);
-	snprintf(at, sizeof(at), "%s.name", where);
-	if ((err = get_cap(name, at, &cap, why)))
-		return err;
-	json_object_object_foreach(c, key, v) {
-		(void)v;
-		if (strcmp(key, "name") && strcmp(key, "checks") && !is_one_of(key, derived))
-			return bad(why, "%s.%s: unknown field", where, key);
-	}
-	if (!json_object_object_get_ex(c, "checks", &checks))
-		return 0;
-	snprintf(at, sizeof(at), "%s.checks", where);
-	if ((err = get_array(checks, at, &n, why)))
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(at, sizeof(at), "%s.checks[%zu]", where, i);
-		err = parse_check(p, cap, json_object_array_get_idx(checks, i), at, why);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int parse_user(struct profile *p, struct json_object *v, char *why)
-{
-	struct json_object *uid_v, *name_v = NULL;
-	const char *name = NULL;
-	uint64_t uid;
-	int err;
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_object) ||
-	    !json_object_object_get_ex(v, "uid", &uid_v))
-		return bad(why, "user: not an object with a \"uid\"");
-	json_object_object_foreach(v, key, val) {
-		(void)val;
-		if (strcmp(key, "uid") && strcmp(key, "name"))
-			return bad(why, "user.%s: unknown field", key);
-	}
-	if ((err = get_uint(uid_v, "user.uid", UINT32_MAX - 1, &uid, why)))
-		return err;
-	json_object_object_get_ex(v, "name", &name_v);
-	if ((err = get_str(name_v, "user.name", &name, why)))
-		return err;
-	return profile_set_user(p, (uid_t)uid, name);
-}
-
-static int parse_command(struct profile *p, struct json_object *v, char *why)
-{
-	const char **argv;
-	char at[64];
-	size_t n = 0;
-	int err;
-
-	if (!v)
-		return 0;
-	if ((err = get_array(v, "command", &n, why)))
-		return err;
-	argv = calloc(n + 1, sizeof(*argv));
-	if (!argv)
-		return -ENOMEM;
-	for (size_t i = 0; i < n && !err; i++) {
-		snprintf(at, sizeof(at), "command[%zu]", i);
-		err = get_str(json_object_array_get_idx(v, i), at, &argv[i], why);
-		if (!err && !argv[i])
-			err = bad(why, "%s: not a string", at);
-	}
-	if (!err)
-		err = profile_set_command(p, (char *const *)argv);
-	free(argv);
-	return err;
-}
-
-static int parse_exit(struct profile *p, struct json_object *v, char *why)
-{
-	struct json_object *code, *sig;
-	uint64_t value;
-	int err;
-
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) != 1)
-		return bad(why, "exit: not {\"code\": N} or {\"signal\": N}");
-	if (json_object_object_get_ex(v, "code", &code)) {
-		if ((err = get_uint(code, "exit.code", 255, &value, why)))
-			return err;
-		profile_set_exit(p, (int)value << 8);
-	} else if (json_object_object_get_ex(v, "signal", &sig)) {
-		if ((err = get_uint(sig, "exit.signal", 127, &value, why)))
-			return err;
-		if (!value)
-			return bad(why, "exit.signal: 0 is no signal");
-		profile_set_exit(p, (int)value);
-	} else {
-		return bad(why, "exit: not {\"code\": N} or {\"signal\": N}");
-	}
-	return 0;
-}
-
-static int parse_grant(struct json_object *v, uint64_t *ret_mask, char *why)
-{
-	uint64_t mask = 0;
-	char at[64];
-	size_t n = 0;
-	int cap, err;
-
-	if ((err = get_array(v, "grant", &n, why)))
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(at, sizeof(at), "grant[%zu]", i);
-		if ((err = get_cap(json_object_array_get_idx(v, i), at, &cap, why)))
-			return err;
-		mask |= 1ull << cap;
-	}
-	*ret_mask = mask;
-	return 0;
-}
-
-static int parse_instances(struct profile *p, struct json_object *v, char *why)
-{
-	const char *id;
-	char at[64];
-	size_t n = 0;
-	int err;
-
-	if ((err = get_array(v, "instances", &n, why)))
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(at, sizeof(at), "instances[%zu]", i);
-		if ((err = get_str(json_object_array_get_idx(v, i), at, &id, why)))
-			return err;
-		if (!id)
-			return bad(why, "%s: not a string", at);
-		err = profile_add_instance(p, id);
-		if (err && err != -ENOSPC)
-			return err;
-	}
-	return 0;
-}
-
-static int parse_root(struct profile *p, struct json_object *root, char *why)
-{
-	static const char *const derived[] = {
-		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials", NULL
-	};
-	struct json_object *version, *caps = NULL, *v;
-	bool unnamed = false, has_unnamed = false, has_grant = false;
-	uint64_t value, grant_mask = 0;
-	const char *workload;
-	char at[48];
-	size_t n = 0;
-	int err;
-
-	if (!json_object_object_get_ex(root, "captrail_profile", &version))
-		return bad(why, "not a captrail profile: no \"captrail_profile\" version");
-	if (get_uint(version, "captrail_profile", UINT32_MAX, &value, NULL) ||
-	    value != PROFILE_VERSION)
-		return bad(why, "captrail_profile: version %s is not %d",
-			   json_object_to_json_string(version), PROFILE_VERSION);
-	json_object_object_foreach(root, key, val) {
-		err = 0;
-		if (strcmp(key, "workload") == 0) {
-			err = get_str(val, key, &workload, why);
-			if (!err)
-				err = profile_set_workload(p, workload);
-		} else if (strcmp(key, "user") == 0) {
-			err = parse_user(p, val, why);
-		} else if (strcmp(key, "command") == 0) {
-			err = parse_command(p, val, why);
-		} else if (strcmp(key, "exit") == 0) {
-			err = parse_exit(p, val, why);
-		} else if (strcmp(key, "exec_gained_privilege") == 0) {
-			err = get_bool(val, key, &p->exec_gain, why);
-		} else if (strcmp(key, "instances") == 0) {
-			err = parse_instances(p, val, why);
-		} else if (strcmp(key, "unnamed_instance") == 0) {
-			err = get_bool(val, key, &unnamed, why);
-			has_unnamed = true;
-		} else if (strcmp(key, "folded") == 0) {
-			err = get_uint(val, key, UINT64_MAX, &value, why);
-			p->folded += err ? 0 : value;
-		} else if (strcmp(key, "grant") == 0) {
-			err = parse_grant(val, &grant_mask, why);
-			has_grant = true;
-		} else if (strcmp(key, "capabilities") == 0) {
-			err = get_array(val, key, &n, why);
-			caps = val;
-		} else if (strcmp(key, "captrail_profile") && !is_one_of(key, derived)) {
-			err = bad(why, "%s: unknown field", key);
-		}
-		if (err)
-			return err;
-	}
-	for (size_t i = 0; caps && i < n; i++) {
-		snprintf(at, sizeof(at), "capabilities[%zu]", i);
-		v = json_object_array_get_idx(caps, i);
-		if ((err = parse_capability(p, v, at, why)))
-			return err;
-	}
-	/* Adding a check without instance marks the unnamed instance seen;
-	 * the file knows whether it was (or the check was folded). */
-	if (has_unnamed)
-		p->unnamed_instance = unnamed;
-	if (has_grant && grant_mask != class_mask(p, PROFILE_CLASS_REQUIRED)) {
-		p->has_grant = true;
-		p->grant = grant_mask;
-	}
-	return 0;
-}
-
-int profile_parse_json(const char *text, struct profile **ret_profile,
-		       char ret_why[PROFILE_WHY_LEN])
-{
-	struct json_tokener *tok;
-	struct json_object *root;
-	struct profile *p = NULL;
-	size_t len = strlen(text), end;
-	int err;
-
-	if (len > PROFILE_JSON_MAX)
-		return bad(ret_why, "larger than %u bytes", PROFILE_JSON_MAX);
-	tok = json_tokener_new();
-	if (!tok)
-		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success) {
-		err = bad(ret_why, "not JSON: %s at byte %zu",
-			  json_tokener_error_desc(json_tokener_get_error(tok)),
-			  json_tokener_get_parse_end(tok));
-		goto out;
-	}
-	end = json_tokener_get_parse_end(tok);
-	if (text[end + strspn(text + end, " \t\r\n")] != '\0') {
-		err = bad(ret_why, "not JSON: data after the document at byte %zu", end);
-		goto out;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		err = bad(ret_why, "not a captrail profile: not a JSON object");
-		goto out;
-	}
-	err = profile__new(&p);
-	if (!err)
-		err = parse_root(p, root, ret_why);
-out:
-	json_object_put(root);
-	json_tokener_free(tok);
-	if (err) {
-		profile__free(p);
-		return err;
-	}
-	*ret_profile = p;
-	return 0;
-}
-
-int profile_load_json(const char *path, struct profile **ret_profile, char ret_why[PROFILE_WHY_LEN])
-{
-	struct stat st;
-	char *text;
-	size_t done = 0;
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > PROFILE_JSON_MAX) {
-		close(fd);
-		return S_ISREG(st.st_mode) ? bad(ret_why, "larger than %u bytes", PROFILE_JSON_MAX)
-					   : bad(ret_why, "not a regular file");
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* The size may change under us: read at most what was allocated. */
-	while (done < (size_t)st.st_size &&
-	       (n = read(fd, text + done, (size_t)st.st_size - done)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			close(fd);
-			free(text);
-			return err;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	text[done] = '\0';
-	if (strlen(text) != done)
-		err = bad(ret_why, "not JSON: a NUL byte at %zu", strlen(text));
-	else
-		err = profile_parse_json(text, ret_profile, ret_why);
-	free(text);
-	return err;
+	return -EINVAL;
 }

@@ -150,6 +150,12 @@ int profile_set_user(struct profile *p, uid_t uid, const char *name); /* name ma
 int profile_set_command(struct profile *p, char *const *argv);
 void profile_set_exit(struct profile *p, int wait_status);
 void profile_set_exec_gain(struct profile *p, bool gained);
+/* What a profile file says beyond its checks: whether the unnamed instance
+ * was seen, checks kept without binary and instance, and the capabilities
+ * to grant (edited by hand when they differ from what the checks need). */
+void profile_set_unnamed_instance(struct profile *p, bool seen);
+void profile_add_folded(struct profile *p, uint64_t checks);
+void profile_set_grant(struct profile *p, uint64_t grant);
 
 const char *profile_workload(const struct profile *p); /* NULL unset */
 /* False when unset: the renderings then treat the workload as root. */
@@ -198,6 +204,7 @@ const char *profile_format_name(enum profile_format format);
 /* The names the JSON rendering uses: "required", "noaudit", "mattered"... */
 const char *profile_class_name(enum profile_class cls);
 const char *profile_outcome_name(enum profile_outcome outcome);
+int profile_outcome_parse(const char *name, enum profile_outcome *ret_outcome);
 
 /* -EIO when the stream fails (disk full); text and YAML end with a newline. */
 int profile_render(const struct profile *p, enum profile_format format, FILE *out);

@@ -25,8 +25,8 @@
 #include "agent/api_client.h"
 #include "agent/api_protocol.h"
 #include "agent/api_server.h"
-#include "lib/line_reader.h"
 #include "cmd/commands.h"
+#include "lib/line_reader.h"
 #include "scratch.h"
 
 #define HANG_GUARD_MS 20000 /* only against hanging forever; no timing is asserted */
@@ -54,7 +54,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	api_server__free(f->srv);
-	store_close(f->store);
+	store__free(f->store);
 	if (scratch_dir_remove(f->dir))
 		return -1;
 	free(f);
@@ -456,7 +456,7 @@ static void test_profile(void **state)
 	pthread_t thread;
 
 	snprintf(db, sizeof(db), "%s/captrail.db", f->dir);
-	assert_int_equal(store_open(db, 0, &f->store), 0);
+	assert_int_equal(store__new(db, 0, &f->store), 0);
 	add_obs(f->store, "xwing", 34, 3);
 	add_obs(f->store, "tiefighter", 12, 1);
 	start(f, &opts);

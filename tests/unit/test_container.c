@@ -141,8 +141,7 @@ static struct container_cache *fixture_cache(size_t max)
 	struct container_cache *cache;
 
 	fixture_roots(&r, "cgroupfs");
-	cache = container_cache__new(&r, max);
-	assert_non_null(cache);
+	assert_int_equal(container_cache__new(&r, max, &cache), 0);
 	return cache;
 }
 
@@ -447,8 +446,7 @@ static void test_pure_v2(void **state)
 
 	(void)state;
 	fixture_roots(&r, "cgroupfs-v2");
-	cache = container_cache__new(&r, 4);
-	assert_non_null(cache);
+	assert_int_equal(container_cache__new(&r, 4, &cache), 0);
 	info = lookup_ok(cache, cgid("cgroupfs-v2", CG_E), 0);
 	assert_string_equal(info->id, ID_E);
 	assert_string_equal(info->cgroup, CG_E);
@@ -486,7 +484,7 @@ static void test_eviction_at_bound(void **state)
 	assert_int_equal(st.evictions, 2);
 	assert_int_equal(st.entries, 2);
 
-	assert_null(container_cache__new(NULL, 0));
+	assert_int_equal(container_cache__new(NULL, 0, &cache), -EINVAL);
 	container_cache__free(cache);
 	container_cache__free(NULL);
 }
@@ -601,8 +599,7 @@ static void test_real_cgroup(void **state)
 		assert_string_equal(path, rel);
 		fixture_roots(&r, "cgroupfs");
 		r.cgroupfs = "/sys/fs/cgroup";
-		cache = container_cache__new(&r, 4);
-		assert_non_null(cache);
+		assert_int_equal(container_cache__new(&r, 4, &cache), 0);
 		assert_int_equal(container_cache__lookup(cache, st.st_ino, 0, &info), 0);
 		assert_string_equal(info->cgroup, rel);
 		assert_string_equal(info->id, ID_A);
@@ -637,8 +634,7 @@ static void test_live_container(void **state)
 	container_roots_default(&r);
 	memmove(&r.state[1], &r.state[0], sizeof(r.state) - sizeof(r.state[0]));
 	r.state[0] = need_env("CTR_LIVE_RUNC_ROOT");
-	cache = container_cache__new(&r, 8);
-	assert_non_null(cache);
+	assert_int_equal(container_cache__new(&r, 8, &cache), 0);
 	assert_int_equal(container_cache__lookup(cache, id, 0, &info), 0);
 	printf("cgroup id %llu: cgroup %s runtime %s id %s pod %s/%s uid %s container %s "
 	       "image %s started %s init pid %d source %d\n", (unsigned long long)id,

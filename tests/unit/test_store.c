@@ -120,7 +120,7 @@ static void test_flush_adds_up(void **state)
 	struct collected c;
 	struct stat st;
 
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	assert_int_equal(stat(f->path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	obs = xwing_obs(ID_A, 34, true, 2, 1000, 2000);
@@ -168,8 +168,8 @@ static void test_flush_adds_up(void **state)
 	assert_int_equal(stats.flush_errors, 0);
 	assert_int_equal(stats.rows, 2);
 	assert_int_equal(stats.pending, 0);
-	store_close(s);
-	store_close(NULL);
+	store__free(s);
+	store__free(NULL);
 }
 
 static void test_reopen_continues(void **state)
@@ -180,12 +180,12 @@ static void test_reopen_continues(void **state)
 	struct store_stats stats;
 	struct collected c;
 
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	assert_int_equal(store_add(s, &obs), 0);
 	assert_int_equal(store_flush(s), 0);
-	store_close(s);
+	store__free(s);
 
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	store_stats(s, &stats);
 	assert_int_equal(stats.rows, 1);
 	obs = xwing_obs(ID_A, 21, false, 3, 5, 30);
@@ -197,7 +197,7 @@ static void test_reopen_continues(void **state)
 	assert_int_equal(c.rows[0].check.first_ns, 5);
 	assert_int_equal(c.rows[0].check.last_ns, 30);
 	assert_int_equal(c.rows[0].instances, 1);
-	store_close(s);
+	store__free(s);
 }
 
 /* A writer killed between flushes loses what it had not flushed, nothing
@@ -215,7 +215,7 @@ static void test_sigkill_between_flushes(void **state)
 	if (pid == 0) {
 		struct store_obs obs = xwing_obs(ID_A, 34, true, 4, 1, 2);
 
-		if (store_open(f->path, 0, &s) || store_add(s, &obs) || store_flush(s))
+		if (store__new(f->path, 0, &s) || store_add(s, &obs) || store_flush(s))
 			_exit(1);
 		obs.check.count = 1000; /* buffered, never flushed */
 		if (store_add(s, &obs))
@@ -226,7 +226,7 @@ static void test_sigkill_between_flushes(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	c = query(s, &all);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.rows[0].check.count, 4);
@@ -235,7 +235,7 @@ static void test_sigkill_between_flushes(void **state)
 	assert_int_equal(store_flush(s), 0);
 	c = query(s, &all);
 	assert_int_equal(c.rows[0].check.count, 10);
-	store_close(s);
+	store__free(s);
 }
 
 struct ids {
@@ -265,7 +265,7 @@ static void test_selections(void **state)
 	struct collected c;
 	char buf[128];
 
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	obs = xwing_obs(ID_A, 34, true, 1, 1, 1);
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs(ID_B, 34, true, 1, 1, 1);
@@ -341,7 +341,7 @@ static void test_selections(void **state)
 	c = query(s, &filter);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(c.rows[0].check.cap, 7);
-	store_close(s);
+	store__free(s);
 }
 
 static int stop_at_first(void *ctx, const struct store_row *row)
@@ -359,13 +359,13 @@ static void test_query_stops(void **state)
 	struct store_obs b = xwing_obs(ID_A, 2, false, 1, 1, 1);
 	int calls = 0;
 
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	assert_int_equal(store_add(s, &a), 0);
 	assert_int_equal(store_add(s, &b), 0);
 	assert_int_equal(store_flush(s), 0);
 	assert_int_equal(store_query(s, &all, stop_at_first, &calls), 42);
 	assert_int_equal(calls, 1);
-	store_close(s);
+	store__free(s);
 }
 
 static void test_read_only(void **state)
@@ -375,12 +375,12 @@ static void test_read_only(void **state)
 	struct store_obs obs = xwing_obs(ID_A, 34, true, 1, 1, 1);
 	struct collected c;
 
-	assert_int_equal(store_open(f->path, STORE_RDONLY, &r), -ENOENT);
-	assert_int_equal(store_open(f->path, 0, &w), 0);
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &r), -ENOENT);
+	assert_int_equal(store__new(f->path, 0, &w), 0);
 	assert_int_equal(store_add(w, &obs), 0);
 	assert_int_equal(store_flush(w), 0);
 	/* a reader next to the live writer (captrail profile --db) */
-	assert_int_equal(store_open(f->path, STORE_RDONLY, &r), 0);
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &r), 0);
 	c = query(r, &all);
 	assert_int_equal(c.n, 1);
 	assert_int_equal(store_add(r, &obs), -EROFS);
@@ -388,13 +388,13 @@ static void test_read_only(void **state)
 	assert_int_equal(store_flush(w), 0);
 	c = query(r, &all);
 	assert_int_equal(c.rows[0].check.count, 2);
-	store_close(r);
-	store_close(w);
+	store__free(r);
+	store__free(w);
 	/* and after the writer closed (the WAL is gone) */
-	assert_int_equal(store_open(f->path, STORE_RDONLY, &r), 0);
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &r), 0);
 	c = query(r, &all);
 	assert_int_equal(c.n, 1);
-	store_close(r);
+	store__free(r);
 }
 
 static void write_file(const char *path, const void *data, size_t len)
@@ -417,13 +417,13 @@ static void test_bad_files(void **state)
 		garbage[i] = (char)(i * 131 + 7);
 	snprintf(path, sizeof(path), "%s/garbage.db", f->dir);
 	write_file(path, garbage, sizeof(garbage));
-	assert_int_equal(store_open(path, 0, &s), -EBADMSG);
+	assert_int_equal(store__new(path, 0, &s), -EBADMSG);
 	assert_null(s);
-	assert_int_equal(store_open(path, STORE_RDONLY, &s), -EBADMSG);
+	assert_int_equal(store__new(path, STORE_RDONLY, &s), -EBADMSG);
 
 	/* a real store whose header was overwritten */
-	assert_int_equal(store_open(f->path, 0, &s), 0);
-	store_close(s);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
+	store__free(s);
 	s = NULL;
 	{
 		int fd = open(f->path, O_WRONLY);
@@ -432,14 +432,14 @@ static void test_bad_files(void **state)
 		assert_int_equal(pwrite(fd, garbage, 100, 0), 100);
 		close(fd);
 	}
-	assert_int_equal(store_open(f->path, 0, &s), -EBADMSG);
+	assert_int_equal(store__new(f->path, 0, &s), -EBADMSG);
 
 	/* somebody else's SQLite database */
 	snprintf(path, sizeof(path), "%s/other.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_open(path, 0, &s), -EBADMSG);
+	assert_int_equal(store__new(path, 0, &s), -EBADMSG);
 
 	/* a store from a newer captrail */
 	snprintf(path, sizeof(path), "%s/newer.db", f->dir);
@@ -447,18 +447,18 @@ static void test_bad_files(void **state)
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_open(path, 0, &s), -EPROTO);
+	assert_int_equal(store__new(path, 0, &s), -EPROTO);
 
 	/* an empty file is a new store, read-only it is not a store yet */
 	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
 	write_file(path, "", 0);
-	assert_int_equal(store_open(path, STORE_RDONLY, &s), -EBADMSG);
-	assert_int_equal(store_open(path, 0, &s), 0);
-	store_close(s);
+	assert_int_equal(store__new(path, STORE_RDONLY, &s), -EBADMSG);
+	assert_int_equal(store__new(path, 0, &s), 0);
+	store__free(s);
 	s = NULL;
 
 	/* a directory where the file should be */
-	assert_true(store_open(f->dir, 0, &s) < 0);
+	assert_true(store__new(f->dir, 0, &s) < 0);
 	assert_null(s);
 }
 
@@ -521,7 +521,7 @@ static void test_profile_command(void **state)
 	char *missing[] = { "profile", "--db", "/nonexistent/captrail.db", "--all", NULL };
 
 	snprintf(out, sizeof(out), "%s/out", f->dir);
-	assert_int_equal(store_open(f->path, 0, &s), 0);
+	assert_int_equal(store__new(f->path, 0, &s), 0);
 	obs = xwing_obs(ID_A, 13, false, 5, 1, 2); /* CAP_NET_RAW granted: required */
 	assert_int_equal(store_add(s, &obs), 0);
 	obs = xwing_obs(ID_B, 34, true, 1, 1, 2); /* CAP_SYSLOG denied: reported only */
@@ -534,7 +534,7 @@ static void test_profile_command(void **state)
 	obs.workload.pod_name = "xwing-2";
 	assert_int_equal(store_add(s, &obs), 0);
 	assert_int_equal(store_flush(s), 0);
-	store_close(s);
+	store__free(s);
 
 	assert_int_equal(run_profile(out, k8s), 0);
 	text = slurp(out);
