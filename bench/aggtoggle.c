@@ -97,7 +97,7 @@ static int enter_own_cgroup(char *ret_path, char *ret_home, size_t size, uint64_
 		}
 	fclose(f);
 	if (!err)
-		err = cgroup_v2_mount("/proc", mount, sizeof(mount));
+		err = cgroup_v2_root(CGROUP_DEFAULT_ROOT, mount, sizeof(mount), NULL);
 	if (err)
 		return err;
 	line[strcspn(line, "\n")] = '\0';

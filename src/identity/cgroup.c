@@ -6,38 +6,33 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "lib/util.h"
 
-int cgroup_v2_mount(const char *procfs_root, char *ret_path, size_t size)
+int cgroup_v2_root(const char *cgroupfs, char *ret_path, size_t size, bool *ret_unified)
 {
-	char path[PATH_MAX], line[4096];
-	int err = -ENOENT;
-	FILE *f;
+	char unified[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+	const char *root = NULL;
 
-	snprintf(path, sizeof(path), "%s/self/mountinfo", procfs_root);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	/* "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw" */
-	while (fgets(line, sizeof(line), f)) {
-		char mnt[PATH_MAX], *dash = strstr(line, " - ");
-		char fstype[64];
-
-		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
-			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
-			continue;
-		if ((size_t)snprintf(ret_path, size, "%s", mnt) >= size)
-			err = -ENAMETOOLONG;
-		else
-			err = 0;
-		break;
-	}
-	fclose(f);
-	return err;
+	if (!statfs(cgroupfs, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+		root = cgroupfs;
+	else if ((size_t)snprintf(unified, sizeof(unified), "%s/unified", cgroupfs) <
+			 sizeof(unified) &&
+		 !stat(unified, &st) && S_ISDIR(st.st_mode))
+		root = unified;
+	if (!root)
+		return -ENOENT;
+	if ((size_t)snprintf(ret_path, size, "%s", root) >= size)
+		return -ENAMETOOLONG;
+	if (ret_unified)
+		*ret_unified = root == cgroupfs;
+	return 0;
 }
 
 int cgroup_id(const char *path, uint64_t *ret_id)

@@ -9,9 +9,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Mount point of the cgroup v2 hierarchy, from <procfs_root>/self/mountinfo
- * (/sys/fs/cgroup on unified systems, /sys/fs/cgroup/unified on hybrid). */
-int cgroup_v2_mount(const char *procfs_root, char *ret_path, size_t size);
+#define CGROUP_DEFAULT_ROOT "/sys/fs/cgroup"
+
+/* Where the cgroup v2 hierarchy is under a cgroupfs root: the root itself
+ * on unified systems (*ret_unified true), <root>/unified on hybrid ones (a
+ * directory there is taken for the v2 mount, as fixture trees have no
+ * mounts). -ENOENT when there is none: cgroup v1 only. */
+int cgroup_v2_root(const char *cgroupfs, char *ret_path, size_t size, bool *ret_unified);
 
 /* The cgroup id the kernel reports for a cgroup directory: its inode. */
 int cgroup_id(const char *path, uint64_t *ret_id);

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "identity/cgroup.h"
+#include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/util.h"
@@ -36,7 +38,7 @@ void container_roots_default(struct container_roots *ret_roots)
 {
 	static const struct container_roots defaults = {
 		.proc = "/proc",
-		.cgroupfs = "/sys/fs/cgroup",
+		.cgroupfs = CGROUP_DEFAULT_ROOT,
 		.state = { "/run/runc", "/run/containerd/runc", "/run/crun",
 			   "/run/docker/runtime-runc" },
 		.containerd = "/run/containerd",
@@ -792,14 +794,6 @@ struct container_cache {
 	struct container_info host; /* a host task known by pid only */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void roots_free(struct container_roots *r)
 {
 	size_t i;
@@ -828,7 +822,7 @@ static int roots_copy(struct container_roots *dst, const struct container_roots 
 
 	memset(dst, 0, sizeof(*dst));
 	ok = dup_root(&dst->proc, src->proc ? src->proc : "/proc");
-	ok &= dup_root(&dst->cgroupfs, src->cgroupfs ? src->cgroupfs : "/sys/fs/cgroup");
+	ok &= dup_root(&dst->cgroupfs, src->cgroupfs ? src->cgroupfs : CGROUP_DEFAULT_ROOT);
 	for (i = 0; i < CONTAINER_STATE_ROOTS && src->state[i]; i++)
 		ok &= dup_root(&dst->state[n++], src->state[i]);
 	ok &= dup_root(&dst->containerd, src->containerd);
@@ -840,23 +834,20 @@ static int roots_copy(struct container_roots *dst, const struct container_roots 
 	return 0;
 }
 
-/* Hybrid layouts mount cgroup2 at <cgroupfs>/unified; bpf_get_current_cgroup_id()
- * always names a cgroup of the v2 hierarchy. */
+/* bpf_get_current_cgroup_id() always names a cgroup of the v2 hierarchy.
+ * Without one (v1 only), every task is in the v2 root and only
+ * <proc>/PID/cgroup tells containers apart. */
 static int find_v2_root(struct container_cache *cache)
 {
 	const char *fs = cache->roots.cgroupfs;
-	struct statfs sfs;
-	struct stat st;
 	char path[PATH_MAX];
+	bool unified = false;
+	int err = cgroup_v2_root(fs, path, sizeof(path), &unified);
 
-	cache->hybrid = statfs(fs, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC;
-	/* Without a v2 mount (v1 only), every task is in the v2 root and only
-	 * <proc>/PID/cgroup tells containers apart. */
-	if (!cache->hybrid || pathf(path, sizeof(path), "%s/unified", fs) || stat(path, &st) ||
-	    !S_ISDIR(st.st_mode))
-		cache->v2_root = strdup(fs);
-	else
-		cache->v2_root = strdup(path);
+	if (err && err != -ENOENT)
+		return err;
+	cache->hybrid = !unified;
+	cache->v2_root = strdup(err ? fs : path);
 	return cache->v2_root ? 0 : -ENOMEM;
 }
 
@@ -865,6 +856,7 @@ int container_cache__new(const struct container_roots *roots, size_t max_entries
 {
 	struct container_roots defaults;
 	struct container_cache *cache;
+	int err;
 
 	if (!max_entries)
 		return -EINVAL;
@@ -879,10 +871,11 @@ int container_cache__new(const struct container_roots *roots, size_t max_entries
 		free(cache);
 		return -ENOMEM;
 	}
-	if (find_v2_root(cache)) {
+	err = find_v2_root(cache);
+	if (err) {
 		roots_free(&cache->roots);
 		free(cache);
-		return -ENOMEM;
+		return err;
 	}
 	cache->max_entries = max_entries;
 	cache->retry_ns = DEFAULT_RETRY_NS;
@@ -932,7 +925,7 @@ static void fill_container(struct container_cache *cache, struct entry *e,
 	memcpy(e->info.pod_uid, cg->pod_uid, sizeof(cg->pod_uid));
 	e->complete = read_metadata(&cache->roots, &e->info) == 1 &&
 		      e->info.source != CONTAINER_SRC_NONE;
-	e->tried_ns = now_ns();
+	e->tried_ns = clock_monotonic_ns();
 }
 
 /* A container caught while its runtime is still setting it up (BPF sees
@@ -944,7 +937,7 @@ static void maybe_retry(struct container_cache *cache, struct entry *e)
 	struct container_cgroup cg;
 	char *cgroup;
 
-	if (e->complete || !e->info.id[0] || now_ns() - e->tried_ns < cache->retry_ns << shift)
+	if (e->complete || !e->info.id[0] || clock_monotonic_ns() - e->tried_ns < cache->retry_ns << shift)
 		return;
 	cache->stats.retries++;
 	e->attempts++;

@@ -125,7 +125,8 @@ static void place_in_cgroup(struct recorder *r)
 {
 	char mount[PATH_MAX], name[64];
 
-	if (cgroup_v2_mount(r->opts.procfs_root, mount, sizeof(mount)))
+	if (cgroup_v2_root(r->opts.cgroupfs_root ? r->opts.cgroupfs_root : CGROUP_DEFAULT_ROOT,
+			   mount, sizeof(mount), NULL))
 		return;
 	snprintf(name, sizeof(name), "captrail-record-%d", (int)getpid());
 	if (cgroup_create(mount, name, r->cgroup, sizeof(r->cgroup)))

@@ -18,6 +18,7 @@ struct recorder_opts {
 	char *const *argv; /* the command */
 	struct confine_spec confine; /* user, group, granted caps */
 	const char *procfs_root;
+	const char *cgroupfs_root; /* NULL: CGROUP_DEFAULT_ROOT */
 	double duration; /* 0: until the command and its descendants end */
 	const volatile int *stop; /* set by a signal handler */
 	bool (*on_ready)(void *ctx); /* after attach, before release: false aborts */

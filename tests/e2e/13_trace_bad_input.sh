@@ -26,3 +26,6 @@ expect_usage "unknown output format 'yaml'" trace -o yaml
 expect_usage "invalid duration '-1'" trace -d -1
 expect_usage "unknown option '--frobnicate'" trace --frobnicate
 expect_usage "unknown command 'tarce'" tarce
+expect_usage "--capabilities applies to trace, record, run, agent" --capabilities bypass=true events
+expect_usage "'--capabilities' needs a value" --capabilities
+expect_usage "unknown capabilities key 'bypas'" --capabilities bypas=true trace

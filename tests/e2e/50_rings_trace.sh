@@ -95,12 +95,12 @@ stop_trace
 # dropped, and captrail says so.
 status $$
 given_prm=$PRM given_bnd=$BND
-for how in flag env; do
-	if [ $how = flag ]; then
-		start_trace --comm ct-e2e-none --capabilities bypass=true
-	else
-		CAPABILITIES_BYPASS=1 start_trace --comm ct-e2e-none
-	fi
+for how in flag env before; do
+	case $how in
+	flag) start_trace --comm ct-e2e-none --capabilities bypass=true ;;
+	env) CAPABILITIES_BYPASS=1 start_trace --comm ct-e2e-none ;;
+	before) TRACE_BEFORE=bypass=true start_trace --comm ct-e2e-none ;; # as tracee writes it
+	esac
 	status "$TRACE_PID"
 	((EFF == given_prm)) || fail "$how bypass: CapEff lowered to $(printf %x "$EFF")"
 	((PRM == given_prm)) || fail "$how bypass: CapPrm cut to $(printf %x "$PRM")"

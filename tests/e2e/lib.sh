@@ -39,7 +39,9 @@ wait_for() {
 # $WORK/out, stderr in $WORK/err; returns once it says it is ready.
 start_trace() {
 	: >"$WORK/out"; : >"$WORK/err"
-	"$CAPTRAIL" trace "$@" >"$WORK/out" 2>"$WORK/err" &
+	# TRACE_BEFORE: a --capabilities value given before the command
+	"$CAPTRAIL" ${TRACE_BEFORE:+--capabilities "$TRACE_BEFORE"} trace "$@" \
+		>"$WORK/out" 2>"$WORK/err" &
 	TRACE_PID=$!
 	if ! wait_for "$WORK/err" '^captrail [a-z]*: ready'; then
 		cat "$WORK/err" >&2
