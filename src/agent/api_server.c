@@ -571,9 +571,9 @@ void api_server_broadcast(struct api_server *srv, const char *line, size_t len,
 			  const struct evfilter_subject *subject)
 {
 	bool newline = !len || line[len - 1] != '\n';
-	struct client *c;
+	struct client *c, *tmp;
 
-	DL_FOREACH(srv->clients, c) {
+	DL_FOREACH_SAFE(srv->clients, c, tmp) {
 		if (c->state != CLIENT_STREAM || !evfilter_match(c->filter, subject))
 			continue;
 		/* After a drop, queue nothing until the notice went out: the
@@ -585,8 +585,10 @@ void api_server_broadcast(struct api_server *srv, const char *line, size_t len,
 			srv->stats.dropped++;
 			continue;
 		}
-		/* Written by api_server_handle(): one wake-up per batch of events. */
-		set_interest(srv, c, c->interest | EPOLLOUT);
+		/* Written by api_server_handle(): one wake-up per batch of events.
+		 * A client that cannot be woken would never get them. */
+		if (set_interest(srv, c, c->interest | EPOLLOUT))
+			client_free(srv, c);
 	}
 }
 

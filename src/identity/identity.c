@@ -184,8 +184,8 @@ static const struct identity_pod *resolve_pod(struct identity *id, uint64_t cgro
 	return pod;
 }
 
-int identity_resolve(struct identity *id, const struct ct_cap_event *e,
-		     struct identity_view *ret_view)
+void identity_resolve(struct identity *id, const struct ct_cap_event *e,
+		      struct identity_view *ret_view)
 {
 	struct identity_view *v = ret_view;
 	const struct proc_entry *proc = NULL, *parent = NULL;
@@ -217,11 +217,10 @@ int identity_resolve(struct identity *id, const struct ct_cap_event *e,
 	 * known here. */
 	if (parent)
 		v->parent.pod = resolve_pod(id, parent->cgroup_id, 0, &v->parent_pod);
-	return 0;
 }
 
-int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
-		      struct workload *ret_workload)
+void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
+		       struct workload *ret_workload)
 {
 	const struct container_info *c = NULL;
 	const struct proc_entry *proc = NULL;
@@ -232,7 +231,6 @@ int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
 	if (ret_workload->kind == WORKLOAD_HOST_BINARY &&
 	    proc_cache_lookup(id->procs, pid, 0, NULL, &proc) == 0 && proc->binary[0])
 		ret_workload->binary = proc->binary;
-	return 0;
 }
 
 void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,

@@ -98,13 +98,13 @@ void identity__free(struct identity *id);
 int identity_scan(struct identity *id);
 const uint32_t *identity_host_ns(const struct identity *id); /* NULL until scanned */
 int identity_apply(struct identity *id, const struct ct_proc_event *rec);
-int identity_resolve(struct identity *id, const struct ct_cap_event *e,
-		     struct identity_view *ret_view);
+void identity_resolve(struct identity *id, const struct ct_cap_event *e,
+		      struct identity_view *ret_view);
 /* The workload a process belongs to, for the agent's store: a pod's
  * container, a container, a systemd service, or a host binary. Strings
  * point into the caches and stay valid until the next identity call. */
-int identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
-		      struct workload *ret_workload);
+void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
+		       struct workload *ret_workload);
 
 void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,
 		    struct container_cache_stats *ret_containers);

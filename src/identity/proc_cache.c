@@ -284,8 +284,8 @@ static struct entry *entry_new(struct proc_cache *c, const struct proc_entry *dr
 		flags |= PROC_NOCWD;
 	else if (strcmp(cwd, "/") == 0)
 		flags |= PROC_ROOTCWD;
-	/* The node name was checked when the cache was made. */
-	proc_exec_id(c->node_name, draft->ktime_ns, draft->pid, exec_id);
+	/* Cannot fail: the node name was checked when the cache was made. */
+	(void)proc_exec_id(c->node_name, draft->ktime_ns, draft->pid, exec_id);
 	clock_rfc3339((uint64_t)(c->boot_offset_ns + (int64_t)draft->ktime_ns), start_time);
 	proc_flags_text(flags, flags_text);
 	exec_id_len = strlen(exec_id);
@@ -398,7 +398,7 @@ static void link_parent(struct proc_cache *c, struct entry *e, const struct key 
 	e->has_parent = true;
 	e->parent_key = *parent_key;
 	e->pub.ppid = parent_key->pid;
-	proc_exec_id(c->node_name, parent_key->ktime_ns, parent_key->pid, e->strings);
+	(void)proc_exec_id(c->node_name, parent_key->ktime_ns, parent_key->pid, e->strings);
 	if (parent)
 		parent->children++;
 }

@@ -30,8 +30,8 @@ static bool has_tracepoint(const struct btf *vmlinux, const char *name)
 	return btf__find_by_name_kind(vmlinux, type_name, BTF_KIND_TYPEDEF) >= 0;
 }
 
-static void configure(struct captrail_bpf *skel, const struct loader_opts *opts,
-		      const struct btf *vmlinux)
+static int configure(struct captrail_bpf *skel, const struct loader_opts *opts,
+		     const struct btf *vmlinux)
 {
 	const struct loader_filter *f = &opts->filter;
 	struct captrail_bpf__rodata *cfg = skel->rodata;
@@ -61,19 +61,32 @@ static void configure(struct captrail_bpf *skel, const struct loader_opts *opts,
 	cfg->cfg_task_cache = opts->aggregate.enabled && has_tracepoint(vmlinux, "task_newtask") &&
 			      has_tracepoint(vmlinux, "cgroup_attach_task");
 
-	bpf_program__set_autoload(skel->progs.stream_cap_capable, opts->stream);
-	bpf_program__set_autoload(skel->progs.agg_cap_capable, opts->aggregate.enabled);
-	bpf_program__set_autoload(skel->progs.denial_outcome, opts->aggregate.enabled);
-	bpf_program__set_autoload(skel->progs.task_gen_new, cfg->cfg_task_cache);
-	bpf_program__set_autoload(skel->progs.task_gen_moved, cfg->cfg_task_cache);
 	/* The exec program also arms aggregation at the command's exec, and
 	 * fork/exit keep the fork-tracking set. */
 	bool procs = opts->track_procs || opts->aggregate.enabled;
-	bpf_program__set_autoload(skel->progs.proc_exec, procs);
-	bpf_program__set_autoload(skel->progs.proc_fork, procs);
-	bpf_program__set_autoload(skel->progs.proc_exit, procs);
+	const struct {
+		struct bpf_program *prog;
+		bool load;
+	} programs[] = {
+		{ skel->progs.stream_cap_capable, opts->stream },
+		{ skel->progs.agg_cap_capable, opts->aggregate.enabled },
+		{ skel->progs.denial_outcome, opts->aggregate.enabled },
+		{ skel->progs.task_gen_new, cfg->cfg_task_cache },
+		{ skel->progs.task_gen_moved, cfg->cfg_task_cache },
+		{ skel->progs.proc_exec, procs },
+		{ skel->progs.proc_fork, procs },
+		{ skel->progs.proc_exit, procs },
+	};
+	int err;
+
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
+		err = bpf_program__set_autoload(programs[i].prog, programs[i].load);
+		if (err)
+			return err;
+	}
 	if (!opts->stream)
-		bpf_map__set_max_entries(skel->maps.events, CT_RING_BYTES_LIFECYCLE);
+		return bpf_map__set_max_entries(skel->maps.events, CT_RING_BYTES_LIFECYCLE);
+	return 0;
 }
 
 static int fill_pid_filter(struct captrail_bpf *skel, const struct loader_filter *f)
@@ -137,10 +150,11 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 		err = -errno;
 		goto cleanup;
 	}
-	configure(loader->skel, opts, vmlinux);
+	err = configure(loader->skel, opts, vmlinux);
 	btf__free(vmlinux);
 	vmlinux = NULL;
-	err = captrail_bpf__load(loader->skel);
+	if (!err)
+		err = captrail_bpf__load(loader->skel);
 	if (err)
 		goto cleanup;
 	err = fill_pid_filter(loader->skel, &opts->filter);
@@ -287,8 +301,11 @@ int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key)
 {
 	if (bpf_map__delete_elem(loader->skel->maps.agg, key, sizeof(*key), 0))
 		return -errno;
-	if (key->flags & CT_AGG_DENIED)
-		bpf_map__delete_elem(loader->skel->maps.outcomes, key, sizeof(*key), 0);
+	/* A denied key has an outcome only if its syscall's return was seen. */
+	if (key->flags & CT_AGG_DENIED &&
+	    bpf_map__delete_elem(loader->skel->maps.outcomes, key, sizeof(*key), 0) &&
+	    errno != ENOENT)
+		return -errno;
 	return 0;
 }
 
@@ -315,11 +332,10 @@ int loader_agg_stop(struct loader *loader)
 	size_t size = loader->ncpus * sizeof(struct ct_agg_cpu);
 	struct ct_agg_cpu *cpus;
 	__u32 zero = 0;
-	int err = 0;
+	int err = loader_set_aggregate(loader, false);
 
-	loader_set_aggregate(loader, false);
-	if (!loader->skel->rodata->cfg_agg_slots)
-		return 0;
+	if (err || !loader->skel->rodata->cfg_agg_slots)
+		return err;
 	cpus = malloc(size);
 	if (!cpus)
 		return -ENOMEM;
