@@ -86,8 +86,9 @@ static const struct option long_options[] = {
 	{},
 };
 
-static int parse_option(struct agent_args *a, int opt, const char *arg)
+static int parse_option(void *ctx, int opt, const char *arg)
 {
+	struct agent_args *a = ctx;
 	struct agent_opts *o = &a->opts;
 	long value;
 
@@ -131,7 +132,15 @@ static int parse_option(struct agent_args *a, int opt, const char *arg)
 
 static int parse_args(int argc, char **argv, struct agent_args *a)
 {
-	int opt, rc;
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "vh",
+		.longopts = long_options,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = a,
+	};
+	int operand;
 
 	a->opts.db = AGENT_DEFAULT_DB;
 	a->opts.socket = API_DEFAULT_SOCKET;
@@ -140,21 +149,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	a->opts.export.max_size = AGENT_DEFAULT_EXPORT_MAX_SIZE;
 	a->opts.export.max_backups = AGENT_DEFAULT_EXPORT_BACKUPS;
 	a->opts.state_roots = a->state_roots;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		case '?': return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-		rc = parse_option(a, opt, optarg);
-		if (rc >= 0)
-			return rc;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	return -1;
+	return cmd_parse_options(&options, argc, argv, &operand);
 }
 
 static void warn(void *ctx, const char *what, int err)

@@ -39,27 +39,27 @@ static const struct option long_options[] = {
 	{},
 };
 
+static int parse_option(void *ctx, int opt, const char *arg)
+{
+	return opt == 'c' ? cmd_rings_option(CMD, ctx, arg) : -1;
+}
+
 static int parse_args(int argc, char **argv, struct rings_config *cfg)
 {
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "h",
+		.longopts = long_options,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = cfg,
+	};
 	char detail[RINGS_DETAIL_LEN];
-	int opt, rc;
+	int rc, operand;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			rc = cmd_rings_option(CMD, cfg, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	rc = cmd_parse_options(&options, argc, argv, &operand);
+	if (rc >= 0)
+		return rc;
 	if (rings_config_from_env(cfg, getenv, detail))
 		return usage_error("%s", detail);
 	return -1;

@@ -131,6 +131,48 @@ int cmd_catch_stop_signals(volatile sig_atomic_t *flag)
 	return 0;
 }
 
+int cmd_parse_options(const struct cmd_options *o, int argc, char **argv, int *ret_operand)
+{
+	char shortopts[64];
+	int opt, rc;
+
+	/* '+': stop at the first operand, which starts the command to run. */
+	snprintf(shortopts, sizeof(shortopts), "%s:%s", o->operands ? "+" : "", o->shortopts);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, o->longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h': o->usage(stdout); return EXIT_OK;
+		case ':': return cmd_usage_error(o->cmd, "option '%s' needs a value", argv[optind - 1]);
+		case '?': return cmd_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+		rc = o->parse(o->ctx, opt, optarg);
+		if (rc >= 0)
+			return rc;
+	}
+	if (!o->operands && optind < argc)
+		return cmd_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
+	*ret_operand = optind;
+	return -1;
+}
+
+int cmd_filter_option(const char *cmd, struct evfilter **filter, enum evfilter_field field,
+		      const char *value)
+{
+	char why[256];
+	int err;
+
+	if (!*filter && (err = evfilter__new(filter)))
+		return cmd_fail(cmd, err, "cannot set up the filter");
+	err = field == EVFILTER_FIELDS ? evfilter_set_host(*filter, true, why, sizeof(why)) :
+					 evfilter_add_list(*filter, field, value, why, sizeof(why));
+	if (err == -EINVAL)
+		return cmd_usage_error(cmd, "%s", why);
+	if (err)
+		return cmd_fail(cmd, err, "cannot set up the filter");
+	return -1;
+}
+
 int cmd_rings_option(const char *cmd, struct rings_config *cfg, const char *text)
 {
 	char detail[RINGS_DETAIL_LEN];

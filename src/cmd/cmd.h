@@ -7,10 +7,13 @@
 #ifndef CAPTRAIL_CMD_CMD_H
 #define CAPTRAIL_CMD_CMD_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include "event/evfilter.h"
 #include "privilege/confine.h"
 #include "privilege/rings.h"
 #include "profile/profile.h"
@@ -42,6 +45,23 @@ int cmd_rings_failed(const char *cmd, struct rings *rings);
 /* The exit status a shell would give for a wait status. */
 int cmd_exit_code(int wait_status);
 
+/* A command's options: getopt_long over argv, parse() called for each of
+ * the command's own, the shared cases here: -h/--help prints usage, a
+ * missing value or an unknown option is a usage error. */
+struct cmd_options {
+	const char *cmd;
+	const char *shortopts; /* getopt's, without the leading ':' (added) */
+	const struct option *longopts;
+	bool operands; /* a command to run follows (stops at the first operand) */
+	void (*usage)(FILE *out);
+	int (*parse)(void *ctx, int opt, const char *arg); /* -1: go on; else an exit code */
+	void *ctx;
+};
+
+/* Returns -1 to go on, with *ret_operand the index of the first operand
+ * (with !operands, an operand is a usage error), or the exit code. */
+int cmd_parse_options(const struct cmd_options *o, int argc, char **argv, int *ret_operand);
+
 /* Option values: each returns -1 to go on, or EXIT_USAGE after saying why. */
 /* --capabilities KEY=VALUE */
 int cmd_rings_option(const char *cmd, struct rings_config *cfg, const char *text);
@@ -51,6 +71,10 @@ int cmd_group_option(const char *cmd, struct confine_spec *spec, const char *tex
 /* A list of capabilities (--caps, --grant): names, with or without CAP_, or
  * numbers, comma-separated; an unknown one gets a "did you mean". */
 int cmd_caps_option(const char *cmd, const char *option, const char *text, uint64_t *ret_mask);
+/* --namespaces, --pods, --containers, --processes (field), or --host
+ * (EVFILTER_FIELDS), into *filter, made at the first. */
+int cmd_filter_option(const char *cmd, struct evfilter **filter, enum evfilter_field field,
+		      const char *value);
 /* -d, --duration and other positive numbers of seconds. */
 int cmd_seconds_option(const char *cmd, const char *what, const char *text, double *ret_seconds);
 

@@ -95,65 +95,52 @@ static bool stdin_has_events(void)
 	return S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode);
 }
 
-static enum evfilter_field option_field(int opt)
+static int parse_option(void *ctx, int opt, const char *arg)
 {
+	struct events_args *a = ctx;
+
 	switch (opt) {
-	case OPT_NAMESPACES: return EVFILTER_NAMESPACES;
-	case OPT_PODS: return EVFILTER_PODS;
-	case OPT_CONTAINERS: return EVFILTER_CONTAINERS;
-	default: return EVFILTER_PROCESSES;
+	case OPT_SOCKET:
+		if (!*arg)
+			return usage_error("empty socket path");
+		a->socket = arg;
+		a->socket_given = true;
+		break;
+	case OPT_NAMESPACES: return cmd_filter_option(CMD, &a->filter, EVFILTER_NAMESPACES, arg);
+	case OPT_PODS: return cmd_filter_option(CMD, &a->filter, EVFILTER_PODS, arg);
+	case OPT_CONTAINERS: return cmd_filter_option(CMD, &a->filter, EVFILTER_CONTAINERS, arg);
+	case OPT_PROCESSES: return cmd_filter_option(CMD, &a->filter, EVFILTER_PROCESSES, arg);
+	case OPT_HOST: return cmd_filter_option(CMD, &a->filter, EVFILTER_FIELDS, arg);
+	case OPT_STDIN: a->use_stdin = true; break;
+	case 'o':
+		if (!strcmp(arg, "compact"))
+			a->format = EVENTS_COMPACT;
+		else if (!strcmp(arg, "json"))
+			a->format = EVENTS_JSON;
+		else
+			return usage_error("unknown output format '%s' (compact, json)", arg);
+		break;
 	}
+	return -1;
 }
 
 /* Returns -1 to go on, or the exit code to leave with. */
 static int parse_args(int argc, char **argv, struct events_args *a)
 {
-	char err[512];
-	int opt, rc;
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "o:h",
+		.longopts = long_options,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = a,
+	};
+	int rc, operand;
 
 	a->socket = API_DEFAULT_SOCKET;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_SOCKET:
-			if (!*optarg)
-				return usage_error("empty socket path");
-			a->socket = optarg;
-			a->socket_given = true;
-			break;
-		case OPT_NAMESPACES:
-		case OPT_PODS:
-		case OPT_CONTAINERS:
-		case OPT_PROCESSES:
-			rc = evfilter_add_list(a->filter, option_field(opt), optarg, err,
-					       sizeof(err));
-			if (rc == -EINVAL)
-				return usage_error("%s", err);
-			if (rc)
-				return usage_error("%s", strerror(-rc));
-			break;
-		case OPT_HOST:
-			if (evfilter_set_host(a->filter, true, err, sizeof(err)))
-				return usage_error("%s", err);
-			break;
-		case OPT_STDIN: a->use_stdin = true; break;
-		case 'o':
-			if (!strcmp(optarg, "compact"))
-				a->format = EVENTS_COMPACT;
-			else if (!strcmp(optarg, "json"))
-				a->format = EVENTS_JSON;
-			else
-				return usage_error("unknown output format '%s' (compact, json)",
-						   optarg);
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	rc = cmd_parse_options(&options, argc, argv, &operand);
+	if (rc >= 0)
+		return rc;
 	if (a->use_stdin && a->socket_given)
 		return usage_error("--stdin and --socket exclude each other");
 	if (!a->socket_given && stdin_has_events())
@@ -339,9 +326,6 @@ int cmd_events(int argc, char **argv)
 	struct events_args args = { 0 };
 	int rc, err;
 
-	err = evfilter__new(&args.filter);
-	if (err)
-		return cmd_fail(CMD, err, "cannot set up the filter");
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0)
 		goto out;

@@ -93,38 +93,42 @@ static int select_one(struct profile_args *a, enum store_select select, const ch
 	return -1;
 }
 
+static int parse_option(void *ctx, int opt, const char *arg)
+{
+	struct profile_args *a = ctx;
+
+	switch (opt) {
+	case OPT_POD: return select_one(a, STORE_SELECT_POD, arg);
+	case OPT_CONTAINER: return select_one(a, STORE_SELECT_CONTAINER, arg);
+	case OPT_BINARY: return select_one(a, STORE_SELECT_BINARY, arg);
+	case OPT_UNIT: return select_one(a, STORE_SELECT_UNIT, arg);
+	case OPT_ALL: return select_one(a, STORE_SELECT_ALL, NULL);
+	case 'o': return cmd_format_option(CMD, arg, &a->format);
+	case OPT_OUTPUT: a->output_path = arg; break;
+	case OPT_SOCKET: a->socket = arg; break;
+	case OPT_DB: a->db = arg; break;
+	}
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit code to leave with. */
 static int parse_args(int argc, char **argv, struct profile_args *a)
 {
-	int opt, rc;
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "o:h",
+		.longopts = long_options,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = a,
+	};
+	int rc, operand;
 
 	a->socket = API_DEFAULT_SOCKET;
 	a->format = PROFILE_FORMAT_TEXT;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
-		rc = -1;
-		switch (opt) {
-		case OPT_POD: rc = select_one(a, STORE_SELECT_POD, optarg); break;
-		case OPT_CONTAINER: rc = select_one(a, STORE_SELECT_CONTAINER, optarg); break;
-		case OPT_BINARY: rc = select_one(a, STORE_SELECT_BINARY, optarg); break;
-		case OPT_UNIT: rc = select_one(a, STORE_SELECT_UNIT, optarg); break;
-		case OPT_ALL: rc = select_one(a, STORE_SELECT_ALL, NULL); break;
-		case 'o':
-			rc = cmd_format_option(CMD, optarg, &a->format);
-			break;
-		case OPT_OUTPUT: a->output_path = optarg; break;
-		case OPT_SOCKET: a->socket = optarg; break;
-		case OPT_DB: a->db = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-		if (rc >= 0)
-			return rc;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+	rc = cmd_parse_options(&options, argc, argv, &operand);
+	if (rc >= 0)
+		return rc;
 	if (!a->selected)
 		return usage_error("say which workload: --pod, --container, --binary, --unit "
 				   "or --all");

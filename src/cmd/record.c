@@ -71,64 +71,57 @@ static const struct option long_options[] = {
 	{},
 };
 
+static int parse_option(void *ctx, int opt, const char *arg)
+{
+	struct record_args *a = ctx;
+	int rc = -1;
+
+	switch (opt) {
+	case 'o': return cmd_format_option(CMD, arg, &a->format);
+	case OPT_OUTPUT: a->output_path = arg; break;
+	case OPT_USER:
+		rc = cmd_user_option(CMD, &a->confine, arg);
+		a->user_name = arg;
+		break;
+	case OPT_GROUP: return cmd_group_option(CMD, &a->confine, arg);
+	case OPT_GRANT:
+		a->confine.set_caps = true;
+		return cmd_caps_option(CMD, "--grant", arg, &a->confine.caps);
+	case 'd': return cmd_seconds_option(CMD, "duration", arg, &a->duration);
+	case OPT_VERIFY: a->verify = true; break;
+	case 'v': a->verbose = true; break;
+	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
+	}
+	return rc;
+}
+
 static int parse_args(int argc, char **argv, struct record_args *a)
 {
-	int opt, rc;
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "o:d:vh",
+		.longopts = long_options,
+		.operands = true,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = a,
+	};
+	int rc, operand;
 
 	a->format = PROFILE_FORMAT_TEXT;
+	/* Unreadable: every number the bounding set can hold is dropped but
+	 * the granted ones. */
 	if (caps_last_cap("/proc", &a->confine.last_cap))
 		a->confine.last_cap = CAPS_MAX - 1;
-	optind = 1;
-	opterr = 0;
-	/* '+': stop at the first non-option, which starts the command. */
-	while ((opt = getopt_long(argc, argv, "+:o:d:vh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			rc = cmd_format_option(CMD, optarg, &a->format);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_OUTPUT: a->output_path = optarg; break;
-		case OPT_USER:
-			rc = cmd_user_option(CMD, &a->confine, optarg);
-			if (rc >= 0)
-				return rc;
-			a->user_name = optarg;
-			break;
-		case OPT_GROUP:
-			rc = cmd_group_option(CMD, &a->confine, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_GRANT:
-			rc = cmd_caps_option(CMD, "--grant", optarg, &a->confine.caps);
-			if (rc >= 0)
-				return rc;
-			a->confine.set_caps = true;
-			break;
-		case 'd':
-			rc = cmd_seconds_option(CMD, "duration", optarg, &a->duration);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_VERIFY: a->verify = true; break;
-		case 'v': a->verbose = true; break;
-		case OPT_CAPABILITIES:
-			rc = cmd_rings_option(CMD, &a->rings, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind >= argc)
+	rc = cmd_parse_options(&options, argc, argv, &operand);
+	if (rc >= 0)
+		return rc;
+	if (operand >= argc)
 		return usage_error("no command to record (captrail record [OPTIONS] -- CMD)");
 	if (a->confine.set_caps && (!a->confine.set_user || a->confine.uid == 0))
 		return usage_error("--grant needs --user with a non-root user "
 				   "(root already has every capability)");
-	a->argv = argv + optind;
+	a->argv = argv + operand;
 	return -1;
 }
 

@@ -53,42 +53,43 @@ static const struct option long_options[] = {
 	{},
 };
 
+static int parse_option(void *ctx, int opt, const char *arg)
+{
+	struct run_args *a = ctx;
+
+	switch (opt) {
+	case OPT_PROFILE: a->profile_path = arg; break;
+	case OPT_USER:
+		a->user_given = true;
+		return cmd_user_option(CMD, &a->confine, arg);
+	case OPT_GROUP: return cmd_group_option(CMD, &a->confine, arg);
+	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
+	case 'v': a->verbose = true; break;
+	}
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-	int opt, rc;
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "vh",
+		.longopts = long_options,
+		.operands = true,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = a,
+	};
+	int rc, operand;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:vh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case OPT_PROFILE: a->profile_path = optarg; break;
-		case OPT_USER:
-			rc = cmd_user_option(CMD, &a->confine, optarg);
-			if (rc >= 0)
-				return rc;
-			a->user_given = true;
-			break;
-		case OPT_GROUP:
-			rc = cmd_group_option(CMD, &a->confine, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_CAPABILITIES:
-			rc = cmd_rings_option(CMD, &a->rings, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case 'v': a->verbose = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	rc = cmd_parse_options(&options, argc, argv, &operand);
+	if (rc >= 0)
+		return rc;
 	if (!a->profile_path)
 		return usage_error("--profile FILE is required");
-	if (optind >= argc)
+	if (operand >= argc)
 		return usage_error("no command to run (captrail run --profile FILE -- CMD)");
-	a->argv = argv + optind;
+	a->argv = argv + operand;
 	return -1;
 }
 

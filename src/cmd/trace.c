@@ -116,112 +116,74 @@ static const struct option long_options[] = {
 	{},
 };
 
-static int add_who(struct trace_args *a, int opt, const char *value)
+static int parse_option(void *ctx, int opt, const char *arg)
 {
-	static const enum evfilter_field fields[] = {
-		[OPT_NAMESPACES - OPT_NAMESPACES] = EVFILTER_NAMESPACES,
-		[OPT_PODS - OPT_NAMESPACES] = EVFILTER_PODS,
-		[OPT_CONTAINERS - OPT_NAMESPACES] = EVFILTER_CONTAINERS,
-		[OPT_PROCESSES - OPT_NAMESPACES] = EVFILTER_PROCESSES,
-	};
-	char why[256];
-	int err;
+	struct trace_args *a = ctx;
 
-	if (!a->who && (err = evfilter__new(&a->who)))
-		return cmd_fail(CMD, err, "cannot set up the filter");
-	err = opt == OPT_HOST ? evfilter_set_host(a->who, true, why, sizeof(why)) :
-				evfilter_add_list(a->who, fields[opt - OPT_NAMESPACES], value, why,
-						  sizeof(why));
-	if (err == -EINVAL)
-		return usage_error("%s", why);
-	if (err)
-		return cmd_fail(CMD, err, "cannot set up the filter");
+	switch (opt) {
+	case 'p':
+		if (cli_parse_pids(arg, a->pids, CT_MAX_PIDS, &a->filter.n_pids))
+			return usage_error("invalid pid list '%s'", arg);
+		break;
+	case OPT_UID:
+		if (cli_parse_uid(arg, &a->filter.uid))
+			return usage_error("invalid uid '%s'", arg);
+		break;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= CT_COMM_LEN)
+			return usage_error("invalid command name '%s' (1 to %d characters)", arg,
+					   CT_COMM_LEN - 1);
+		snprintf(a->filter.comm, sizeof(a->filter.comm), "%s", arg);
+		break;
+	case OPT_CAPS: return cmd_caps_option(CMD, "--caps", arg, &a->filter.cap_mask);
+	case OPT_DENIED: a->filter.denied_only = true; break;
+	case OPT_UNIQUE: a->filter.unique = true; break;
+	case OPT_CONTAINERS_ONLY:
+	case OPT_HOST_ONLY: {
+		enum ct_pidns_mode mode = opt == OPT_HOST_ONLY ? CT_PIDNS_HOST : CT_PIDNS_CONTAINERS;
+
+		if (a->filter.pidns_mode != CT_PIDNS_ANY && a->filter.pidns_mode != mode)
+			return usage_error("--containers-only and --host-only exclude each other");
+		a->filter.pidns_mode = mode;
+		break;
+	}
+	case 'o':
+		if (output_format_parse(arg, &a->format))
+			return usage_error("unknown output format '%s' (compact, table, json)", arg);
+		break;
+	case 'd': return cmd_seconds_option(CMD, "duration", arg, &a->duration);
+	case 'v': a->verbose = true; break;
+	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
+	case OPT_NAMESPACES: return cmd_filter_option(CMD, &a->who, EVFILTER_NAMESPACES, arg);
+	case OPT_PODS: return cmd_filter_option(CMD, &a->who, EVFILTER_PODS, arg);
+	case OPT_CONTAINERS: return cmd_filter_option(CMD, &a->who, EVFILTER_CONTAINERS, arg);
+	case OPT_PROCESSES: return cmd_filter_option(CMD, &a->who, EVFILTER_PROCESSES, arg);
+	case OPT_HOST: return cmd_filter_option(CMD, &a->who, EVFILTER_FIELDS, arg);
+	case OPT_STATE_ROOT:
+		if (a->n_state_roots == MAX_STATE_ROOTS)
+			return usage_error("at most %d --state-root directories", MAX_STATE_ROOTS);
+		a->state_roots[a->n_state_roots++] = arg;
+		break;
+	}
 	return -1;
 }
 
-/* Returns -1 to go on, or the exit code to leave with. */
 static int parse_args(int argc, char **argv, struct trace_args *a)
 {
-	int opt, rc;
+	const struct cmd_options options = {
+		.cmd = CMD,
+		.shortopts = "p:o:d:vh",
+		.longopts = long_options,
+		.usage = usage,
+		.parse = parse_option,
+		.ctx = a,
+	};
+	int operand;
 
 	a->filter.uid = CT_ANY_UID;
 	a->filter.pids = a->pids;
 	a->format = OUTPUT_COMPACT;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:o:d:vh", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (cli_parse_pids(optarg, a->pids, CT_MAX_PIDS, &a->filter.n_pids))
-				return usage_error("invalid pid list '%s'", optarg);
-			break;
-		case OPT_UID:
-			if (cli_parse_uid(optarg, &a->filter.uid))
-				return usage_error("invalid uid '%s'", optarg);
-			break;
-		case OPT_COMM:
-			if (!*optarg || strlen(optarg) >= CT_COMM_LEN)
-				return usage_error("invalid command name '%s' (1 to %d characters)",
-						   optarg, CT_COMM_LEN - 1);
-			snprintf(a->filter.comm, sizeof(a->filter.comm), "%s", optarg);
-			break;
-		case OPT_CAPS:
-			rc = cmd_caps_option(CMD, "--caps", optarg, &a->filter.cap_mask);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_DENIED: a->filter.denied_only = true; break;
-		case OPT_UNIQUE: a->filter.unique = true; break;
-		case OPT_CONTAINERS_ONLY:
-		case OPT_HOST_ONLY: {
-			enum ct_pidns_mode mode =
-				opt == OPT_HOST_ONLY ? CT_PIDNS_HOST : CT_PIDNS_CONTAINERS;
-
-			if (a->filter.pidns_mode != CT_PIDNS_ANY && a->filter.pidns_mode != mode)
-				return usage_error(
-					"--containers-only and --host-only exclude each other");
-			a->filter.pidns_mode = mode;
-			break;
-		}
-		case 'o':
-			if (output_format_parse(optarg, &a->format))
-				return usage_error("unknown output format '%s' (compact, table, json)",
-						   optarg);
-			break;
-		case 'd':
-			rc = cmd_seconds_option(CMD, "duration", optarg, &a->duration);
-			if (rc >= 0)
-				return rc;
-			break;
-		case 'v': a->verbose = true; break;
-		case OPT_CAPABILITIES:
-			rc = cmd_rings_option(CMD, &a->rings, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_NAMESPACES:
-		case OPT_PODS:
-		case OPT_CONTAINERS:
-		case OPT_PROCESSES:
-		case OPT_HOST:
-			rc = add_who(a, opt, optarg);
-			if (rc >= 0)
-				return rc;
-			break;
-		case OPT_STATE_ROOT:
-			if (a->n_state_roots == MAX_STATE_ROOTS)
-				return usage_error("at most %d --state-root directories",
-						   MAX_STATE_ROOTS);
-			a->state_roots[a->n_state_roots++] = optarg;
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	return -1;
+	return cmd_parse_options(&options, argc, argv, &operand);
 }
 
 static int on_proc(void *ctx, const struct ct_proc_event *e)

@@ -137,6 +137,8 @@ int evfilter_set_host(struct evfilter *f, bool host, char *err, size_t err_size)
 
 bool evfilter_empty(const struct evfilter *f)
 {
+	if (!f)
+		return true;
 	for (int field = 0; field < EVFILTER_FIELDS; field++)
 		if (f->n[field])
 			return false;
@@ -161,6 +163,8 @@ static bool field_match(const struct evfilter *f, enum evfilter_field field, con
 
 bool evfilter_match(const struct evfilter *f, const struct evfilter_subject *s)
 {
+	if (!f)
+		return true;
 	if (f->host && s->has_pod)
 		return false;
 	return field_match(f, EVFILTER_NAMESPACES, s->has_pod ? s->namespace_ : NULL) &&

@@ -51,7 +51,7 @@ int evfilter_add_list(struct evfilter *f, enum evfilter_field field, const char 
 		      size_t err_size);
 int evfilter_set_host(struct evfilter *f, bool host, char *err, size_t err_size);
 
-/* True when no field is set: everything matches. */
+/* True when no field is set: everything matches. A NULL filter is empty. */
 bool evfilter_empty(const struct evfilter *f);
 
 bool evfilter_match(const struct evfilter *f, const struct evfilter_subject *s);
