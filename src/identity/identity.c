@@ -57,7 +57,7 @@ int identity__new(const struct identity_opts *opts, struct identity **ret_identi
 	err = proc_cache__new(&popts, &id->procs);
 	if (err)
 		goto fail;
-	err = container_cache__new(&roots,
+	err = container_cache__new(opts->container_roots ? opts->container_roots : &roots,
 				   opts->max_containers ? opts->max_containers : DEFAULT_CONTAINERS,
 				   &id->containers);
 	if (err)

@@ -23,6 +23,9 @@ struct identity_opts {
 	size_t max_processes; /* 0: the process cache's default */
 	size_t max_containers; /* 0: 4096 */
 	const char *const *state_roots; /* extra runtime state roots, NULL-terminated */
+	/* Where containers are looked up; NULL: container_roots_default() with
+	 * proc_root and the state_roots above. Fixture trees in tests. */
+	const struct container_roots *container_roots;
 	void (*around_miss)(void *ctx, bool begin); /* see struct proc_cache_opts */
 	void *around_miss_ctx;
 };
