@@ -1,10 +1,12 @@
 #include "agent/api_client.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/json.h"
@@ -191,3 +193,103 @@ int api_client_profile(const char *path, const struct store_filter *filter,
 	return rc;
 }
 
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	/* A signal ends it early: the caller's loop looks at its flag. */
+	(void)nanosleep(&ts, NULL);
+}
+
+enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_REFUSED };
+
+/* Streams one connection until it ends. */
+static enum stream_end stream(int fd, const volatile sig_atomic_t *stop,
+			      const struct api_events_handler *h, char *err, size_t err_size)
+{
+	enum stream_end end = STREAM_LOST;
+	struct line_reader r;
+	bool acked = false;
+
+	line_reader_init(&r, fd, API_EVENT_MAX_LINE);
+	while (!*stop && end == STREAM_LOST) {
+		json_object *obj = NULL, *v;
+		char *line;
+		size_t len;
+		int rc = line_reader_next(&r, &line, &len);
+
+		if (rc == -EINTR || rc == -E2BIG)
+			continue;
+		if (rc || !line)
+			break;
+		if (json_parse_object(line, len, &obj, NULL, 0))
+			continue;
+		if ((v = json_member(obj, "error", json_type_string))) {
+			invalid_input(err, err_size, "%s", json_object_get_string(v));
+			end = STREAM_REFUSED;
+		} else if ((v = json_member(obj, "notice", json_type_string))) {
+			h->on_status(h->ctx, API_EVENTS_NOTICE, json_object_get_string(v));
+		} else if (json_member(obj, "stream", json_type_string)) {
+			h->on_status(h->ctx, API_EVENTS_READY, NULL);
+			acked = true;
+		} else if (acked && h->on_event(h->ctx, line, len, obj)) {
+			end = STREAM_STOP;
+		}
+		json_object_put(obj);
+	}
+	line_reader_free(&r);
+	return *stop ? STREAM_STOP : end;
+}
+
+static int open_stream(const char *path, const struct evfilter *filter, int *ret_fd)
+{
+	int fd, err = api_client_connect(path, &fd);
+
+	if (err)
+		return err;
+	err = api_client_request_events(fd, filter);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int api_client_follow_events(const char *path, const struct evfilter *filter,
+			     const volatile sig_atomic_t *stop, const struct api_events_handler *h,
+			     char *err, size_t err_size)
+{
+	unsigned backoff = BACKOFF_MIN_MS;
+	bool connected_once = false, lost = false;
+
+	while (!*stop) {
+		enum stream_end end;
+		int fd, rc = open_stream(path, filter, &fd);
+
+		if (rc && !connected_once)
+			return rc;
+		if (rc) {
+			sleep_ms(backoff);
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		if (lost)
+			h->on_status(h->ctx, API_EVENTS_RECONNECTED, NULL);
+		connected_once = true;
+		lost = false;
+		backoff = BACKOFF_MIN_MS;
+		end = stream(fd, stop, h, err, err_size);
+		close(fd);
+		if (end == STREAM_REFUSED)
+			return -EPROTO;
+		if (end == STREAM_STOP)
+			break;
+		h->on_status(h->ctx, API_EVENTS_LOST, NULL);
+		lost = true;
+	}
+	return 0;
+}

@@ -20,9 +20,7 @@
 #include "lib/json.h"
 #include "lib/line_reader.h"
 
-#define MAX_EVENT_LINE (16 * 1024 * 1024)
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define MAX_EVENT_LINE API_EVENT_MAX_LINE
 
 enum events_format { EVENTS_COMPACT, EVENTS_JSON };
 
@@ -171,9 +169,9 @@ static json_object *parse_line(const char *line, size_t len)
 	return json_parse_object(line, len, &obj, NULL, 0) ? NULL : obj;
 }
 
-static void print_notice(json_object *obj)
+static void print_notice(const char *notice)
 {
-	cmd_say(CMD, "notice: %s", json_member_string(obj, "notice"));
+	cmd_say(CMD, "notice: %s", notice);
 }
 
 /* ---- stdin ---- */
@@ -215,7 +213,7 @@ static int read_stdin(const struct events_args *a)
 			continue;
 		}
 		if (json_member_string(obj, "notice"))
-			print_notice(obj);
+			print_notice(json_member_string(obj, "notice"));
 		else if (json_member(obj, "process_kprobe", json_type_object) &&
 			 evfilter_match_json(a->filter, obj) && !print_event(a, line, len, obj))
 			stop_requested = 1;
@@ -229,95 +227,36 @@ static int read_stdin(const struct events_args *a)
 
 /* ---- the agent ---- */
 
-static void sleep_ms(unsigned ms)
+static void on_status(void *ctx, enum api_events_status status, const char *detail)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	const struct events_args *a = ctx;
 
-	nanosleep(&ts, NULL); /* a signal ends it early: the loop looks at the flag */
+	switch (status) {
+	/* scripts wait for this line before starting a workload */
+	case API_EVENTS_READY: cmd_say(CMD, "ready, streaming from %s", a->socket); break;
+	case API_EVENTS_NOTICE: print_notice(detail); break;
+	case API_EVENTS_LOST: cmd_say(CMD, "connection to the agent lost, reconnecting"); break;
+	case API_EVENTS_RECONNECTED: cmd_say(CMD, "reconnected to the agent"); break;
+	}
 }
 
-enum stream_end { STREAM_LOST, STREAM_STOP, STREAM_FATAL };
-
-/* Streams one connection until it ends. */
-static enum stream_end stream(const struct events_args *a, int fd)
+static int on_event(void *ctx, const char *line, size_t len, json_object *event)
 {
-	struct line_reader r;
-	enum stream_end end = STREAM_LOST;
-	bool acked = false;
-
-	line_reader_init(&r, fd, MAX_EVENT_LINE);
-	while (!stop_requested) {
-		json_object *obj, *v;
-		char *line;
-		size_t len;
-		int err = line_reader_next(&r, &line, &len);
-
-		if (err == -EINTR || err == -E2BIG)
-			continue;
-		if (err || !line)
-			break;
-		obj = parse_line(line, len);
-		if (!obj)
-			continue;
-		if ((v = json_member(obj, "error", json_type_string))) {
-			cmd_fail(CMD, 0, "the agent refused the request: %s",
-				 json_object_get_string(v));
-			end = STREAM_FATAL;
-		} else if (json_member_string(obj, "notice")) {
-			print_notice(obj);
-		} else if (json_member_string(obj, "stream")) {
-			/* scripts wait for this line before starting a workload */
-			cmd_say(CMD, "ready, streaming from %s", a->socket);
-			acked = true;
-		} else if (acked && !print_event(a, line, len, obj)) {
-			stop_requested = 1;
-		}
-		json_object_put(obj);
-		if (end == STREAM_FATAL)
-			break;
-	}
-	line_reader_free(&r);
-	return stop_requested ? STREAM_STOP : end;
+	return print_event(ctx, line, len, event) ? 0 : -EPIPE;
 }
 
-static int follow_agent(const struct events_args *a)
+static int follow_agent(struct events_args *a)
 {
-	unsigned backoff = BACKOFF_MIN_MS;
-	bool connected_once = false, lost = false;
+	const struct api_events_handler h = { .on_status = on_status, .on_event = on_event, .ctx = a };
+	char why[512] = "";
+	int err = api_client_follow_events(a->socket, a->filter, &stop_requested, &h, why,
+					   sizeof(why));
 
-	while (!stop_requested) {
-		enum stream_end end;
-		int fd = -1, err;
-
-		err = api_client_connect(a->socket, &fd);
-		if (!err) {
-			err = api_client_request_events(fd, a->filter);
-			if (err)
-				close(fd);
-		}
-		if (err) {
-			if (!connected_once)
-				return cmd_fail(CMD, err, "cannot reach the agent at %s (is 'captrail "
-							  "agent' running?)",
-						a->socket);
-			sleep_ms(backoff);
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-			continue;
-		}
-		if (lost)
-			cmd_say(CMD, "reconnected to the agent");
-		connected_once = true;
-		lost = false;
-		backoff = BACKOFF_MIN_MS;
-		end = stream(a, fd);
-		close(fd);
-		if (end == STREAM_FATAL)
-			return EXIT_RUNTIME;
-		if (end == STREAM_STOP)
-			break;
-		cmd_say(CMD, "connection to the agent lost, reconnecting");
-		lost = true;
-	}
+	if (err == -EPROTO)
+		return cmd_fail(CMD, 0, "the agent refused the request: %s", why);
+	if (err)
+		return cmd_fail(CMD, err, "cannot reach the agent at %s (is 'captrail agent' running?)",
+				a->socket);
 	return EXIT_OK;
 }
 
