@@ -16,9 +16,18 @@ struct seen {
 	UT_hash_handle hh;
 };
 
+/* A process that exited since the last drain: its keys are read once
+ * more, then deleted, even those the drain meets for the first time (a
+ * process that lived between two drains). */
+struct gone {
+	uint32_t pid;
+	UT_hash_handle hh;
+};
+
 struct ledger {
 	struct ledger_opts opts;
 	struct seen *seen;
+	struct gone *gone;
 	struct images *images;
 	struct ledger_stats stats;
 };
@@ -40,6 +49,49 @@ int ledger__new(const struct ledger_opts *opts, struct ledger **ret_ledger)
 	return 0;
 }
 
+static void forget_exits(struct ledger *l)
+{
+	struct gone *g, *tmp;
+
+	HASH_ITER(hh, l->gone, g, tmp) {
+		HASH_DEL(l->gone, g);
+		free(g);
+	}
+}
+
+static bool exited(const struct ledger *l, uint32_t pid)
+{
+	struct gone *g;
+
+	HASH_FIND(hh, l->gone, &pid, sizeof(pid), g);
+	return g != NULL;
+}
+
+/* Past the bound (a fork storm between two drains), a pid's keys first
+ * read after its exit stay in the kernel's map: counted, as the map's
+ * entries they hold may fill it. */
+static int note_exit(struct ledger *l, uint32_t pid)
+{
+	struct gone *g;
+
+	if (exited(l, pid))
+		return 0;
+	if (HASH_COUNT(l->gone) >= LEDGER_MAX_EXITS) {
+		l->stats.exits_untracked++;
+		return 0;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->pid = pid;
+	HASH_ADD(hh, l->gone, pid, sizeof(g->pid), g);
+	if (hash_add_failed()) {
+		free(g);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 void ledger__free(struct ledger *l)
 {
 	struct seen *s, *tmp;
@@ -50,6 +102,7 @@ void ledger__free(struct ledger *l)
 		HASH_DEL(l->seen, s);
 		free(s);
 	}
+	forget_exits(l);
 	images__free(l->images);
 	free(l);
 }
@@ -57,11 +110,15 @@ void ledger__free(struct ledger *l)
 int ledger_proc(struct ledger *l, const struct ct_proc_event *rec)
 {
 	struct seen *s, *tmp;
+	int err;
 
 	if (rec->type == CT_REC_EXIT) {
 		HASH_ITER(hh, l->seen, s, tmp)
 			if (s->key.pid == rec->pid)
 				s->gone = true;
+		err = note_exit(l, rec->pid);
+		if (err)
+			return err;
 	}
 	return images_apply(l->images, rec);
 }
@@ -99,20 +156,43 @@ static bool runtime_start(struct ledger *l, const struct ct_agg_key *key,
 	return img && image_is_runtime_start(img, key->cgroup_id, host_ns ? host_ns[CT_NS_MNT] : 0);
 }
 
+/* What the outcome counters grew by since the last reading (and they may
+ * grow alone: the kernel counts a denied check's outcome when its syscall
+ * returns, after the check). */
+static struct check_outcome outcome_growth(struct seen *s, const struct ct_agg_key *key,
+					   const struct ct_agg_value *value,
+					   const struct ct_outcome *outcome)
+{
+	struct check_outcome growth = {};
+	struct check now;
+
+	if (!outcome)
+		return growth;
+	records_check(key, value, outcome, &now);
+	check_outcome_since(&now.outcome, &s->outcome, &growth);
+	s->outcome = now.outcome;
+	return growth;
+}
+
 int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct_agg_value *value,
 		 const struct ct_outcome *outcome, uint64_t now_ns)
 {
 	struct seen *s = seen_get(l, key);
 	struct store_obs obs = {};
-	struct check_outcome total;
+	struct check_outcome growth;
 	char name[WORKLOAD_NAME_MAX];
 	uint64_t grew;
 
 	if (!s)
 		return -ENOMEM;
-	if (key->flags & CT_AGG_KTHREAD || value->count <= s->count)
+	if (exited(l, key->pid))
+		s->gone = true;
+	if (key->flags & CT_AGG_KTHREAD || value->count < s->count)
 		return 0;
 	grew = value->count - s->count;
+	growth = outcome_growth(s, key, value, outcome);
+	if (!grew && !growth.eperm && !growth.eacces && !growth.success && !growth.other)
+		return 0;
 	s->count = value->count;
 	l->stats.checks += grew;
 	if (key->flags & CT_AGG_DENIED)
@@ -122,16 +202,12 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 		l->stats.runtime += grew;
 		return 0;
 	}
-	records_check(key, value, outcome, &obs.check);
+	records_check(key, value, NULL, &obs.check);
 	obs.check.count = grew;
+	obs.check.outcome = growth;
 	obs.check.first_ns = value->first_ns + (uint64_t)l->opts.boot_offset_ns;
 	obs.check.last_ns = now_ns;
-	if (outcome) {
-		total = obs.check.outcome;
-		check_outcome_since(&total, &s->outcome, &obs.check.outcome);
-		s->outcome = total;
-	}
-	if (l->opts.metrics) {
+	if (l->opts.metrics && grew) {
 		workload_name(&obs.workload, name, sizeof(name));
 		metrics_add_checks(l->opts.metrics, name, obs.check.cap, obs.check.denied, grew);
 	}
@@ -154,6 +230,8 @@ int ledger_forget_gone(struct ledger *l,
 		HASH_DEL(l->seen, s);
 		free(s);
 	}
+	/* Every key of those processes was read by this drain. */
+	forget_exits(l);
 	return 0;
 }
 

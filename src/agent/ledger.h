@@ -15,6 +15,8 @@
 #include "bpf/captrail.h"
 #include "identity/identity.h"
 
+#define LEDGER_MAX_EXITS 65536 /* exited processes remembered between two drains */
+
 struct ledger_opts {
 	struct identity *identity; /* names workloads; its scan gives the host's mount ns */
 	struct store *store;
@@ -28,6 +30,7 @@ struct ledger_stats {
 	uint64_t denied;
 	uint64_t runtime; /* a container runtime's start-up: not stored */
 	uint64_t images_untracked; /* past the image bound: their checks are stored */
+	uint64_t exits_untracked; /* past LEDGER_MAX_EXITS: keys left in the kernel's map */
 };
 
 struct ledger;
@@ -41,8 +44,9 @@ int ledger_proc(struct ledger *l, const struct ct_proc_event *rec);
  * observed. now_ns (unix) is its last-seen time. */
 int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct_agg_value *value,
 		 const struct ct_outcome *outcome, uint64_t now_ns);
-/* After a whole drain: calls delete_key for every key of an exited process
- * and forgets it. Stops at delete_key's first error and returns it. */
+/* After a whole drain: calls delete_key for every key of a process that
+ * exited, and forgets it. Stops at delete_key's first error and returns
+ * it (the rest are tried again after the next drain). */
 int ledger_forget_gone(struct ledger *l,
 		       int (*delete_key)(void *ctx, const struct ct_agg_key *key), void *ctx);
 

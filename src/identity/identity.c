@@ -21,6 +21,7 @@ struct identity {
 	bool have_host_ns;
 	/* libseccomp allocates on every lookup: names are resolved once. */
 	char syscall_names[IDENTITY_SYSCALLS][SYSCALLS_NAME_LEN];
+	char syscall_rare[SYSCALLS_NAME_LEN]; /* a number past the cache, this event's */
 };
 
 int identity__new(const struct identity_opts *opts, struct identity **ret_identity)
@@ -46,12 +47,12 @@ int identity__new(const struct identity_opts *opts, struct identity **ret_identi
 	roots.proc = id->proc_root;
 	while (n < CONTAINER_STATE_ROOTS - 1 && roots.state[n])
 		n++;
-	/* Extra roots go first: they are what the user pointed at. */
+	/* Extra roots go first, in their order: they are what the user pointed at. */
 	for (size_t i = 0; opts->state_roots && opts->state_roots[i]; i++) {
 		if (n + 1 >= CONTAINER_STATE_ROOTS)
 			break;
-		memmove(&roots.state[1], &roots.state[0], n * sizeof(roots.state[0]));
-		roots.state[0] = opts->state_roots[i];
+		memmove(&roots.state[i + 1], &roots.state[i], (n - i) * sizeof(roots.state[0]));
+		roots.state[i] = opts->state_roots[i];
 		roots.state[++n] = NULL;
 	}
 	err = proc_cache__new(&popts, &id->procs);
@@ -126,8 +127,8 @@ static const char *syscall_name(struct identity *id, int nr)
 
 	if (nr < 0)
 		return NULL;
-	if (nr >= IDENTITY_SYSCALLS) /* rare: named without the cache */
-		return NULL;
+	if (nr >= IDENTITY_SYSCALLS) /* rare: named afresh each time */
+		return syscalls_name(nr, id->syscall_rare);
 	name = id->syscall_names[nr];
 	if (!name[0])
 		syscalls_name(nr, name);

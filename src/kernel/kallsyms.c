@@ -60,6 +60,9 @@ int kallsyms_noaudit_ranges(const char *procfs_root, struct ct_noaudit_range *re
 		idx = wanted_index(name);
 		if (idx < 0 || count >= max || count >= CT_NOAUDIT_RANGES)
 			continue;
+		/* An alias of the function whose range is open: one range. */
+		if (open_range >= 0 && ranges[open_range].start == addr)
+			continue;
 		ranges[count].start = addr;
 		open_range = (int)count++;
 	}

@@ -9,12 +9,14 @@
 
 #include "bpf/captrail.h"
 
-/* The functions, in the order their ranges are filled. */
+/* The functions looked for. */
 extern const char *const kallsyms_noaudit_functions[];
 extern const size_t kallsyms_n_noaudit_functions;
 
-/* Reads <procfs_root>/kallsyms. Functions the kernel lacks are skipped;
- * -EPERM when addresses are hidden (kptr_restrict without CAP_SYSLOG). */
+/* Reads <procfs_root>/kallsyms: one range per function found, in address
+ * order, at most max (those past it are left out); aliases at one address
+ * share a range. Functions the kernel lacks are skipped; -EPERM when
+ * addresses are hidden (kptr_restrict without CAP_SYSLOG). */
 int kallsyms_noaudit_ranges(const char *procfs_root, struct ct_noaudit_range *ret_ranges,
 			    size_t max, size_t *ret_count);
 

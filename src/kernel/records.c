@@ -126,9 +126,11 @@ void records_exec_args(const struct ct_proc_event *rec, char arguments[RECORDS_A
 void records_exec_path(const struct ct_proc_event *rec, const char *cwd,
 		       char binary[RECORDS_BINARY_LEN])
 {
-	size_t max = rec->binary_len < CT_PATH_MAX ? rec->binary_len : CT_PATH_MAX;
+	/* The BPF side NUL-terminates what it copies: a whole filename is at
+	 * most CT_PATH_MAX - 1 bytes, and one that claims more is cut there. */
+	size_t max = rec->binary_len < CT_PATH_MAX ? rec->binary_len : CT_PATH_MAX - 1;
 	const char *name = rec->binary;
-	size_t n = strnlen(name, max), cwd_len = strlen(cwd);
+	size_t n = strnlen(name, max), cwd_len = strnlen(cwd, RECORDS_CWD_LEN - 1);
 
 	if (!n || name[0] == '/' || !cwd_len) {
 		memcpy(binary, name, n);

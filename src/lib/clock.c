@@ -107,29 +107,63 @@ void clock_hms_us(uint64_t wall_ns, char ret_text[RFC3339_LEN])
 		 (unsigned long long)(wall_ns % NSEC_PER_SEC / 1000));
 }
 
+/* n digits at *p into ret, moving *p past them. */
+static bool digits(const char **p, int n, int *ret)
+{
+	int value = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return false;
+		value = value * 10 + (**p - '0');
+	}
+	*ret = value;
+	return true;
+}
+
+static bool expect(const char **p, char c)
+{
+	return *(*p)++ == c;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
 int clock_parse_rfc3339(const char *text, uint64_t *ret_wall_ns)
 {
 	struct tm tm = { 0 };
-	const char *rest;
+	const char *p = text;
+	int year, mon, day, hour, min, sec, n = 0;
 	uint64_t ns = 0;
-	int digits = 0;
 	time_t secs;
 
-	if (!text)
+	if (!text || !digits(&p, 4, &year) || !expect(&p, '-') || !digits(&p, 2, &mon) ||
+	    !expect(&p, '-') || !digits(&p, 2, &day) || !expect(&p, 'T') ||
+	    !digits(&p, 2, &hour) || !expect(&p, ':') || !digits(&p, 2, &min) ||
+	    !expect(&p, ':') || !digits(&p, 2, &sec))
 		return -EINVAL;
-	rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!rest)
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, n++)
+			if (n < 9)
+				ns = ns * 10 + (uint64_t)(*p - '0');
+		if (!n)
+			return -EINVAL;
+		for (; n < 9; n++)
+			ns *= 10;
+	}
+	if (strcmp(p, "Z") || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
+	    hour > 23 || min > 59 || sec > 59)
 		return -EINVAL;
-	if (*rest == '.')
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
-			if (digits++ < 9)
-				ns = ns * 10 + (uint64_t)(*rest - '0');
-	for (; digits < 9; digits++)
-		ns *= 10;
-	if (strcmp(rest, "Z"))
-		return -EINVAL;
+	tm = (struct tm){ .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
+			  .tm_hour = hour, .tm_min = min, .tm_sec = sec };
 	secs = timegm(&tm);
-	if (secs < 0)
+	/* Before 1970, or past what nanoseconds since then hold (2554). */
+	if (secs < 0 || (uint64_t)secs > (UINT64_MAX - ns) / NSEC_PER_SEC)
 		return -EINVAL;
 	*ret_wall_ns = (uint64_t)secs * NSEC_PER_SEC + ns;
 	return 0;

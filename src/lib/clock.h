@@ -22,7 +22,7 @@ int clock_read_btime(const char *procfs_root, uint64_t *ret_btime);
 /* "2023-07-06T10:13:33.834882128Z" (UTC, nanoseconds). */
 void clock_rfc3339(uint64_t wall_ns, char ret_text[RFC3339_LEN]);
 /* The reverse, for UTC times ("Z") with 0 to 9 fraction digits (more are
- * cut); -EINVAL for anything else or a time before 1970. */
+ * cut); -EINVAL for anything else, a time before 1970 or past 2554. */
 int clock_parse_rfc3339(const char *text, uint64_t *ret_wall_ns);
 
 /* "10:13:33.834882" in local time, for human-readable output. */

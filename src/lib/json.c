@@ -77,6 +77,15 @@ static int invalid(char *why, size_t why_size, const char *reason)
 	return -EINVAL;
 }
 
+/* Only white space in text[0..len): the text need not be NUL-terminated. */
+static bool blank(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+			return false;
+	return true;
+}
+
 int json_parse_object(const char *text, size_t len, json_object **ret_obj, char *why,
 		      size_t why_size)
 {
@@ -98,7 +107,7 @@ int json_parse_object(const char *text, size_t len, json_object **ret_obj, char 
 		err = invalid(why, why_size, jerr == json_tokener_continue ?
 						     "incomplete JSON" :
 						     json_tokener_error_desc(jerr));
-	} else if (end + strspn(text + end, " \t\r\n") < len) {
+	} else if (!blank(text + end, len - end)) {
 		err = invalid(why, why_size, "text after the JSON object");
 	} else if (!json_object_is_type(obj, json_type_object)) {
 		err = invalid(why, why_size, "not a JSON object");
@@ -120,7 +129,9 @@ int json_read_file(const char *path, size_t max, char **ret_text, size_t *ret_le
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted where a file was expected must not hang
+	 * us in open(); for a regular file it changes nothing. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st)) {

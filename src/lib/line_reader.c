@@ -67,6 +67,10 @@ int line_reader_next(struct line_reader *r, char **ret_line, size_t *ret_len)
 			*ret_len = len;
 			return 0;
 		}
+		if (r->eof && r->skipping) { /* a last, too long line without a newline */
+			r->skipping = false;
+			return -E2BIG;
+		}
 		if (r->eof) {
 			*ret_line = NULL;
 			*ret_len = 0;

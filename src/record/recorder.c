@@ -258,7 +258,7 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 		}
 		if (child_done && !descendants_left(r))
 			break;
-		if (*r->opts.stop || (deadline && clock_monotonic_ns() >= deadline)) {
+		if ((r->opts.stop && *r->opts.stop) || (deadline && clock_monotonic_ns() >= deadline)) {
 			res->stopped = true;
 			break;
 		}

@@ -20,7 +20,7 @@ struct recorder_opts {
 	const char *procfs_root;
 	const char *cgroupfs_root; /* NULL: CGROUP_DEFAULT_ROOT */
 	double duration; /* 0: until the command and its descendants end */
-	const volatile int *stop; /* set by a signal handler */
+	const volatile int *stop; /* set by a signal handler; NULL: none */
 	enum hook hook; /* where to attach (HOOK_AUTO: the first that works) */
 	bool verbose; /* libbpf's messages of hooks that failed before one worked */
 	/* After attach, before release: false aborts. */

@@ -14,6 +14,8 @@ SCRIPT
 chmod 755 "$WORK/wait_then_chown.sh"
 "$CAPTRAIL" record -o json --output "$WORK/p.json" -- "$WORK/wait_then_chown.sh" 2>"$WORK/err" &
 rec=$!
+# A failure below must not leave record waiting on the fifo for good.
+cleanup_hooks+=("kill -TERM $rec 2>/dev/null")
 wait_for "$WORK/err" '^captrail [a-z]*: ready' || fail "record not ready: $(cat "$WORK/err")"
 eff=$(awk '/^CapEff/ {print $2}' "/proc/$rec/status")
 prm=$(awk '/^CapPrm/ {print $2}' "/proc/$rec/status")

@@ -1,0 +1,392 @@
+/* Program images by (pid, exec_gen): what exec records add, what forks
+ * inherit, what exits leave, the bound, and the runtime start-up rule that
+ * keeps a container runtime's checks out of its workload's profile. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "identity/images.h"
+
+#define CG_POD 7001ull /* a container's cgroup */
+#define CG_HOST 7002ull /* where the runtime ran before it moved in */
+#define MNT_HOST 4026531841u
+#define MNT_POD 4026532600u
+
+static struct ct_proc_event rec;
+
+/* An exec record of pid's image exec_gen: no binary, cwd unknown. */
+static struct ct_proc_event *mk_exec(uint32_t pid, uint32_t exec_gen, uint64_t cgroup,
+				     uint32_t mntns)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CT_REC_EXEC;
+	rec.pid = rec.tid = pid;
+	rec.exec_gen = exec_gen;
+	rec.cgroup_id = cgroup;
+	rec.ns[CT_NS_MNT] = mntns;
+	return &rec;
+}
+
+static struct ct_proc_event *mk_fork(uint32_t child, uint32_t parent, uint32_t exec_gen,
+				     uint64_t cgroup, uint32_t mntns)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CT_REC_FORK;
+	rec.pid = rec.tid = child;
+	rec.ppid = parent;
+	rec.exec_gen = exec_gen;
+	rec.cgroup_id = cgroup;
+	rec.ns[CT_NS_MNT] = mntns;
+	return &rec;
+}
+
+static void set_binary(struct ct_proc_event *r, const char *binary)
+{
+	size_t n = strlen(binary);
+
+	memcpy(r->binary, binary, n + 1);
+	r->binary_len = (uint16_t)(n + 1);
+}
+
+/* "/a/b" as the BPF walk records it: "b\0a\0", leaf first. */
+static void set_cwd(struct ct_proc_event *r, const char *path)
+{
+	char copy[CT_PATH_MAX], *parts[CT_PATH_DEPTH], *save = NULL, *part;
+	size_t count = 0, len = 0;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+		parts[count++] = part;
+	r->cwd_parts = (uint16_t)count;
+	while (count--) {
+		size_t n = strlen(parts[count]);
+
+		memcpy(r->cwd + len, parts[count], n + 1);
+		len += n + 1;
+	}
+	r->cwd_len = (uint16_t)len;
+}
+
+static struct images *new_images(size_t max)
+{
+	struct images *t = NULL;
+
+	assert_int_equal(images__new(max, &t), 0);
+	assert_non_null(t);
+	return t;
+}
+
+static const struct image *find_ok(const struct images *t, uint32_t pid, uint32_t exec_gen)
+{
+	const struct image *img = images_find(t, pid, exec_gen);
+
+	assert_non_null(img);
+	return img;
+}
+
+static void test_exec_absolute(void **state)
+{
+	struct images *t = new_images(0);
+	const struct image *img;
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 3, CG_POD, MNT_POD);
+	set_binary(r, "/usr/sbin/nginx");
+	set_cwd(r, "/srv");
+	assert_int_equal(images_apply(t, r), 0);
+	img = find_ok(t, 100, 3);
+	assert_string_equal(img->binary, "/usr/sbin/nginx");
+	assert_int_equal(img->exec_cgroup, CG_POD);
+	assert_int_equal(img->exec_mntns, MNT_POD);
+	/* the image is a copy: the record's buffer is the ring's, reused */
+	memset(&rec, 0, sizeof(rec));
+	assert_string_equal(find_ok(t, 100, 3)->binary, "/usr/sbin/nginx");
+	assert_int_equal(images_untracked(t), 0);
+	images__free(t);
+}
+
+static void test_exec_relative(void **state)
+{
+	struct images *t = new_images(0);
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 1, CG_POD, MNT_POD);
+	set_binary(r, "./bin/app");
+	set_cwd(r, "/srv/www");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 100, 1)->binary, "/srv/www/bin/app");
+
+	r = mk_exec(101, 1, CG_POD, MNT_POD);
+	set_binary(r, "app");
+	set_cwd(r, "/"); /* no doubled slash at the root */
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 101, 1)->binary, "/app");
+
+	/* The cwd walk failed: the name as given, not a made-up path. */
+	r = mk_exec(102, 1, CG_POD, MNT_POD);
+	set_binary(r, "app");
+	r->flags = CT_PROC_ERR_CWD;
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 102, 1)->binary, "app");
+	images__free(t);
+}
+
+/* The filename could not be read: the image is still known by where it
+ * was exec'd, which is what the runtime rule needs. */
+static void test_exec_without_binary(void **state)
+{
+	struct images *t = new_images(0);
+	const struct image *img;
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 1, CG_HOST, MNT_HOST);
+	r->flags = CT_PROC_ERR_FILENAME;
+	set_cwd(r, "/run");
+	assert_int_equal(images_apply(t, r), 0);
+	img = find_ok(t, 100, 1);
+	assert_null(img->binary);
+	assert_int_equal(img->exec_cgroup, CG_HOST);
+	assert_int_equal(img->exec_mntns, MNT_HOST);
+	images__free(t);
+}
+
+/* A reused pid with a reused exec count is a new process: its exec record
+ * replaces what the old one left. */
+static void test_exec_replaces(void **state)
+{
+	struct images *t = new_images(0);
+	const struct image *img;
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 1, CG_HOST, MNT_HOST);
+	set_binary(r, "/usr/bin/runc");
+	assert_int_equal(images_apply(t, r), 0);
+	r = mk_exec(100, 1, CG_POD, MNT_POD);
+	set_binary(r, "/bin/sh");
+	assert_int_equal(images_apply(t, r), 0);
+	img = find_ok(t, 100, 1);
+	assert_string_equal(img->binary, "/bin/sh");
+	assert_int_equal(img->exec_cgroup, CG_POD);
+	assert_int_equal(img->exec_mntns, MNT_POD);
+
+	r = mk_exec(100, 1, CG_POD, MNT_POD); /* and with no binary, none is kept */
+	assert_int_equal(images_apply(t, r), 0);
+	assert_null(find_ok(t, 100, 1)->binary);
+	images__free(t);
+}
+
+/* A forked child runs its parent's image until it execs: the parent's
+ * binary and place of exec, not where the fork happened. */
+static void test_fork_inherits(void **state)
+{
+	struct images *t = new_images(0);
+	const struct image *parent, *child;
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 2, CG_HOST, MNT_HOST);
+	set_binary(r, "/usr/bin/runc");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_int_equal(images_apply(t, mk_fork(200, 100, 2, CG_POD, MNT_POD)), 0);
+	parent = find_ok(t, 100, 2);
+	child = find_ok(t, 200, 2);
+	assert_string_equal(child->binary, "/usr/bin/runc");
+	assert_ptr_not_equal(child->binary, parent->binary); /* each image owns its copy */
+	assert_int_equal(child->exec_cgroup, CG_HOST);
+	assert_int_equal(child->exec_mntns, MNT_HOST);
+	assert_null(images_find(t, 200, 3));
+
+	/* The grandchild, then the child execs: only its new image changes. */
+	assert_int_equal(images_apply(t, mk_fork(300, 200, 2, CG_POD, MNT_POD)), 0);
+	assert_string_equal(find_ok(t, 300, 2)->binary, "/usr/bin/runc");
+	r = mk_exec(200, 3, CG_POD, MNT_POD);
+	set_binary(r, "/bin/sh");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 200, 3)->binary, "/bin/sh");
+	assert_string_equal(find_ok(t, 200, 2)->binary, "/usr/bin/runc");
+
+	/* The parent's image is gone once forgotten; the child's copy stays. */
+	images_forget(t, 100);
+	assert_string_equal(find_ok(t, 200, 2)->binary, "/usr/bin/runc");
+	images__free(t);
+}
+
+/* A fork of a parent whose image is unknown (started before the agent), or
+ * whose exec count does not match, makes no image. */
+static void test_fork_unknown_parent(void **state)
+{
+	struct images *t = new_images(0);
+	struct ct_proc_event *r;
+
+	(void)state;
+	assert_int_equal(images_apply(t, mk_fork(200, 100, 1, CG_POD, MNT_POD)), 0);
+	assert_null(images_find(t, 200, 1));
+	r = mk_exec(100, 1, CG_POD, MNT_POD);
+	set_binary(r, "/bin/sh");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_int_equal(images_apply(t, mk_fork(201, 100, 2, CG_POD, MNT_POD)), 0);
+	assert_null(images_find(t, 201, 2));
+	assert_null(images_find(t, 201, 1));
+	assert_int_equal(images_untracked(t), 0);
+	images__free(t);
+}
+
+/* Checks may still be read after the exit record: the image stays until
+ * images_forget(). */
+static void test_exit_keeps(void **state)
+{
+	struct images *t = new_images(0);
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 1, CG_POD, MNT_POD);
+	set_binary(r, "/bin/sh");
+	assert_int_equal(images_apply(t, r), 0);
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CT_REC_EXIT;
+	rec.pid = rec.tid = 100;
+	rec.exec_gen = 1;
+	assert_int_equal(images_apply(t, &rec), 0);
+	assert_string_equal(find_ok(t, 100, 1)->binary, "/bin/sh");
+	rec.type = CT_REC_CAP; /* not a lifecycle record: nothing either */
+	assert_int_equal(images_apply(t, &rec), 0);
+	assert_string_equal(find_ok(t, 100, 1)->binary, "/bin/sh");
+	images__free(t);
+}
+
+static void test_find_misses(void **state)
+{
+	struct images *t = new_images(0);
+
+	(void)state;
+	assert_null(images_find(t, 100, 1)); /* empty table */
+	assert_int_equal(images_apply(t, mk_exec(100, 1, CG_POD, MNT_POD)), 0);
+	assert_non_null(images_find(t, 100, 1));
+	assert_null(images_find(t, 100, 0)); /* another image of the same pid */
+	assert_null(images_find(t, 100, 2));
+	assert_null(images_find(t, 101, 1));
+	assert_null(images_find(t, 1, 100)); /* pid and exec_gen are not interchangeable */
+	images__free(t);
+}
+
+static void test_forget(void **state)
+{
+	struct images *t = new_images(0);
+
+	(void)state;
+	assert_int_equal(images_apply(t, mk_exec(100, 1, CG_POD, MNT_POD)), 0);
+	assert_int_equal(images_apply(t, mk_exec(100, 2, CG_POD, MNT_POD)), 0);
+	assert_int_equal(images_apply(t, mk_exec(101, 1, CG_POD, MNT_POD)), 0);
+	/* its exec_gen is 100's pid: only the high half names the pid */
+	assert_int_equal(images_apply(t, mk_exec(7, 100, CG_POD, MNT_POD)), 0);
+	images_forget(t, 100);
+	assert_null(images_find(t, 100, 1));
+	assert_null(images_find(t, 100, 2));
+	assert_non_null(images_find(t, 101, 1));
+	assert_non_null(images_find(t, 7, 100));
+	images_forget(t, 100); /* nothing left of it: no change */
+	images_forget(t, 4242);
+	assert_non_null(images_find(t, 101, 1));
+	assert_non_null(images_find(t, 7, 100));
+	images__free(t);
+}
+
+static void test_bound(void **state)
+{
+	struct images *t = new_images(2);
+	struct ct_proc_event *r;
+
+	(void)state;
+	assert_int_equal(images_apply(t, mk_exec(100, 1, CG_POD, MNT_POD)), 0);
+	assert_int_equal(images_apply(t, mk_exec(101, 1, CG_POD, MNT_POD)), 0);
+	assert_int_equal(images_apply(t, mk_exec(102, 1, CG_POD, MNT_POD)), 0);
+	assert_null(images_find(t, 102, 1));
+	assert_int_equal(images_untracked(t), 1);
+	assert_non_null(images_find(t, 100, 1)); /* the first ones are kept, not evicted */
+	assert_non_null(images_find(t, 101, 1));
+
+	/* A forked child is an image too. */
+	assert_int_equal(images_apply(t, mk_fork(103, 100, 1, CG_POD, MNT_POD)), 0);
+	assert_null(images_find(t, 103, 1));
+	assert_int_equal(images_untracked(t), 2);
+
+	/* Replacing a known image takes no room. */
+	r = mk_exec(100, 1, CG_HOST, MNT_HOST);
+	set_binary(r, "/usr/bin/runc");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 100, 1)->binary, "/usr/bin/runc");
+	assert_int_equal(images_untracked(t), 2);
+
+	/* Forgetting makes room again. */
+	images_forget(t, 101);
+	assert_int_equal(images_apply(t, mk_exec(102, 1, CG_POD, MNT_POD)), 0);
+	assert_non_null(images_find(t, 102, 1));
+	assert_int_equal(images_untracked(t), 2);
+	images__free(t);
+	images__free(NULL);
+}
+
+static void test_runtime_start(void **state)
+{
+	static const struct {
+		uint64_t exec_cgroup;
+		uint32_t exec_mntns;
+		uint64_t cgroup;
+		uint32_t host_mntns;
+		bool runtime;
+	} cases[] = {
+		/* the workload: exec'd in its cgroup and its own mount ns */
+		{ CG_POD, MNT_POD, CG_POD, MNT_HOST, false },
+		/* runc:[2:INIT]: in the cgroup already, the host's mount ns still */
+		{ CG_POD, MNT_HOST, CG_POD, MNT_HOST, true },
+		/* exec'd before the move into the cgroup, whatever the ns */
+		{ CG_HOST, MNT_POD, CG_POD, MNT_HOST, true },
+		{ CG_HOST, MNT_HOST, CG_POD, MNT_HOST, true },
+		/* the host's mount ns unknown: only the cgroup tells */
+		{ CG_POD, MNT_HOST, CG_POD, 0, false },
+		{ CG_POD, 0, CG_POD, 0, false },
+		{ CG_HOST, MNT_POD, CG_POD, 0, true },
+		/* an image whose mount ns is unknown is not the host's */
+		{ CG_POD, 0, CG_POD, MNT_HOST, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct image img = { .binary = "/x", .exec_cgroup = cases[i].exec_cgroup,
+					   .exec_mntns = cases[i].exec_mntns };
+
+		if (image_is_runtime_start(&img, cases[i].cgroup, cases[i].host_mntns) !=
+		    cases[i].runtime)
+			fail_msg("case %zu: expected %s", i,
+				 cases[i].runtime ? "runtime" : "workload");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_absolute),
+		cmocka_unit_test(test_exec_relative),
+		cmocka_unit_test(test_exec_without_binary),
+		cmocka_unit_test(test_exec_replaces),
+		cmocka_unit_test(test_fork_inherits),
+		cmocka_unit_test(test_fork_unknown_parent),
+		cmocka_unit_test(test_exit_keeps),
+		cmocka_unit_test(test_find_misses),
+		cmocka_unit_test(test_forget),
+		cmocka_unit_test(test_bound),
+		cmocka_unit_test(test_runtime_start),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

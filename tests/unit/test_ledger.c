@@ -1,0 +1,773 @@
+/* The agent's books on fixture trees: lifecycle records and aggregation
+ * entries in, store rows out. Workloads are named by an identity over
+ * tests/fixtures/proc (PID 1's namespaces are the host's) and a copy of
+ * tests/fixtures/container (runtime state holds absolute bundle paths,
+ * written there as @ROOT@); the store lives in a scratch directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "agent/ledger.h"
+#include "scratch.h"
+
+#define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
+#define ID_E "a9f51566bd6705f7ea6ad54bb9deb449f795582d6529a0e22207b8981233ec58"
+#define UID_A "0b6f4c1e-6a3c-4a8e-9d3b-1f2e3d4c5b6a"
+/* A pod's container: payments/api-6d4cf56db6-x2x7q, container "api". */
+#define CG_A "/kubepods/besteffort/pod" UID_A "/" ID_A
+#define POD_A "payments/api-6d4cf56db6-x2x7q/api"
+#define IMAGE_A "registry.example/payments/api:1.4.2"
+/* A docker container without pod or name. */
+#define CG_E "/system.slice/docker-" ID_E ".scope"
+#define CG_HOST "/user.slice/user-1000.slice/session-1.scope"
+#define CG_UNIT "/system.slice/cron.service" /* made in the copy */
+#define CG_GONE (1ull << 60) /* no such cgroup */
+
+#define MNT_HOST 4026531841u /* tests/fixtures/proc/1/ns/mnt */
+#define MNT_POD 4026532700u
+#define OFFSET 1700000000000000000ll /* wall clock - boot clock */
+
+#define PID_RUNC 4242 /* runc:[2:INIT], then the container's command */
+#define PID_WORK 4244 /* another process of the workload */
+
+static char root[SCRATCH_DIR_LEN]; /* the container fixture's copy */
+static char proc_root[PATH_MAX];
+
+struct fixture {
+	char dir[SCRATCH_DIR_LEN];
+	struct container_roots roots;
+	char paths[7][PATH_MAX];
+	struct identity *id;
+	struct store *store;
+	struct ledger *ledger;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void fmt(char *buf, size_t size, const char *format, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, format);
+	n = vsnprintf(buf, size, format, ap);
+	va_end(ap);
+	assert_true(n >= 0 && (size_t)n < size);
+}
+
+__attribute__((format(printf, 1, 2)))
+static int run(const char *format, ...)
+{
+	char cmd[3 * PATH_MAX];
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(cmd, sizeof(cmd), format, ap);
+	va_end(ap);
+	return system(cmd) ? -1 : 0;
+}
+
+static int group_setup(void **state)
+{
+	const char *src = getenv("CAPTRAIL_SRC");
+
+	(void)state;
+	snprintf(proc_root, sizeof(proc_root), "%s/tests/fixtures/proc", src ? src : ".");
+	if (scratch_dir_make(root, "ledger"))
+		return -1;
+	if (run("cp -a %s/tests/fixtures/container/. %s", src ? src : ".", root) ||
+	    run("find %s/run -type f \\( -name state.json -o -name status \\) "
+		"-exec sed -i 's|@ROOT@|%s|g' {} +", root, root) ||
+	    run("mkdir -p %s/cgroupfs/unified%s", root, CG_UNIT))
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return scratch_dir_remove(root);
+}
+
+/* The cgroup id of a fixture cgroup: its inode, as on cgroupfs. */
+static uint64_t cgid(const char *cgroup)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	fmt(path, sizeof(path), "%s/cgroupfs/unified%s", root, cgroup);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static void fixture_roots(struct fixture *f)
+{
+	static const char *const rel[7] = {
+		"proc", "cgroupfs", "run/runc", "run/containerd/runc", "run/crun",
+		"run/containerd", "var/log/pods",
+	};
+
+	for (int i = 0; i < 7; i++)
+		fmt(f->paths[i], PATH_MAX, "%s/%s", root, rel[i]);
+	memset(&f->roots, 0, sizeof(f->roots));
+	f->roots.proc = f->paths[0];
+	f->roots.cgroupfs = f->paths[1];
+	f->roots.state[0] = f->paths[2];
+	f->roots.state[1] = f->paths[3];
+	f->roots.state[2] = f->paths[4];
+	f->roots.containerd = f->paths[5];
+	f->roots.pods_log = f->paths[6];
+}
+
+/* The books as the agent keeps them; scan false leaves the host's mount
+ * namespace unknown. */
+static struct fixture *fixture_new(size_t max_images, bool scan)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct identity_opts iopts = { .proc_root = proc_root, .node_name = "node-1",
+				       .boot_offset_ns = OFFSET };
+	struct ledger_opts lopts = { .boot_offset_ns = OFFSET, .max_images = max_images };
+	char path[PATH_MAX];
+
+	assert_non_null(f);
+	assert_int_equal(scratch_dir_make(f->dir, "ledger-db"), 0);
+	fixture_roots(f);
+	iopts.container_roots = &f->roots;
+	assert_int_equal(identity__new(&iopts, &f->id), 0);
+	if (scan) {
+		assert_int_equal(identity_scan(f->id), 0);
+		assert_non_null(identity_host_ns(f->id));
+		assert_int_equal(identity_host_ns(f->id)[CT_NS_MNT], MNT_HOST);
+	}
+	fmt(path, sizeof(path), "%s/captrail.db", f->dir);
+	assert_int_equal(store__new(path, 0, &f->store), 0);
+	lopts.identity = f->id;
+	lopts.store = f->store;
+	assert_int_equal(ledger__new(&lopts, &f->ledger), 0);
+	return f;
+}
+
+static int setup(void **state)
+{
+	*state = fixture_new(0, true);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int err;
+
+	if (!f) /* the test failed before it made its books */
+		return 0;
+	ledger__free(f->ledger);
+	store__free(f->store);
+	identity__free(f->id);
+	err = scratch_dir_remove(f->dir);
+	free(f);
+	return err;
+}
+
+/* ---- records in ---- */
+
+static void proc_rec(struct fixture *f, uint32_t type, uint32_t pid, uint32_t ppid,
+		     uint32_t exec_gen, uint64_t cgroup, uint32_t mntns, const char *binary)
+{
+	struct ct_proc_event rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = type;
+	rec.pid = rec.tid = pid;
+	rec.ppid = ppid;
+	rec.exec_gen = exec_gen;
+	rec.cgroup_id = cgroup;
+	rec.ns[CT_NS_MNT] = mntns;
+	if (binary) {
+		snprintf(rec.binary, sizeof(rec.binary), "%s", binary);
+		rec.binary_len = (uint16_t)(strlen(binary) + 1);
+	}
+	assert_int_equal(ledger_proc(f->ledger, &rec), 0);
+}
+
+static void exec_rec(struct fixture *f, uint32_t pid, uint32_t exec_gen, uint64_t cgroup,
+		     uint32_t mntns, const char *binary)
+{
+	proc_rec(f, CT_REC_EXEC, pid, 0, exec_gen, cgroup, mntns, binary);
+}
+
+static void exit_rec(struct fixture *f, uint32_t pid)
+{
+	proc_rec(f, CT_REC_EXIT, pid, 0, 0, 0, 0, NULL);
+}
+
+static struct ct_agg_key key_of(uint64_t cgroup, uint32_t pid, uint32_t exec_gen, int cap,
+				uint32_t flags)
+{
+	return (struct ct_agg_key){
+		.cgroup_id = cgroup,
+		.pid = pid,
+		.exec_gen = exec_gen,
+		.cap = cap,
+		.syscall = SYS_socket,
+		.flags = flags,
+	};
+}
+
+/* One drain's reading of key: count so far, first seen at boot time 100. */
+static void entry(struct fixture *f, const struct ct_agg_key *key, uint64_t count,
+		  const struct ct_outcome *outcome, uint64_t now_ns)
+{
+	const struct ct_agg_value value = { .count = count, .audit_samples = 1, .first_ns = 100 };
+
+	assert_int_equal(ledger_entry(f->ledger, key, &value, outcome, now_ns), 0);
+}
+
+static struct ledger_stats books(struct fixture *f)
+{
+	struct ledger_stats st;
+
+	ledger_stats(f->ledger, &st);
+	return st;
+}
+
+static uint64_t pending(struct fixture *f)
+{
+	struct store_stats st;
+
+	store_stats(f->store, &st);
+	return st.pending;
+}
+
+/* ---- rows out ---- */
+
+struct row {
+	struct store_row r; /* its strings die with the callback: kind only */
+	char name[WORKLOAD_NAME_MAX];
+	char image[128];
+};
+
+struct rows {
+	struct row row[16];
+	size_t n;
+};
+
+static int collect(void *ctx, const struct store_row *r)
+{
+	struct rows *c = ctx;
+	struct row *out;
+
+	if (c->n == 16)
+		return -E2BIG;
+	out = &c->row[c->n++];
+	out->r = *r;
+	workload_name(&r->workload, out->name, sizeof(out->name));
+	snprintf(out->image, sizeof(out->image), "%s", r->workload.image ? r->workload.image : "");
+	memset(&out->r.workload, 0, sizeof(out->r.workload));
+	out->r.workload.kind = r->workload.kind;
+	return 0;
+}
+
+/* Flushes, then every stored row. */
+static struct rows stored(struct fixture *f)
+{
+	static const struct store_filter all = { .select = STORE_SELECT_ALL };
+	struct rows c = { .n = 0 };
+
+	assert_int_equal(store_flush(f->store), 0);
+	assert_int_equal(store_query(f->store, &all, collect, &c), 0);
+	return c;
+}
+
+/* The row of workload name with cap and verdict; fails when there is none. */
+static const struct row *find(const struct rows *c, const char *name, int cap, bool denied)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->row[i].name, name) && c->row[i].r.check.cap == cap &&
+		    c->row[i].r.check.denied == denied)
+			return &c->row[i];
+	fail_msg("no row %s cap %d %s among %zu", name, cap, denied ? "denied" : "granted", c->n);
+	return NULL;
+}
+
+/* ---- tests ---- */
+
+/* Each reading stores what grew since the last one, never the whole
+ * count again. */
+static void test_growth_stored_once(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 2, CAP_NET_RAW, 0);
+	const struct row *r;
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
+	entry(f, &k, 3, NULL, 5000);
+	assert_int_equal(pending(f), 2); /* the check row and the container instance */
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	r = find(&c, POD_A, CAP_NET_RAW, false);
+	assert_int_equal(r->r.workload.kind, WORKLOAD_POD_CONTAINER);
+	assert_string_equal(r->image, IMAGE_A);
+	assert_int_equal(r->r.check.count, 3);
+	assert_int_equal(r->r.check.first_ns, 100 + OFFSET); /* boot clock to wall clock */
+	assert_int_equal(r->r.check.last_ns, 5000);
+	assert_int_equal(r->r.check.audit, CHECK_AUDITED);
+	assert_int_equal(r->r.check.syscall, SYS_socket);
+	assert_int_equal(r->r.instances, 1);
+
+	entry(f, &k, 7, NULL, 6000);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.row[0].r.check.count, 7);
+	assert_int_equal(c.row[0].r.check.first_ns, 100 + OFFSET);
+	assert_int_equal(c.row[0].r.check.last_ns, 6000);
+
+	/* unchanged: nothing to store, not even a later last-seen time */
+	entry(f, &k, 7, NULL, 9000);
+	assert_int_equal(pending(f), 0);
+	c = stored(f);
+	assert_int_equal(c.row[0].r.check.count, 7);
+	assert_int_equal(c.row[0].r.check.last_ns, 6000);
+
+	assert_int_equal(books(f).checks, 7);
+	assert_int_equal(books(f).denied, 0);
+	assert_int_equal(books(f).runtime, 0);
+	assert_int_equal(books(f).images_untracked, 0);
+}
+
+/* Two keys of one workload (two processes, two images) are one row. */
+static void test_keys_fold_into_workload(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key a = key_of(cgid(CG_A), PID_RUNC, 2, CAP_NET_RAW, 0);
+	struct ct_agg_key b = key_of(cgid(CG_A), PID_WORK, 1, CAP_NET_RAW, 0);
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
+	exec_rec(f, PID_WORK, 1, cgid(CG_A), MNT_POD, "/usr/bin/worker");
+	entry(f, &a, 2, NULL, 5000);
+	entry(f, &b, 5, NULL, 5000);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 7);
+	entry(f, &a, 3, NULL, 6000);
+	entry(f, &b, 5, NULL, 6000);
+	c = stored(f);
+	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 8);
+}
+
+/* Kernel threads working for a cgroup are not its workload. */
+static void test_kthread_never_stored(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key granted = key_of(cgid(CG_A), 777, 0, CAP_SYS_ADMIN, CT_AGG_KTHREAD);
+	struct ct_agg_key denied = key_of(cgid(CG_A), 777, 0, CAP_SYS_RESOURCE,
+					  CT_AGG_KTHREAD | CT_AGG_DENIED);
+	struct ct_agg_key host = key_of(cgid(CG_HOST), 300, 0, CAP_SYS_ADMIN, CT_AGG_KTHREAD);
+	struct ct_agg_key user = key_of(cgid(CG_A), PID_RUNC, 2, CAP_NET_RAW, 0);
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
+	entry(f, &granted, 5, NULL, 5000);
+	entry(f, &denied, 2, NULL, 5000);
+	entry(f, &host, 4, NULL, 5000);
+	assert_int_equal(pending(f), 0);
+	entry(f, &granted, 9, NULL, 6000);
+	entry(f, &user, 1, NULL, 6000); /* the workload's own, next to them */
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 1);
+	assert_int_equal(books(f).checks, 1);
+	assert_int_equal(books(f).denied, 0);
+}
+
+/* A container runtime's start-up is counted under the container's cgroup
+ * but is not the workload: counted apart, never stored. */
+static void test_runtime_start_apart(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t pod = cgid(CG_A), host = cgid(CG_HOST);
+	struct ct_agg_key init = key_of(pod, PID_RUNC, 1, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key child = key_of(pod, 4243, 1, CAP_SETUID, 0);
+	struct ct_agg_key outside = key_of(pod, 4250, 1, CAP_DAC_OVERRIDE, 0);
+	struct ct_agg_key workload = key_of(pod, PID_RUNC, 2, CAP_NET_RAW, 0);
+	struct ct_agg_key early = key_of(pod, 4300, 5, CAP_CHOWN, 0);
+	struct ct_agg_key host_proc = key_of(host, 300, 1, CAP_KILL, 0);
+	struct rows c;
+
+	/* runc:[2:INIT] is exec'd in the cgroup, in the host's mount ns */
+	exec_rec(f, PID_RUNC, 1, pod, MNT_HOST, "/usr/bin/runc");
+	proc_rec(f, CT_REC_FORK, 4243, PID_RUNC, 1, pod, MNT_POD, NULL);
+	/* exec'd outside the cgroup, then moved in */
+	exec_rec(f, 4250, 1, host, MNT_POD, "/usr/bin/runc");
+	/* the container's command */
+	exec_rec(f, PID_RUNC, 2, pod, MNT_POD, "/usr/bin/api");
+	/* a host program exec'd in the host's mount ns is the host's workload */
+	exec_rec(f, 300, 1, host, MNT_HOST, "/usr/bin/prog");
+
+	entry(f, &init, 4, NULL, 5000);
+	entry(f, &child, 2, NULL, 5000);
+	entry(f, &outside, 3, NULL, 5000);
+	entry(f, &workload, 1, NULL, 5000);
+	entry(f, &early, 6, NULL, 5000); /* image unknown (before the agent): kept */
+	entry(f, &host_proc, 2, NULL, 5000);
+	assert_int_equal(books(f).runtime, 9);
+	assert_int_equal(books(f).checks, 18);
+	c = stored(f);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 1);
+	assert_int_equal(find(&c, POD_A, CAP_CHOWN, false)->r.check.count, 6);
+	assert_int_equal(find(&c, "/usr/bin/prog", CAP_KILL, false)->r.check.count, 2);
+
+	/* the runtime's keys grow: still its own */
+	entry(f, &init, 10, NULL, 6000);
+	assert_int_equal(books(f).runtime, 15);
+	assert_int_equal(pending(f), 0);
+	c = stored(f);
+	assert_int_equal(c.n, 3);
+}
+
+/* The same rule for a plain container; none for a systemd unit, whose
+ * programs all run in the host's mount ns. */
+static void test_container_and_unit(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t docker = cgid(CG_E), unit = cgid(CG_UNIT);
+	struct ct_agg_key init = key_of(docker, 5151, 1, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key sh = key_of(docker, 5151, 2, CAP_CHOWN, 0);
+	struct ct_agg_key cron = key_of(unit, 600, 1, CAP_SETGID, 0);
+	const struct row *r;
+	struct rows c;
+
+	exec_rec(f, 5151, 1, docker, MNT_HOST, "/usr/bin/runc");
+	exec_rec(f, 5151, 2, docker, MNT_POD, "/bin/sh");
+	exec_rec(f, 600, 1, unit, MNT_HOST, "/usr/sbin/cron");
+	entry(f, &init, 2, NULL, 5000);
+	entry(f, &sh, 3, NULL, 5000);
+	entry(f, &cron, 4, NULL, 5000);
+	assert_int_equal(books(f).runtime, 2);
+	c = stored(f);
+	assert_int_equal(c.n, 2);
+	r = find(&c, ID_E, CAP_CHOWN, false); /* no name: named by its id */
+	assert_int_equal(r->r.workload.kind, WORKLOAD_CONTAINER);
+	assert_int_equal(r->r.check.count, 3);
+	assert_int_equal(r->r.instances, 1);
+	r = find(&c, "cron.service", CAP_SETGID, false);
+	assert_int_equal(r->r.workload.kind, WORKLOAD_UNIT);
+	assert_int_equal(r->r.check.count, 4);
+	assert_int_equal(r->r.instances, 0);
+}
+
+/* What denied checks' syscalls returned grows like the count: stored as
+ * differences too. */
+static void test_outcome_delta(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 2, CAP_SYS_ADMIN, CT_AGG_DENIED);
+	struct ct_agg_key ok = key_of(cgid(CG_A), PID_RUNC, 2, CAP_SYS_ADMIN, 0);
+	struct ct_outcome o = { .eperm = 2 };
+	const struct row *r;
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
+	k.syscall = SYS_mount;
+	entry(f, &k, 2, &o, 5000);
+	c = stored(f);
+	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
+	assert_int_equal(r->r.check.count, 2);
+	assert_int_equal(r->r.check.syscall, SYS_mount);
+	assert_int_equal(r->r.check.outcome.eperm, 2);
+	assert_int_equal(r->r.check.outcome.eacces, 0);
+
+	o = (struct ct_outcome){ .eperm = 3, .eacces = 1, .success = 1 };
+	entry(f, &k, 5, &o, 6000);
+	c = stored(f);
+	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
+	assert_int_equal(r->r.check.count, 5);
+	assert_int_equal(r->r.check.outcome.eperm, 3);
+	assert_int_equal(r->r.check.outcome.eacces, 1);
+	assert_int_equal(r->r.check.outcome.success, 1);
+	assert_int_equal(r->r.check.outcome.other, 0);
+
+	/* not observed this time: the count grows, the outcomes stay */
+	entry(f, &k, 6, NULL, 7000);
+	c = stored(f);
+	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
+	assert_int_equal(r->r.check.count, 6);
+	assert_int_equal(r->r.check.outcome.eperm, 3);
+	assert_int_equal(r->r.check.outcome.success, 1);
+
+	/* and the next reading is against the last one observed */
+	o = (struct ct_outcome){ .eperm = 4, .eacces = 1, .success = 1, .other = 1 };
+	entry(f, &k, 8, &o, 8000);
+	c = stored(f);
+	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
+	assert_int_equal(r->r.check.count, 8);
+	assert_int_equal(r->r.check.outcome.eperm, 4);
+	assert_int_equal(r->r.check.outcome.eacces, 1);
+	assert_int_equal(r->r.check.outcome.success, 1);
+	assert_int_equal(r->r.check.outcome.other, 1);
+
+	entry(f, &ok, 1, NULL, 8000); /* granted: a row of its own */
+	c = stored(f);
+	assert_int_equal(c.n, 2);
+	r = find(&c, POD_A, CAP_SYS_ADMIN, false);
+	assert_int_equal(r->r.check.count, 1);
+	assert_int_equal(r->r.check.outcome.eperm, 0);
+	assert_int_equal(books(f).denied, 8);
+	assert_int_equal(books(f).checks, 9);
+}
+
+struct deleted {
+	struct ct_agg_key keys[8];
+	size_t n;
+	int err; /* returned by the callback */
+};
+
+static int delete_key(void *ctx, const struct ct_agg_key *key)
+{
+	struct deleted *d = ctx;
+
+	if (d->n == 8)
+		return -E2BIG;
+	d->keys[d->n++] = *key;
+	return d->err;
+}
+
+static bool deleted_has(const struct deleted *d, const struct ct_agg_key *key)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!memcmp(&d->keys[i], key, sizeof(*key)))
+			return true;
+	return false;
+}
+
+/* An exited process's keys are read one last time, then deleted and
+ * forgotten: the same key later counts from zero. */
+static void test_forget_gone(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t pod = cgid(CG_A);
+	struct ct_agg_key stays = key_of(pod, PID_RUNC, 2, CAP_NET_RAW, 0);
+	struct ct_agg_key gone1 = key_of(pod, PID_WORK, 1, CAP_CHOWN, 0);
+	struct ct_agg_key gone2 = key_of(pod, PID_WORK, 1, CAP_SYS_ADMIN, CT_AGG_DENIED);
+	struct deleted d = { .n = 0 };
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 2, pod, MNT_POD, "/usr/bin/api");
+	exec_rec(f, PID_WORK, 1, pod, MNT_POD, "/usr/bin/worker");
+	entry(f, &stays, 1, NULL, 5000);
+	entry(f, &gone1, 2, NULL, 5000);
+	entry(f, &gone2, 1, NULL, 5000);
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	assert_int_equal(d.n, 0); /* nobody exited */
+
+	exit_rec(f, PID_WORK);
+	entry(f, &gone1, 3, NULL, 6000); /* the last reading after the exit still counts */
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	assert_int_equal(d.n, 2);
+	assert_true(deleted_has(&d, &gone1));
+	assert_true(deleted_has(&d, &gone2));
+	d.n = 0;
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	assert_int_equal(d.n, 0); /* forgotten */
+
+	/* The kernel's entry was deleted: a new one counts from zero. */
+	entry(f, &gone1, 2, NULL, 7000);
+	entry(f, &stays, 1, NULL, 7000); /* remembered: nothing new */
+	c = stored(f);
+	assert_int_equal(find(&c, POD_A, CAP_CHOWN, false)->r.check.count, 5);
+	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, true)->r.check.count, 1);
+	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 1);
+	assert_int_equal(books(f).checks, 7);
+}
+
+/* A delete that fails stops the pass; the key is deleted on the next. */
+static void test_forget_gone_error(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 2, CAP_NET_RAW, 0);
+	struct deleted d = { .n = 0, .err = -EIO };
+
+	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
+	entry(f, &k, 4, NULL, 5000);
+	exit_rec(f, PID_RUNC);
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), -EIO);
+	assert_int_equal(d.n, 1);
+	d = (struct deleted){ .n = 0 };
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_true(deleted_has(&d, &k));
+	/* still counted once */
+	entry(f, &k, 4, NULL, 6000);
+	assert_int_equal(stored(f).row[0].r.check.count, 8);
+}
+
+/* The images of an exited process go with its keys: a runtime start-up
+ * image does not outlive it to misfile a later process of that pid. */
+static void test_forget_drops_images(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 1, CAP_SYS_ADMIN, 0);
+	struct deleted d = { .n = 0 };
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+	entry(f, &k, 2, NULL, 5000);
+	assert_int_equal(books(f).runtime, 2);
+	exit_rec(f, PID_RUNC);
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	assert_int_equal(d.n, 1);
+	/* the pid reused by a process started before its exec was seen */
+	entry(f, &k, 1, NULL, 6000);
+	assert_int_equal(books(f).runtime, 2);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, false)->r.check.count, 1);
+}
+
+/* Outside containers a process is named by its binary: from /proc when
+ * the proc root has it, else "unknown". */
+static void test_host_binaries(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t host = cgid(CG_HOST);
+	struct ct_agg_key prog = key_of(host, 300, 1, CAP_NET_BIND_SERVICE, 0);
+	struct ct_agg_key prog_gone_cg = key_of(CG_GONE, 300, 1, CAP_NET_BIND_SERVICE, 0);
+	struct ct_agg_key init = key_of(host, 1, 1, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key deleted = key_of(host, 200, 1, CAP_KILL, 0);
+	struct ct_agg_key nobody = key_of(host, 999999, 1, CAP_SYS_PTRACE, 0);
+	static const struct store_filter by_binary = { .select = STORE_SELECT_BINARY,
+						       .binary = "/usr/bin/prog" };
+	const struct row *r;
+	struct rows c = { .n = 0 };
+
+	entry(f, &prog, 2, NULL, 5000);
+	entry(f, &prog_gone_cg, 3, NULL, 5000); /* a cgroup already gone: still the host */
+	entry(f, &init, 1, NULL, 5000);
+	entry(f, &deleted, 1, NULL, 5000);
+	entry(f, &nobody, 4, NULL, 5000);
+	assert_int_equal(store_flush(f->store), 0);
+	assert_int_equal(store_query(f->store, &by_binary, collect, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.row[0].r.workload.kind, WORKLOAD_HOST_BINARY);
+	assert_int_equal(c.row[0].r.check.count, 5);
+	assert_int_equal(c.row[0].r.instances, 0);
+
+	c = stored(f);
+	assert_int_equal(c.n, 4);
+	find(&c, "/usr/lib/systemd/systemd", CAP_SYS_ADMIN, false);
+	find(&c, "/usr/bin/foo", CAP_KILL, false); /* exe's " (deleted)" is not the name */
+	r = find(&c, "unknown", CAP_SYS_PTRACE, false);
+	assert_int_equal(r->r.workload.kind, WORKLOAD_HOST_BINARY);
+	assert_int_equal(r->r.check.count, 4);
+}
+
+/* Past the image bound an image is unknown and its checks are kept: a
+ * profile may show a runtime's check, never lose a workload's. */
+static void test_image_bound(void **state)
+{
+	struct fixture *f = fixture_new(1, true);
+	struct ct_agg_key tracked = key_of(cgid(CG_A), PID_RUNC, 1, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key untracked = key_of(cgid(CG_A), 4245, 1, CAP_SETPCAP, 0);
+	struct rows c;
+
+	*state = f; /* freed by teardown, whatever happens next */
+	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+	exec_rec(f, 4245, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+	entry(f, &tracked, 2, NULL, 5000);
+	entry(f, &untracked, 3, NULL, 5000);
+	assert_int_equal(books(f).runtime, 2);
+	assert_int_equal(books(f).images_untracked, 1);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, POD_A, CAP_SETPCAP, false)->r.check.count, 3);
+}
+
+/* Without a scan the host's mount namespace is unknown: only an exec
+ * outside the container's cgroup marks the runtime then. */
+static void test_host_ns_unknown(void **state)
+{
+	struct fixture *f = fixture_new(0, false);
+	struct ct_agg_key in_host_ns = key_of(cgid(CG_A), PID_RUNC, 1, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key outside = key_of(cgid(CG_A), 4250, 1, CAP_SETUID, 0);
+	struct rows c;
+
+	*state = f; /* freed by teardown, whatever happens next */
+	assert_null(identity_host_ns(f->id));
+	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+	exec_rec(f, 4250, 1, cgid(CG_HOST), MNT_HOST, "/usr/bin/runc");
+	entry(f, &in_host_ns, 2, NULL, 5000);
+	entry(f, &outside, 3, NULL, 5000);
+	assert_int_equal(books(f).runtime, 3);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, false)->r.check.count, 2);
+}
+
+/* A process that execs, checks and exits between two drains (any short
+ * one): its exit record is consumed before the drain first reads its keys,
+ * which must still be deleted from the kernel's map once read. */
+static void test_exit_before_first_read(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key k = key_of(cgid(CG_A), PID_WORK, 1, CAP_CHOWN, 0);
+	struct deleted d = { .n = 0 };
+
+	exec_rec(f, PID_WORK, 1, cgid(CG_A), MNT_POD, "/usr/bin/worker");
+	exit_rec(f, PID_WORK);
+	entry(f, &k, 2, NULL, 5000);
+	assert_int_equal(stored(f).row[0].r.check.count, 2);
+	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	assert_int_equal(d.n, 1);
+}
+
+/* A denied check's outcome is counted when its syscall returns, after the
+ * count: a drain in between reads the count without it, and the next one
+ * must store the outcome although the count did not grow. */
+static void test_outcome_after_count(void **state)
+{
+	struct fixture *f = *state;
+	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 2, CAP_SYS_ADMIN, CT_AGG_DENIED);
+	const struct ct_outcome o = { .eperm = 1 };
+	struct rows c;
+
+	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
+	entry(f, &k, 1, NULL, 5000);
+	entry(f, &k, 1, &o, 6000);
+	c = stored(f);
+	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, true)->r.check.outcome.eperm, 1);
+	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, true)->r.check.count, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_growth_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_fold_into_workload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kthread_never_stored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_runtime_start_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_and_unit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outcome_delta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_gone_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_drops_images, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_binaries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_before_first_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outcome_after_count, setup, teardown),
+		cmocka_unit_test_teardown(test_image_bound, teardown),
+		cmocka_unit_test_teardown(test_host_ns_unknown, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,769 @@
+/* What the BPF side sends, decoded: aggregation entries as checks, ring
+ * buffer records handed to their callbacks, and exec records' cwd, binary
+ * and arguments. Records are built here as the BPF programs lay them out. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/records.h"
+
+/* Output buffers have a guard after them: a decoder that writes past its
+ * RECORDS_*_LEN shows in any build, not only under ASan. */
+#define GUARD_LEN 16
+#define GUARD_BYTE 0x5a
+
+struct cwd_out {
+	char buf[RECORDS_CWD_LEN];
+	unsigned char guard[GUARD_LEN];
+};
+
+struct binary_out {
+	char buf[RECORDS_BINARY_LEN];
+	unsigned char guard[GUARD_LEN];
+};
+
+struct args_out {
+	char buf[RECORDS_ARGS_LEN];
+	unsigned char guard[GUARD_LEN];
+};
+
+static void guard_set(unsigned char *guard)
+{
+	memset(guard, GUARD_BYTE, GUARD_LEN);
+}
+
+static void guard_check(const unsigned char *guard)
+{
+	for (size_t i = 0; i < GUARD_LEN; i++)
+		assert_int_equal(guard[i], GUARD_BYTE);
+}
+
+/* The record mk_exec() resets and the helpers below fill. */
+static struct ct_proc_event rec;
+
+static struct ct_proc_event *mk_exec(void)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CT_REC_EXEC;
+	rec.pid = rec.tid = 4242;
+	return &rec;
+}
+
+static void set_binary(struct ct_proc_event *r, const char *binary)
+{
+	size_t n = strlen(binary);
+
+	memcpy(r->binary, binary, n + 1);
+	r->binary_len = (uint16_t)(n + 1);
+}
+
+/* argv[1..] as read_args() leaves them: each NUL-terminated. */
+static void set_args(struct ct_proc_event *r, const char *const *args, size_t count)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t n = strlen(args[i]);
+
+		memcpy(r->args + len, args[i], n + 1);
+		len += n + 1;
+	}
+	r->args_len = (uint16_t)len;
+}
+
+/* "/a/b" as the dentry walk records it: "b\0a\0", leaf first. */
+static void set_cwd(struct ct_proc_event *r, const char *path)
+{
+	char copy[CT_PATH_MAX], *parts[CT_PATH_DEPTH], *save = NULL, *part;
+	size_t count = 0, len = 0;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+		parts[count++] = part;
+	r->cwd_parts = (uint16_t)count;
+	while (count--) {
+		size_t n = strlen(parts[count]);
+
+		memcpy(r->cwd + len, parts[count], n + 1);
+		len += n + 1;
+	}
+	r->cwd_len = (uint16_t)len;
+}
+
+static bool decode_cwd(const struct ct_proc_event *r, struct cwd_out *out)
+{
+	bool cut;
+
+	memset(out->buf, '#', sizeof(out->buf));
+	guard_set(out->guard);
+	cut = records_exec_cwd(r, out->buf);
+	guard_check(out->guard);
+	return cut;
+}
+
+static const char *decode_path(const struct ct_proc_event *r, const char *cwd,
+			       struct binary_out *out)
+{
+	memset(out->buf, '#', sizeof(out->buf));
+	guard_set(out->guard);
+	records_exec_path(r, cwd, out->buf);
+	guard_check(out->guard);
+	return out->buf;
+}
+
+static const char *decode_args(const struct ct_proc_event *r, struct args_out *out)
+{
+	memset(out->buf, '#', sizeof(out->buf));
+	guard_set(out->guard);
+	records_exec_args(r, out->buf);
+	guard_check(out->guard);
+	return out->buf;
+}
+
+/* --- records_check --- */
+
+static void test_check_fields(void **state)
+{
+	const struct ct_agg_key key = {
+		.cgroup_id = 77, .pid = 1234, .exec_gen = 3, .cap = 21, .syscall = 165,
+		.flags = CT_AGG_DENIED | CT_AGG_FOREIGN_USERNS,
+	};
+	const struct ct_agg_value value = {
+		.count = 12, .audit_samples = 2, .first_ns = 987654321012ull,
+	};
+	struct check c;
+
+	(void)state;
+	/* Whatever was in the output before does not leak through. */
+	memset(&c, 0xff, sizeof(c));
+	records_check(&key, &value, NULL, &c);
+	assert_int_equal(c.cap, 21);
+	assert_true(c.denied);
+	assert_int_equal(c.audit, CHECK_AUDITED);
+	assert_int_equal(c.syscall, 165);
+	assert_int_equal(c.flags, CHECK_FOREIGN_USERNS);
+	assert_true(c.count == 12);
+	assert_true(c.first_ns == 987654321012ull);
+	assert_true(c.last_ns == 0);
+	assert_true(c.outcome.eperm == 0 && c.outcome.eacces == 0);
+	assert_true(c.outcome.success == 0 && c.outcome.other == 0);
+}
+
+/* The verdict is its own field; each credential bit maps to its check flag
+ * and nothing else, and bits the kernel may add later are not passed on. */
+static void test_check_flag_bits(void **state)
+{
+	static const struct {
+		uint32_t agg;
+		bool denied;
+		uint32_t flags;
+	} cases[] = {
+		{ 0, false, 0 },
+		{ CT_AGG_DENIED, true, 0 },
+		{ CT_AGG_OVERRIDE_CRED, false, CHECK_OVERRIDE_CRED },
+		{ CT_AGG_FOREIGN_USERNS, false, CHECK_FOREIGN_USERNS },
+		{ CT_AGG_KTHREAD, false, CHECK_KTHREAD },
+		{ CT_AGG_DENIED | CT_AGG_KTHREAD, true, CHECK_KTHREAD },
+		{ CT_AGG_DENIED | CT_AGG_OVERRIDE_CRED | CT_AGG_FOREIGN_USERNS | CT_AGG_KTHREAD,
+		  true, CHECK_FLAGS },
+		{ 1u << 4 | 1u << 31, false, 0 },
+		{ 1u << 4 | CT_AGG_OVERRIDE_CRED, false, CHECK_OVERRIDE_CRED },
+	};
+	const struct ct_agg_value value = { .count = 1 };
+	struct ct_agg_key key = { .cap = 0, .syscall = CT_NO_SYSCALL };
+	struct check c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		key.flags = cases[i].agg;
+		records_check(&key, &value, NULL, &c);
+		assert_int_equal(c.denied, cases[i].denied);
+		assert_int_equal(c.flags, cases[i].flags);
+		assert_int_equal(c.syscall, CHECK_NO_SYSCALL);
+	}
+}
+
+/* One audited sample makes the capability used for real, however many
+ * noaudit probes there were; no sample at all cannot tell. */
+static void test_check_audit_class(void **state)
+{
+	static const struct {
+		uint64_t noaudit, audit;
+		enum check_audit want;
+	} cases[] = {
+		{ 0, 0, CHECK_AUDIT_UNKNOWN },
+		{ 5, 0, CHECK_NOAUDIT },
+		{ 0, 1, CHECK_AUDITED },
+		{ 1000, 1, CHECK_AUDITED },
+		{ 1, 1000, CHECK_AUDITED },
+	};
+	const struct ct_agg_key key = { .cap = 12, .syscall = 9 };
+	struct ct_agg_value value = { .count = 4000 };
+	struct check c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		value.noaudit_samples = cases[i].noaudit;
+		value.audit_samples = cases[i].audit;
+		records_check(&key, &value, NULL, &c);
+		assert_int_equal(c.audit, cases[i].want);
+		/* Samples are a subset of the checks: the count is the count. */
+		assert_true(c.count == 4000);
+	}
+}
+
+static void test_check_outcome(void **state)
+{
+	const struct ct_agg_key key = { .cap = 0, .flags = CT_AGG_DENIED };
+	const struct ct_agg_value value = { .count = 10, .first_ns = 5 };
+	const struct ct_outcome outcome = { .eperm = 6, .eacces = 1, .success = 2, .other = 3 };
+	struct check c;
+
+	(void)state;
+	records_check(&key, &value, &outcome, &c);
+	assert_true(c.outcome.eperm == 6);
+	assert_true(c.outcome.eacces == 1);
+	assert_true(c.outcome.success == 2);
+	assert_true(c.outcome.other == 3);
+	assert_true(c.first_ns == 5);
+
+	/* Not observed: zeros, not what the previous check held. */
+	records_check(&key, &value, NULL, &c);
+	assert_true(c.outcome.eperm == 0 && c.outcome.eacces == 0);
+	assert_true(c.outcome.success == 0 && c.outcome.other == 0);
+}
+
+/* --- records_dispatch --- */
+
+struct calls {
+	int cap, proc, notice;
+	const void *last;
+	uint32_t last_type;
+	int ret; /* what each callback returns */
+};
+
+static int on_cap(void *ctx, const struct ct_cap_event *e)
+{
+	struct calls *calls = ctx;
+
+	calls->cap++;
+	calls->last = e;
+	calls->last_type = e->type;
+	return calls->ret;
+}
+
+static int on_proc(void *ctx, const struct ct_proc_event *e)
+{
+	struct calls *calls = ctx;
+
+	calls->proc++;
+	calls->last = e;
+	calls->last_type = e->type;
+	return calls->ret;
+}
+
+static int on_notice(void *ctx, const struct ct_notice *n)
+{
+	struct calls *calls = ctx;
+
+	calls->notice++;
+	calls->last = n;
+	calls->last_type = n->type;
+	return calls->ret;
+}
+
+static void test_dispatch_by_type(void **state)
+{
+	static const uint32_t proc_types[] = { CT_REC_EXEC, CT_REC_FORK, CT_REC_EXIT };
+	struct calls calls = { 0 };
+	const struct records_handlers h = {
+		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &calls,
+	};
+	struct ct_cap_event cap = { .type = CT_REC_CAP, .pid = 9 };
+	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
+	struct {
+		struct ct_cap_event e;
+		char pad[8];
+	} padded = { .e = { .type = CT_REC_CAP } };
+
+	(void)state;
+	assert_int_equal(records_dispatch(&h, &cap, sizeof(cap)), 0);
+	assert_int_equal(calls.cap, 1);
+	assert_ptr_equal(calls.last, &cap);
+	assert_int_equal(calls.last_type, CT_REC_CAP);
+
+	for (size_t i = 0; i < 3; i++) {
+		mk_exec()->type = proc_types[i];
+		assert_int_equal(records_dispatch(&h, &rec, sizeof(rec)), 0);
+		assert_int_equal(calls.proc, (int)i + 1);
+		assert_ptr_equal(calls.last, &rec);
+		assert_int_equal(calls.last_type, proc_types[i]);
+	}
+
+	assert_int_equal(records_dispatch(&h, &notice, sizeof(notice)), 0);
+	assert_int_equal(calls.notice, 1);
+	assert_ptr_equal(calls.last, &notice);
+	/* Each record went to its own callback only. */
+	assert_int_equal(calls.cap, 1);
+	assert_int_equal(calls.proc, 3);
+
+	/* The ring buffer may round a record up: more than its type needs is
+	 * still the record. */
+	assert_int_equal(records_dispatch(&h, &padded, sizeof(padded)), 0);
+	assert_int_equal(calls.cap, 2);
+	assert_ptr_equal(calls.last, &padded.e);
+}
+
+static void test_dispatch_null_callbacks(void **state)
+{
+	struct calls calls = { 0 };
+	const struct records_handlers none = { .ctx = &calls };
+	const struct records_handlers only_notice = { .on_notice = on_notice, .ctx = &calls };
+	struct ct_cap_event cap = { .type = CT_REC_CAP };
+	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
+
+	(void)state;
+	assert_int_equal(records_dispatch(&none, &cap, sizeof(cap)), 0);
+	mk_exec();
+	assert_int_equal(records_dispatch(&none, &rec, sizeof(rec)), 0);
+	assert_int_equal(records_dispatch(&none, &notice, sizeof(notice)), 0);
+
+	/* A kind without a callback is skipped, not handed to another. */
+	assert_int_equal(records_dispatch(&only_notice, &cap, sizeof(cap)), 0);
+	assert_int_equal(records_dispatch(&only_notice, &rec, sizeof(rec)), 0);
+	assert_int_equal(calls.notice, 0);
+	assert_int_equal(records_dispatch(&only_notice, &notice, sizeof(notice)), 0);
+	assert_int_equal(calls.notice, 1);
+	/* Still checked without a callback: a short record is a bug either way. */
+	assert_int_equal(records_dispatch(&none, &cap, sizeof(cap) - 1), -EBADMSG);
+}
+
+static void test_dispatch_callback_error(void **state)
+{
+	struct calls calls = { .ret = -ENOSPC };
+	const struct records_handlers h = {
+		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &calls,
+	};
+	struct ct_cap_event cap = { .type = CT_REC_CAP };
+	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
+
+	(void)state;
+	assert_int_equal(records_dispatch(&h, &cap, sizeof(cap)), -ENOSPC);
+	calls.ret = -EIO;
+	mk_exec()->type = CT_REC_FORK;
+	assert_int_equal(records_dispatch(&h, &rec, sizeof(rec)), -EIO);
+	calls.ret = -EINTR;
+	assert_int_equal(records_dispatch(&h, &notice, sizeof(notice)), -EINTR);
+	/* A positive return is the callback's business too. */
+	calls.ret = 1;
+	assert_int_equal(records_dispatch(&h, &cap, sizeof(cap)), 1);
+	assert_int_equal(calls.cap + calls.proc + calls.notice, 4);
+}
+
+static void test_dispatch_bad_records(void **state)
+{
+	static const uint32_t unknown[] = { 0, 6, 0x100, UINT32_MAX };
+	struct calls calls = { 0 };
+	const struct records_handlers h = {
+		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &calls,
+	};
+	struct ct_cap_event cap = { .type = CT_REC_CAP };
+	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
+	uint32_t type = CT_REC_CAP;
+
+	(void)state;
+	/* Not even a type. */
+	assert_int_equal(records_dispatch(&h, &type, 0), -EBADMSG);
+	assert_int_equal(records_dispatch(&h, &type, sizeof(type) - 1), -EBADMSG);
+	/* A type, then less than it says. */
+	assert_int_equal(records_dispatch(&h, &type, sizeof(type)), -EBADMSG);
+	assert_int_equal(records_dispatch(&h, &cap, sizeof(cap) - 1), -EBADMSG);
+	mk_exec();
+	assert_int_equal(records_dispatch(&h, &rec, sizeof(rec) - 1), -EBADMSG);
+	/* A cap event's size is not a proc record's. */
+	assert_int_equal(records_dispatch(&h, &rec, sizeof(struct ct_cap_event)), -EBADMSG);
+	assert_int_equal(records_dispatch(&h, &notice, sizeof(notice) - 1), -EBADMSG);
+	/* A type this build does not know, whatever its size. */
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		rec.type = unknown[i];
+		assert_int_equal(records_dispatch(&h, &rec, sizeof(rec)), -EBADMSG);
+	}
+	assert_int_equal(calls.cap + calls.proc + calls.notice, 0);
+}
+
+/* --- exec records: cwd --- */
+
+static void test_exec_cwd_components(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct cwd_out out;
+
+	(void)state;
+	/* Leaf first in the record: "src\0user\0home\0". */
+	memcpy(r->cwd, "src\0user\0home\0", 15);
+	r->cwd_len = 15;
+	r->cwd_parts = 3;
+	assert_false(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "/home/user/src");
+
+	set_cwd(r, "/a");
+	assert_false(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "/a");
+
+	/* Only as many components as the walk counted. */
+	set_cwd(r, "/x/y/z");
+	r->cwd_parts = 2;
+	assert_false(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "/y/z");
+	/* And only what cwd_len covers. */
+	set_cwd(r, "/x/y/z");
+	r->cwd_len = 4; /* "z\0y\0" */
+	assert_false(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "/y/z");
+}
+
+/* The walk reached the root at once: no components. */
+static void test_exec_cwd_root(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct cwd_out out;
+
+	(void)state;
+	assert_false(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "/");
+}
+
+/* Cut (deeper than CT_PATH_DEPTH, or out of room): what is left is the
+ * leaf end, without a '/' that would pass it for absolute. */
+static void test_exec_cwd_cut(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct cwd_out out;
+
+	(void)state;
+	set_cwd(r, "/b/c");
+	r->flags = CT_PROC_TRUNC_CWD;
+	assert_true(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "b/c");
+
+	set_cwd(r, "/c");
+	r->flags = CT_PROC_TRUNC_CWD;
+	assert_true(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "c");
+
+	/* Nothing recorded before the cut: empty, not "/". */
+	set_cwd(r, "/");
+	r->flags = CT_PROC_TRUNC_CWD;
+	assert_true(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "");
+}
+
+/* A failed walk: nothing of it is trusted, whatever it recorded. */
+static void test_exec_cwd_failed(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct cwd_out out;
+
+	(void)state;
+	set_cwd(r, "/var/lib");
+	r->flags = CT_PROC_ERR_CWD;
+	assert_true(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "");
+
+	set_cwd(r, "/");
+	r->flags = CT_PROC_ERR_CWD | CT_PROC_TRUNC_CWD;
+	assert_true(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "");
+
+	/* The other flags are not about the cwd. */
+	set_cwd(r, "/var/lib");
+	r->flags = CT_PROC_TRUNC_ARGS | CT_PROC_ERR_ARGS | CT_PROC_ERR_FILENAME;
+	assert_false(decode_cwd(r, &out));
+	assert_string_equal(out.buf, "/var/lib");
+}
+
+static void test_exec_cwd_bounds(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct cwd_out out;
+	size_t i;
+
+	(void)state;
+	/* The longest the record holds: 10 components of 99, one of 23, each
+	 * with its NUL, is 1024 bytes of record and of path. */
+	for (i = 0; i < 10; i++) {
+		memset(r->cwd + 100 * i, 'x', 99);
+		r->cwd[100 * i + 99] = '\0';
+	}
+	memset(r->cwd + 1000, 'z', 23);
+	r->cwd[1023] = '\0';
+	r->cwd_len = CT_PATH_MAX;
+	r->cwd_parts = 11;
+	assert_false(decode_cwd(r, &out));
+	assert_int_equal(strlen(out.buf), RECORDS_CWD_LEN - 1);
+	assert_memory_equal(out.buf, "/zzz", 4);
+	assert_int_equal(out.buf[24], '/');
+	assert_int_equal(out.buf[RECORDS_CWD_LEN - 2], 'x');
+
+	/* A length beyond the array is bounded by it. */
+	r->cwd_len = UINT16_MAX;
+	r->cwd_parts = UINT16_MAX;
+	assert_false(decode_cwd(r, &out));
+	assert_int_equal(strlen(out.buf), RECORDS_CWD_LEN - 1);
+
+	/* One component without a terminator fills the array: it does not fit
+	 * with its '/', and is reported cut. */
+	memset(r->cwd, 'q', CT_PATH_MAX);
+	r->cwd_len = CT_PATH_MAX;
+	r->cwd_parts = 1;
+	assert_true(decode_cwd(r, &out));
+	assert_true(strlen(out.buf) < RECORDS_CWD_LEN);
+	assert_null(strchr(out.buf, '/'));
+}
+
+/* --- exec records: binary --- */
+
+static void test_exec_path_relative(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct binary_out out;
+
+	(void)state;
+	set_binary(r, "./build/run");
+	assert_string_equal(decode_path(r, "/home/user/src", &out), "/home/user/src/build/run");
+	set_binary(r, "build/run");
+	assert_string_equal(decode_path(r, "/home/user/src", &out), "/home/user/src/build/run");
+	/* Every leading "./", and the slashes after one. */
+	set_binary(r, ".//././x");
+	assert_string_equal(decode_path(r, "/srv", &out), "/srv/x");
+	/* ".." is the kernel's to resolve, not ours: kept. */
+	set_binary(r, "../bin/y");
+	assert_string_equal(decode_path(r, "/srv/app", &out), "/srv/app/../bin/y");
+	/* A hidden file is not "./". */
+	set_binary(r, ".hidden");
+	assert_string_equal(decode_path(r, "/srv", &out), "/srv/.hidden");
+	/* In "/": one slash, not two. */
+	set_binary(r, "./sbin/tool");
+	assert_string_equal(decode_path(r, "/", &out), "/sbin/tool");
+	/* A cut cwd: joined all the same, and not absolute. */
+	set_binary(r, "x");
+	assert_string_equal(decode_path(r, "b/c", &out), "b/c/x");
+}
+
+static void test_exec_path_absolute_or_unknown(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct binary_out out;
+
+	(void)state;
+	set_binary(r, "/usr/bin/id");
+	assert_string_equal(decode_path(r, "/home/user", &out), "/usr/bin/id");
+	assert_string_equal(decode_path(r, "", &out), "/usr/bin/id");
+	/* No cwd to join to: kept as given, "./" included. */
+	set_binary(r, "./x");
+	assert_string_equal(decode_path(r, "", &out), "./x");
+	/* No filename (CT_PROC_ERR_FILENAME): empty, not the cwd. */
+	mk_exec()->flags = CT_PROC_ERR_FILENAME;
+	assert_string_equal(decode_path(r, "/home/user", &out), "");
+	/* binary_len bounds what is read of the name, NUL or not. */
+	set_binary(r, "/usr/bin/identity");
+	r->binary_len = 12;
+	decode_path(r, "/", &out);
+	assert_true(strlen(out.buf) <= 12);
+	assert_memory_equal(out.buf, "/usr/bin/id", 11);
+}
+
+static void test_exec_path_bounds(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct binary_out out;
+	static char cwd[RECORDS_CWD_LEN];
+
+	(void)state;
+	/* The longest absolute name, with a length past the array. */
+	memset(r->binary, 'a', CT_PATH_MAX - 1);
+	r->binary[0] = '/';
+	r->binary[CT_PATH_MAX - 1] = '\0';
+	r->binary_len = UINT16_MAX;
+	assert_int_equal(strlen(decode_path(r, "/x", &out)), CT_PATH_MAX - 1);
+
+	/* The longest cwd records_exec_cwd() gives and the longest relative
+	 * name the BPF side reads (NUL-terminated) fill RECORDS_BINARY_LEN. */
+	memset(cwd, 'c', sizeof(cwd) - 1);
+	cwd[0] = '/';
+	cwd[sizeof(cwd) - 1] = '\0';
+	memset(r->binary, 'b', CT_PATH_MAX - 1);
+	r->binary[CT_PATH_MAX - 1] = '\0';
+	r->binary_len = CT_PATH_MAX;
+	decode_path(r, cwd, &out);
+	assert_int_equal(strlen(out.buf), RECORDS_BINARY_LEN - 1);
+	assert_int_equal(out.buf[RECORDS_CWD_LEN - 1], '/');
+	assert_int_equal(out.buf[RECORDS_CWD_LEN], 'b');
+}
+
+/* records_exec_binary() is records_exec_cwd() then records_exec_path(). */
+static void test_exec_binary(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct binary_out out;
+
+	(void)state;
+	set_cwd(r, "/opt/app");
+	set_binary(r, "./bin/server");
+	guard_set(out.guard);
+	records_exec_binary(r, out.buf);
+	guard_check(out.guard);
+	assert_string_equal(out.buf, "/opt/app/bin/server");
+
+	set_binary(r, "/usr/bin/env");
+	records_exec_binary(r, out.buf);
+	assert_string_equal(out.buf, "/usr/bin/env");
+
+	/* cwd unknown: the relative name stays relative. */
+	set_binary(r, "./bin/server");
+	r->flags = CT_PROC_ERR_CWD;
+	records_exec_binary(r, out.buf);
+	assert_string_equal(out.buf, "./bin/server");
+
+	/* cwd cut: joined to what is left of it. */
+	r->flags = CT_PROC_TRUNC_CWD;
+	records_exec_binary(r, out.buf);
+	assert_string_equal(out.buf, "opt/app/bin/server");
+
+	/* In "/". */
+	mk_exec();
+	set_binary(r, "tool");
+	records_exec_binary(r, out.buf);
+	assert_string_equal(out.buf, "/tool");
+	guard_check(out.guard);
+}
+
+/* The longest cwd the record holds (as in test_exec_cwd_bounds) and a
+ * relative name of CT_PATH_MAX bytes without a NUL whose binary_len claims
+ * all of them: records_exec_path() wrote its terminator one byte past
+ * RECORDS_BINARY_LEN, as only the BPF side's NUL had kept the name to
+ * CT_PATH_MAX - 1. Decoded into a buffer of exactly RECORDS_BINARY_LEN
+ * from malloc, so ASan sees a byte past it, and into a guarded one, so
+ * any build does. */
+static void test_exec_binary_longest(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	char *heap = malloc(RECORDS_BINARY_LEN), cwd[RECORDS_CWD_LEN];
+	struct binary_out out;
+	size_t i;
+
+	(void)state;
+	assert_non_null(heap);
+	for (i = 0; i < 10; i++) {
+		memset(r->cwd + 100 * i, 'x', 99);
+		r->cwd[100 * i + 99] = '\0';
+	}
+	memset(r->cwd + 1000, 'z', 23);
+	r->cwd[1023] = '\0';
+	r->cwd_len = CT_PATH_MAX;
+	r->cwd_parts = 11;
+	assert_false(records_exec_cwd(r, cwd));
+	assert_int_equal(strlen(cwd), RECORDS_CWD_LEN - 1);
+	memset(r->binary, 'b', CT_PATH_MAX);
+	r->binary_len = CT_PATH_MAX;
+
+	memset(heap, '#', RECORDS_BINARY_LEN);
+	records_exec_binary(r, heap);
+	assert_non_null(memchr(heap, '\0', RECORDS_BINARY_LEN));
+	assert_int_equal(strlen(heap), RECORDS_BINARY_LEN - 1);
+	assert_memory_equal(heap, cwd, RECORDS_CWD_LEN - 1);
+	assert_int_equal(heap[RECORDS_CWD_LEN - 1], '/');
+	/* What is left of the name is its first CT_PATH_MAX - 1 bytes. */
+	assert_int_equal(strspn(heap + RECORDS_CWD_LEN, "b"), CT_PATH_MAX - 1);
+	free(heap);
+
+	memset(out.buf, '#', sizeof(out.buf));
+	guard_set(out.guard);
+	records_exec_binary(r, out.buf);
+	guard_check(out.guard);
+	assert_int_equal(strlen(out.buf), RECORDS_BINARY_LEN - 1);
+	assert_memory_equal(out.buf, cwd, RECORDS_CWD_LEN - 1);
+}
+
+/* --- exec records: arguments --- */
+
+static void test_exec_args(void **state)
+{
+	static const char *const args[] = { "-v", "", "a b", "--x=1" };
+	struct ct_proc_event *r = mk_exec();
+	struct args_out out;
+
+	(void)state;
+	assert_string_equal(decode_args(r, &out), "");
+	set_args(r, args, 1);
+	assert_string_equal(decode_args(r, &out), "-v");
+	/* An empty argument is two spaces; the last terminator is not one. */
+	set_args(r, args, 4);
+	assert_string_equal(decode_args(r, &out), "-v  a b --x=1");
+	/* Cut mid-argument (CT_PROC_TRUNC_ARGS): no terminator to drop. */
+	r->args_len = 7;
+	assert_string_equal(decode_args(r, &out), "-v  a b");
+	r->args_len = 5;
+	assert_string_equal(decode_args(r, &out), "-v  a");
+	/* Cut right after a separator: that one was not the last argument's
+	 * terminator, but nothing follows it to tell. */
+	r->args_len = 3;
+	assert_string_equal(decode_args(r, &out), "-v");
+}
+
+static void test_exec_args_bounds(void **state)
+{
+	struct ct_proc_event *r = mk_exec();
+	struct args_out out;
+	size_t i;
+
+	(void)state;
+	/* A full array without a terminator, and a length past it. */
+	memset(r->args, 'a', CT_ARGS_MAX);
+	r->args_len = UINT16_MAX;
+	assert_int_equal(strlen(decode_args(r, &out)), CT_ARGS_MAX);
+
+	/* 128 arguments of 7 bytes: the last NUL is the array's last byte. */
+	for (i = 0; i < 128; i++)
+		snprintf(r->args + 8 * i, 8, "arg%04zu", i);
+	r->args_len = CT_ARGS_MAX;
+	decode_args(r, &out);
+	assert_int_equal(strlen(out.buf), CT_ARGS_MAX - 1);
+	assert_memory_equal(out.buf, "arg0000 arg0001 ", 16);
+	assert_string_equal(out.buf + CT_ARGS_MAX - 8, "arg0127");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_fields),
+		cmocka_unit_test(test_check_flag_bits),
+		cmocka_unit_test(test_check_audit_class),
+		cmocka_unit_test(test_check_outcome),
+		cmocka_unit_test(test_dispatch_by_type),
+		cmocka_unit_test(test_dispatch_null_callbacks),
+		cmocka_unit_test(test_dispatch_callback_error),
+		cmocka_unit_test(test_dispatch_bad_records),
+		cmocka_unit_test(test_exec_cwd_components),
+		cmocka_unit_test(test_exec_cwd_root),
+		cmocka_unit_test(test_exec_cwd_cut),
+		cmocka_unit_test(test_exec_cwd_failed),
+		cmocka_unit_test(test_exec_cwd_bounds),
+		cmocka_unit_test(test_exec_path_relative),
+		cmocka_unit_test(test_exec_path_absolute_or_unknown),
+		cmocka_unit_test(test_exec_path_bounds),
+		cmocka_unit_test(test_exec_binary),
+		cmocka_unit_test(test_exec_binary_longest),
+		cmocka_unit_test(test_exec_args),
+		cmocka_unit_test(test_exec_args_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

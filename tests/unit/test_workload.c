@@ -1,0 +1,276 @@
+/* Workload kinds and names: the kind names the store persists, the one
+ * name a workload goes by in metrics and profiles, and which workload a
+ * task's container (or its absence) makes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "identity/workload.h"
+
+#define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
+
+static void test_kind_names(void **state)
+{
+	static const char *const names[] = {
+		[WORKLOAD_POD_CONTAINER] = "pod-container",
+		[WORKLOAD_CONTAINER] = "container",
+		[WORKLOAD_HOST_BINARY] = "host-binary",
+		[WORKLOAD_UNIT] = "unit",
+	};
+	static const char *const rejects[] = {
+		"", "pod", "Container", "host_binary", "unit ", " unit", "pod-container2", "1",
+	};
+	enum workload_kind kind;
+
+	(void)state;
+	/* The store persists the numbers: they never move. */
+	assert_int_equal(WORKLOAD_POD_CONTAINER, 1);
+	assert_int_equal(WORKLOAD_UNIT, 4);
+	for (int k = WORKLOAD_POD_CONTAINER; k <= WORKLOAD_UNIT; k++) {
+		assert_string_equal(workload_kind_name(k), names[k]);
+		kind = 0;
+		assert_int_equal(workload_kind_parse(names[k], &kind), 0);
+		assert_int_equal(kind, k);
+	}
+	assert_null(workload_kind_name(0));
+	assert_null(workload_kind_name(WORKLOAD_UNIT + 1));
+	assert_null(workload_kind_name(-1));
+	for (size_t i = 0; i < sizeof(rejects) / sizeof(rejects[0]); i++) {
+		kind = WORKLOAD_UNIT;
+		assert_int_equal(workload_kind_parse(rejects[i], &kind), -EINVAL);
+		assert_int_equal(kind, WORKLOAD_UNIT); /* untouched on failure */
+	}
+}
+
+static void test_container_part(void **state)
+{
+	struct workload w = { .kind = WORKLOAD_CONTAINER, .container_name = "api",
+			      .container_id = ID_A };
+
+	(void)state;
+	assert_string_equal(workload_container(&w), "api");
+	w.container_name = "";
+	assert_string_equal(workload_container(&w), ID_A);
+	w.container_name = NULL;
+	assert_string_equal(workload_container(&w), ID_A);
+	w.container_id = NULL;
+	assert_string_equal(workload_container(&w), "");
+}
+
+static void test_names(void **state)
+{
+	struct workload pod = {
+		.kind = WORKLOAD_POD_CONTAINER,
+		.pod_namespace = "payments",
+		.pod_name = "api-6d4cf56db6-x2x7q",
+		.container_name = "api",
+		.container_id = ID_A,
+		.image = "registry.example/payments/api:1.4.2", /* not part of the name */
+		.binary = "/usr/bin/api",
+	};
+	struct workload w;
+	char buf[WORKLOAD_NAME_MAX], small[8];
+
+	(void)state;
+	workload_name(&pod, buf, sizeof(buf));
+	assert_string_equal(buf, "payments/api-6d4cf56db6-x2x7q/api");
+	w = pod;
+	w.container_name = NULL; /* not known yet: the id stands in */
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, "payments/api-6d4cf56db6-x2x7q/" ID_A);
+
+	w = (struct workload){ .kind = WORKLOAD_CONTAINER, .container_name = "web",
+			       .container_id = ID_A, .pod_name = "ignored" };
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, "web");
+	w.container_name = NULL;
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, ID_A);
+
+	w = (struct workload){ .kind = WORKLOAD_HOST_BINARY, .binary = "/usr/sbin/sshd",
+			       .unit = "ignored.service" };
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, "/usr/sbin/sshd");
+	w.binary = NULL;
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+
+	w = (struct workload){ .kind = WORKLOAD_UNIT, .unit = "cron.service",
+			       .binary = "/usr/sbin/cron" };
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, "cron.service");
+
+	w = (struct workload){ .kind = 0, .binary = "/bin/x" }; /* never stored */
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, "?");
+
+	/* Cut to size, terminated, and nothing written past it. */
+	memset(small, 'x', sizeof(small));
+	workload_name(&pod, small, 6);
+	assert_string_equal(small, "payme");
+	assert_int_equal(small[6], 'x');
+	memset(small, 'x', sizeof(small));
+	workload_name(&pod, small, 1);
+	assert_string_equal(small, "");
+	assert_int_equal(small[1], 'x');
+}
+
+static struct container_info info_of(const char *id, const char *ns, const char *pod,
+				     const char *name, const char *image, const char *cgroup)
+{
+	struct container_info c = { .runtime = *id ? "containerd" : "" };
+
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	c.pod_namespace = (char *)ns;
+	c.pod_name = (char *)pod;
+	c.name = (char *)name;
+	c.image = (char *)image;
+	c.cgroup = (char *)cgroup;
+	return c;
+}
+
+static void test_of_pod_container(void **state)
+{
+	struct container_info c = info_of(ID_A, "payments", "api-6d4cf56db6-x2x7q", "api",
+					  "registry.example/payments/api:1.4.2",
+					  "/kubepods/besteffort/pod0b6f/" ID_A);
+	struct workload w;
+
+	(void)state;
+	workload_of(&c, "/usr/bin/api", &w);
+	assert_int_equal(w.kind, WORKLOAD_POD_CONTAINER);
+	assert_string_equal(w.pod_namespace, "payments");
+	assert_string_equal(w.pod_name, "api-6d4cf56db6-x2x7q");
+	assert_string_equal(w.container_name, "api");
+	assert_ptr_equal(w.container_id, c.id); /* points into c */
+	assert_string_equal(w.image, "registry.example/payments/api:1.4.2");
+	assert_null(w.binary); /* a container is named by itself, not its programs */
+	assert_null(w.unit);
+
+	/* A container whose name is not known yet: still the pod's. */
+	c.name = "";
+	c.image = "";
+	workload_of(&c, NULL, &w);
+	assert_int_equal(w.kind, WORKLOAD_POD_CONTAINER);
+	assert_null(w.container_name);
+	assert_null(w.image);
+	assert_string_equal(workload_container(&w), ID_A);
+}
+
+static void test_of_plain_container(void **state)
+{
+	struct container_info c = info_of(ID_A, "", "", "", "",
+					  "/system.slice/docker-" ID_A ".scope");
+	struct workload w;
+	char buf[WORKLOAD_NAME_MAX];
+
+	(void)state;
+	workload_of(&c, "/bin/sh", &w);
+	assert_int_equal(w.kind, WORKLOAD_CONTAINER);
+	assert_string_equal(w.container_id, ID_A);
+	assert_null(w.container_name);
+	assert_null(w.pod_namespace);
+	assert_null(w.pod_name);
+	assert_null(w.image);
+	assert_null(w.binary);
+	workload_name(&w, buf, sizeof(buf));
+	assert_string_equal(buf, ID_A);
+
+	/* Half a pod name is no pod: a namespace without a pod, and the reverse. */
+	c = info_of(ID_A, "payments", "", "api", "busybox:1.36", "");
+	workload_of(&c, NULL, &w);
+	assert_int_equal(w.kind, WORKLOAD_CONTAINER);
+	assert_null(w.pod_namespace);
+	assert_string_equal(w.container_name, "api");
+	assert_string_equal(w.image, "busybox:1.36");
+	c = info_of(ID_A, "", "api-0", "api", "", "");
+	workload_of(&c, NULL, &w);
+	assert_int_equal(w.kind, WORKLOAD_CONTAINER);
+	assert_null(w.pod_name);
+
+	/* A container started by a systemd service's scope is the container. */
+	c = info_of(ID_A, "", "", "", "", "/system.slice/podman.service");
+	workload_of(&c, NULL, &w);
+	assert_int_equal(w.kind, WORKLOAD_CONTAINER);
+	assert_null(w.unit);
+}
+
+static void test_of_unit(void **state)
+{
+	struct container_info c = info_of("", "", "", "", "", "/system.slice/cron.service");
+	struct workload w;
+
+	(void)state;
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_int_equal(w.kind, WORKLOAD_UNIT);
+	assert_string_equal(w.unit, "cron.service");
+	assert_ptr_equal(w.unit, c.cgroup + strlen("/system.slice/")); /* points into c */
+	assert_null(w.binary);
+	assert_null(w.container_id);
+
+	/* Only a leaf ending in ".service", with a name before it, is a unit. */
+	c.cgroup = "/system.slice/.service";
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	c.cgroup = "/system.slice/cron.service/extra";
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	c.cgroup = "/user.slice/user-1000.slice/session-1.scope";
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	c.cgroup = "cron.service"; /* not a path */
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	c.cgroup = "/";
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	assert_string_equal(w.binary, "/usr/sbin/cron");
+}
+
+static void test_of_host_binary(void **state)
+{
+	struct container_info c = info_of("", "", "", "", "",
+					  "/user.slice/user-1000.slice/session-1.scope");
+	const char *binary = "/usr/sbin/sshd";
+	struct workload w;
+
+	(void)state;
+	workload_of(&c, binary, &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	assert_ptr_equal(w.binary, binary);
+	assert_null(w.unit);
+	assert_null(w.container_id);
+	assert_null(w.pod_name);
+	workload_of(&c, NULL, &w);
+	assert_string_equal(w.binary, "unknown");
+	workload_of(&c, "", &w);
+	assert_string_equal(w.binary, "unknown");
+	/* No container answer at all (a cgroup already gone). */
+	workload_of(NULL, binary, &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	assert_string_equal(w.binary, "/usr/sbin/sshd");
+	workload_of(NULL, NULL, &w);
+	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
+	assert_string_equal(w.binary, "unknown");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_container_part),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_of_pod_container),
+		cmocka_unit_test(test_of_plain_container),
+		cmocka_unit_test(test_of_unit),
+		cmocka_unit_test(test_of_host_binary),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
