@@ -185,6 +185,10 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
  * first bpf_task_pt_regs() call. That helper call was 15-20 ns of what the
  * aggregation program added per check here (bench/aggtoggle). */
 __u64 regs_offset = 0;
+/* The registers' address, stored and read back as a number: verifiers
+ * before 6.13 refuse arithmetic between a BTF pointer and an unbounded
+ * value, and the volatile read keeps the compiler from reusing the pointer. */
+__u64 regs_addr = 0;
 /* Whether the kernel has bpf_rdonly_cast() (user space looks in its BTF). */
 const volatile bool cfg_regs_cast = false;
 
@@ -227,8 +231,10 @@ static __always_inline int user_syscall_typed(struct task_struct *task)
 	if (!has_task_pt_regs())
 		return stack_syscall(task->stack);
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (cfg_regs_cast)
-		regs_offset = (__u64)regs - (__u64)task->stack;
+	if (cfg_regs_cast) {
+		regs_addr = (__u64)regs;
+		regs_offset = *(volatile __u64 *)&regs_addr - (__u64)task->stack;
+	}
 	return (int)regs->REGS_SYSCALL;
 #else
 	return CT_NO_SYSCALL;
@@ -322,8 +328,12 @@ static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *k
 	struct ct_agg_value init = { .count = 1 };
 	__u64 n;
 
+	/* Add, then read: an atomic add that returns the old value needs
+	 * BPF_FETCH (5.12); the count read back after a concurrent add is
+	 * only used to decide when to sample. */
 	if (value) {
-		n = __sync_fetch_and_add(&value->count, 1) + 1;
+		__sync_fetch_and_add(&value->count, 1);
+		n = value->count;
 		if (is_power_of_two(n))
 			sample_chain(ctx, value);
 		return n;
@@ -337,8 +347,10 @@ static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *k
 		return 1;
 	/* Two CPUs may insert the same new key; the loser adds to it. */
 	value = bpf_map_lookup_elem(&agg, key);
-	if (value)
-		return __sync_fetch_and_add(&value->count, 1) + 1;
+	if (value) {
+		__sync_fetch_and_add(&value->count, 1);
+		return value->count;
+	}
 	count(CT_STAT_AGG_FULL);
 	return 0;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -11,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "captrail.skel.h"
+#include "lib/util.h"
 
 #define VMLINUX_BTF_PATH "/sys/kernel/btf/vmlinux"
 
@@ -513,4 +516,31 @@ int loader_outcome(struct loader *loader, const struct ct_agg_key *key,
 				 sizeof(*ret_outcome), 0))
 		return -errno;
 	return 0;
+}
+
+uint64_t loader_extra_caps(const char *sysfs_root)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct hook_features f;
+	char paranoid[16] = "";
+	uint64_t extra = 0;
+
+	if (!vmlinux)
+		return 0;
+	hook_features_read(vmlinux, sysfs_root ? sysfs_root : "/sys", &f);
+	btf__free(vmlinux);
+	if (!f.rdonly_cast)
+		extra |= 1ull << CAP_SYS_ADMIN;
+	if (!f.tracepoint && f.kprobes &&
+	    !read_small_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid)) &&
+	    atoi(paranoid) > 2)
+		extra |= 1ull << CAP_SYS_ADMIN;
+	return extra;
+}
+
+int loader_raise_memlock(void)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	return setrlimit(RLIMIT_MEMLOCK, &unlimited) ? -errno : 0;
 }

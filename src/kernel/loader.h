@@ -79,6 +79,17 @@ struct loader_report {
 
 struct loader;
 
+/* What loading captrail's programs needs on this kernel besides CAP_BPF
+ * and CAP_PERFMON: CAP_SYS_ADMIN where libbpf 1.1 looks for a kfunc the
+ * kernel lacks in module BTF (bpf_rdonly_cast(), before 6.2), and where
+ * the kprobe fallback goes through perf_event_open() at Debian's
+ * perf_event_paranoid 3. A mask of capabilities; sysfs_root NULL: /sys. */
+uint64_t loader_extra_caps(const char *sysfs_root);
+
+/* RLIMIT_MEMLOCK to infinity: kernels before 5.11 charge BPF maps to it.
+ * Needs CAP_SYS_RESOURCE, which later kernels do not. */
+int loader_raise_memlock(void);
+
 /* When no hook works, the report says why, hook by hook, and the error is
  * theirs when they all failed alike (-EPERM: not privileged), else
  * -EOPNOTSUPP. ret_report may be NULL. */
