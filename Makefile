@@ -44,7 +44,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all check unit e2e bench deps demo install clean
+.PHONY: all check unit e2e kernel-matrix bench deps demo install clean
 .SECONDARY:
 all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
 
@@ -97,6 +97,10 @@ unit: all
 
 e2e: all
 	BUILD=$(BUILD) tests/run.sh e2e
+
+# The end-to-end cases on Debian's 5.10, 6.1 and 6.12 kernels under qemu.
+kernel-matrix: all
+	tests/matrix/run.sh --captrail $(BUILD)/captrail
 
 demo: all
 	./scripts/demo.sh $(BUILD)/captrail

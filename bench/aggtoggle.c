@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 	kallsyms_noaudit_ranges("/proc", noaudit, CT_NOAUDIT_RANGES, &opts.aggregate.n_noaudit);
 	opts.aggregate.noaudit = noaudit;
 	floor = floor_bpf__open_and_load();
-	err = floor ? loader__new(&opts, &loader) : -errno;
+	err = floor ? loader__new(&opts, &loader, NULL) : -errno;
 	if (!err)
 		err = loader_set_aggregate(loader, false);
 	if (err) {

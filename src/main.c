@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "agent", cmd_agent, true, "record every workload's capability checks (daemon)" },
 	{ "events", cmd_events, false, "stream checks from the agent, or filter JSON lines on stdin" },
 	{ "profile", cmd_profile, false, "least-privilege profile of a workload the agent watched" },
+	{ "hooks", cmd_hooks, true, "which hooks on cap_capable() this kernel offers" },
 	{ "capabilities", cmd_help_capabilities, true, NULL }, /* "help capabilities" */
 };
 
@@ -111,8 +112,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (n_lead && !cmd->rings) {
-		fprintf(stderr, "captrail: --capabilities applies to trace, record, run, agent and "
-				"help capabilities, not %s\n",
+		fprintf(stderr, "captrail: --capabilities applies to trace, record, run, agent, hooks "
+				"and help capabilities, not %s\n",
 			cmd->name);
 		return EXIT_USAGE;
 	}

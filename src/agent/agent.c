@@ -29,6 +29,7 @@ enum tag { TAG_RING = 1, TAG_API, TAG_SIGNAL, TAG_TICK };
 
 struct agent {
 	struct agent_opts opts;
+	struct loader_report hooks;
 	struct loader *loader;
 	struct identity *identity;
 	struct ledger *ledger;
@@ -371,6 +372,8 @@ static int start_tracing(struct agent *a, struct agent_error *ret_error)
 		warn(a, "cannot read kernel symbols; noaudit probes count as audited", err);
 		n_ranges = 0;
 	}
+	lopts.hook = a->opts.hook;
+	lopts.verbose = a->opts.verbose;
 	lopts.filter.uid = CT_ANY_UID;
 	lopts.filter.self_tgid = (uint32_t)getpid();
 	lopts.stream = true;
@@ -389,12 +392,14 @@ static int start_tracing(struct agent *a, struct agent_error *ret_error)
 		.ctx = a,
 	};
 	rings_enter(a->opts.rings, RING_EBPF, "load and attach BPF programs");
-	err = loader__new(&lopts, &a->loader);
+	err = loader__new(&lopts, &a->loader, &a->hooks);
 	rings_leave(a->opts.rings);
 	if (err) {
 		fail(ret_error, "load the BPF programs", NULL, err);
-		if (ret_error)
+		if (ret_error) {
 			ret_error->loading = true;
+			ret_error->hooks = a->hooks;
+		}
 		return err;
 	}
 	/* After attaching: lifecycle records of processes started meanwhile
@@ -466,6 +471,11 @@ void agent__free(struct agent *a)
 	if (a->timer_fd >= 0)
 		close(a->timer_fd);
 	free(a);
+}
+
+const struct loader_report *agent_hooks(const struct agent *a)
+{
+	return &a->hooks;
 }
 
 uint16_t agent_metrics_port(const struct agent *a)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "agent/export.h"
+#include "kernel/loader.h"
 #include "privilege/rings.h"
 
 #define AGENT_DEFAULT_DB "/var/lib/captrail/captrail.db"
@@ -27,6 +28,8 @@ struct agent_opts {
 	struct export_opts export; /* path NULL: no export */
 	double flush_seconds;
 	bool watch_denials; /* attach the outcome hook once a denial is seen */
+	enum hook hook; /* where to attach on cap_capable() */
+	bool verbose; /* libbpf's messages of hooks that failed before one worked */
 	const char *const *state_roots; /* extra runtime state roots, NULL-terminated */
 	struct rings *rings; /* raised around each privileged operation */
 	/* Things that went wrong while running, which do not stop the agent
@@ -40,7 +43,8 @@ struct agent_opts {
 struct agent_error {
 	const char *step;
 	const char *subject; /* NULL: none */
-	bool loading; /* the BPF programs did not load (see loader__new()) */
+	bool loading; /* the BPF programs did not load: hooks says why */
+	struct loader_report hooks;
 };
 
 struct agent_summary {
@@ -60,6 +64,9 @@ struct agent;
 int agent__new(const struct agent_opts *opts, struct agent **ret_agent,
 	       struct agent_error *ret_error);
 void agent__free(struct agent *a);
+
+/* The hooks tried and the one in use. */
+const struct loader_report *agent_hooks(const struct agent *a);
 
 /* The port metrics are served on; 0 without metrics. */
 uint16_t agent_metrics_port(const struct agent *a);

@@ -59,6 +59,17 @@ __u64 task_gen = 0;
 /* Whether the programs that bump task_gen are attached; without them every
  * check decides afresh. */
 const volatile bool cfg_task_cache = false;
+/* What the fourth argument of cap_capable() is (fexit, kprobe): a bit set
+ * of CAP_OPT_* (since 5.1), an int audit flag (before), or not seen (the
+ * tracepoint). User space reads the function's prototype in BTF. */
+const volatile __u32 cfg_opts_style = CT_OPTS_NONE;
+/* Kernels without bpf_task_pt_regs() (before 5.15): the registers are read
+ * at THREAD_SIZE below the stack's top, 16 KiB on x86-64 and arm64 unless
+ * the kernel was built with KASAN. */
+const volatile __u32 cfg_thread_size = 16384;
+/* Whether the aggregation program is loaded (its return probe, when the
+ * hook is kprobes, is the one that marks the entry's arguments used). */
+const volatile bool cfg_agg_loaded = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -165,15 +176,6 @@ static __always_inline __u64 wakeup_flags(__u64 record_size)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline __u64 cap_set(const kernel_cap_t *set)
-{
-	const struct kernel_cap_struct___old *old = (const void *)set;
-
-	if (bpf_core_field_exists(set->val))
-		return set->val;
-	return BPF_CORE_READ(old, cap[0]) | ((__u64)BPF_CORE_READ(old, cap[1]) << 32);
-}
-
 /* A kfunc the verifier turns into a plain move: reading through its result
  * costs no call. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
@@ -183,41 +185,77 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
  * first bpf_task_pt_regs() call. That helper call was 15-20 ns of what the
  * aggregation program added per check here (bench/aggtoggle). */
 __u64 regs_offset = 0;
+/* The registers' address, stored and read back as a number: verifiers
+ * before 6.13 refuse arithmetic between a BTF pointer and an unbounded
+ * value, and the volatile read keeps the compiler from reusing the pointer. */
+__u64 regs_addr = 0;
 /* Whether the kernel has bpf_rdonly_cast() (user space looks in its BTF). */
 const volatile bool cfg_regs_cast = false;
 
-static __always_inline struct pt_regs *task_regs(struct task_struct *task)
-{
-	struct pt_regs *regs;
+/* The field of the saved user registers that holds the syscall number. */
+#if defined(__TARGET_ARCH_x86)
+#define REGS_SYSCALL orig_ax
+#elif defined(__TARGET_ARCH_arm64)
+#define REGS_SYSCALL syscallno
+#endif
 
-	if (cfg_regs_cast && regs_offset)
-		return bpf_rdonly_cast(task->stack + regs_offset,
-				       bpf_core_type_id_kernel(struct pt_regs));
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (cfg_regs_cast)
-		regs_offset = (__u64)regs - (__u64)task->stack;
-	return regs;
+static __always_inline bool has_task_pt_regs(void)
+{
+	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs);
 }
 
-static __always_inline int task_syscall(struct task_struct *task)
+/* Before bpf_task_pt_regs() (5.15): at the fixed place task_pt_regs()
+ * computes, read with a helper. */
+static __always_inline int stack_syscall(void *stack)
 {
-	struct pt_regs *regs;
+#ifdef REGS_SYSCALL
+	struct pt_regs *regs = stack + cfg_thread_size - bpf_core_type_size(struct pt_regs);
 
-	if (task->flags & PF_KTHREAD)
-		return CT_NO_SYSCALL;
-	regs = task_regs(task);
-#if defined(__TARGET_ARCH_x86)
-	return (int)regs->orig_ax;
-#elif defined(__TARGET_ARCH_arm64)
-	return (int)regs->syscallno;
+	return (int)BPF_CORE_READ(regs, REGS_SYSCALL);
 #else
 	return CT_NO_SYSCALL;
 #endif
 }
 
-static __always_inline bool in_host_pidns(struct task_struct *task)
+/* Typed task: the learned offset, else the helper (which teaches it). */
+static __always_inline int user_syscall_typed(struct task_struct *task)
 {
-	return task->thread_pid->level == 0;
+#ifdef REGS_SYSCALL
+	struct pt_regs *regs;
+
+	if (cfg_regs_cast && regs_offset) {
+		regs = bpf_rdonly_cast(task->stack + regs_offset,
+				       bpf_core_type_id_kernel(struct pt_regs));
+		return (int)regs->REGS_SYSCALL;
+	}
+	if (!has_task_pt_regs())
+		return stack_syscall(task->stack);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (cfg_regs_cast) {
+		regs_addr = (__u64)regs;
+		regs_offset = *(volatile __u64 *)&regs_addr - (__u64)task->stack;
+	}
+	return (int)regs->REGS_SYSCALL;
+#else
+	return CT_NO_SYSCALL;
+#endif
+}
+
+/* Untyped task: the helper wants a typed one, which kernels since 5.11 give. */
+static __always_inline int user_syscall_core(struct task_struct *task)
+{
+#ifdef REGS_SYSCALL
+	struct pt_regs *regs;
+
+	if (has_task_pt_regs() &&
+	    bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf)) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		return (int)regs->REGS_SYSCALL;
+	}
+	return stack_syscall(BPF_CORE_READ(task, stack));
+#else
+	return CT_NO_SYSCALL;
+#endif
 }
 
 static __always_inline bool comm_matches(void)
@@ -232,173 +270,6 @@ static __always_inline bool comm_matches(void)
 			break;
 	}
 	return true;
-}
-
-/* Returns the task's pid as its own pid namespace numbers it.
- *
- * Here and in the capability hook, fields are read by direct loads, not
- * BPF_CORE_READ(): the pointers come from tp_btf arguments or
- * bpf_get_current_task_btf(), so the verifier turns each load into a
- * fault-safe plain load, still relocated by CO-RE (vmlinux.h marks every
- * type preserve_access_index), where BPF_CORE_READ() costs a helper call
- * per pointer hop: ~40 of them per streamed event. */
-static __always_inline __u32 read_namespaces(struct task_struct *task, __u32 ns[CT_NS_COUNT])
-{
-	struct nsproxy *nsp = task->nsproxy;
-	struct pid *pid = task->thread_pid;
-	unsigned int level = pid->level;
-	struct upid upid = {};
-
-	/* The task's own pid namespace is the one at its pid's deepest level
-	 * (a variable index into a flexible array: read with a helper). */
-	bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level & 31]);
-	ns[CT_NS_PID] = BPF_CORE_READ(upid.ns, ns.inum);
-	ns[CT_NS_USER] = task->real_cred->user_ns->ns.inum;
-	if (!nsp) /* exiting task */
-		return upid.nr;
-	ns[CT_NS_UTS] = nsp->uts_ns->ns.inum;
-	ns[CT_NS_IPC] = nsp->ipc_ns->ns.inum;
-	ns[CT_NS_MNT] = nsp->mnt_ns->ns.inum;
-	ns[CT_NS_PID_FOR_CHILDREN] = nsp->pid_ns_for_children->ns.inum;
-	ns[CT_NS_NET] = nsp->net_ns->ns.inum;
-	if (bpf_core_field_exists(nsp->time_ns)) {
-		ns[CT_NS_TIME] = nsp->time_ns->ns.inum;
-		ns[CT_NS_TIME_FOR_CHILDREN] = nsp->time_ns_for_children->ns.inum;
-	}
-	ns[CT_NS_CGROUP] = nsp->cgroup_ns->ns.inum;
-	return upid.nr;
-}
-
-/* The filters that need nothing but the tracepoint's arguments and the
- * current task come first and cheapest, so a non-matching check costs
- * almost nothing. */
-static __always_inline bool check_wanted(const struct cred *cred, int cap, int ret, __u32 tgid,
-					 struct task_struct *task)
-{
-	if (cfg_cap_mask && (cap < 0 || cap >= 64 || !(cfg_cap_mask & (1ull << cap))))
-		return false;
-	if (cfg_denied_only && ret == 0)
-		return false;
-	if (cfg_self_tgid && tgid == cfg_self_tgid)
-		return false;
-	if (cfg_filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
-		return false;
-	if (cfg_uid != CT_ANY_UID && cred->euid.val != cfg_uid)
-		return false;
-	if (cfg_cgroup_id && bpf_get_current_cgroup_id() != cfg_cgroup_id)
-		return false;
-	if (cfg_pidns_mode != CT_PIDNS_ANY &&
-	    in_host_pidns(task) != (cfg_pidns_mode == CT_PIDNS_HOST))
-		return false;
-	if (cfg_comm[0] && !comm_matches())
-		return false;
-	if (cfg_unique) {
-		struct unique_key key = { .tgid = tgid, .cap = cap, .denied = ret != 0 };
-		__u8 one = 1;
-
-		if (bpf_map_lookup_elem(&unique_seen, &key))
-			return false;
-		bpf_map_update_elem(&unique_seen, &key, &one, BPF_ANY);
-	}
-	return true;
-}
-
-SEC("tp_btf/cap_capable")
-int BPF_PROG(stream_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
-	     const struct user_namespace *capable_ns, int cap, int ret)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ct_cap_event *e;
-	__u32 flags = 0;
-
-	if (!check_wanted(cred, cap, ret, pid_tgid >> 32, task))
-		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(CT_STAT_LOST);
-		return 0;
-	}
-	e->type = CT_REC_CAP;
-	e->ktime_ns = bpf_ktime_get_boot_ns();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->ppid = task->real_parent->tgid;
-	e->euid = cred->euid.val;
-	e->cap = cap;
-	e->ret = ret;
-	e->syscall = task_syscall(task);
-	e->target_ns_level = target_ns->level;
-	e->target_ns_uid = target_ns->owner.val;
-	e->target_ns_gid = target_ns->group.val;
-	e->target_ns_inum = target_ns->ns.inum;
-	e->cap_permitted = cap_set(&cred->cap_permitted);
-	e->cap_effective = cap_set(&cred->cap_effective);
-	e->cap_inheritable = cap_set(&cred->cap_inheritable);
-	__builtin_memset(e->ns, 0, sizeof(e->ns));
-	e->ns_pid = read_namespaces(task, e->ns);
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if ((const void *)cred == (const void *)task->real_cred)
-		flags |= CT_CAP_REAL_CRED;
-	e->flags = flags;
-	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
-	return 0;
-}
-
-/* Aggregation. */
-
-/* The cgroup id is three pointer hops away (css_set, cgroup, kernfs_node),
- * each a likely cache and TLB miss when the task is not using its cgroup:
- * bpf_get_current_cgroup_id() or the same loads cost ~60 ns per check here
- * (bpf_stats run_time_ns over a capcheck loop: 142 ns per call up to this
- * test, 76 ns without the id). Once the recorded cgroup's address is known,
- * one hop and a compare decide, for every process on the node. */
-static __always_inline bool in_agg_cgroup(struct task_struct *task)
-{
-	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
-
-	if (agg_cgroup_addr)
-		return (__u64)cgrp == agg_cgroup_addr;
-	if (cgrp->kn->id != cfg_agg_cgroup)
-		return false;
-	agg_cgroup_addr = (__u64)cgrp;
-	return true;
-}
-
-/* The cgroup the current task's checks count under, or 0 when it is not
- * recorded. */
-static __always_inline __u64 recorded_cgroup(struct task_struct *task)
-{
-	__u32 tgid;
-
-	if (cfg_agg_cgroup)
-		return in_agg_cgroup(task) ? cfg_agg_cgroup : 0;
-	tgid = task->tgid;
-	if (cfg_agg_tracked && !bpf_map_lookup_elem(&tracked, &tgid))
-		return 0;
-	return bpf_get_current_cgroup_id();
-}
-
-/* Deciding whether a task is recorded reads its css_set, a cache line that
- * nothing else on a capability check touches: that load alone was ~20 ns of
- * the ~35 ns the program added over the floor here (links toggled every
- * 20 ms under a sethostname loop, tools in bench/README.md). The CPU's
- * last verdict answers instead while the same task keeps checking. */
-static __always_inline struct ct_agg_cpu *recording_cpu(struct task_struct *task)
-{
-	__u32 zero = 0;
-	struct ct_agg_cpu *cpu = bpf_map_lookup_elem(&agg_cpu, &zero);
-	__u64 gen = task_gen; /* before the verdict: a bump meanwhile retakes it */
-
-	if (!cpu)
-		return NULL;
-	if (!cfg_task_cache || cpu->task != (__u64)task || cpu->task_gen != gen) {
-		cpu->cgroup_id = recorded_cgroup(task);
-		cpu->task = (__u64)task;
-		cpu->task_gen = gen;
-	}
-	return cpu->cgroup_id ? cpu : NULL;
 }
 
 /* Whether the call chain of this check passes through a function that
@@ -432,8 +303,17 @@ static __always_inline bool is_power_of_two(__u64 n)
 	return (n & (n - 1)) == 0;
 }
 
+/* Hooks that see cap_capable's opts put the audit class in the key; only
+ * the tracepoint, which does not, needs the call chain. */
+static __always_inline bool chain_sampled(void)
+{
+	return cfg_opts_style == CT_OPTS_NONE;
+}
+
 static __always_inline void sample_chain(void *ctx, struct ct_agg_value *value)
 {
+	if (!chain_sampled())
+		return;
 	if (chain_is_noaudit(ctx))
 		__sync_fetch_and_add(&value->noaudit_samples, 1);
 	else
@@ -448,23 +328,29 @@ static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *k
 	struct ct_agg_value init = { .count = 1 };
 	__u64 n;
 
+	/* Add, then read: an atomic add that returns the old value needs
+	 * BPF_FETCH (5.12); the count read back after a concurrent add is
+	 * only used to decide when to sample. */
 	if (value) {
-		n = __sync_fetch_and_add(&value->count, 1) + 1;
+		__sync_fetch_and_add(&value->count, 1);
+		n = value->count;
 		if (is_power_of_two(n))
 			sample_chain(ctx, value);
 		return n;
 	}
 	init.first_ns = bpf_ktime_get_boot_ns();
-	if (chain_is_noaudit(ctx))
+	if (chain_sampled() && chain_is_noaudit(ctx))
 		init.noaudit_samples = 1;
-	else
+	else if (chain_sampled())
 		init.audit_samples = 1;
 	if (!bpf_map_update_elem(&agg, key, &init, BPF_NOEXIST))
 		return 1;
 	/* Two CPUs may insert the same new key; the loser adds to it. */
 	value = bpf_map_lookup_elem(&agg, key);
-	if (value)
-		return __sync_fetch_and_add(&value->count, 1) + 1;
+	if (value) {
+		__sync_fetch_and_add(&value->count, 1);
+		return value->count;
+	}
 	count(CT_STAT_AGG_FULL);
 	return 0;
 }
@@ -513,7 +399,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 	}
 	if (slot->base && agg_keys_equal(&slot->key, key)) {
 		n = slot->base + ++slot->pending;
-		if (is_power_of_two(n)) {
+		if (chain_sampled() && is_power_of_two(n)) {
 			if (chain_is_noaudit(ctx))
 				slot->noaudit_pending++;
 			else
@@ -551,37 +437,162 @@ static __always_inline void notice_denial(const struct ct_agg_key *key)
 	bpf_ringbuf_submit(n, BPF_RB_FORCE_WAKEUP);
 }
 
+/* The opts of a hook that sees them, as event flags. */
+static __always_inline __u32 opts_flags(int opts)
+{
+	__u32 flags = CT_CAP_AUDIT_KNOWN;
+
+	if (cfg_opts_style == CT_OPTS_AUDIT_INT)
+		return opts ? flags : flags | CT_CAP_NOAUDIT; /* 0: SECURITY_CAP_NOAUDIT */
+	if (opts & CT_CAP_OPT_NOAUDIT)
+		flags |= CT_CAP_NOAUDIT;
+	if (opts & CT_CAP_OPT_INSETID)
+		flags |= CT_CAP_INSETID;
+	return flags;
+}
+
+/* Event flags as aggregation key flags: the audit class and insetid
+ * become part of what is counted. */
+static __always_inline __u32 agg_opts_flags(__u32 flags)
+{
+	__u32 key = 0;
+
+	if (flags & CT_CAP_AUDIT_KNOWN)
+		key |= CT_AGG_AUDIT_KNOWN;
+	if (flags & CT_CAP_NOAUDIT)
+		key |= CT_AGG_NOAUDIT;
+	if (flags & CT_CAP_INSETID)
+		key |= CT_AGG_INSETID;
+	return key;
+}
+
+#define CT_FLAVOR _typed
+#define CT_RD(...) ___arrow(__VA_ARGS__)
+#define CT_CURRENT_TASK() bpf_get_current_task_btf()
+#include "check.bpf.h"
+#undef CT_FLAVOR
+#undef CT_RD
+#undef CT_CURRENT_TASK
+
+#define CT_FLAVOR _core
+#define CT_RD(...) BPF_CORE_READ(__VA_ARGS__)
+#define CT_CURRENT_TASK() ((struct task_struct *)bpf_get_current_task())
+#include "check.bpf.h"
+#undef CT_FLAVOR
+#undef CT_RD
+#undef CT_CURRENT_TASK
+
+/* The hooks. One set is loaded: user space tries the tracepoint, then
+ * fexit, then kprobes (kernel/loader.c). Each calls the same code. */
+
 SEC("tp_btf/cap_capable")
-int BPF_PROG(agg_cap_capable, const struct cred *cred, struct user_namespace *target_ns,
+int BPF_PROG(stream_tp, const struct cred *cred, struct user_namespace *target_ns,
 	     const struct user_namespace *capable_ns, int cap, int ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct ct_agg_cpu *cpu;
-	struct ct_agg_key key;
+	return stream_check_typed(cred, target_ns, cap, ret, 0);
+}
 
-	if (!agg_armed)
-		return 0;
-	cpu = recording_cpu(task);
-	if (!cpu)
-		return 0;
-	key.cgroup_id = cpu->cgroup_id;
-	key.pid = task->tgid;
-	key.exec_gen = (__u32)task->self_exec_id;
-	key.pad = 0;
-	key.cap = cap;
-	key.syscall = task_syscall(task);
-	key.flags = ret ? CT_AGG_DENIED : 0;
-	if ((const void *)cred != (const void *)task->real_cred)
-		key.flags |= CT_AGG_OVERRIDE_CRED;
-	if ((const void *)target_ns != (const void *)cred->user_ns)
-		key.flags |= CT_AGG_FOREIGN_USERNS;
-	if (task->flags & PF_KTHREAD)
-		key.flags |= CT_AGG_KTHREAD;
+SEC("tp_btf/cap_capable")
+int BPF_PROG(agg_tp, const struct cred *cred, struct user_namespace *target_ns,
+	     const struct user_namespace *capable_ns, int cap, int ret)
+{
+	return agg_check_typed(ctx, cred, target_ns, cap, ret, 0);
+}
 
-	agg_count(ctx, cpu, &key);
-	if (ret)
-		notice_denial(&key);
+SEC("fexit/cap_capable")
+int BPF_PROG(stream_fexit, const struct cred *cred, struct user_namespace *target_ns, int cap,
+	     int opts, int ret)
+{
+	return stream_check_typed(cred, target_ns, cap, ret, opts_flags(opts));
+}
+
+SEC("fexit/cap_capable")
+int BPF_PROG(agg_fexit, const struct cred *cred, struct user_namespace *target_ns, int cap,
+	     int opts, int ret)
+{
+	return agg_check_typed(ctx, cred, target_ns, cap, ret, opts_flags(opts));
+}
+
+/* fexit before bpf_get_current_task_btf() (5.11): the task is untyped. */
+SEC("fexit/cap_capable")
+int BPF_PROG(stream_fexit_core, const struct cred *cred, struct user_namespace *target_ns,
+	     int cap, int opts, int ret)
+{
+	return stream_check_core(cred, target_ns, cap, ret, opts_flags(opts));
+}
+
+SEC("fexit/cap_capable")
+int BPF_PROG(agg_fexit_core, const struct cred *cred, struct user_namespace *target_ns, int cap,
+	     int opts, int ret)
+{
+	return agg_check_core(ctx, cred, target_ns, cap, ret, opts_flags(opts));
+}
+
+/* kprobes: the arguments at entry, kept per thread for the return probes,
+ * which may run on another CPU. An entry that finds its thread's slot
+ * still unused saw a return probe missed (kretprobe's instances run out):
+ * counted, as a check lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CT_KPROBE_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct ct_cap_args);
+} cap_args SEC(".maps");
+
+SEC("kprobe/cap_capable")
+int BPF_KPROBE(cap_entry, const struct cred *cred, struct user_namespace *target_ns, int cap,
+	       int opts)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ct_cap_args args = {
+		.cred = (__u64)cred,
+		.target_ns = (__u64)target_ns,
+		.cap = cap,
+		.opts = opts,
+		.pending = 1,
+	};
+	struct ct_cap_args *old = bpf_map_lookup_elem(&cap_args, &tid);
+
+	if (old && old->pending)
+		count(CT_STAT_KRETPROBE_MISSED);
+	bpf_map_update_elem(&cap_args, &tid, &args, BPF_ANY);
 	return 0;
+}
+
+/* The one return probe that marks the arguments used: aggregation's when
+ * it is loaded (it stays attached), else the stream's. */
+static __always_inline struct ct_cap_args *kret_args(bool consume)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct ct_cap_args *args = bpf_map_lookup_elem(&cap_args, &tid);
+
+	if (args && consume)
+		args->pending = 0;
+	return args;
+}
+
+SEC("kretprobe/cap_capable")
+int BPF_KRETPROBE(stream_kret, int ret)
+{
+	struct ct_cap_args *args = kret_args(!cfg_agg_loaded);
+
+	if (!args)
+		return 0;
+	return stream_check_core((const struct cred *)args->cred,
+				 (struct user_namespace *)args->target_ns, args->cap, ret,
+				 opts_flags(args->opts));
+}
+
+SEC("kretprobe/cap_capable")
+int BPF_KRETPROBE(agg_kret, int ret)
+{
+	struct ct_cap_args *args = kret_args(true);
+
+	if (!args)
+		return 0;
+	return agg_check_core(ctx, (const struct cred *)args->cred,
+			      (struct user_namespace *)args->target_ns, args->cap, ret,
+			      opts_flags(args->opts));
 }
 
 SEC("tp_btf/sys_exit")
@@ -683,7 +694,7 @@ struct cwd_walk {
 	bool reached_root;
 };
 
-static long cwd_step(__u32 index, void *ctx)
+static __noinline long cwd_step(__u32 index, void *ctx)
 {
 	/* Locals, not w->...: CO-RE must relocate kernel types only. */
 	struct cwd_walk *w = ctx;
@@ -729,7 +740,8 @@ root:
 
 /* The cwd as its dentry names, leaf first, crossing mount points up to the
  * task's root; user space reverses them. bpf_d_path() is not allowed from
- * this program type, and bpf_loop() keeps the walk verifiable. */
+ * this program type; a bounded loop over a function (not bpf_loop(), which
+ * kernels before 5.17 lack) keeps the walk verifiable. */
 static __always_inline void read_cwd(struct task_struct *task, struct ct_proc_event *e)
 {
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
@@ -742,7 +754,9 @@ static __always_inline void read_cwd(struct task_struct *task, struct ct_proc_ev
 	};
 
 	w.mnt = (void *)w.vfsmnt - bpf_core_field_offset(struct mount, mnt);
-	bpf_loop(CT_PATH_DEPTH, cwd_step, &w, 0);
+	for (__u32 i = 0; i < CT_PATH_DEPTH; i++)
+		if (cwd_step(i, &w))
+			break;
 	if (!w.reached_root)
 		e->flags |= CT_PROC_TRUNC_CWD;
 	e->cwd_len = w.off;
@@ -754,7 +768,7 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	struct ct_proc_event *e;
 	long n;
 
-	if (!recorded_cgroup(task))
+	if (!recorded_cgroup_typed(task))
 		return 0;
 	agg_armed = true;
 	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
@@ -762,7 +776,7 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	e = proc_event_reserve(CT_REC_EXEC, task);
 	if (!e)
 		return 0;
-	read_namespaces(task, e->ns);
+	read_namespaces_typed(task, e->ns);
 	n = bpf_probe_read_kernel_str(e->binary, sizeof(e->binary), BPF_CORE_READ(bprm, filename));
 	if (n > 0)
 		e->binary_len = n;
@@ -794,7 +808,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	if (!e)
 		return 0;
 	e->ppid = parent_tgid;
-	read_namespaces(child, e->ns);
+	read_namespaces_typed(child, e->ns);
 	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 	return 0;
 }

@@ -88,6 +88,7 @@ enum ct_stat {
 	CT_STAT_AGG_FULL, /* checks not aggregated: aggregation map full */
 	CT_STAT_TRACK_FULL, /* descendants not followed: tracked set full */
 	CT_STAT_OUTCOME_FULL, /* denial outcomes not kept: map full */
+	CT_STAT_KRETPROBE_MISSED, /* checks whose return probe never ran: lost */
 	CT_STAT_COUNT,
 };
 
@@ -104,6 +105,33 @@ enum ct_agg_flag {
 	CT_AGG_OVERRIDE_CRED = 1u << 1, /* checked cred is not the real cred */
 	CT_AGG_FOREIGN_USERNS = 1u << 2, /* target ns is not the cred's own */
 	CT_AGG_KTHREAD = 1u << 3,
+	CT_AGG_INSETID = 1u << 4, /* CAP_OPT_INSETID (hooks that see opts) */
+	CT_AGG_AUDIT_KNOWN = 1u << 5, /* the hook saw opts: NOAUDIT is exact */
+	CT_AGG_NOAUDIT = 1u << 6, /* CAP_OPT_NOAUDIT */
+};
+
+/* What the fourth argument of cap_capable() holds, which user space reads
+ * from its prototype in the kernel's BTF. */
+enum ct_opts_style {
+	CT_OPTS_NONE = 0, /* not seen: the tracepoint */
+	CT_OPTS_BITS = 1, /* unsigned int opts (5.1 and later, and backports) */
+	CT_OPTS_AUDIT_INT = 2, /* int audit: 0 is SECURITY_CAP_NOAUDIT */
+};
+
+/* The kernel's CAP_OPT_* bits (include/linux/security.h). */
+#define CT_CAP_OPT_NOAUDIT (1u << 1)
+#define CT_CAP_OPT_INSETID (1u << 2)
+
+/* A kprobe's arguments, kept per thread until the return probe. */
+#define CT_KPROBE_INFLIGHT 16384
+
+struct ct_cap_args {
+	__u64 cred;
+	__u64 target_ns;
+	__s32 cap;
+	__s32 opts;
+	__u32 pending; /* not yet seen by the return probe that consumes it */
+	__u32 pad;
 };
 
 struct ct_agg_key {

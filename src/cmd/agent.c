@@ -48,7 +48,8 @@ static void usage(FILE *out)
 		"      --watch-denials        record what denied syscalls return (costs every\n"
 		"                             syscall of every process once a denial is seen)\n"
 		"      --state-root DIR       also look for container runtime state in DIR\n"
-		"  -v, --verbose              libbpf debug output and ring changes\n"
+		"      --hook HOOK            auto (default), tracepoint, fexit or kprobe\n"
+		"  -v, --verbose              libbpf debug output, ring changes, hooks not used\n"
 		"      --capabilities KEY=VALUE   captrail's own capabilities, as for trace\n",
 		AGENT_DEFAULT_EXPORT_MAX_SIZE >> 20);
 }
@@ -66,6 +67,7 @@ enum {
 	OPT_WATCH_DENIALS,
 	OPT_STATE_ROOT,
 	OPT_CAPABILITIES,
+	OPT_HOOK,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +83,7 @@ static const struct option long_options[] = {
 	{ "watch-denials", no_argument, NULL, OPT_WATCH_DENIALS },
 	{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
 	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
+	{ "hook", required_argument, NULL, OPT_HOOK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -125,7 +128,8 @@ static int parse_option(void *ctx, int opt, const char *arg)
 		a->state_roots[a->n_state_roots++] = arg;
 		break;
 	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
-	case 'v': a->verbose = true; break;
+	case OPT_HOOK: return cmd_hook_option(CMD, arg, &o->hook);
+	case 'v': a->verbose = o->verbose = true; break;
 	}
 	return -1;
 }
@@ -203,15 +207,16 @@ int cmd_agent(int argc, char **argv)
 	args.opts.warn = warn;
 	err = agent__new(&args.opts, &agent, &error);
 	if (err && error.loading)
-		rc = cmd_load_failed(CMD, err);
+		rc = cmd_load_failed(CMD, err, &error.hooks);
 	else if (err && error.subject)
 		rc = cmd_fail(CMD, err, "cannot %s '%s'", error.step, error.subject);
 	else if (err)
 		rc = cmd_fail(CMD, err, "cannot %s", error.step);
 	if (err)
 		goto cleanup;
-	cmd_say(CMD, "ready, recording every workload (store %s, socket %s)", args.opts.db,
-		args.opts.socket);
+	cmd_say_hooks(CMD, agent_hooks(agent), args.verbose);
+	cmd_say(CMD, "ready, recording every workload (store %s, socket %s)%s", args.opts.db,
+		args.opts.socket, cmd_hook_note(agent_hooks(agent)));
 	if (agent_metrics_port(agent))
 		cmd_say(CMD, "metrics on port %u", agent_metrics_port(agent));
 	err = agent_run(agent);

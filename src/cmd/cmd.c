@@ -82,16 +82,44 @@ void cmd_libbpf_output(bool verbose)
 	libbpf_set_print(verbose ? libbpf_print_all : libbpf_print_warnings);
 }
 
-int cmd_load_failed(const char *cmd, int err)
+int cmd_load_failed(const char *cmd, int err, const struct loader_report *report)
 {
-	if (err == -EOPNOTSUPP)
-		return cmd_fail(cmd, 0, "this kernel has no capability:cap_capable tracepoint "
-					"(needs Linux 6.14 or later with BTF); no fallback hook is "
-					"available");
-	if (err == -EPERM)
-		return cmd_fail(cmd, err, "cannot load the BPF programs (needs root, or CAP_BPF and "
-					  "CAP_PERFMON)");
-	return cmd_fail(cmd, err, "cannot load the BPF programs");
+	char why[HOOK_COUNT * (HOOK_WHY_LEN + 16)] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; report && i < report->n_tried; i++)
+		len += (size_t)snprintf(why + len, sizeof(why) - len, "%s%s: %s", i ? "; " : "",
+					hook_name(report->tried[i].hook), report->tried[i].why);
+	if (!len)
+		return cmd_fail(cmd, err, "cannot load the BPF programs");
+	return cmd_fail(cmd, 0, "cannot load the BPF programs: %s%s", why,
+			err == -EPERM ? " (refused: tracing needs root, or CAP_BPF and CAP_PERFMON, "
+					"and the kernel's policy may refuse a hook)" :
+					"");
+}
+
+const char *cmd_hook_note(const struct loader_report *report)
+{
+	static __thread char note[64];
+
+	snprintf(note, sizeof(note), " (hook %s)", hook_name(report->used));
+	return note;
+}
+
+void cmd_say_hooks(const char *cmd, const struct loader_report *report, bool verbose)
+{
+	for (size_t i = 0; verbose && i < report->n_tried; i++)
+		if (report->tried[i].err)
+			cmd_say(cmd, "hook %s not used: %s", hook_name(report->tried[i].hook),
+				report->tried[i].why);
+}
+
+int cmd_hook_option(const char *cmd, const char *text, enum hook *ret_hook)
+{
+	if (hook_parse(text, ret_hook))
+		return cmd_usage_error(cmd, "unknown hook '%s' (auto, tracepoint, fexit, kprobe)",
+				       text);
+	return -1;
 }
 
 int cmd_rings_failed(const char *cmd, struct rings *rings)
@@ -265,6 +293,11 @@ int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uin
 	cfg->verbose = verbose;
 	cfg->log = log_ring_change;
 	cfg->log_data = (void *)cmd;
+	/* While CAP_SYS_RESOURCE may still be ours: kernels before 5.11 charge
+	 * BPF maps to it. Where it is not, they need not. */
+	(void)loader_raise_memlock();
+	cfg->ebpf_extra = loader_extra_caps(NULL);
+	needed |= cfg->ebpf_extra;
 	if (rings__new(cfg, needed | rings_need_ebpf(cfg->procfs_root), ret_rings, &error)) {
 		caps_mask_names(error.caps, ",", names, sizeof(names));
 		return cmd_fail(cmd, error.err, "cannot %s %s (--capabilities bypass=true runs with "

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "event/evfilter.h"
+#include "kernel/loader.h"
 #include "privilege/confine.h"
 #include "privilege/rings.h"
 #include "profile/profile.h"
@@ -36,8 +37,16 @@ void cmd_libbpf_output(bool verbose);
  * SA_RESTART) so a loop sees it; a closed pipe is an EPIPE, not a signal. */
 int cmd_catch_stop_signals(volatile sig_atomic_t *flag);
 
-/* Why the BPF programs could not be loaded; returns EXIT_RUNTIME. */
-int cmd_load_failed(const char *cmd, int err);
+/* Why the BPF programs could not be loaded, hook by hook, on one line;
+ * returns EXIT_RUNTIME. */
+int cmd_load_failed(const char *cmd, int err, const struct loader_report *report);
+
+/* " (hook fexit)", for the ready line. */
+const char *cmd_hook_note(const struct loader_report *report);
+/* With verbose, why each hook before the one used was not. */
+void cmd_say_hooks(const char *cmd, const struct loader_report *report, bool verbose);
+/* --hook auto|tracepoint|fexit|kprobe */
+int cmd_hook_option(const char *cmd, const char *text, enum hook *ret_hook);
 
 /* The failed ring change that stopped a command; returns EXIT_RUNTIME. */
 int cmd_rings_failed(const char *cmd, struct rings *rings);

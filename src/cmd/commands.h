@@ -12,5 +12,6 @@ int cmd_agent(int argc, char **argv);
 int cmd_help_capabilities(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_hooks(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ struct record_args {
 	double duration;
 	bool verify;
 	bool verbose;
+	enum hook hook;
 	struct rings_config rings;
 	char **argv;
 };
@@ -47,7 +48,8 @@ static void usage(FILE *out)
 		"  -d, --duration SECS   stop after SECS seconds (for daemons)\n"
 		"      --verify          re-run CMD with exactly the recommended set and\n"
 		"                        fail unless it exits the same way\n"
-		"  -v, --verbose         libbpf debug output and ring changes\n"
+		"      --hook HOOK       auto (default), tracepoint, fexit or kprobe\n"
+		"  -v, --verbose         libbpf debug output, ring changes, hooks not used\n"
 		"      --capabilities KEY=VALUE\n"
 		"                        captrail's own capabilities, as for trace\n");
 }
@@ -55,7 +57,7 @@ static void usage(FILE *out)
 #define CMD "record"
 #define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
-enum { OPT_OUTPUT = 256, OPT_USER, OPT_GROUP, OPT_GRANT, OPT_VERIFY, OPT_CAPABILITIES };
+enum { OPT_OUTPUT = 256, OPT_USER, OPT_GROUP, OPT_GRANT, OPT_VERIFY, OPT_CAPABILITIES, OPT_HOOK };
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, 'o' },
@@ -67,6 +69,7 @@ static const struct option long_options[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "hook", required_argument, NULL, OPT_HOOK },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -90,6 +93,7 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case 'd': return cmd_seconds_option(CMD, "duration", arg, &a->duration);
 	case OPT_VERIFY: a->verify = true; break;
 	case 'v': a->verbose = true; break;
+	case OPT_HOOK: return cmd_hook_option(CMD, arg, &a->hook);
 	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
 	}
 	return rc;
@@ -125,10 +129,12 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	return -1;
 }
 
-static bool say_ready(void *ctx)
+static bool say_ready(void *ctx, const struct loader_report *hooks)
 {
-	(void)ctx;
-	cmd_say(CMD, "ready, recording");
+	const struct record_args *a = ctx;
+
+	cmd_say_hooks(CMD, hooks, a->verbose);
+	cmd_say(CMD, "ready, recording%s", cmd_hook_note(hooks));
 	return true;
 }
 
@@ -202,7 +208,7 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 		return 127;
 	}
 	if (err && error.loading)
-		return cmd_load_failed(CMD, err);
+		return cmd_load_failed(CMD, err, &error.hooks);
 	if (err && err == rings_failure(rings, NULL))
 		return cmd_rings_failed(CMD, rings);
 	if (err)
@@ -246,6 +252,9 @@ int cmd_record(int argc, char **argv)
 	ropts.duration = args.duration;
 	ropts.stop = &stop_requested;
 	ropts.on_ready = say_ready;
+	ropts.ctx = &args;
+	ropts.hook = args.hook;
+	ropts.verbose = args.verbose;
 
 	/* Fork what will run the user's command before lowering captrail. */
 	err = cmd_catch_stop_signals(&stop_requested);

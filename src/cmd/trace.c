@@ -30,6 +30,7 @@ struct trace_args {
 	enum output_format format;
 	double duration;
 	bool verbose;
+	enum hook hook;
 	struct rings_config rings;
 };
 
@@ -66,7 +67,9 @@ static void usage(FILE *out)
 		"      --state-root DIR   also look for container runtime state in DIR\n"
 		"  -o, --output FORMAT    compact (default), table or json\n"
 		"  -d, --duration SECS    stop after SECS seconds\n"
-		"  -v, --verbose          libbpf debug output and ring changes\n"
+		"      --hook HOOK        auto (default), tracepoint, fexit or kprobe: where\n"
+		"                         on cap_capable() to attach ('captrail hooks')\n"
+		"  -v, --verbose          libbpf debug output, ring changes, hooks not used\n"
 		"      --capabilities KEY=VALUE\n"
 		"                         bypass=true|false, add=CAPS, drop=CAPS: captrail's\n"
 		"                         own capabilities (see 'captrail help capabilities')\n");
@@ -90,6 +93,7 @@ enum {
 	OPT_PROCESSES,
 	OPT_HOST,
 	OPT_STATE_ROOT,
+	OPT_HOOK,
 };
 
 static const struct option long_options[] = {
@@ -110,6 +114,7 @@ static const struct option long_options[] = {
 	{ "processes", required_argument, NULL, OPT_PROCESSES },
 	{ "host", no_argument, NULL, OPT_HOST },
 	{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
+	{ "hook", required_argument, NULL, OPT_HOOK },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -159,6 +164,7 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case OPT_CONTAINERS: return cmd_filter_option(CMD, &a->who, EVFILTER_CONTAINERS, arg);
 	case OPT_PROCESSES: return cmd_filter_option(CMD, &a->who, EVFILTER_PROCESSES, arg);
 	case OPT_HOST: return cmd_filter_option(CMD, &a->who, EVFILTER_FIELDS, arg);
+	case OPT_HOOK: return cmd_hook_option(CMD, arg, &a->hook);
 	case OPT_STATE_ROOT:
 		if (a->n_state_roots == MAX_STATE_ROOTS)
 			return usage_error("at most %d --state-root directories", MAX_STATE_ROOTS);
@@ -274,9 +280,11 @@ static int start_identity(struct trace_args *a, const char *node, int64_t boot_o
 }
 
 static int start_tracing(struct trace_args *args, struct trace_state *state, struct rings *rings,
-			 struct loader **ret_loader)
+			 struct loader **ret_loader, struct loader_report *ret_report)
 {
 	struct loader_opts lopts = {
+		.hook = args->hook,
+		.verbose = args->verbose,
 		.stream = true,
 		.track_procs = true,
 		.handlers = { .on_cap = on_cap, .on_proc = on_proc, .ctx = state },
@@ -286,10 +294,11 @@ static int start_tracing(struct trace_args *args, struct trace_state *state, str
 	args->filter.self_tgid = (uint32_t)getpid();
 	lopts.filter = args->filter;
 	rings_enter(rings, RING_EBPF, "load and attach BPF programs");
-	err = loader__new(&lopts, ret_loader);
+	err = loader__new(&lopts, ret_loader, ret_report);
 	rings_leave(rings);
 	if (err)
-		return cmd_load_failed(CMD, err);
+		return cmd_load_failed(CMD, err, ret_report);
+	cmd_say_hooks(CMD, ret_report, args->verbose);
 	/* After attaching: lifecycle records of processes started meanwhile
 	 * replay correctly over the scan. */
 	rings_enter_specific(rings, RINGS_NEED_PROC, "read running processes from /proc");
@@ -306,6 +315,7 @@ int cmd_trace(int argc, char **argv)
 	struct trace_args args = {};
 	struct trace_state state = {};
 	struct output_opts oopts = {};
+	struct loader_report report = {};
 	struct loader *loader = NULL;
 	struct rings *rings = NULL;
 	char node[256];
@@ -337,12 +347,12 @@ int cmd_trace(int argc, char **argv)
 		rc = cmd_fail(CMD, err, "cannot catch SIGINT and SIGTERM");
 		goto cleanup;
 	}
-	rc = start_tracing(&args, &state, rings, &loader);
+	rc = start_tracing(&args, &state, rings, &loader, &report);
 	if (rc >= 0)
 		goto cleanup;
 	oopts.host_ns = identity_host_ns(state.identity);
 	output_init(&state.out, stdout, &oopts);
-	cmd_say(CMD, "ready, tracing capability checks");
+	cmd_say(CMD, "ready, tracing capability checks%s", cmd_hook_note(&report));
 	err = trace_loop(loader, rings, args.duration);
 	rc = print_summary(&state, loader, rings);
 	if (err && err == rings_failure(rings, NULL))

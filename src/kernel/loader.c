@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -11,27 +13,53 @@
 #include <bpf/libbpf.h>
 
 #include "captrail.skel.h"
+#include "lib/util.h"
 
 #define VMLINUX_BTF_PATH "/sys/kernel/btf/vmlinux"
+
+/* The programs of one hook: the stream's, the aggregation's, and for
+ * kprobes the entry probe both return probes read. */
+struct hook_progs {
+	struct bpf_program *stream, *agg, *entry;
+	struct bpf_link **stream_link, **agg_link, **entry_link;
+};
 
 struct loader {
 	struct captrail_bpf *skel;
 	struct ring_buffer *ring;
 	int ncpus;
 	struct records_handlers handlers;
+	enum hook hook;
+	struct hook_progs progs;
+	bool agg_loaded;
 };
 
-/* Feature probe: a tracepoint exists when its BTF typedef does. */
-static bool has_tracepoint(const struct btf *vmlinux, const char *name)
+static struct hook_progs hook_progs(struct captrail_bpf *skel, enum hook hook,
+				    const struct hook_features *f)
 {
-	char type_name[128];
-
-	snprintf(type_name, sizeof(type_name), "btf_trace_%s", name);
-	return btf__find_by_name_kind(vmlinux, type_name, BTF_KIND_TYPEDEF) >= 0;
+	switch (hook) {
+	case HOOK_TRACEPOINT:
+		return (struct hook_progs){ skel->progs.stream_tp, skel->progs.agg_tp, NULL,
+					    &skel->links.stream_tp, &skel->links.agg_tp, NULL };
+	case HOOK_FEXIT:
+		/* Before bpf_get_current_task_btf() the task is read untyped. */
+		if (!f->task_btf)
+			return (struct hook_progs){ skel->progs.stream_fexit_core,
+						    skel->progs.agg_fexit_core, NULL,
+						    &skel->links.stream_fexit_core,
+						    &skel->links.agg_fexit_core, NULL };
+		return (struct hook_progs){ skel->progs.stream_fexit, skel->progs.agg_fexit, NULL,
+					    &skel->links.stream_fexit, &skel->links.agg_fexit,
+					    NULL };
+	default:
+		return (struct hook_progs){ skel->progs.stream_kret, skel->progs.agg_kret,
+					    skel->progs.cap_entry, &skel->links.stream_kret,
+					    &skel->links.agg_kret, &skel->links.cap_entry };
+	}
 }
 
-static int configure(struct captrail_bpf *skel, const struct loader_opts *opts,
-		     const struct btf *vmlinux)
+static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, enum hook hook,
+		     const struct hook_features *features)
 {
 	const struct loader_filter *f = &opts->filter;
 	struct captrail_bpf__rodata *cfg = skel->rodata;
@@ -55,32 +83,37 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts,
 		       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
 	cfg->cfg_agg_slots = opts->aggregate.slots;
 	skel->bss->agg_armed = opts->aggregate.armed;
-	cfg->cfg_regs_cast = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0;
+	cfg->cfg_regs_cast = features->rdonly_cast;
 	/* Without the hooks that say when a task's cgroup may have changed,
 	 * each check decides afresh: slower, never wrong. */
-	cfg->cfg_task_cache = opts->aggregate.enabled && has_tracepoint(vmlinux, "task_newtask") &&
-			      has_tracepoint(vmlinux, "cgroup_attach_task");
+	cfg->cfg_task_cache = opts->aggregate.enabled && features->task_cache;
+	cfg->cfg_opts_style = hook == HOOK_TRACEPOINT ? CT_OPTS_NONE : features->opts_style;
+	cfg->cfg_agg_loaded = opts->aggregate.enabled;
 
 	/* The exec program also arms aggregation at the command's exec, and
 	 * fork/exit keep the fork-tracking set. */
-	bool procs = opts->track_procs || opts->aggregate.enabled;
-	const struct {
-		struct bpf_program *prog;
-		bool load;
-	} programs[] = {
-		{ skel->progs.stream_cap_capable, opts->stream },
-		{ skel->progs.agg_cap_capable, opts->aggregate.enabled },
-		{ skel->progs.denial_outcome, opts->aggregate.enabled },
-		{ skel->progs.task_gen_new, cfg->cfg_task_cache },
-		{ skel->progs.task_gen_moved, cfg->cfg_task_cache },
-		{ skel->progs.proc_exec, procs },
-		{ skel->progs.proc_fork, procs },
-		{ skel->progs.proc_exit, procs },
-	};
+	bool procs = !opts->probe_only && (opts->track_procs || opts->aggregate.enabled);
+	struct hook_progs mine = hook_progs(skel, hook, features);
+	struct bpf_program *prog;
 	int err;
 
-	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++) {
-		err = bpf_program__set_autoload(programs[i].prog, programs[i].load);
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool load = false;
+
+		if (prog == mine.stream)
+			load = opts->stream && !opts->probe_only;
+		else if (prog == mine.agg)
+			load = opts->aggregate.enabled || opts->probe_only;
+		else if (prog == mine.entry)
+			load = true;
+		else if (prog == skel->progs.denial_outcome)
+			load = opts->aggregate.enabled && !opts->probe_only;
+		else if (prog == skel->progs.task_gen_new || prog == skel->progs.task_gen_moved)
+			load = cfg->cfg_task_cache && !opts->probe_only;
+		else if (prog == skel->progs.proc_exec || prog == skel->progs.proc_fork ||
+			 prog == skel->progs.proc_exit)
+			load = procs;
+		err = bpf_program__set_autoload(prog, load);
 		if (err)
 			return err;
 	}
@@ -118,28 +151,21 @@ static int ring_callback(void *ctx, void *data, size_t size)
 	return records_dispatch(&loader->handlers, data, size);
 }
 
-int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	struct btf *vmlinux = NULL;
-	struct loader *loader;
-	int err;
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
 
-	if (opts->filter.n_pids > CT_MAX_PIDS)
-		return -E2BIG;
-	loader = calloc(1, sizeof(*loader));
-	if (!loader)
-		return -ENOMEM;
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux || !has_tracepoint(vmlinux, "cap_capable")) {
-		err = -EOPNOTSUPP;
-		goto cleanup;
-	}
-	loader->handlers = opts->handlers;
-	loader->ncpus = libbpf_num_possible_cpus();
-	if (loader->ncpus < 0) {
-		err = loader->ncpus;
-		goto cleanup;
-	}
+/* Open, configure, load, attach: one hook. On failure why says which step
+ * and the loader is left for loader__free(). */
+static int try_hook(struct loader *loader, const struct loader_opts *opts, enum hook hook,
+		    const struct hook_features *features, char why[HOOK_WHY_LEN])
+{
+	const char *step = "open the BPF object";
+	int err;
 
 	/* Naming vmlinux's BTF keeps libbpf from enumerating kernel-module BTF
 	 * for CO-RE candidates (our programs touch vmlinux types only), which
@@ -148,50 +174,130 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader)
 	loader->skel = captrail_bpf__open_opts(&open_opts);
 	if (!loader->skel) {
 		err = -errno;
-		goto cleanup;
+		goto fail;
 	}
-	err = configure(loader->skel, opts, vmlinux);
-	btf__free(vmlinux);
-	vmlinux = NULL;
-	if (!err)
-		err = captrail_bpf__load(loader->skel);
+	loader->hook = hook;
+	loader->progs = hook_progs(loader->skel, hook, features);
+	loader->agg_loaded = opts->aggregate.enabled || opts->probe_only;
+	step = "configure";
+	err = configure(loader->skel, opts, hook, features);
 	if (err)
-		goto cleanup;
+		goto fail;
+	step = "load";
+	err = captrail_bpf__load(loader->skel);
+	if (err)
+		goto fail;
+	step = "fill the filters";
 	err = fill_pid_filter(loader->skel, &opts->filter);
+	if (!err)
+		err = seed_tracked(loader->skel, opts->aggregate.tracked_pid);
 	if (err)
-		goto cleanup;
-	err = seed_tracked(loader->skel, opts->aggregate.tracked_pid);
-	if (err)
-		goto cleanup;
+		goto fail;
+	step = "make the ring buffer reader";
 	loader->ring = ring_buffer__new(bpf_map__fd(loader->skel->maps.events), ring_callback,
 					loader, NULL);
 	if (!loader->ring) {
 		err = -errno;
-		goto cleanup;
+		goto fail;
 	}
 	/* The denial-outcome program costs every syscall of the traced
 	 * processes: it is attached only once a denial has been seen. */
 	bpf_program__set_autoattach(loader->skel->progs.denial_outcome, false);
 	if (opts->stream_on_demand)
-		bpf_program__set_autoattach(loader->skel->progs.stream_cap_capable, false);
+		bpf_program__set_autoattach(loader->progs.stream, false);
+	step = "attach";
 	err = captrail_bpf__attach(loader->skel);
-	if (err)
-		goto cleanup;
+	if (!err)
+		return 0;
+fail:
+	snprintf(why, HOOK_WHY_LEN, "cannot %s: %s", step, strerror(-err));
+	return err;
+}
+
+static void unload(struct loader *loader)
+{
+	ring_buffer__free(loader->ring);
+	captrail_bpf__destroy(loader->skel);
+	loader->ring = NULL;
+	loader->skel = NULL;
+}
+
+int loader__new(const struct loader_opts *opts, struct loader **ret_loader,
+		struct loader_report *ret_report)
+{
+	struct loader_report report = { .used = HOOK_AUTO };
+	enum hook first = opts->hook == HOOK_AUTO ? HOOK_TRACEPOINT : opts->hook;
+	enum hook last = opts->hook == HOOK_AUTO ? HOOK_KPROBE : opts->hook;
+	struct btf *vmlinux = NULL;
+	struct loader *loader;
+	int err = -EOPNOTSUPP;
+
+	if (opts->filter.n_pids > CT_MAX_PIDS)
+		return -E2BIG;
+	loader = calloc(1, sizeof(*loader));
+	if (!loader)
+		return -ENOMEM;
+	loader->handlers = opts->handlers;
+	loader->ncpus = libbpf_num_possible_cpus();
+	vmlinux = btf__load_vmlinux_btf();
+	if (loader->ncpus < 0 || !vmlinux) {
+		err = loader->ncpus < 0 ? loader->ncpus : -errno;
+		goto out;
+	}
+	hook_features_read(vmlinux, opts->sysfs_root ? opts->sysfs_root : "/sys",
+			   &report.features);
+	btf__free(vmlinux);
+	for (enum hook hook = first; hook <= last; hook++) {
+		struct loader_attempt *t = &report.tried[report.n_tried++];
+		const char *unavailable = hook_unavailable(&report.features, hook);
+		libbpf_print_fn_t print = NULL;
+
+		t->hook = hook;
+		if (unavailable) {
+			t->err = -EOPNOTSUPP;
+			snprintf(t->why, sizeof(t->why), "%s", unavailable);
+			continue;
+		}
+		/* A failure that a later hook may make good, or that a probe looks
+		 * for, is the report's to tell. */
+		bool quiet = !opts->verbose && (hook != last || opts->probe_only);
+
+		if (quiet)
+			print = libbpf_set_print(silent);
+		err = try_hook(loader, opts, hook, &report.features, t->why);
+		if (quiet)
+			libbpf_set_print(print);
+		t->err = err;
+		if (!err) {
+			report.used = hook;
+			break;
+		}
+		unload(loader);
+	}
+	for (size_t i = 1; report.used == HOOK_AUTO && i < report.n_tried; i++)
+		if (report.tried[i].err != report.tried[0].err)
+			err = -EOPNOTSUPP;
+out:
+	if (ret_report)
+		*ret_report = report;
+	if (err) {
+		loader__free(loader);
+		return err;
+	}
 	*ret_loader = loader;
 	return 0;
+}
 
-cleanup:
-	btf__free(vmlinux);
-	loader__free(loader);
-	return err;
+enum hook loader_hook(const struct loader *loader)
+{
+	return loader->hook;
 }
 
 void loader__free(struct loader *loader)
 {
 	if (!loader)
 		return;
-	ring_buffer__free(loader->ring);
-	captrail_bpf__destroy(loader->skel);
+	unload(loader);
 	free(loader);
 }
 
@@ -240,10 +346,15 @@ int loader_stats(struct loader *loader, struct loader_stats *ret_stats)
 	struct loader_stats stats;
 	int err;
 
-	stats.missed = recursion_misses(loader->skel->progs.stream_cap_capable) +
-		       recursion_misses(loader->skel->progs.agg_cap_capable);
+	uint64_t kret_missed = 0;
 
-	err = sum_stat(loader, CT_STAT_LOST, &stats.lost);
+	stats.missed = recursion_misses(loader->progs.stream) + recursion_misses(loader->progs.agg);
+	if (loader->progs.entry)
+		stats.missed += recursion_misses(loader->progs.entry);
+	err = sum_stat(loader, CT_STAT_KRETPROBE_MISSED, &kret_missed);
+	stats.missed += kret_missed;
+	if (!err)
+		err = sum_stat(loader, CT_STAT_LOST, &stats.lost);
 	if (!err)
 		err = sum_stat(loader, CT_STAT_PROC_LOST, &stats.proc_lost);
 	if (!err)
@@ -285,16 +396,26 @@ static int set_attached(struct bpf_program *prog, struct bpf_link **link, bool a
 	return 0;
 }
 
+/* The kprobe at entry feeds both return probes: attached while either is. */
+static int set_entry(struct loader *loader, bool stream, bool agg)
+{
+	if (!loader->progs.entry)
+		return 0;
+	return set_attached(loader->progs.entry, loader->progs.entry_link, stream || agg);
+}
+
 int loader_set_stream(struct loader *loader, bool active)
 {
-	return set_attached(loader->skel->progs.stream_cap_capable,
-			    &loader->skel->links.stream_cap_capable, active);
+	int err = set_entry(loader, active, *loader->progs.agg_link != NULL);
+
+	return err ? err : set_attached(loader->progs.stream, loader->progs.stream_link, active);
 }
 
 int loader_set_aggregate(struct loader *loader, bool active)
 {
-	return set_attached(loader->skel->progs.agg_cap_capable,
-			    &loader->skel->links.agg_cap_capable, active);
+	int err = set_attached(loader->progs.agg, loader->progs.agg_link, active);
+
+	return err ? err : set_entry(loader, *loader->progs.stream_link != NULL, active);
 }
 
 int loader_agg_delete(struct loader *loader, const struct ct_agg_key *key)
@@ -395,4 +516,31 @@ int loader_outcome(struct loader *loader, const struct ct_agg_key *key,
 				 sizeof(*ret_outcome), 0))
 		return -errno;
 	return 0;
+}
+
+uint64_t loader_extra_caps(const char *sysfs_root)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	struct hook_features f;
+	char paranoid[16] = "";
+	uint64_t extra = 0;
+
+	if (!vmlinux)
+		return 0;
+	hook_features_read(vmlinux, sysfs_root ? sysfs_root : "/sys", &f);
+	btf__free(vmlinux);
+	if (!f.rdonly_cast)
+		extra |= 1ull << CAP_SYS_ADMIN;
+	if (!f.tracepoint && f.kprobes &&
+	    !read_small_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid)) &&
+	    atoi(paranoid) > 2)
+		extra |= 1ull << CAP_SYS_ADMIN;
+	return extra;
+}
+
+int loader_raise_memlock(void)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	return setrlimit(RLIMIT_MEMLOCK, &unlimited) ? -errno : 0;
 }

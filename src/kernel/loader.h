@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "bpf/captrail.h"
+#include "kernel/hooks.h"
 #include "kernel/records.h"
 
 struct loader_filter {
@@ -35,6 +36,14 @@ struct loader_aggregate {
 };
 
 struct loader_opts {
+	enum hook hook; /* HOOK_AUTO: the first of tracepoint, fexit, kprobe that works */
+	/* Only load and attach the hook's aggregation program, unarmed (probing
+	 * what a kernel offers: `captrail hooks`). */
+	bool probe_only;
+	/* libbpf's messages of a hook that failed where another is tried next
+	 * are silenced unless verbose: the report says why. */
+	bool verbose;
+	const char *sysfs_root; /* NULL: /sys */
 	struct loader_filter filter;
 	bool stream; /* per-check events through the ring buffer */
 	bool stream_on_demand; /* attached only by loader_set_stream() */
@@ -50,13 +59,42 @@ struct loader_stats {
 	uint64_t agg_full; /* checks not counted: aggregation map full */
 	uint64_t track_full; /* descendants not followed: tracked set full */
 	uint64_t outcome_full; /* denial outcomes not kept */
-	uint64_t missed; /* checks the programs never saw (recursion) */
+	uint64_t missed; /* checks the programs never saw (recursion, kretprobe) */
+};
+
+/* One hook tried: 0, or why it could not be used. */
+struct loader_attempt {
+	enum hook hook;
+	int err;
+	char why[HOOK_WHY_LEN];
+};
+
+/* The hooks tried, in order, and why each one before the last failed. */
+struct loader_report {
+	enum hook used; /* HOOK_AUTO when none worked */
+	size_t n_tried;
+	struct loader_attempt tried[HOOK_COUNT];
+	struct hook_features features;
 };
 
 struct loader;
 
-/* -EOPNOTSUPP: the kernel has no hook captrail can use. */
-int loader__new(const struct loader_opts *opts, struct loader **ret_loader);
+/* What loading captrail's programs needs on this kernel besides CAP_BPF
+ * and CAP_PERFMON: CAP_SYS_ADMIN where libbpf 1.1 looks for a kfunc the
+ * kernel lacks in module BTF (bpf_rdonly_cast(), before 6.2), and where
+ * the kprobe fallback goes through perf_event_open() at Debian's
+ * perf_event_paranoid 3. A mask of capabilities; sysfs_root NULL: /sys. */
+uint64_t loader_extra_caps(const char *sysfs_root);
+
+/* RLIMIT_MEMLOCK to infinity: kernels before 5.11 charge BPF maps to it.
+ * Needs CAP_SYS_RESOURCE, which later kernels do not. */
+int loader_raise_memlock(void);
+
+/* When no hook works, the report says why, hook by hook, and the error is
+ * theirs when they all failed alike (-EPERM: not privileged), else
+ * -EOPNOTSUPP. ret_report may be NULL. */
+int loader__new(const struct loader_opts *opts, struct loader **ret_loader,
+		struct loader_report *ret_report);
 void loader__free(struct loader *loader);
 
 /* Waits up to timeout_ms for records, then drains whatever is queued (the
@@ -65,6 +103,9 @@ void loader__free(struct loader *loader);
 int loader_poll(struct loader *loader, int timeout_ms);
 
 int loader_stats(struct loader *loader, struct loader_stats *ret_stats);
+
+/* The hook the programs are attached to. */
+enum hook loader_hook(const struct loader *loader);
 
 /* For a caller's own epoll loop: readable when records are queued (or on
  * a forced wake-up); loader_consume() then handles what is queued. */

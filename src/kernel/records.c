@@ -8,14 +8,20 @@
 _Static_assert((unsigned)CT_AGG_OVERRIDE_CRED == (unsigned)CHECK_OVERRIDE_CRED, "flag bits differ");
 _Static_assert((unsigned)CT_AGG_FOREIGN_USERNS == (unsigned)CHECK_FOREIGN_USERNS, "flag bits differ");
 _Static_assert((unsigned)CT_AGG_KTHREAD == (unsigned)CHECK_KTHREAD, "flag bits differ");
+_Static_assert((unsigned)CT_AGG_INSETID == (unsigned)CHECK_INSETID, "flag bits differ");
+_Static_assert(!(((unsigned)CT_AGG_AUDIT_KNOWN | (unsigned)CT_AGG_NOAUDIT) & CHECK_FLAGS),
+	       "the audit class is not a check flag");
 _Static_assert(!((unsigned)CT_AGG_DENIED & CHECK_FLAGS), "the verdict is not a check flag");
 _Static_assert(CT_NO_SYSCALL == CHECK_NO_SYSCALL, "no-syscall markers differ");
 _Static_assert(CT_EPERM == EPERM && CT_EACCES == EACCES, "the BPF side's errnos differ");
 
-/* One audited sample is enough: the capability is used for real on some
- * path, whatever else probes it. */
-static enum check_audit audit_class(const struct ct_agg_value *v)
+/* Hooks that see opts put the class in the key. Else, sampled: one audited
+ * sample is enough, the capability is used for real on some path, whatever
+ * else probes it. */
+static enum check_audit audit_class(const struct ct_agg_key *k, const struct ct_agg_value *v)
 {
+	if (k->flags & CT_AGG_AUDIT_KNOWN)
+		return k->flags & CT_AGG_NOAUDIT ? CHECK_NOAUDIT : CHECK_AUDITED;
 	if (v->audit_samples)
 		return CHECK_AUDITED;
 	if (v->noaudit_samples)
@@ -29,7 +35,7 @@ void records_check(const struct ct_agg_key *key, const struct ct_agg_value *valu
 	*ret_check = (struct check){
 		.cap = key->cap,
 		.denied = key->flags & CT_AGG_DENIED,
-		.audit = audit_class(value),
+		.audit = audit_class(key, value),
 		.syscall = key->syscall,
 		.flags = key->flags & CHECK_FLAGS,
 		.count = value->count,

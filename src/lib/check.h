@@ -22,9 +22,10 @@ enum check_flag {
 	CHECK_OVERRIDE_CRED = 1u << 1, /* checked cred is not the task's real one */
 	CHECK_FOREIGN_USERNS = 1u << 2, /* target user ns is not the cred's own */
 	CHECK_KTHREAD = 1u << 3, /* made by a kernel thread */
+	CHECK_INSETID = 1u << 4, /* CAP_OPT_INSETID: deciding a set-id bit (fexit, kprobe) */
 };
 
-#define CHECK_FLAGS (CHECK_OVERRIDE_CRED | CHECK_FOREIGN_USERNS | CHECK_KTHREAD)
+#define CHECK_FLAGS (CHECK_OVERRIDE_CRED | CHECK_FOREIGN_USERNS | CHECK_KTHREAD | CHECK_INSETID)
 
 /* What the syscalls that made denied checks returned; zeros: unobserved. */
 struct check_outcome {

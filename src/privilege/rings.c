@@ -346,7 +346,7 @@ int rings__new(const struct rings_config *cfg, uint64_t needed, struct rings **r
 		failed(ret_error, "read the capability sets", 0, err);
 		goto out;
 	}
-	r->ebpf = rings_ebpf_caps(r->last_cap, prm);
+	r->ebpf = rings_ebpf_caps(r->last_cap, prm) | (cfg->ebpf_extra & prm);
 
 	if (cfg->bypass) {
 		if (eff != prm && (err = set_sets(r->last_cap, prm, prm, inh))) {

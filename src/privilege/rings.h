@@ -66,6 +66,10 @@ struct rings_config {
 	void (*log)(void *data, const char *line); /* "rings: enter ebpf (...) for load" */
 	void *log_data;
 	const char *procfs_root; /* NULL: /proc */
+	/* Capabilities this kernel's loading needs on top of the EBPF ring's
+	 * (kernel/loader.h: loader_extra_caps()); kept permitted and raised
+	 * with the EBPF ring. */
+	uint64_t ebpf_extra;
 };
 
 /* One "KEY=VALUE" of --capabilities: bypass=true|false, add=CAPS, drop=CAPS

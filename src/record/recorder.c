@@ -162,7 +162,8 @@ int recorder__new(const struct recorder_opts *opts, struct recorder **ret_record
 	return 0;
 }
 
-static int attach(struct recorder *r, struct recorder_result *res)
+static int attach(struct recorder *r, struct recorder_result *res,
+		  struct loader_report *ret_hooks)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
 	struct loader_opts lopts = {};
@@ -177,6 +178,8 @@ static int attach(struct recorder *r, struct recorder_result *res)
 	rings_leave(r->rings);
 	if (res->noaudit_unknown)
 		n_ranges = 0;
+	lopts.hook = r->opts.hook;
+	lopts.verbose = r->opts.verbose;
 	lopts.filter.uid = CT_ANY_UID;
 	lopts.aggregate.enabled = true;
 	lopts.aggregate.slots = true;
@@ -200,7 +203,7 @@ static int attach(struct recorder *r, struct recorder_result *res)
 		}
 	}
 	rings_enter(r->rings, RING_EBPF, "load and attach BPF programs");
-	err = loader__new(&lopts, &r->loader);
+	err = loader__new(&lopts, &r->loader, ret_hooks);
 	rings_leave(r->rings);
 	return err;
 }
@@ -310,18 +313,21 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 {
 	struct recorder_result res = { .used_cgroup = r->cgroup_id != 0 };
 	struct collect collect = { .r = r, .res = &res };
+	struct loader_report hooks;
 	int err;
 
 	if (ret_error)
 		*ret_error = (struct recorder_error){};
 	r->rings = rings;
-	err = attach(r, &res);
+	err = attach(r, &res, &hooks);
 	if (err) {
-		if (ret_error)
+		if (ret_error) {
 			ret_error->loading = true;
+			ret_error->hooks = hooks;
+		}
 		return failed(ret_error, "load the BPF programs", err);
 	}
-	if (r->opts.on_ready && !r->opts.on_ready(r->opts.ctx))
+	if (r->opts.on_ready && !r->opts.on_ready(r->opts.ctx, &hooks))
 		return failed(ret_error, "start recording", -ECANCELED);
 	err = held_release(&r->held, &r->opts.confine);
 	if (err) {

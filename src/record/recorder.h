@@ -21,7 +21,10 @@ struct recorder_opts {
 	const char *cgroupfs_root; /* NULL: CGROUP_DEFAULT_ROOT */
 	double duration; /* 0: until the command and its descendants end */
 	const volatile int *stop; /* set by a signal handler; NULL: none */
-	bool (*on_ready)(void *ctx); /* after attach, before release: false aborts */
+	enum hook hook; /* where to attach (HOOK_AUTO: the first that works) */
+	bool verbose; /* libbpf's messages of hooks that failed before one worked */
+	/* After attach, before release: false aborts. */
+	bool (*on_ready)(void *ctx, const struct loader_report *hooks);
 	void *ctx;
 };
 
@@ -52,7 +55,8 @@ int recorder__new(const struct recorder_opts *opts, struct recorder **ret_record
 /* What recorder_run() was doing when it failed. */
 struct recorder_error {
 	const char *step; /* "load the BPF programs", "run the command", ... */
-	bool loading; /* the programs did not load (see loader__new()) */
+	bool loading; /* the programs did not load: hooks says why */
+	struct loader_report hooks;
 	bool exec_failed; /* the command could not be confined or exec'd: its errno */
 };
 

@@ -29,3 +29,5 @@ expect_usage "unknown command 'tarce'" tarce
 expect_usage "--capabilities applies to trace, record, run, agent" --capabilities bypass=true events
 expect_usage "'--capabilities' needs a value" --capabilities
 expect_usage "unknown capabilities key 'bypas'" --capabilities bypas=true trace
+expect_usage "unknown hook 'bogus' (auto, tracepoint, fexit, kprobe)" trace --hook bogus
+expect_usage "unknown hook ''" record --hook "" -- true

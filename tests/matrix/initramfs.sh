@@ -27,6 +27,8 @@ busybox=/bin/busybox
 ldd "$busybox" >/dev/null 2>&1 && { echo "initramfs: $busybox is not static (install busybox-static)" >&2; exit 1; }
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/captrail-initramfs.XXXXXX")
+# mktemp makes it 0700: it is the guest's /, which every user must traverse.
+chmod 0755 "$stage"
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,usr/bin,etc,proc,sys,dev,tmp,run,root,matrix/cases}
 

@@ -423,8 +423,9 @@ static void test_duration(void **state)
 
 /* A signal handler sets the stop flag; on_ready runs at the one moment a
  * test can be sure the recording has started. */
-static bool request_stop(void *ctx)
+static bool request_stop(void *ctx, const struct loader_report *hooks)
 {
+	assert_non_null(hooks);
 	*(int *)ctx += 1;
 	stop_flag = 1;
 	return true;
@@ -477,8 +478,9 @@ static void test_no_stop_flag(void **state)
 	recorder__free(r);
 }
 
-static bool refuse(void *ctx)
+static bool refuse(void *ctx, const struct loader_report *hooks)
 {
+	(void)hooks;
 	*(int *)ctx += 1;
 	return false;
 }

@@ -171,10 +171,13 @@ static void test_check_flag_bits(void **state)
 		{ CT_AGG_FOREIGN_USERNS, false, CHECK_FOREIGN_USERNS },
 		{ CT_AGG_KTHREAD, false, CHECK_KTHREAD },
 		{ CT_AGG_DENIED | CT_AGG_KTHREAD, true, CHECK_KTHREAD },
-		{ CT_AGG_DENIED | CT_AGG_OVERRIDE_CRED | CT_AGG_FOREIGN_USERNS | CT_AGG_KTHREAD,
+		{ CT_AGG_INSETID, false, CHECK_INSETID },
+		{ CT_AGG_DENIED | CT_AGG_OVERRIDE_CRED | CT_AGG_FOREIGN_USERNS | CT_AGG_KTHREAD |
+			  CT_AGG_INSETID,
 		  true, CHECK_FLAGS },
-		{ 1u << 4 | 1u << 31, false, 0 },
-		{ 1u << 4 | CT_AGG_OVERRIDE_CRED, false, CHECK_OVERRIDE_CRED },
+		/* the audit class and unknown bits never leak into the flags */
+		{ CT_AGG_AUDIT_KNOWN | CT_AGG_NOAUDIT | 1u << 31, false, 0 },
+		{ CT_AGG_AUDIT_KNOWN | CT_AGG_OVERRIDE_CRED, false, CHECK_OVERRIDE_CRED },
 	};
 	const struct ct_agg_value value = { .count = 1 };
 	struct ct_agg_key key = { .cap = 0, .syscall = CT_NO_SYSCALL };
@@ -217,6 +220,28 @@ static void test_check_audit_class(void **state)
 		/* Samples are a subset of the checks: the count is the count. */
 		assert_true(c.count == 4000);
 	}
+}
+
+/* Hooks that see the opts argument know the class exactly: the samples,
+ * which only guess from the call chain, do not override it. */
+static void test_check_audit_exact(void **state)
+{
+	struct ct_agg_key key = { .cap = 21, .syscall = CT_NO_SYSCALL };
+	const struct ct_agg_value guessed_audited = { .count = 3, .audit_samples = 3 };
+	const struct ct_agg_value guessed_noaudit = { .count = 3, .noaudit_samples = 3 };
+	struct check c;
+
+	(void)state;
+	key.flags = CT_AGG_AUDIT_KNOWN | CT_AGG_NOAUDIT;
+	records_check(&key, &guessed_audited, NULL, &c);
+	assert_int_equal(c.audit, CHECK_NOAUDIT);
+	key.flags = CT_AGG_AUDIT_KNOWN;
+	records_check(&key, &guessed_noaudit, NULL, &c);
+	assert_int_equal(c.audit, CHECK_AUDITED);
+	/* NOAUDIT without AUDIT_KNOWN is not trusted: fall back to samples */
+	key.flags = CT_AGG_NOAUDIT;
+	records_check(&key, &guessed_audited, NULL, &c);
+	assert_int_equal(c.audit, CHECK_AUDITED);
 }
 
 static void test_check_outcome(void **state)
@@ -746,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_check_fields),
 		cmocka_unit_test(test_check_flag_bits),
 		cmocka_unit_test(test_check_audit_class),
+		cmocka_unit_test(test_check_audit_exact),
 		cmocka_unit_test(test_check_outcome),
 		cmocka_unit_test(test_dispatch_by_type),
 		cmocka_unit_test(test_dispatch_null_callbacks),
