@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "identity/container.h"
+#include "container_tree.h"
 #include "scratch.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
@@ -52,18 +53,6 @@
 
 static char root[SCRATCH_DIR_LEN];
 
-__attribute__((format(printf, 3, 4)))
-static void fmt(char *buf, size_t size, const char *format, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, format);
-	n = vsnprintf(buf, size, format, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < size);
-}
-
 static void path_of(char *buf, size_t size, const char *rel)
 {
 	fmt(buf, size, "%s/%s", root, rel);
@@ -81,31 +70,10 @@ static void write_file(const char *rel, const char *text)
 	fclose(f);
 }
 
-__attribute__((format(printf, 1, 2)))
-static void run(const char *fmt, ...)
-{
-	char cmd[3 * PATH_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
-
 static int group_setup(void **state)
 {
-	const char *src = getenv("CAPTRAIL_SRC");
-	char fixtures[PATH_MAX];
-
 	(void)state;
-	snprintf(fixtures, sizeof(fixtures), "%s/tests/fixtures/container", src ? src : ".");
-	if (scratch_dir_make(root, "container"))
-		return -1;
-	run("cp -a %s/. %s", fixtures, root);
-	run("find %s/run -type f \\( -name state.json -o -name status \\) "
-	    "-exec sed -i 's|@ROOT@|%s|g' {} +", root, root);
-	return 0;
+	return container_tree_make(root, "container");
 }
 
 static int group_teardown(void **state)
@@ -116,23 +84,9 @@ static int group_teardown(void **state)
 
 static void fixture_roots(struct container_roots *r, const char *cgroupfs)
 {
-	static char paths[7][PATH_MAX];
+	static struct container_tree tree;
 
-	memset(r, 0, sizeof(*r));
-	path_of(paths[0], PATH_MAX, "proc");
-	path_of(paths[1], PATH_MAX, cgroupfs);
-	path_of(paths[2], PATH_MAX, "run/runc");
-	path_of(paths[3], PATH_MAX, "run/containerd/runc");
-	path_of(paths[4], PATH_MAX, "run/crun");
-	path_of(paths[5], PATH_MAX, "run/containerd");
-	path_of(paths[6], PATH_MAX, "var/log/pods");
-	r->proc = paths[0];
-	r->cgroupfs = paths[1];
-	r->state[0] = paths[2];
-	r->state[1] = paths[3];
-	r->state[2] = paths[4];
-	r->containerd = paths[5];
-	r->pods_log = paths[6];
+	*r = *container_tree_roots(&tree, root, cgroupfs);
 }
 
 static struct container_cache *fixture_cache(size_t max)
@@ -148,12 +102,7 @@ static struct container_cache *fixture_cache(size_t max)
 /* The cgroup id of a fixture cgroup: its inode, as on cgroupfs. */
 static uint64_t cgid(const char *v2_root, const char *cgroup)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
-	fmt(path, sizeof(path), "%s/%s%s", root, v2_root, cgroup);
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
+	return container_tree_cgid(root, v2_root, cgroup);
 }
 
 static const struct container_info *lookup_ok(struct container_cache *cache, uint64_t id, pid_t pid)

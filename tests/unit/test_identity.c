@@ -22,6 +22,8 @@
 #include "identity/identity.h"
 #include "identity/procfs.h"
 #include "lib/syscalls.h"
+#include "container_tree.h"
+#include "proc_records.h"
 #include "scratch.h"
 
 #define NODE "kind-control-plane"
@@ -53,33 +55,10 @@
 #define N_MANY_LABELS 40 /* the pod of CG_L: more than IDENTITY_MAX_LABELS */
 
 static char root[SCRATCH_DIR_LEN]; /* the container fixture's copy */
+static struct container_tree tree; /* roots into it */
 static char proc_fixture[PATH_MAX]; /* tests/fixtures/proc */
 static char identity_fixture[PATH_MAX]; /* tests/fixtures/identity/proc */
 static struct ct_proc_event rec;
-
-__attribute__((format(printf, 3, 4)))
-static void fmt(char *buf, size_t size, const char *format, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, format);
-	n = vsnprintf(buf, size, format, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < size);
-}
-
-__attribute__((format(printf, 1, 2)))
-static void run(const char *format, ...)
-{
-	char cmd[3 * PATH_MAX];
-	va_list ap;
-
-	va_start(ap, format);
-	vsnprintf(cmd, sizeof(cmd), format, ap);
-	va_end(ap);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void write_file(const char *path, const char *text)
 {
@@ -130,11 +109,8 @@ static int group_setup(void **state)
 	snprintf(proc_fixture, sizeof(proc_fixture), "%s/tests/fixtures/proc", src);
 	snprintf(identity_fixture, sizeof(identity_fixture), "%s/tests/fixtures/identity/proc",
 		 src);
-	if (scratch_dir_make(root, "identity"))
+	if (container_tree_make(root, "identity"))
 		return -1;
-	run("cp -a %s/tests/fixtures/container/. %s", src, root);
-	run("find %s/run -type f \\( -name state.json -o -name status \\) "
-	    "-exec sed -i 's|@ROOT@|%s|g' {} +", root, root);
 	run("mkdir -p %s/cgroupfs/unified%s", root, CG_UNIT);
 	make_labelled_container();
 	return 0;
@@ -146,36 +122,13 @@ static int group_teardown(void **state)
 	return scratch_dir_remove(root);
 }
 
-static const struct container_roots *fixture_roots(void)
-{
-	static char paths[7][PATH_MAX];
-	static struct container_roots r;
-
-	fmt(paths[0], PATH_MAX, "%s/proc", root);
-	fmt(paths[1], PATH_MAX, "%s/cgroupfs", root);
-	fmt(paths[2], PATH_MAX, "%s/run/runc", root);
-	fmt(paths[3], PATH_MAX, "%s/run/containerd/runc", root);
-	fmt(paths[4], PATH_MAX, "%s/run/crun", root);
-	fmt(paths[5], PATH_MAX, "%s/run/containerd", root);
-	fmt(paths[6], PATH_MAX, "%s/var/log/pods", root);
-	memset(&r, 0, sizeof(r));
-	r.proc = paths[0];
-	r.cgroupfs = paths[1];
-	r.state[0] = paths[2];
-	r.state[1] = paths[3];
-	r.state[2] = paths[4];
-	r.containerd = paths[5];
-	r.pods_log = paths[6];
-	return &r;
-}
-
 static struct identity *new_identity(const char *proc_root)
 {
 	const struct identity_opts opts = {
 		.proc_root = proc_root,
 		.node_name = NODE,
 		.boot_offset_ns = REF_OFFSET,
-		.container_roots = fixture_roots(),
+		.container_roots = container_tree_roots(&tree, root, "cgroupfs"),
 	};
 	struct identity *id = NULL;
 
@@ -187,65 +140,13 @@ static struct identity *new_identity(const char *proc_root)
 /* The cgroup id of a fixture cgroup: its inode, as on cgroupfs. */
 static uint64_t cgid(const char *cgroup)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
-	fmt(path, sizeof(path), "%s/cgroupfs/unified%s", root, cgroup);
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
+	return container_tree_cgid(root, "cgroupfs/unified", cgroup);
 }
 
 /* A lifecycle record with an empty binary, no arguments, cwd "/". */
 static struct ct_proc_event *mk(uint32_t type, uint64_t ktime_ns, uint32_t pid, uint32_t ppid)
 {
-	memset(&rec, 0, sizeof(rec));
-	rec.type = type;
-	rec.ktime_ns = ktime_ns;
-	rec.pid = rec.tid = pid;
-	rec.ppid = ppid;
-	rec.auid = PROCFS_AUID_UNSET;
-	snprintf(rec.comm, sizeof(rec.comm), "p%u", pid);
-	return &rec;
-}
-
-static void set_binary(struct ct_proc_event *r, const char *binary)
-{
-	size_t n = strlen(binary);
-
-	memcpy(r->binary, binary, n + 1);
-	r->binary_len = (uint16_t)(n + 1);
-}
-
-static void set_args(struct ct_proc_event *r, const char *const *args, size_t count)
-{
-	size_t len = 0;
-
-	for (size_t i = 0; i < count; i++) {
-		size_t n = strlen(args[i]);
-
-		memcpy(r->args + len, args[i], n + 1);
-		len += n + 1;
-	}
-	r->args_len = (uint16_t)len;
-}
-
-/* "/a/b" as the BPF walk records it: "b\0a\0", leaf first. */
-static void set_cwd(struct ct_proc_event *r, const char *path)
-{
-	char copy[CT_PATH_MAX], *parts[CT_PATH_DEPTH], *save = NULL, *part;
-	size_t count = 0, len = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
-		parts[count++] = part;
-	r->cwd_parts = (uint16_t)count;
-	while (count--) {
-		size_t n = strlen(parts[count]);
-
-		memcpy(r->cwd + len, parts[count], n + 1);
-		len += n + 1;
-	}
-	r->cwd_len = (uint16_t)len;
+	return proc_record_at(&rec, type, ktime_ns, pid, ppid);
 }
 
 static void set_ns(uint32_t ns[CT_NS_COUNT], uint32_t base)
@@ -624,59 +525,69 @@ static void assert_docker(const struct identity_pod *pod, const char *id)
 	assert_memory_equal(pod->docker, id, 31);
 }
 
-/* containerd on cgroupfs, the pod named by the bundle's annotations. */
-static void test_pod_containerd(void **state)
+/* The pod of a check an unknown process made in a container's cgroup,
+ * ns_pid in its pid namespace; the event is static, as v points into it. */
+static const struct identity_pod *pod_of(struct identity *id, const char *cgroup,
+					 uint32_t ns_pid, struct identity_view *v)
 {
-	struct identity *id = new_identity(proc_fixture);
-	struct ct_cap_event e = mk_cap(1000, UNKNOWN_PID, 0, cgid(CG_A));
-	const struct identity_pod *pod;
-	struct identity_view v;
+	static struct ct_cap_event e;
 
-	(void)state;
-	e.ns_pid = 7;
-	identity_resolve(id, &e, &v);
-	pod = v.ev.process.pod;
-	assert_non_null(pod);
-	assert_string_equal(pod->namespace_, "payments");
-	assert_string_equal(pod->name, "api-6d4cf56db6-x2x7q");
-	assert_string_equal(pod->uid, UID_A);
-	assert_string_equal(pod->container_id, "containerd://" ID_A);
-	assert_string_equal(pod->container_name, "api");
-	assert_string_equal(pod->image, "registry.example/payments/api:1.4.2");
-	assert_string_equal(pod->container_start_time, "2024-05-01T10:00:00.123456789Z");
-	assert_int_equal(pod->container_pid, 7);
-	assert_int_equal(pod->n_labels, 0);
-	assert_docker(pod, ID_A);
-	identity__free(id);
+	e = mk_cap(1000, UNKNOWN_PID, 0, cgid(cgroup));
+	e.ns_pid = ns_pid;
+	identity_resolve(id, &e, v);
+	assert_non_null(v->ev.process.pod);
+	return v->ev.process.pod;
 }
 
-/* CRI-O on systemd cgroups, with the pod's labels. */
-static void test_pod_crio_labels(void **state)
+/* A container's pod as each runtime and cgroup layout gives it. */
+static void test_pod_by_runtime(void **state)
 {
-	struct identity *id = new_identity(proc_fixture);
-	struct ct_cap_event e = mk_cap(1000, UNKNOWN_PID, 0, cgid(CG_B));
-	const struct identity_pod *pod;
-	struct identity_view v;
+	static const struct pod_case {
+		const char *cgroup, *id;
+		uint32_t ns_pid;
+		const char *namespace_, *name, *uid, *container_id, *container_name, *image;
+		const char *start_time;
+		size_t n_labels;
+		const char *labels[3][2];
+	} cases[] = {
+		/* containerd on cgroupfs, the pod named by the bundle's annotations */
+		{ .cgroup = CG_A, .id = ID_A, .ns_pid = 7,
+		  .namespace_ = "payments", .name = "api-6d4cf56db6-x2x7q", .uid = UID_A,
+		  .container_id = "containerd://" ID_A, .container_name = "api",
+		  .image = "registry.example/payments/api:1.4.2",
+		  .start_time = "2024-05-01T10:00:00.123456789Z" },
+		/* CRI-O on systemd cgroups, with the pod's labels */
+		{ .cgroup = CG_B, .id = ID_B, .ns_pid = 1,
+		  .namespace_ = "kube-system", .name = "coredns-5d78c9869d-abcde", .uid = UID_B,
+		  .container_id = "cri-o://" ID_B, .container_name = "coredns",
+		  .image = "registry.k8s.io/coredns/coredns:v1.10.1",
+		  .start_time = "2024-05-02T08:30:00Z",
+		  .n_labels = 3,
+		  .labels = { { "k8s-app", "kube-dns" }, { "pod-template-hash", "5d78c9869d" },
+			      { "io.kubernetes.container.name", "coredns" } } },
+	};
 
 	(void)state;
-	e.ns_pid = 1;
-	identity_resolve(id, &e, &v);
-	pod = v.ev.process.pod;
-	assert_non_null(pod);
-	assert_string_equal(pod->namespace_, "kube-system");
-	assert_string_equal(pod->name, "coredns-5d78c9869d-abcde");
-	assert_string_equal(pod->uid, UID_B);
-	assert_string_equal(pod->container_id, "cri-o://" ID_B);
-	assert_string_equal(pod->container_name, "coredns");
-	assert_string_equal(pod->image, "registry.k8s.io/coredns/coredns:v1.10.1");
-	assert_string_equal(pod->container_start_time, "2024-05-02T08:30:00Z");
-	assert_int_equal(pod->container_pid, 1);
-	assert_docker(pod, ID_B);
-	assert_int_equal(pod->n_labels, 3);
-	assert_string_equal(label(pod, "k8s-app"), "kube-dns");
-	assert_string_equal(label(pod, "pod-template-hash"), "5d78c9869d");
-	assert_string_equal(label(pod, "io.kubernetes.container.name"), "coredns");
-	identity__free(id);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pod_case *c = &cases[i];
+		struct identity *id = new_identity(proc_fixture);
+		struct identity_view v;
+		const struct identity_pod *pod = pod_of(id, c->cgroup, c->ns_pid, &v);
+
+		assert_string_equal(pod->namespace_, c->namespace_);
+		assert_string_equal(pod->name, c->name);
+		assert_string_equal(pod->uid, c->uid);
+		assert_string_equal(pod->container_id, c->container_id);
+		assert_string_equal(pod->container_name, c->container_name);
+		assert_string_equal(pod->image, c->image);
+		assert_string_equal(pod->container_start_time, c->start_time);
+		assert_int_equal(pod->container_pid, c->ns_pid);
+		assert_docker(pod, c->id);
+		assert_int_equal(pod->n_labels, c->n_labels);
+		for (size_t j = 0; j < c->n_labels; j++)
+			assert_string_equal(label(pod, c->labels[j][0]), c->labels[j][1]);
+		identity__free(id);
+	}
 }
 
 /* A pod with more labels than the view holds: the first ones, and a count
@@ -684,15 +595,11 @@ static void test_pod_crio_labels(void **state)
 static void test_pod_labels_bounded(void **state)
 {
 	struct identity *id = new_identity(proc_fixture);
-	struct ct_cap_event e = mk_cap(1000, UNKNOWN_PID, 0, cgid(CG_L));
-	const struct identity_pod *pod;
 	struct identity_view v;
+	const struct identity_pod *pod = pod_of(id, CG_L, 0, &v);
 	char key[16], value[16];
 
 	(void)state;
-	identity_resolve(id, &e, &v);
-	pod = v.ev.process.pod;
-	assert_non_null(pod);
 	assert_string_equal(pod->container_id, "cri-o://" ID_L);
 	assert_string_equal(pod->uid, UID_L);
 	assert_string_equal(pod->name, "labelled-0");
@@ -712,14 +619,10 @@ static void test_pod_labels_bounded(void **state)
 static void test_container_without_pod(void **state)
 {
 	struct identity *id = new_identity(proc_fixture);
-	struct ct_cap_event e = mk_cap(1000, UNKNOWN_PID, 0, cgid(CG_E));
-	const struct identity_pod *pod;
 	struct identity_view v;
+	const struct identity_pod *pod = pod_of(id, CG_E, 0, &v);
 
 	(void)state;
-	identity_resolve(id, &e, &v);
-	pod = v.ev.process.pod;
-	assert_non_null(pod);
 	assert_string_equal(pod->container_id, "docker://" ID_E);
 	assert_docker(pod, ID_E);
 	assert_null(pod->namespace_);
@@ -864,8 +767,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_process),
 		cmocka_unit_test(test_syscall_names),
 		cmocka_unit_test(test_syscall_names_past_cache),
-		cmocka_unit_test(test_pod_containerd),
-		cmocka_unit_test(test_pod_crio_labels),
+		cmocka_unit_test(test_pod_by_runtime),
 		cmocka_unit_test(test_pod_labels_bounded),
 		cmocka_unit_test(test_container_without_pod),
 		cmocka_unit_test(test_host_has_no_pod),

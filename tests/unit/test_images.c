@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "identity/images.h"
+#include "proc_records.h"
 
 #define CG_POD 7001ull /* a container's cgroup */
 #define CG_HOST 7002ull /* where the runtime ran before it moved in */
@@ -24,53 +25,13 @@ static struct ct_proc_event rec;
 static struct ct_proc_event *mk_exec(uint32_t pid, uint32_t exec_gen, uint64_t cgroup,
 				     uint32_t mntns)
 {
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CT_REC_EXEC;
-	rec.pid = rec.tid = pid;
-	rec.exec_gen = exec_gen;
-	rec.cgroup_id = cgroup;
-	rec.ns[CT_NS_MNT] = mntns;
-	return &rec;
+	return proc_record_image(&rec, CT_REC_EXEC, pid, 0, exec_gen, cgroup, mntns);
 }
 
 static struct ct_proc_event *mk_fork(uint32_t child, uint32_t parent, uint32_t exec_gen,
 				     uint64_t cgroup, uint32_t mntns)
 {
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CT_REC_FORK;
-	rec.pid = rec.tid = child;
-	rec.ppid = parent;
-	rec.exec_gen = exec_gen;
-	rec.cgroup_id = cgroup;
-	rec.ns[CT_NS_MNT] = mntns;
-	return &rec;
-}
-
-static void set_binary(struct ct_proc_event *r, const char *binary)
-{
-	size_t n = strlen(binary);
-
-	memcpy(r->binary, binary, n + 1);
-	r->binary_len = (uint16_t)(n + 1);
-}
-
-/* "/a/b" as the BPF walk records it: "b\0a\0", leaf first. */
-static void set_cwd(struct ct_proc_event *r, const char *path)
-{
-	char copy[CT_PATH_MAX], *parts[CT_PATH_DEPTH], *save = NULL, *part;
-	size_t count = 0, len = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
-		parts[count++] = part;
-	r->cwd_parts = (uint16_t)count;
-	while (count--) {
-		size_t n = strlen(parts[count]);
-
-		memcpy(r->cwd + len, parts[count], n + 1);
-		len += n + 1;
-	}
-	r->cwd_len = (uint16_t)len;
+	return proc_record_image(&rec, CT_REC_FORK, child, parent, exec_gen, cgroup, mntns);
 }
 
 static struct images *new_images(size_t max)
@@ -90,10 +51,37 @@ static const struct image *find_ok(const struct images *t, uint32_t pid, uint32_
 	return img;
 }
 
+/* pid's exec of image exec_gen, of binary (NULL: none recorded), which t
+ * must take. */
+static void apply_exec(struct images *t, uint32_t pid, uint32_t exec_gen, uint64_t cgroup,
+		       uint32_t mntns, const char *binary)
+{
+	struct ct_proc_event *r = mk_exec(pid, exec_gen, cgroup, mntns);
+
+	if (binary)
+		set_binary(r, binary);
+	assert_int_equal(images_apply(t, r), 0);
+}
+
+/* The image, which t must know, and its binary (NULL: none) and place of
+ * exec. */
+static const struct image *assert_image(const struct images *t, uint32_t pid, uint32_t exec_gen,
+					const char *binary, uint64_t cgroup, uint32_t mntns)
+{
+	const struct image *img = find_ok(t, pid, exec_gen);
+
+	if (binary)
+		assert_string_equal(img->binary, binary);
+	else
+		assert_null(img->binary);
+	assert_int_equal(img->exec_cgroup, cgroup);
+	assert_int_equal(img->exec_mntns, mntns);
+	return img;
+}
+
 static void test_exec_absolute(void **state)
 {
 	struct images *t = new_images(0);
-	const struct image *img;
 	struct ct_proc_event *r;
 
 	(void)state;
@@ -101,10 +89,7 @@ static void test_exec_absolute(void **state)
 	set_binary(r, "/usr/sbin/nginx");
 	set_cwd(r, "/srv");
 	assert_int_equal(images_apply(t, r), 0);
-	img = find_ok(t, 100, 3);
-	assert_string_equal(img->binary, "/usr/sbin/nginx");
-	assert_int_equal(img->exec_cgroup, CG_POD);
-	assert_int_equal(img->exec_mntns, MNT_POD);
+	assert_image(t, 100, 3, "/usr/sbin/nginx", CG_POD, MNT_POD);
 	/* the image is a copy: the record's buffer is the ring's, reused */
 	memset(&rec, 0, sizeof(rec));
 	assert_string_equal(find_ok(t, 100, 3)->binary, "/usr/sbin/nginx");
@@ -114,28 +99,30 @@ static void test_exec_absolute(void **state)
 
 static void test_exec_relative(void **state)
 {
+	static const struct {
+		uint32_t pid;
+		const char *binary, *cwd; /* cwd NULL: the walk failed */
+		const char *want;
+	} cases[] = {
+		{ 100, "./bin/app", "/srv/www", "/srv/www/bin/app" },
+		{ 101, "app", "/", "/app" }, /* no doubled slash at the root */
+		/* The cwd walk failed: the name as given, not a made-up path. */
+		{ 102, "app", NULL, "app" },
+	};
 	struct images *t = new_images(0);
 	struct ct_proc_event *r;
 
 	(void)state;
-	r = mk_exec(100, 1, CG_POD, MNT_POD);
-	set_binary(r, "./bin/app");
-	set_cwd(r, "/srv/www");
-	assert_int_equal(images_apply(t, r), 0);
-	assert_string_equal(find_ok(t, 100, 1)->binary, "/srv/www/bin/app");
-
-	r = mk_exec(101, 1, CG_POD, MNT_POD);
-	set_binary(r, "app");
-	set_cwd(r, "/"); /* no doubled slash at the root */
-	assert_int_equal(images_apply(t, r), 0);
-	assert_string_equal(find_ok(t, 101, 1)->binary, "/app");
-
-	/* The cwd walk failed: the name as given, not a made-up path. */
-	r = mk_exec(102, 1, CG_POD, MNT_POD);
-	set_binary(r, "app");
-	r->flags = CT_PROC_ERR_CWD;
-	assert_int_equal(images_apply(t, r), 0);
-	assert_string_equal(find_ok(t, 102, 1)->binary, "app");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = mk_exec(cases[i].pid, 1, CG_POD, MNT_POD);
+		set_binary(r, cases[i].binary);
+		if (cases[i].cwd)
+			set_cwd(r, cases[i].cwd);
+		else
+			r->flags = CT_PROC_ERR_CWD;
+		assert_int_equal(images_apply(t, r), 0);
+		assert_string_equal(find_ok(t, cases[i].pid, 1)->binary, cases[i].want);
+	}
 	images__free(t);
 }
 
@@ -144,7 +131,6 @@ static void test_exec_relative(void **state)
 static void test_exec_without_binary(void **state)
 {
 	struct images *t = new_images(0);
-	const struct image *img;
 	struct ct_proc_event *r;
 
 	(void)state;
@@ -152,10 +138,7 @@ static void test_exec_without_binary(void **state)
 	r->flags = CT_PROC_ERR_FILENAME;
 	set_cwd(r, "/run");
 	assert_int_equal(images_apply(t, r), 0);
-	img = find_ok(t, 100, 1);
-	assert_null(img->binary);
-	assert_int_equal(img->exec_cgroup, CG_HOST);
-	assert_int_equal(img->exec_mntns, MNT_HOST);
+	assert_image(t, 100, 1, NULL, CG_HOST, MNT_HOST);
 	images__free(t);
 }
 
@@ -164,23 +147,13 @@ static void test_exec_without_binary(void **state)
 static void test_exec_replaces(void **state)
 {
 	struct images *t = new_images(0);
-	const struct image *img;
-	struct ct_proc_event *r;
 
 	(void)state;
-	r = mk_exec(100, 1, CG_HOST, MNT_HOST);
-	set_binary(r, "/usr/bin/runc");
-	assert_int_equal(images_apply(t, r), 0);
-	r = mk_exec(100, 1, CG_POD, MNT_POD);
-	set_binary(r, "/bin/sh");
-	assert_int_equal(images_apply(t, r), 0);
-	img = find_ok(t, 100, 1);
-	assert_string_equal(img->binary, "/bin/sh");
-	assert_int_equal(img->exec_cgroup, CG_POD);
-	assert_int_equal(img->exec_mntns, MNT_POD);
+	apply_exec(t, 100, 1, CG_HOST, MNT_HOST, "/usr/bin/runc");
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, "/bin/sh");
+	assert_image(t, 100, 1, "/bin/sh", CG_POD, MNT_POD);
 
-	r = mk_exec(100, 1, CG_POD, MNT_POD); /* and with no binary, none is kept */
-	assert_int_equal(images_apply(t, r), 0);
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, NULL); /* and with no binary, none is kept */
 	assert_null(find_ok(t, 100, 1)->binary);
 	images__free(t);
 }
@@ -191,27 +164,19 @@ static void test_fork_inherits(void **state)
 {
 	struct images *t = new_images(0);
 	const struct image *parent, *child;
-	struct ct_proc_event *r;
 
 	(void)state;
-	r = mk_exec(100, 2, CG_HOST, MNT_HOST);
-	set_binary(r, "/usr/bin/runc");
-	assert_int_equal(images_apply(t, r), 0);
+	apply_exec(t, 100, 2, CG_HOST, MNT_HOST, "/usr/bin/runc");
 	assert_int_equal(images_apply(t, mk_fork(200, 100, 2, CG_POD, MNT_POD)), 0);
 	parent = find_ok(t, 100, 2);
-	child = find_ok(t, 200, 2);
-	assert_string_equal(child->binary, "/usr/bin/runc");
+	child = assert_image(t, 200, 2, "/usr/bin/runc", CG_HOST, MNT_HOST);
 	assert_ptr_not_equal(child->binary, parent->binary); /* each image owns its copy */
-	assert_int_equal(child->exec_cgroup, CG_HOST);
-	assert_int_equal(child->exec_mntns, MNT_HOST);
 	assert_null(images_find(t, 200, 3));
 
 	/* The grandchild, then the child execs: only its new image changes. */
 	assert_int_equal(images_apply(t, mk_fork(300, 200, 2, CG_POD, MNT_POD)), 0);
 	assert_string_equal(find_ok(t, 300, 2)->binary, "/usr/bin/runc");
-	r = mk_exec(200, 3, CG_POD, MNT_POD);
-	set_binary(r, "/bin/sh");
-	assert_int_equal(images_apply(t, r), 0);
+	apply_exec(t, 200, 3, CG_POD, MNT_POD, "/bin/sh");
 	assert_string_equal(find_ok(t, 200, 3)->binary, "/bin/sh");
 	assert_string_equal(find_ok(t, 200, 2)->binary, "/usr/bin/runc");
 
@@ -226,14 +191,11 @@ static void test_fork_inherits(void **state)
 static void test_fork_unknown_parent(void **state)
 {
 	struct images *t = new_images(0);
-	struct ct_proc_event *r;
 
 	(void)state;
 	assert_int_equal(images_apply(t, mk_fork(200, 100, 1, CG_POD, MNT_POD)), 0);
 	assert_null(images_find(t, 200, 1));
-	r = mk_exec(100, 1, CG_POD, MNT_POD);
-	set_binary(r, "/bin/sh");
-	assert_int_equal(images_apply(t, r), 0);
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, "/bin/sh");
 	assert_int_equal(images_apply(t, mk_fork(201, 100, 2, CG_POD, MNT_POD)), 0);
 	assert_null(images_find(t, 201, 2));
 	assert_null(images_find(t, 201, 1));
@@ -246,17 +208,10 @@ static void test_fork_unknown_parent(void **state)
 static void test_exit_keeps(void **state)
 {
 	struct images *t = new_images(0);
-	struct ct_proc_event *r;
 
 	(void)state;
-	r = mk_exec(100, 1, CG_POD, MNT_POD);
-	set_binary(r, "/bin/sh");
-	assert_int_equal(images_apply(t, r), 0);
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CT_REC_EXIT;
-	rec.pid = rec.tid = 100;
-	rec.exec_gen = 1;
-	assert_int_equal(images_apply(t, &rec), 0);
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, "/bin/sh");
+	assert_int_equal(images_apply(t, proc_record_image(&rec, CT_REC_EXIT, 100, 0, 1, 0, 0)), 0);
 	assert_string_equal(find_ok(t, 100, 1)->binary, "/bin/sh");
 	rec.type = CT_REC_CAP; /* not a lifecycle record: nothing either */
 	assert_int_equal(images_apply(t, &rec), 0);
@@ -270,7 +225,7 @@ static void test_find_misses(void **state)
 
 	(void)state;
 	assert_null(images_find(t, 100, 1)); /* empty table */
-	assert_int_equal(images_apply(t, mk_exec(100, 1, CG_POD, MNT_POD)), 0);
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, NULL);
 	assert_non_null(images_find(t, 100, 1));
 	assert_null(images_find(t, 100, 0)); /* another image of the same pid */
 	assert_null(images_find(t, 100, 2));
@@ -284,11 +239,11 @@ static void test_forget(void **state)
 	struct images *t = new_images(0);
 
 	(void)state;
-	assert_int_equal(images_apply(t, mk_exec(100, 1, CG_POD, MNT_POD)), 0);
-	assert_int_equal(images_apply(t, mk_exec(100, 2, CG_POD, MNT_POD)), 0);
-	assert_int_equal(images_apply(t, mk_exec(101, 1, CG_POD, MNT_POD)), 0);
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, NULL);
+	apply_exec(t, 100, 2, CG_POD, MNT_POD, NULL);
+	apply_exec(t, 101, 1, CG_POD, MNT_POD, NULL);
 	/* its exec_gen is 100's pid: only the high half names the pid */
-	assert_int_equal(images_apply(t, mk_exec(7, 100, CG_POD, MNT_POD)), 0);
+	apply_exec(t, 7, 100, CG_POD, MNT_POD, NULL);
 	images_forget(t, 100);
 	assert_null(images_find(t, 100, 1));
 	assert_null(images_find(t, 100, 2));
@@ -304,12 +259,11 @@ static void test_forget(void **state)
 static void test_bound(void **state)
 {
 	struct images *t = new_images(2);
-	struct ct_proc_event *r;
 
 	(void)state;
-	assert_int_equal(images_apply(t, mk_exec(100, 1, CG_POD, MNT_POD)), 0);
-	assert_int_equal(images_apply(t, mk_exec(101, 1, CG_POD, MNT_POD)), 0);
-	assert_int_equal(images_apply(t, mk_exec(102, 1, CG_POD, MNT_POD)), 0);
+	apply_exec(t, 100, 1, CG_POD, MNT_POD, NULL);
+	apply_exec(t, 101, 1, CG_POD, MNT_POD, NULL);
+	apply_exec(t, 102, 1, CG_POD, MNT_POD, NULL);
 	assert_null(images_find(t, 102, 1));
 	assert_int_equal(images_untracked(t), 1);
 	assert_non_null(images_find(t, 100, 1)); /* the first ones are kept, not evicted */
@@ -321,15 +275,13 @@ static void test_bound(void **state)
 	assert_int_equal(images_untracked(t), 2);
 
 	/* Replacing a known image takes no room. */
-	r = mk_exec(100, 1, CG_HOST, MNT_HOST);
-	set_binary(r, "/usr/bin/runc");
-	assert_int_equal(images_apply(t, r), 0);
+	apply_exec(t, 100, 1, CG_HOST, MNT_HOST, "/usr/bin/runc");
 	assert_string_equal(find_ok(t, 100, 1)->binary, "/usr/bin/runc");
 	assert_int_equal(images_untracked(t), 2);
 
 	/* Forgetting makes room again. */
 	images_forget(t, 101);
-	assert_int_equal(images_apply(t, mk_exec(102, 1, CG_POD, MNT_POD)), 0);
+	apply_exec(t, 102, 1, CG_POD, MNT_POD, NULL);
 	assert_non_null(images_find(t, 102, 1));
 	assert_int_equal(images_untracked(t), 2);
 	images__free(t);

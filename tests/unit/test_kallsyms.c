@@ -78,10 +78,20 @@ static void assert_range(const struct ct_noaudit_range *got, const struct ct_noa
 	assert_true(got->end == want->end);
 }
 
+/* The ranges found in text as a kallsyms file, which must be read: how
+ * many. */
+static size_t ranges_in(const char *text, struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES])
+{
+	size_t count = 99;
+
+	write_kallsyms(text);
+	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
+	return count;
+}
+
 static void test_all_functions(void **state)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
-	size_t count = 99;
 
 	(void)state;
 	/* The fixture names each function of the list once: a new one added to
@@ -95,10 +105,8 @@ static void test_all_functions(void **state)
 		assert_non_null(strstr(all_functions, line));
 	}
 
-	write_kallsyms(all_functions);
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 6);
-	for (size_t i = 0; i < count; i++)
+	assert_int_equal(ranges_in(all_functions, ranges), 6);
+	for (size_t i = 0; i < 6; i++)
 		assert_range(&ranges[i], &all_ranges[i]);
 }
 
@@ -107,28 +115,22 @@ static void test_all_functions(void **state)
 static void test_missing_functions_skipped(void **state)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
-	size_t count = 0;
 
 	(void)state;
-	write_kallsyms("ffffffff81000000 T _stext\n"
-		       "ffffffff81234560 T security_vm_enough_memory_mm\n"
-		       "ffffffff81234620 T cap_capable\n"
-		       "ffffffff81300100 T has_ns_capability_noaudit_extra\n"
-		       "ffffffff81300200 T has_capability_noaudit\n"
-		       "ffffffff81300250 T capable\n"
-		       "ffffffff81500000 T _etext\n");
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 2);
+	assert_int_equal(ranges_in("ffffffff81000000 T _stext\n"
+				   "ffffffff81234560 T security_vm_enough_memory_mm\n"
+				   "ffffffff81234620 T cap_capable\n"
+				   "ffffffff81300100 T has_ns_capability_noaudit_extra\n"
+				   "ffffffff81300200 T has_capability_noaudit\n"
+				   "ffffffff81300250 T capable\n"
+				   "ffffffff81500000 T _etext\n", ranges), 2);
 	assert_range(&ranges[0], &all_ranges[0]);
 	assert_range(&ranges[1], &all_ranges[4]);
 
 	/* None of them: no range, not an error. */
-	write_kallsyms("ffffffff81000000 T _stext\n"
-		       "ffffffff81234500 T cap_capable\n"
-		       "ffffffff81500000 T _etext\n");
-	count = 99;
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 0);
+	assert_int_equal(ranges_in("ffffffff81000000 T _stext\n"
+				   "ffffffff81234500 T cap_capable\n"
+				   "ffffffff81500000 T _etext\n", ranges), 0);
 }
 
 /* Only text is code: a data or bss symbol of the same name is not the
@@ -136,16 +138,13 @@ static void test_missing_functions_skipped(void **state)
 static void test_only_text_symbols(void **state)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
-	size_t count = 0;
 
 	(void)state;
-	write_kallsyms("ffffffff81000000 T _stext\n"
-		       "ffffffff81234560 D security_vm_enough_memory_mm\n"
-		       "ffffffff81234700 t cap_vm_enough_memory\n"
-		       "ffffffff81234740 b ns_capable_noaudit\n"
-		       "ffffffff81500000 T _etext\n");
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 1);
+	assert_int_equal(ranges_in("ffffffff81000000 T _stext\n"
+				   "ffffffff81234560 D security_vm_enough_memory_mm\n"
+				   "ffffffff81234700 t cap_vm_enough_memory\n"
+				   "ffffffff81234740 b ns_capable_noaudit\n"
+				   "ffffffff81500000 T _etext\n", ranges), 1);
 	assert_true(ranges[0].start == 0xffffffff81234700ull);
 	assert_true(ranges[0].end == 0xffffffff81234740ull);
 }
@@ -155,14 +154,11 @@ static void test_only_text_symbols(void **state)
 static void test_last_symbol_dropped(void **state)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
-	size_t count = 0;
 
 	(void)state;
-	write_kallsyms("ffffffff81234560 T security_vm_enough_memory_mm\n"
-		       "ffffffff81234620 T cap_capable\n"
-		       "ffffffff81400000 T kallsyms_show_value\n");
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 1);
+	assert_int_equal(ranges_in("ffffffff81234560 T security_vm_enough_memory_mm\n"
+				   "ffffffff81234620 T cap_capable\n"
+				   "ffffffff81400000 T kallsyms_show_value\n", ranges), 1);
 	assert_range(&ranges[0], &all_ranges[0]);
 }
 
@@ -176,37 +172,31 @@ static void test_aliases_share_range(void **state)
 	static const struct ct_noaudit_range alias = { 0xffffffff81300000ull,
 						       0xffffffff81300080ull };
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
-	size_t count = 99;
 
 	(void)state;
-	write_kallsyms("ffffffff81000000 T _stext\n"
-		       "ffffffff81300000 T has_capability_noaudit\n"
-		       "ffffffff81300000 T has_ns_capability_noaudit\n"
-		       "ffffffff81300080 T capable\n"
-		       "ffffffff81500000 T _etext\n");
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 1);
+	assert_int_equal(ranges_in("ffffffff81000000 T _stext\n"
+				   "ffffffff81300000 T has_capability_noaudit\n"
+				   "ffffffff81300000 T has_ns_capability_noaudit\n"
+				   "ffffffff81300080 T capable\n"
+				   "ffffffff81500000 T _etext\n", ranges), 1);
 	assert_range(&ranges[0], &alias);
 
 	/* Among others, with ranges before and after it that stay whole. */
-	write_kallsyms("ffffffff81000000 T _stext\n"
-		       "ffffffff81234560 T security_vm_enough_memory_mm\n"
-		       "ffffffff81234620 T cap_capable\n"
-		       "ffffffff81300000 T has_ns_capability_noaudit\n"
-		       "ffffffff81300000 t unrelated_alias\n"
-		       "ffffffff81300000 T has_capability_noaudit\n"
-		       "ffffffff81300000 T ns_capable_noaudit\n"
-		       "ffffffff81300080 T capable\n"
-		       "ffffffff81400000 T kallsyms_show_value\n"
-		       "ffffffff814000a0 t kallsyms_open\n"
-		       "ffffffff81500000 T _etext\n");
-	count = 99;
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 3);
+	assert_int_equal(ranges_in("ffffffff81000000 T _stext\n"
+				   "ffffffff81234560 T security_vm_enough_memory_mm\n"
+				   "ffffffff81234620 T cap_capable\n"
+				   "ffffffff81300000 T has_ns_capability_noaudit\n"
+				   "ffffffff81300000 t unrelated_alias\n"
+				   "ffffffff81300000 T has_capability_noaudit\n"
+				   "ffffffff81300000 T ns_capable_noaudit\n"
+				   "ffffffff81300080 T capable\n"
+				   "ffffffff81400000 T kallsyms_show_value\n"
+				   "ffffffff814000a0 t kallsyms_open\n"
+				   "ffffffff81500000 T _etext\n", ranges), 3);
 	assert_range(&ranges[0], &all_ranges[0]);
 	assert_range(&ranges[1], &alias);
 	assert_range(&ranges[2], &all_ranges[5]);
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < 3; i++)
 		assert_true(ranges[i].start < ranges[i].end);
 }
 
@@ -214,18 +204,15 @@ static void test_aliases_share_range(void **state)
 static void test_malformed_lines(void **state)
 {
 	struct ct_noaudit_range ranges[CT_NOAUDIT_RANGES];
-	size_t count = 0;
 
 	(void)state;
-	write_kallsyms("\n"
-		       "garbage\n"
-		       "ffffffff81000000\n"
-		       "ffffffff81234560 T security_vm_enough_memory_mm\n"
-		       "zzzz T ns_capable_noaudit\n"
-		       "ffffffff81234620 T cap_capable\n"
-		       "ffffffff81500000 T _etext\n");
-	assert_int_equal(kallsyms_noaudit_ranges(root, ranges, CT_NOAUDIT_RANGES, &count), 0);
-	assert_int_equal(count, 1);
+	assert_int_equal(ranges_in("\n"
+				   "garbage\n"
+				   "ffffffff81000000\n"
+				   "ffffffff81234560 T security_vm_enough_memory_mm\n"
+				   "zzzz T ns_capable_noaudit\n"
+				   "ffffffff81234620 T cap_capable\n"
+				   "ffffffff81500000 T _etext\n", ranges), 1);
 	assert_range(&ranges[0], &all_ranges[0]);
 }
 

@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 
 #include "agent/ledger.h"
+#include "container_tree.h"
+#include "proc_records.h"
 #include "scratch.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
@@ -46,36 +48,11 @@ static char proc_root[PATH_MAX];
 
 struct fixture {
 	char dir[SCRATCH_DIR_LEN];
-	struct container_roots roots;
-	char paths[7][PATH_MAX];
+	struct container_tree tree;
 	struct identity *id;
 	struct store *store;
 	struct ledger *ledger;
 };
-
-__attribute__((format(printf, 3, 4)))
-static void fmt(char *buf, size_t size, const char *format, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, format);
-	n = vsnprintf(buf, size, format, ap);
-	va_end(ap);
-	assert_true(n >= 0 && (size_t)n < size);
-}
-
-__attribute__((format(printf, 1, 2)))
-static int run(const char *format, ...)
-{
-	char cmd[3 * PATH_MAX];
-	va_list ap;
-
-	va_start(ap, format);
-	vsnprintf(cmd, sizeof(cmd), format, ap);
-	va_end(ap);
-	return system(cmd) ? -1 : 0;
-}
 
 static int group_setup(void **state)
 {
@@ -83,13 +60,9 @@ static int group_setup(void **state)
 
 	(void)state;
 	snprintf(proc_root, sizeof(proc_root), "%s/tests/fixtures/proc", src ? src : ".");
-	if (scratch_dir_make(root, "ledger"))
+	if (container_tree_make(root, "ledger"))
 		return -1;
-	if (run("cp -a %s/tests/fixtures/container/. %s", src ? src : ".", root) ||
-	    run("find %s/run -type f \\( -name state.json -o -name status \\) "
-		"-exec sed -i 's|@ROOT@|%s|g' {} +", root, root) ||
-	    run("mkdir -p %s/cgroupfs/unified%s", root, CG_UNIT))
-		return -1;
+	run("mkdir -p %s/cgroupfs/unified%s", root, CG_UNIT);
 	return 0;
 }
 
@@ -102,31 +75,7 @@ static int group_teardown(void **state)
 /* The cgroup id of a fixture cgroup: its inode, as on cgroupfs. */
 static uint64_t cgid(const char *cgroup)
 {
-	char path[PATH_MAX];
-	struct stat st;
-
-	fmt(path, sizeof(path), "%s/cgroupfs/unified%s", root, cgroup);
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
-}
-
-static void fixture_roots(struct fixture *f)
-{
-	static const char *const rel[7] = {
-		"proc", "cgroupfs", "run/runc", "run/containerd/runc", "run/crun",
-		"run/containerd", "var/log/pods",
-	};
-
-	for (int i = 0; i < 7; i++)
-		fmt(f->paths[i], PATH_MAX, "%s/%s", root, rel[i]);
-	memset(&f->roots, 0, sizeof(f->roots));
-	f->roots.proc = f->paths[0];
-	f->roots.cgroupfs = f->paths[1];
-	f->roots.state[0] = f->paths[2];
-	f->roots.state[1] = f->paths[3];
-	f->roots.state[2] = f->paths[4];
-	f->roots.containerd = f->paths[5];
-	f->roots.pods_log = f->paths[6];
+	return container_tree_cgid(root, "cgroupfs/unified", cgroup);
 }
 
 /* The books as the agent keeps them; scan false leaves the host's mount
@@ -141,8 +90,7 @@ static struct fixture *fixture_new(size_t max_images, bool scan)
 
 	assert_non_null(f);
 	assert_int_equal(scratch_dir_make(f->dir, "ledger-db"), 0);
-	fixture_roots(f);
-	iopts.container_roots = &f->roots;
+	iopts.container_roots = container_tree_roots(&f->tree, root, "cgroupfs");
 	assert_int_equal(identity__new(&iopts, &f->id), 0);
 	if (scan) {
 		assert_int_equal(identity_scan(f->id), 0);
@@ -185,17 +133,9 @@ static void proc_rec(struct fixture *f, uint32_t type, uint32_t pid, uint32_t pp
 {
 	struct ct_proc_event rec;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.type = type;
-	rec.pid = rec.tid = pid;
-	rec.ppid = ppid;
-	rec.exec_gen = exec_gen;
-	rec.cgroup_id = cgroup;
-	rec.ns[CT_NS_MNT] = mntns;
-	if (binary) {
-		snprintf(rec.binary, sizeof(rec.binary), "%s", binary);
-		rec.binary_len = (uint16_t)(strlen(binary) + 1);
-	}
+	proc_record_image(&rec, type, pid, ppid, exec_gen, cgroup, mntns);
+	if (binary)
+		set_binary(&rec, binary);
 	assert_int_equal(ledger_proc(f->ledger, &rec), 0);
 }
 
@@ -299,6 +239,17 @@ static const struct row *find(const struct rows *c, const char *name, int cap, b
 	return NULL;
 }
 
+/* Flushes; the store must hold one row, name's with cap and verdict, of
+ * count checks. */
+static void assert_only_row(struct fixture *f, const char *name, int cap, bool denied,
+			    uint64_t count)
+{
+	struct rows c = stored(f);
+
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, name, cap, denied)->r.check.count, count);
+}
+
 /* ---- tests ---- */
 
 /* Each reading stores what grew since the last one, never the whole
@@ -357,9 +308,7 @@ static void test_keys_fold_into_workload(void **state)
 	exec_rec(f, PID_WORK, 1, cgid(CG_A), MNT_POD, "/usr/bin/worker");
 	entry(f, &a, 2, NULL, 5000);
 	entry(f, &b, 5, NULL, 5000);
-	c = stored(f);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 7);
+	assert_only_row(f, POD_A, CAP_NET_RAW, false, 7);
 	entry(f, &a, 3, NULL, 6000);
 	entry(f, &b, 5, NULL, 6000);
 	c = stored(f);
@@ -375,7 +324,6 @@ static void test_kthread_never_stored(void **state)
 					  CT_AGG_KTHREAD | CT_AGG_DENIED);
 	struct ct_agg_key host = key_of(cgid(CG_HOST), 300, 0, CAP_SYS_ADMIN, CT_AGG_KTHREAD);
 	struct ct_agg_key user = key_of(cgid(CG_A), PID_RUNC, 2, CAP_NET_RAW, 0);
-	struct rows c;
 
 	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
 	entry(f, &granted, 5, NULL, 5000);
@@ -384,9 +332,7 @@ static void test_kthread_never_stored(void **state)
 	assert_int_equal(pending(f), 0);
 	entry(f, &granted, 9, NULL, 6000);
 	entry(f, &user, 1, NULL, 6000); /* the workload's own, next to them */
-	c = stored(f);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(find(&c, POD_A, CAP_NET_RAW, false)->r.check.count, 1);
+	assert_only_row(f, POD_A, CAP_NET_RAW, false, 1);
 	assert_int_equal(books(f).checks, 1);
 	assert_int_equal(books(f).denied, 0);
 }
@@ -472,51 +418,42 @@ static void test_container_and_unit(void **state)
  * differences too. */
 static void test_outcome_delta(void **state)
 {
+	/* The denied key read four times: its count, what its syscalls have
+	 * returned so far (unless not observed), and what its row must show. */
+	static const struct {
+		uint64_t count, now;
+		bool observed;
+		struct ct_outcome outcome, want;
+	} readings[] = {
+		{ 2, 5000, true, { .eperm = 2 }, { .eperm = 2 } },
+		{ 5, 6000, true, { .eperm = 3, .eacces = 1, .success = 1 },
+		  { .eperm = 3, .eacces = 1, .success = 1 } },
+		/* not observed this time: the count grows, the outcomes stay */
+		{ 6, 7000, false, { 0 }, { .eperm = 3, .eacces = 1, .success = 1 } },
+		/* and the next reading is against the last one observed */
+		{ 8, 8000, true, { .eperm = 4, .eacces = 1, .success = 1, .other = 1 },
+		  { .eperm = 4, .eacces = 1, .success = 1, .other = 1 } },
+	};
 	struct fixture *f = *state;
 	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 2, CAP_SYS_ADMIN, CT_AGG_DENIED);
 	struct ct_agg_key ok = key_of(cgid(CG_A), PID_RUNC, 2, CAP_SYS_ADMIN, 0);
-	struct ct_outcome o = { .eperm = 2 };
 	const struct row *r;
 	struct rows c;
 
 	exec_rec(f, PID_RUNC, 2, cgid(CG_A), MNT_POD, "/usr/bin/api");
 	k.syscall = SYS_mount;
-	entry(f, &k, 2, &o, 5000);
-	c = stored(f);
-	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
-	assert_int_equal(r->r.check.count, 2);
-	assert_int_equal(r->r.check.syscall, SYS_mount);
-	assert_int_equal(r->r.check.outcome.eperm, 2);
-	assert_int_equal(r->r.check.outcome.eacces, 0);
-
-	o = (struct ct_outcome){ .eperm = 3, .eacces = 1, .success = 1 };
-	entry(f, &k, 5, &o, 6000);
-	c = stored(f);
-	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
-	assert_int_equal(r->r.check.count, 5);
-	assert_int_equal(r->r.check.outcome.eperm, 3);
-	assert_int_equal(r->r.check.outcome.eacces, 1);
-	assert_int_equal(r->r.check.outcome.success, 1);
-	assert_int_equal(r->r.check.outcome.other, 0);
-
-	/* not observed this time: the count grows, the outcomes stay */
-	entry(f, &k, 6, NULL, 7000);
-	c = stored(f);
-	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
-	assert_int_equal(r->r.check.count, 6);
-	assert_int_equal(r->r.check.outcome.eperm, 3);
-	assert_int_equal(r->r.check.outcome.success, 1);
-
-	/* and the next reading is against the last one observed */
-	o = (struct ct_outcome){ .eperm = 4, .eacces = 1, .success = 1, .other = 1 };
-	entry(f, &k, 8, &o, 8000);
-	c = stored(f);
-	r = find(&c, POD_A, CAP_SYS_ADMIN, true);
-	assert_int_equal(r->r.check.count, 8);
-	assert_int_equal(r->r.check.outcome.eperm, 4);
-	assert_int_equal(r->r.check.outcome.eacces, 1);
-	assert_int_equal(r->r.check.outcome.success, 1);
-	assert_int_equal(r->r.check.outcome.other, 1);
+	for (size_t i = 0; i < sizeof(readings) / sizeof(readings[0]); i++) {
+		entry(f, &k, readings[i].count, readings[i].observed ? &readings[i].outcome : NULL,
+		      readings[i].now);
+		c = stored(f);
+		r = find(&c, POD_A, CAP_SYS_ADMIN, true);
+		assert_int_equal(r->r.check.count, readings[i].count);
+		assert_int_equal(r->r.check.syscall, SYS_mount);
+		assert_int_equal(r->r.check.outcome.eperm, readings[i].want.eperm);
+		assert_int_equal(r->r.check.outcome.eacces, readings[i].want.eacces);
+		assert_int_equal(r->r.check.outcome.success, readings[i].want.success);
+		assert_int_equal(r->r.check.outcome.other, readings[i].want.other);
+	}
 
 	entry(f, &ok, 1, NULL, 8000); /* granted: a row of its own */
 	c = stored(f);
@@ -620,7 +557,6 @@ static void test_forget_drops_images(void **state)
 	struct fixture *f = *state;
 	struct ct_agg_key k = key_of(cgid(CG_A), PID_RUNC, 1, CAP_SYS_ADMIN, 0);
 	struct deleted d = { .n = 0 };
-	struct rows c;
 
 	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
 	entry(f, &k, 2, NULL, 5000);
@@ -631,9 +567,7 @@ static void test_forget_drops_images(void **state)
 	/* the pid reused by a process started before its exec was seen */
 	entry(f, &k, 1, NULL, 6000);
 	assert_int_equal(books(f).runtime, 2);
-	c = stored(f);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, false)->r.check.count, 1);
+	assert_only_row(f, POD_A, CAP_SYS_ADMIN, false, 1);
 }
 
 /* Outside containers a process is named by its binary: from /proc when
@@ -680,7 +614,6 @@ static void test_image_bound(void **state)
 	struct fixture *f = fixture_new(1, true);
 	struct ct_agg_key tracked = key_of(cgid(CG_A), PID_RUNC, 1, CAP_SYS_ADMIN, 0);
 	struct ct_agg_key untracked = key_of(cgid(CG_A), 4245, 1, CAP_SETPCAP, 0);
-	struct rows c;
 
 	*state = f; /* freed by teardown, whatever happens next */
 	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
@@ -689,9 +622,7 @@ static void test_image_bound(void **state)
 	entry(f, &untracked, 3, NULL, 5000);
 	assert_int_equal(books(f).runtime, 2);
 	assert_int_equal(books(f).images_untracked, 1);
-	c = stored(f);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(find(&c, POD_A, CAP_SETPCAP, false)->r.check.count, 3);
+	assert_only_row(f, POD_A, CAP_SETPCAP, false, 3);
 }
 
 /* Without a scan the host's mount namespace is unknown: only an exec
@@ -701,7 +632,6 @@ static void test_host_ns_unknown(void **state)
 	struct fixture *f = fixture_new(0, false);
 	struct ct_agg_key in_host_ns = key_of(cgid(CG_A), PID_RUNC, 1, CAP_SYS_ADMIN, 0);
 	struct ct_agg_key outside = key_of(cgid(CG_A), 4250, 1, CAP_SETUID, 0);
-	struct rows c;
 
 	*state = f; /* freed by teardown, whatever happens next */
 	assert_null(identity_host_ns(f->id));
@@ -710,9 +640,7 @@ static void test_host_ns_unknown(void **state)
 	entry(f, &in_host_ns, 2, NULL, 5000);
 	entry(f, &outside, 3, NULL, 5000);
 	assert_int_equal(books(f).runtime, 3);
-	c = stored(f);
-	assert_int_equal(c.n, 1);
-	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, false)->r.check.count, 2);
+	assert_only_row(f, POD_A, CAP_SYS_ADMIN, false, 2);
 }
 
 /* A process that execs, checks and exits between two drains (any short

@@ -17,6 +17,7 @@
 
 #include "identity/proc_cache.h"
 #include "kernel/records.h"
+#include "proc_records.h"
 
 #define NODE "kind-control-plane"
 /* Makes the reference's exec ktime 12842783350684 its start_time
@@ -48,56 +49,9 @@ static struct proc_cache *new_cache(size_t max_entries, uint64_t grace_ns)
 /* A record with an empty binary, no arguments, cwd "/". */
 static struct ct_proc_event *mk(uint32_t type, uint64_t ktime_ns, uint32_t pid, uint32_t ppid)
 {
-	memset(&rec, 0, sizeof(rec));
-	rec.type = type;
-	rec.ktime_ns = ktime_ns;
-	rec.pid = rec.tid = pid;
-	rec.ppid = ppid;
-	rec.auid = 4294967295u;
+	proc_record_at(&rec, type, ktime_ns, pid, ppid);
 	rec.ns[CT_NS_UTS] = 4026534655u;
-	snprintf(rec.comm, sizeof(rec.comm), "p%u", pid);
 	return &rec;
-}
-
-static void set_binary(struct ct_proc_event *r, const char *binary)
-{
-	size_t n = strlen(binary);
-
-	memcpy(r->binary, binary, n + 1);
-	r->binary_len = (uint16_t)(n + 1);
-}
-
-/* argv[1..], NUL-separated. */
-static void set_args(struct ct_proc_event *r, const char *const *args, size_t count)
-{
-	size_t i, len = 0;
-
-	for (i = 0; i < count; i++) {
-		size_t n = strlen(args[i]);
-
-		memcpy(r->args + len, args[i], n + 1);
-		len += n + 1;
-	}
-	r->args_len = (uint16_t)len;
-}
-
-/* "/a/b" as the BPF walk records it: "b\0a\0", leaf first. */
-static void set_cwd(struct ct_proc_event *r, const char *path)
-{
-	char copy[CT_PATH_MAX], *parts[CT_PATH_DEPTH], *save = NULL, *part;
-	size_t count = 0, len = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
-		parts[count++] = part;
-	r->cwd_parts = (uint16_t)count;
-	while (count--) {
-		size_t n = strlen(parts[count]);
-
-		memcpy(r->cwd + len, parts[count], n + 1);
-		len += n + 1;
-	}
-	r->cwd_len = (uint16_t)len;
 }
 
 static const struct proc_entry *lookup(struct proc_cache *c, uint32_t pid, uint64_t ktime_ns)
@@ -240,7 +194,6 @@ static void test_exec_decoding(void **state)
 	struct proc_cache *c = new_cache(0, 0);
 	struct ct_proc_event *r;
 	const struct proc_entry *e;
-	size_t i;
 
 	(void)state;
 	/* Relative filename: joined to cwd, "./" dropped. */
@@ -289,14 +242,7 @@ static void test_exec_decoding(void **state)
 
 	/* The longest cwd and the longest relative filename fit. */
 	r = mk(CT_REC_EXEC, 1500, 6006, 0);
-	for (i = 0; i < 10; i++) {
-		memset(r->cwd + 100 * i, 'x', 99);
-		r->cwd[100 * i + 99] = '\0';
-	}
-	memset(r->cwd + 1000, 'z', 23);
-	r->cwd[1023] = '\0';
-	r->cwd_len = CT_PATH_MAX;
-	r->cwd_parts = 11;
+	set_longest_cwd(r);
 	memset(r->binary, 'y', CT_PATH_MAX - 1);
 	r->binary[CT_PATH_MAX - 1] = '\0';
 	r->binary_len = CT_PATH_MAX;

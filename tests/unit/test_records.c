@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kernel/records.h"
+#include "proc_records.h"
 
 /* Output buffers have a guard after them: a decoder that writes past its
  * RECORDS_*_LEN shows in any build, not only under ASan. */
@@ -45,56 +46,12 @@ static void guard_check(const unsigned char *guard)
 		assert_int_equal(guard[i], GUARD_BYTE);
 }
 
-/* The record mk_exec() resets and the helpers below fill. */
+/* The record mk_exec() resets and proc_records.h's helpers fill. */
 static struct ct_proc_event rec;
 
 static struct ct_proc_event *mk_exec(void)
 {
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CT_REC_EXEC;
-	rec.pid = rec.tid = 4242;
-	return &rec;
-}
-
-static void set_binary(struct ct_proc_event *r, const char *binary)
-{
-	size_t n = strlen(binary);
-
-	memcpy(r->binary, binary, n + 1);
-	r->binary_len = (uint16_t)(n + 1);
-}
-
-/* argv[1..] as read_args() leaves them: each NUL-terminated. */
-static void set_args(struct ct_proc_event *r, const char *const *args, size_t count)
-{
-	size_t len = 0;
-
-	for (size_t i = 0; i < count; i++) {
-		size_t n = strlen(args[i]);
-
-		memcpy(r->args + len, args[i], n + 1);
-		len += n + 1;
-	}
-	r->args_len = (uint16_t)len;
-}
-
-/* "/a/b" as the dentry walk records it: "b\0a\0", leaf first. */
-static void set_cwd(struct ct_proc_event *r, const char *path)
-{
-	char copy[CT_PATH_MAX], *parts[CT_PATH_DEPTH], *save = NULL, *part;
-	size_t count = 0, len = 0;
-
-	snprintf(copy, sizeof(copy), "%s", path);
-	for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
-		parts[count++] = part;
-	r->cwd_parts = (uint16_t)count;
-	while (count--) {
-		size_t n = strlen(parts[count]);
-
-		memcpy(r->cwd + len, parts[count], n + 1);
-		len += n + 1;
-	}
-	r->cwd_len = (uint16_t)len;
+	return proc_record(&rec, CT_REC_EXEC, 4242, 0);
 }
 
 static bool decode_cwd(const struct ct_proc_event *r, struct cwd_out *out)
@@ -274,34 +231,34 @@ struct calls {
 	int ret; /* what each callback returns */
 };
 
+/* The callbacks differ only in whose count they raise. */
+static int called(struct calls *calls, int *count, const void *record, uint32_t type)
+{
+	(*count)++;
+	calls->last = record;
+	calls->last_type = type;
+	return calls->ret;
+}
+
 static int on_cap(void *ctx, const struct ct_cap_event *e)
 {
 	struct calls *calls = ctx;
 
-	calls->cap++;
-	calls->last = e;
-	calls->last_type = e->type;
-	return calls->ret;
+	return called(calls, &calls->cap, e, e->type);
 }
 
 static int on_proc(void *ctx, const struct ct_proc_event *e)
 {
 	struct calls *calls = ctx;
 
-	calls->proc++;
-	calls->last = e;
-	calls->last_type = e->type;
-	return calls->ret;
+	return called(calls, &calls->proc, e, e->type);
 }
 
 static int on_notice(void *ctx, const struct ct_notice *n)
 {
 	struct calls *calls = ctx;
 
-	calls->notice++;
-	calls->last = n;
-	calls->last_type = n->type;
-	return calls->ret;
+	return called(calls, &calls->notice, n, n->type);
 }
 
 static void test_dispatch_by_type(void **state)
@@ -465,72 +422,65 @@ static void test_exec_cwd_root(void **state)
 	assert_string_equal(out.buf, "/");
 }
 
-/* Cut (deeper than CT_PATH_DEPTH, or out of room): what is left is the
- * leaf end, without a '/' that would pass it for absolute. */
-static void test_exec_cwd_cut(void **state)
+struct cwd_case {
+	const char *cwd;
+	uint32_t flags;
+	bool cut;
+	const char *want;
+};
+
+/* Each case decoded in turn from one record, so that what an earlier one
+ * left in it must not show. */
+static void check_cwd_cases(const struct cwd_case *cases, size_t n)
 {
 	struct ct_proc_event *r = mk_exec();
 	struct cwd_out out;
 
+	for (size_t i = 0; i < n; i++) {
+		set_cwd(r, cases[i].cwd);
+		r->flags = cases[i].flags;
+		assert_int_equal(decode_cwd(r, &out), cases[i].cut);
+		assert_string_equal(out.buf, cases[i].want);
+	}
+}
+
+/* Cut (deeper than CT_PATH_DEPTH, or out of room): what is left is the
+ * leaf end, without a '/' that would pass it for absolute. */
+static void test_exec_cwd_cut(void **state)
+{
+	static const struct cwd_case cases[] = {
+		{ "/b/c", CT_PROC_TRUNC_CWD, true, "b/c" },
+		{ "/c", CT_PROC_TRUNC_CWD, true, "c" },
+		/* Nothing recorded before the cut: empty, not "/". */
+		{ "/", CT_PROC_TRUNC_CWD, true, "" },
+	};
+
 	(void)state;
-	set_cwd(r, "/b/c");
-	r->flags = CT_PROC_TRUNC_CWD;
-	assert_true(decode_cwd(r, &out));
-	assert_string_equal(out.buf, "b/c");
-
-	set_cwd(r, "/c");
-	r->flags = CT_PROC_TRUNC_CWD;
-	assert_true(decode_cwd(r, &out));
-	assert_string_equal(out.buf, "c");
-
-	/* Nothing recorded before the cut: empty, not "/". */
-	set_cwd(r, "/");
-	r->flags = CT_PROC_TRUNC_CWD;
-	assert_true(decode_cwd(r, &out));
-	assert_string_equal(out.buf, "");
+	check_cwd_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* A failed walk: nothing of it is trusted, whatever it recorded. */
 static void test_exec_cwd_failed(void **state)
 {
-	struct ct_proc_event *r = mk_exec();
-	struct cwd_out out;
+	static const struct cwd_case cases[] = {
+		{ "/var/lib", CT_PROC_ERR_CWD, true, "" },
+		{ "/", CT_PROC_ERR_CWD | CT_PROC_TRUNC_CWD, true, "" },
+		/* The other flags are not about the cwd. */
+		{ "/var/lib", CT_PROC_TRUNC_ARGS | CT_PROC_ERR_ARGS | CT_PROC_ERR_FILENAME, false,
+		  "/var/lib" },
+	};
 
 	(void)state;
-	set_cwd(r, "/var/lib");
-	r->flags = CT_PROC_ERR_CWD;
-	assert_true(decode_cwd(r, &out));
-	assert_string_equal(out.buf, "");
-
-	set_cwd(r, "/");
-	r->flags = CT_PROC_ERR_CWD | CT_PROC_TRUNC_CWD;
-	assert_true(decode_cwd(r, &out));
-	assert_string_equal(out.buf, "");
-
-	/* The other flags are not about the cwd. */
-	set_cwd(r, "/var/lib");
-	r->flags = CT_PROC_TRUNC_ARGS | CT_PROC_ERR_ARGS | CT_PROC_ERR_FILENAME;
-	assert_false(decode_cwd(r, &out));
-	assert_string_equal(out.buf, "/var/lib");
+	check_cwd_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_exec_cwd_bounds(void **state)
 {
 	struct ct_proc_event *r = mk_exec();
 	struct cwd_out out;
-	size_t i;
 
 	(void)state;
-	/* The longest the record holds: 10 components of 99, one of 23, each
-	 * with its NUL, is 1024 bytes of record and of path. */
-	for (i = 0; i < 10; i++) {
-		memset(r->cwd + 100 * i, 'x', 99);
-		r->cwd[100 * i + 99] = '\0';
-	}
-	memset(r->cwd + 1000, 'z', 23);
-	r->cwd[1023] = '\0';
-	r->cwd_len = CT_PATH_MAX;
-	r->cwd_parts = 11;
+	set_longest_cwd(r);
 	assert_false(decode_cwd(r, &out));
 	assert_int_equal(strlen(out.buf), RECORDS_CWD_LEN - 1);
 	assert_memory_equal(out.buf, "/zzz", 4);
@@ -557,29 +507,30 @@ static void test_exec_cwd_bounds(void **state)
 
 static void test_exec_path_relative(void **state)
 {
+	static const struct {
+		const char *binary, *cwd, *want;
+	} cases[] = {
+		{ "./build/run", "/home/user/src", "/home/user/src/build/run" },
+		{ "build/run", "/home/user/src", "/home/user/src/build/run" },
+		/* Every leading "./", and the slashes after one. */
+		{ ".//././x", "/srv", "/srv/x" },
+		/* ".." is the kernel's to resolve, not ours: kept. */
+		{ "../bin/y", "/srv/app", "/srv/app/../bin/y" },
+		/* A hidden file is not "./". */
+		{ ".hidden", "/srv", "/srv/.hidden" },
+		/* In "/": one slash, not two. */
+		{ "./sbin/tool", "/", "/sbin/tool" },
+		/* A cut cwd: joined all the same, and not absolute. */
+		{ "x", "b/c", "b/c/x" },
+	};
 	struct ct_proc_event *r = mk_exec();
 	struct binary_out out;
 
 	(void)state;
-	set_binary(r, "./build/run");
-	assert_string_equal(decode_path(r, "/home/user/src", &out), "/home/user/src/build/run");
-	set_binary(r, "build/run");
-	assert_string_equal(decode_path(r, "/home/user/src", &out), "/home/user/src/build/run");
-	/* Every leading "./", and the slashes after one. */
-	set_binary(r, ".//././x");
-	assert_string_equal(decode_path(r, "/srv", &out), "/srv/x");
-	/* ".." is the kernel's to resolve, not ours: kept. */
-	set_binary(r, "../bin/y");
-	assert_string_equal(decode_path(r, "/srv/app", &out), "/srv/app/../bin/y");
-	/* A hidden file is not "./". */
-	set_binary(r, ".hidden");
-	assert_string_equal(decode_path(r, "/srv", &out), "/srv/.hidden");
-	/* In "/": one slash, not two. */
-	set_binary(r, "./sbin/tool");
-	assert_string_equal(decode_path(r, "/", &out), "/sbin/tool");
-	/* A cut cwd: joined all the same, and not absolute. */
-	set_binary(r, "x");
-	assert_string_equal(decode_path(r, "b/c", &out), "b/c/x");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		set_binary(r, cases[i].binary);
+		assert_string_equal(decode_path(r, cases[i].cwd, &out), cases[i].want);
+	}
 }
 
 static void test_exec_path_absolute_or_unknown(void **state)
@@ -670,7 +621,7 @@ static void test_exec_binary(void **state)
 	guard_check(out.guard);
 }
 
-/* The longest cwd the record holds (as in test_exec_cwd_bounds) and a
+/* The longest cwd the record holds (set_longest_cwd()) and a
  * relative name of CT_PATH_MAX bytes without a NUL whose binary_len claims
  * all of them: records_exec_path() wrote its terminator one byte past
  * RECORDS_BINARY_LEN, as only the BPF side's NUL had kept the name to
@@ -682,18 +633,10 @@ static void test_exec_binary_longest(void **state)
 	struct ct_proc_event *r = mk_exec();
 	char *heap = malloc(RECORDS_BINARY_LEN), cwd[RECORDS_CWD_LEN];
 	struct binary_out out;
-	size_t i;
 
 	(void)state;
 	assert_non_null(heap);
-	for (i = 0; i < 10; i++) {
-		memset(r->cwd + 100 * i, 'x', 99);
-		r->cwd[100 * i + 99] = '\0';
-	}
-	memset(r->cwd + 1000, 'z', 23);
-	r->cwd[1023] = '\0';
-	r->cwd_len = CT_PATH_MAX;
-	r->cwd_parts = 11;
+	set_longest_cwd(r);
 	assert_false(records_exec_cwd(r, cwd));
 	assert_int_equal(strlen(cwd), RECORDS_CWD_LEN - 1);
 	memset(r->binary, 'b', CT_PATH_MAX);
