@@ -9,6 +9,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
+#include "kernel/loader.h"
 #include "lib/util.h"
 
 #define CMD "agent"
@@ -197,6 +198,7 @@ int cmd_agent(int argc, char **argv)
 		return rc;
 	cmd_libbpf_output(args.verbose);
 	/* Before any thread (the metrics server) exists: rings are per thread. */
+	args.rings.ebpf_extra = loader_extra_caps(NULL, args.rings.procfs_root, args.opts.hook);
 	rc = cmd_rings_start(CMD, &args.rings, args.verbose,
 			     RINGS_NEED_PROC | RINGS_NEED_KALLSYMS, &rings);
 	if (rc >= 0)

@@ -296,7 +296,6 @@ int cmd_rings_start(const char *cmd, struct rings_config *cfg, bool verbose, uin
 	/* While CAP_SYS_RESOURCE may still be ours: kernels before 5.11 charge
 	 * BPF maps to it. Where it is not, they need not. */
 	(void)loader_raise_memlock();
-	cfg->ebpf_extra = loader_extra_caps(NULL);
 	needed |= cfg->ebpf_extra;
 	if (rings__new(cfg, needed | rings_need_ebpf(cfg->procfs_root), ret_rings, &error)) {
 		caps_mask_names(error.caps, ",", names, sizeof(names));

@@ -64,8 +64,11 @@ int cmd_hooks(int argc, char **argv)
 	int rc, operand;
 
 	rc = cmd_parse_options(&options, argc, argv, &operand);
-	if (rc < 0)
+	if (rc < 0) {
+		/* every hook is tried, the kprobe too */
+		args.rings.ebpf_extra = loader_extra_caps(NULL, args.rings.procfs_root, HOOK_KPROBE);
 		rc = cmd_rings_start(CMD, &args.rings, args.verbose, 0, &rings);
+	}
 	if (rc >= 0)
 		return rc;
 	cmd_libbpf_output(args.verbose);

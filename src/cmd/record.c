@@ -10,6 +10,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
+#include "kernel/loader.h"
 #include "lib/caps.h"
 #include "privilege/confine.h"
 #include "privilege/held.h"
@@ -269,6 +270,7 @@ int cmd_record(int argc, char **argv)
 		rc = cmd_fail(CMD, err, "cannot start the command");
 		goto cleanup;
 	}
+	args.rings.ebpf_extra = loader_extra_caps(NULL, args.rings.procfs_root, args.hook);
 	rc = cmd_rings_start(CMD, &args.rings, args.verbose,
 			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC | RINGS_NEED_CGROUP, &rings);
 	if (rc < 0)

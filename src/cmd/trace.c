@@ -322,8 +322,10 @@ int cmd_trace(int argc, char **argv)
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
-	if (rc < 0)
+	if (rc < 0) {
+		args.rings.ebpf_extra = loader_extra_caps(NULL, args.rings.procfs_root, args.hook);
 		rc = cmd_rings_start(CMD, &args.rings, args.verbose, RINGS_NEED_PROC, &rings);
+	}
 	if (rc >= 0) {
 		evfilter__free(args.who);
 		return rc;

@@ -1,6 +1,7 @@
 #include "kernel/loader.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -518,11 +519,12 @@ int loader_outcome(struct loader *loader, const struct ct_agg_key *key,
 	return 0;
 }
 
-uint64_t loader_extra_caps(const char *sysfs_root)
+uint64_t loader_extra_caps(const char *sysfs_root, const char *procfs_root, enum hook hook)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool kprobe_tried;
 	struct hook_features f;
-	char paranoid[16] = "";
+	char path[PATH_MAX], paranoid[16] = "";
 	uint64_t extra = 0;
 
 	if (!vmlinux)
@@ -531,8 +533,11 @@ uint64_t loader_extra_caps(const char *sysfs_root)
 	btf__free(vmlinux);
 	if (!f.rdonly_cast)
 		extra |= 1ull << CAP_SYS_ADMIN;
-	if (!f.tracepoint && f.kprobes &&
-	    !read_small_file("/proc/sys/kernel/perf_event_paranoid", paranoid, sizeof(paranoid)) &&
+	/* auto reaches the kprobe only where there is no tracepoint */
+	kprobe_tried = hook == HOOK_KPROBE || (hook == HOOK_AUTO && !f.tracepoint);
+	snprintf(path, sizeof(path), "%s/sys/kernel/perf_event_paranoid",
+		 procfs_root ? procfs_root : "/proc");
+	if (kprobe_tried && f.kprobes && !read_small_file(path, paranoid, sizeof(paranoid)) &&
 	    atoi(paranoid) > 2)
 		extra |= 1ull << CAP_SYS_ADMIN;
 	return extra;

@@ -83,8 +83,9 @@ struct loader;
  * and CAP_PERFMON: CAP_SYS_ADMIN where libbpf 1.1 looks for a kfunc the
  * kernel lacks in module BTF (bpf_rdonly_cast(), before 6.2), and where
  * the kprobe fallback goes through perf_event_open() at Debian's
- * perf_event_paranoid 3. A mask of capabilities; sysfs_root NULL: /sys. */
-uint64_t loader_extra_caps(const char *sysfs_root);
+ * perf_event_paranoid 3, when HOOK may reach it (HOOK_KPROBE: it will be
+ * tried). A mask of capabilities; roots NULL: /sys and /proc. */
+uint64_t loader_extra_caps(const char *sysfs_root, const char *procfs_root, enum hook hook);
 
 /* RLIMIT_MEMLOCK to infinity: kernels before 5.11 charge BPF maps to it.
  * Needs CAP_SYS_RESOURCE, which later kernels do not. */

@@ -247,6 +247,19 @@ def load_cases(cases_dir, names):
     return checks
 
 
+# The guest fact that says a kernel offers a hook: where it says yes, a hook
+# captrail calls unavailable is captrail's failure, not the kernel's.
+OFFERED_BY = {
+    "tracepoint": "capability_tracepoint",
+    "fexit": "cap_capable_ftrace",
+    "kprobe": "kprobe_events",
+}
+
+
+def offered(facts, hook):
+    return hook in OFFERED_BY and facts.get(OFFERED_BY[hook]) == "yes"
+
+
 def facts_of(console):
     """What the facts section says about the kernel, in a few words."""
     block = console.blocks.get(("facts", "-"))
@@ -343,6 +356,10 @@ def judge_kernel(series, meta, console, case_names, checks):
         for hook in hooks:
             if hook not in listed:
                 verdicts[hook] = ("fail", "captrail hooks does not list this hook")
+            elif listed[hook][0] != "available" and offered(kernel["facts"], hook):
+                verdicts[hook] = ("fail", "captrail says unavailable ("
+                                  + (listed[hook][1] or listed[hook][0])
+                                  + f") but the kernel offers it ({OFFERED_BY[hook]} yes)")
             elif listed[hook][0] != "available":
                 verdicts[hook] = ("skip", listed[hook][1] or listed[hook][0])
             else:

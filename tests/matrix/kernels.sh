@@ -1,11 +1,11 @@
 #!/bin/bash
 # kernels.sh CACHE SERIES...: make sure CACHE/kernels/SERIES/vmlinuz exists
-# for each kernel series (5.10, 6.1, 6.12): Debian's newest
+# for each kernel series (5.10, 6.1, 6.12, 6.18): Debian's newest
 # linux-image-SERIES.*-cloud-amd64 of the series' suite, downloaded with
 # apt-get download and unpacked with dpkg-deb -x, never installed.
 #
 # apt runs on a private configuration: a deb822 .sources file in CACHE naming
-# bullseye, bookworm and trixie on the mirror this machine already uses, its
+# bullseye, bookworm, trixie and trixie-backports on the mirror this machine already uses, its
 # own lists, caches, status file and (empty) apt.conf.d, so /var/lib/apt,
 # /var/cache/apt and the machine's apt hooks are left alone. A series already
 # in the cache needs no network.
@@ -23,6 +23,7 @@ suite_of() {
 	5.10) echo bullseye ;;
 	6.1) echo bookworm ;;
 	6.12) echo trixie ;;
+	6.18) echo trixie-backports ;; # has the capability tracepoint (6.14+)
 	*) return 1 ;;
 	esac
 }
@@ -128,7 +129,7 @@ apt_() { APT_CONFIG="$cache/apt/apt.conf" "$@" "${APT_OPTS[@]}"; }
 updated=no
 update_lists() {
 	[ "$updated" = yes ] && return 0
-	local mirror keyrings suites=(bullseye bookworm trixie)
+	local mirror keyrings suites=(bullseye bookworm trixie trixie-backports)
 	mirror=${CAPTRAIL_MATRIX_MIRROR:-$(machine_mirror)} || {
 		echo "cannot find this machine's Debian mirror in /etc/apt (set CAPTRAIL_MATRIX_MIRROR)"
 		return 1
@@ -161,7 +162,7 @@ newest_image() {
 fetch() {
 	local series=$1 dir=$cache/kernels/$1 pkg version tmp deb
 	[ -s "$dir/vmlinuz" ] && [ -s "$dir/package" ] && return 0
-	suite_of "$series" >/dev/null || { echo "unknown kernel series $series (know 5.10, 6.1, 6.12)"; return 1; }
+	suite_of "$series" >/dev/null || { echo "unknown kernel series $series (know 5.10, 6.1, 6.12, 6.18)"; return 1; }
 	update_lists || return 1
 	pkg=$(newest_image "$series")
 	[ -n "$pkg" ] || { echo "no linux-image-$series.*-cloud-amd64 in $(suite_of "$series")"; return 1; }

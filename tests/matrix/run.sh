@@ -20,12 +20,12 @@ DEPS="qemu-system-x86 busybox-static python3 gzip"
 
 usage() {
 	cat >&2 <<'EOF'
-usage: tests/matrix/run.sh --captrail PATH [--helper PATH]... [--kernels 5.10,6.1,6.12]
+usage: tests/matrix/run.sh --captrail PATH [--helper PATH]... [--kernels 5.10,6.1,6.12,6.18]
                            [--cache DIR] [--keep DIR] [--json FILE] [--case NAME]...
                            [--accel auto|kvm|tcg] [--timeout SECS]
   --captrail PATH  the captrail binary to test (packed with its libraries)
   --helper PATH    another program for the guest's /usr/bin (repeatable)
-  --kernels LIST   kernel series (default 5.10,6.1,6.12)
+  --kernels LIST   kernel series (default 5.10,6.1,6.12,6.18)
   --cache DIR      downloaded kernels and apt state
                    (default $CAPTRAIL_MATRIX_CACHE or /var/cache/captrail-matrix)
   --keep DIR       keep the initramfs and each kernel's console log in DIR
@@ -38,7 +38,7 @@ EOF
 	exit 2
 }
 
-captrail="" kernels=5.10,6.1,6.12 keep="" json="" accel=${CAPTRAIL_MATRIX_ACCEL:-auto}
+captrail="" kernels=5.10,6.1,6.12,6.18 keep="" json="" accel=${CAPTRAIL_MATRIX_ACCEL:-auto}
 cache=${CAPTRAIL_MATRIX_CACHE:-/var/cache/captrail-matrix}
 vm_timeout=${CAPTRAIL_MATRIX_VM_TIMEOUT:-300}
 # A working KVM reaches /init in a few seconds; a broken one may hang.
