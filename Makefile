@@ -44,7 +44,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 
-.PHONY: all check unit e2e kernel-matrix bench deps demo install clean
+.PHONY: all check unit e2e kernel-matrix bench soak deps demo install clean
 .SECONDARY:
 all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
 
@@ -109,6 +109,12 @@ bench: all
 	./scripts/install-deps.sh bench
 	$(MAKE) -C bench BUILD=$(abspath $(BUILD))
 	BUILD=$(abspath $(BUILD)) bench/run.sh
+
+# An hour of container and process churn under the ASan+UBSan agent
+# (SOAK_SECONDS to change it); bench/soak.sh says what it bounds.
+soak:
+	$(MAKE) SAN=1 all
+	bench/soak.sh $(abspath build/san/captrail)
 
 install: $(BUILD)/captrail
 	install -D -m 0755 $(BUILD)/captrail $(DESTDIR)$(sbindir)/captrail
