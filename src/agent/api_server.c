@@ -747,9 +747,10 @@ static void expire_client(struct api_server *srv, struct client *c)
 	client_close(srv, c);
 }
 
+/* A deadline that moved later or went away leaves the timer as it is: it
+ * fires early once, and is armed again from here. */
 void api_server_expire(struct api_server *srv, uint64_t now_ns)
 {
-	static const struct itimerspec disarm;
 	struct client *c, *tmp;
 	uint64_t next = 0;
 
@@ -761,14 +762,8 @@ void api_server_expire(struct api_server *srv, uint64_t now_ns)
 		else if (!next || c->deadline_ns < next)
 			next = c->deadline_ns;
 	}
-	if (next == srv->armed_ns)
-		return;
-	if (next) {
-		srv->armed_ns = 0;
+	if (next)
 		watch(srv, next);
-	} else if (!timerfd_settime(srv->timer_fd, 0, &disarm, NULL)) {
-		srv->armed_ns = 0;
-	}
 }
 
 int api_server_handle(struct api_server *srv)

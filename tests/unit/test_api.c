@@ -466,6 +466,27 @@ static void test_request_deadline(void **state)
 	close(streaming);
 }
 
+/* The deadline wakes the server by itself: its fd turns readable with no
+ * client doing anything. */
+static void test_deadline_timer(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_opts opts = { .request_timeout_ms = 50 };
+	struct api_server_stats stats;
+	int half;
+
+	start(f, &opts);
+	half = connect_client(f);
+	send_text(half, "{");
+	assert_string_equal(read_line(f, half),
+			    "{\"version\":1,\"error\":\"no complete request within 0.05 s\"}");
+	assert_true(wait_eof(f, half));
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.timed_out, 1);
+	assert_int_equal(stats.clients, 0);
+	close(half);
+}
+
 /* Every slot taken by connections without a request: a new one gets in,
  * in the place of the oldest; slots of real clients are not taken. */
 static void test_pending_evicted(void **state)
@@ -941,6 +962,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_event, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
