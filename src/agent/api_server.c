@@ -89,7 +89,7 @@ struct api_server {
 	struct api_server_opts opts;
 	struct client *clients;
 	struct client *closed; /* events of this epoll batch may still name them */
-	size_t queued_peak; /* most bytes queued at once since the last trim */
+	size_t queued_peak; /* most bytes a broadcast left queued since the last trim */
 	struct api_server_stats stats;
 };
 
@@ -944,6 +944,7 @@ static void offer(struct api_server *srv, struct client *c, const char *line, si
 {
 	size_t size = len + newline;
 
+	end_gap(srv, c);
 	if (size > bound) {
 		srv->stats.oversized++;
 		if (!c->dropped && c->out.pending + NOTICE_MAX <= bound &&
@@ -952,11 +953,9 @@ static void offer(struct api_server *srv, struct client *c, const char *line, si
 			srv->stats.dropped++;
 			return;
 		}
-	} else {
-		end_gap(srv, c);
-		if (!c->dropped && c->out.pending + size <= bound &&
-		    !queue_append(&c->out, line, len, newline))
-			return;
+	} else if (!c->dropped && c->out.pending + size <= bound &&
+		   !queue_append(&c->out, line, len, newline)) {
+		return;
 	}
 	drop_event(srv, c);
 }
