@@ -16,7 +16,9 @@
 #   BENCH_ROWS                keep only these rows (comma list of floor, record,
 #                             agent, stream, bt_count, bt_printf)
 #   BENCH_SKIP                skip steps (comma list of mixed, toggled,
-#                             throughput, startup, rss_10k)
+#                             throughput, startup, rss_10k, api_burst)
+#   BENCH_BURST_N [20000]     checks per burst of the API burst step
+#   BENCH_BURST_RUNS [5]      bursts (api_burst.py)
 #   BENCH_QUIET_WAIT [20]     seconds to wait for another session's BPF
 #   BENCH_QUIET_BUDGET [120]  tracers to detach, per measurement / in all
 #   CAPTRAIL [$BUILD/captrail], BENCH_RESULTS [bench/results.json]
@@ -46,4 +48,8 @@ fi
 # The pyenv shim may point anywhere; the harness needs only the stdlib.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
-exec "$py" "$here/bench.py"
+"$py" "$here/bench.py"
+case ",${BENCH_SKIP:-}," in
+*,api_burst,*) ;;
+*) "$py" "$here/api_burst.py" ;;
+esac

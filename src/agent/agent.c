@@ -155,6 +155,7 @@ static int update_metrics(struct agent *a)
 	api_server_stats(a->api, &as);
 	metrics_set(a->metrics, METRICS_API_CLIENTS, as.clients);
 	metrics_set(a->metrics, METRICS_API_DROPPED, as.dropped);
+	metrics_set(a->metrics, METRICS_API_CLOSED, as.timed_out + as.evicted + as.stalled);
 	if (a->export) {
 		export_stats(a->export, &es);
 		metrics_set(a->metrics, METRICS_EXPORT_RATE_DROPPED, es.rate_dropped);

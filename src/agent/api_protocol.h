@@ -2,8 +2,9 @@
  * (docs/protocol.md). A client sends one request line:
  *   {"version":1,"op":"events","filter":{...evfilter_from_json()...}}
  *     -> {"version":1,"stream":"events"}, then one event per line (the
- *        format of `trace -o json`), and {"notice":"dropped N events"}
- *        after events were dropped because the client read too slowly;
+ *        format of `trace -o json`), and {"notice":"...","dropped":N,
+ *        "reason":"queue_full|oversized|stalled"} where events were
+ *        dropped for the client (stalled: the last line);
  *   {"version":1,"op":"profile","select":{"pod":"NS/NAME"} | {"container":
  *    "ID-OR-NAME"} | {"binary":"/PATH"} | {"unit":"NAME"} | {"all":true}}
  *     -> {"version":1,"profile":[row, ...],"instances":[{"workload_id":N,

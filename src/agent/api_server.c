@@ -1,6 +1,8 @@
 #include "agent/api_server.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +10,14 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <utlist.h>
 
+#include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/util.h"
 
@@ -20,6 +25,15 @@
 #define EPOLL_BATCH 64
 #define READ_CHUNK 4096
 #define DISCARD_LIMIT (1024 * 1024) /* input read and thrown away before closing */
+#define READS_PER_WAKEUP 16
+#define CHUNK_SIZE (64 * 1024) /* output is queued in chunks; a line never spans two */
+#define WRITE_BATCH (64 * 1024) /* queued bytes after which broadcast() writes */
+#define WRITE_IOVS 64
+#define NOTICE_MAX 256 /* a notice may go this far over the queue's bound */
+#define TRIM_AFTER (16 * 1024 * 1024) /* queued bytes worth giving back once sent */
+#define NOTICE_PREFIX "{\"notice\":"
+#define DROPPED_KEY ",\"dropped\":"
+#define VERSION_PREFIX "{\"version\":"
 
 enum client_state {
 	CLIENT_REQUEST, /* reading the request line */
@@ -29,51 +43,63 @@ enum client_state {
 
 struct buffer {
 	char *data;
-	size_t off, len, cap; /* pending bytes are data[off, len) */
+	size_t len, cap;
+};
+
+struct chunk {
+	struct chunk *next;
+	size_t off, len, cap; /* unsent bytes are data[off, len) */
+	char data[];
+};
+
+/* Output: whole lines in chunks, written with one writev() and freed as they
+ * go, so a long queue is neither copied to grow nor kept once sent. */
+struct queue {
+	struct chunk *head, *tail;
+	size_t pending;
 };
 
 struct client {
 	struct client *prev, *next; /* utlist */
-	int fd;
+	int fd; /* -1: closed, freed at the end of api_server_handle() */
 	enum client_state state;
 	uint32_t interest; /* epoll events registered */
 	bool shut; /* our side shut down */
 	bool peer_closed; /* the client's side ended: no more reading */
 	struct buffer in;
-	struct buffer out;
+	struct queue out;
+	size_t write_at; /* pending bytes at which broadcast() writes */
 	size_t discarded;
 	struct evfilter *filter;
 	uint64_t dropped; /* events not queued since the last notice */
+	/* CLOCK_MONOTONIC, 0 for none: the request's end (CLIENT_REQUEST), the
+	 * reply read and the connection closed (CLIENT_CLOSING), something read
+	 * while the queue is full (CLIENT_STREAM dropping events). */
+	uint64_t deadline_ns;
 };
 
 struct api_server {
 	int listen_fd;
 	int epoll_fd;
+	int timer_fd;
+	uint64_t armed_ns; /* the timer's expiry, 0 when disarmed */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev;
 	ino_t ino;
 	struct api_server_opts opts;
 	struct client *clients;
+	struct client *closed; /* events of this epoll batch may still name them */
+	size_t queued_peak; /* most bytes a broadcast left queued since the last trim */
 	struct api_server_stats stats;
 };
 
 static int buffer_reserve(struct buffer *b, size_t more)
 {
-	size_t need, cap;
+	size_t need = b->len + more, cap;
 	char *data;
 
-	if (b->off && b->off == b->len)
-		b->off = b->len = 0;
-	if (b->len + more <= b->cap)
+	if (need <= b->cap)
 		return 0;
-	if (b->off) { /* slide the pending bytes down before growing */
-		memmove(b->data, b->data + b->off, b->len - b->off);
-		b->len -= b->off;
-		b->off = 0;
-		if (b->len + more <= b->cap)
-			return 0;
-	}
-	need = b->len + more;
 	cap = b->cap ? b->cap : READ_CHUNK;
 	while (cap < need)
 		cap *= 2;
@@ -85,36 +111,207 @@ static int buffer_reserve(struct buffer *b, size_t more)
 	return 0;
 }
 
-static int buffer_append(struct buffer *b, const char *data, size_t len, bool newline)
+static int queue_append(struct queue *q, const char *data, size_t len, bool newline)
 {
-	int err = buffer_reserve(b, len + newline);
+	size_t need = len + newline;
+	struct chunk *t = q->tail;
 
-	if (err)
-		return err;
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
+	if (!t || t->cap - t->len < need) {
+		size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+
+		t = malloc(sizeof(*t) + cap);
+		if (!t)
+			return -ENOMEM;
+		*t = (struct chunk){ .cap = cap };
+		if (q->tail)
+			q->tail->next = t;
+		else
+			q->head = t;
+		q->tail = t;
+	}
+	memcpy(t->data + t->len, data, len);
+	t->len += len;
 	if (newline)
-		b->data[b->len++] = '\n';
+		t->data[t->len++] = '\n';
+	q->pending += need;
 	return 0;
 }
 
-static size_t buffer_pending(const struct buffer *b)
+static void queue_pop(struct queue *q)
 {
-	return b->len - b->off;
+	struct chunk *h = q->head;
+
+	q->pending -= h->len - h->off;
+	q->head = h->next;
+	if (!q->head)
+		q->tail = NULL;
+	free(h);
 }
 
-static void client_free(struct api_server *srv, struct client *c)
+static void queue_sent(struct queue *q, size_t n)
+{
+	while (n) {
+		struct chunk *h = q->head;
+		size_t left = h->len - h->off;
+
+		if (n < left) {
+			h->off += n;
+			q->pending -= n;
+			return;
+		}
+		n -= left;
+		queue_pop(q);
+	}
+}
+
+static void queue_clear(struct queue *q)
+{
+	while (q->head)
+		queue_pop(q);
+}
+
+/* What a queued line stands for: one event, or the events a notice reports
+ * (0 for the acknowledgement). */
+static uint64_t line_weight(const char *line, size_t len, bool *ret_event)
+{
+	const char *key;
+
+	*ret_event = false;
+	if (len >= strlen(NOTICE_PREFIX) && !memcmp(line, NOTICE_PREFIX, strlen(NOTICE_PREFIX))) {
+		key = memmem(line, len, DROPPED_KEY, strlen(DROPPED_KEY));
+		return key ? strtoull(key + strlen(DROPPED_KEY), NULL, 10) : 0;
+	}
+	if (len >= strlen(VERSION_PREFIX) && !memcmp(line, VERSION_PREFIX, strlen(VERSION_PREFIX)))
+		return 0;
+	*ret_event = true;
+	return 1;
+}
+
+/* Drops every queued line but the rest of one the socket took a part of, so
+ * that what follows starts a line. Returns the events the dropped lines
+ * stood for; *ret_events: of which events never counted as dropped. */
+static uint64_t queue_cut(struct queue *q, uint64_t *ret_events)
+{
+	uint64_t weight = 0, events = 0;
+	struct chunk *h = q->head;
+	size_t keep = 0; /* a line ends in every chunk: lines never span two */
+
+	if (h && h->off && h->data[h->off - 1] != '\n')
+		keep = (size_t)((char *)memchr(h->data + h->off, '\n', h->len - h->off) -
+				(h->data + h->off)) + 1;
+	for (struct chunk *c = h; c; c = c->next) {
+		size_t at = c->off + (c == h ? keep : 0);
+
+		while (at < c->len) {
+			char *nl = memchr(c->data + at, '\n', c->len - at);
+			size_t len = (size_t)(nl - (c->data + at));
+			bool event;
+
+			weight += line_weight(c->data + at, len, &event);
+			events += event;
+			at += len + 1;
+		}
+	}
+	if (!keep) {
+		queue_clear(q);
+	} else {
+		while (h->next) {
+			struct chunk *next = h->next->next;
+
+			q->pending -= h->next->len - h->next->off;
+			free(h->next);
+			h->next = next;
+		}
+		q->tail = h;
+		q->pending = keep;
+		h->len = h->off + keep;
+	}
+	*ret_events = events;
+	return weight;
+}
+
+/* Arms the timer for the deadline unless it fires earlier anyway. A timer
+ * that cannot be armed only delays the deadline until the next time the
+ * API is served (api_server_handle() expires on every call). */
+static void watch(struct api_server *srv, uint64_t deadline_ns)
+{
+	struct itimerspec at = {
+		.it_value = { .tv_sec = (time_t)(deadline_ns / NSEC_PER_SEC),
+			      .tv_nsec = (long)(deadline_ns % NSEC_PER_SEC) },
+	};
+
+	if (srv->armed_ns && srv->armed_ns <= deadline_ns)
+		return;
+	if (!timerfd_settime(srv->timer_fd, TFD_TIMER_ABSTIME, &at, NULL))
+		srv->armed_ns = deadline_ns;
+}
+
+static uint64_t after_ms(unsigned ms)
+{
+	return clock_monotonic_ns() + (uint64_t)ms * 1000000;
+}
+
+static void set_deadline(struct api_server *srv, struct client *c, unsigned ms)
+{
+	c->deadline_ns = after_ms(ms);
+	watch(srv, c->deadline_ns);
+}
+
+/* Events a client may have queued: its share of the total, within bounds. */
+static size_t client_bound(const struct api_server *srv)
+{
+	size_t share = srv->opts.total_buffer / (srv->stats.streaming ? srv->stats.streaming : 1);
+
+	if (share < API_CLIENT_BUFFER_MIN)
+		share = API_CLIENT_BUFFER_MIN;
+	return share < srv->opts.client_buffer ? share : srv->opts.client_buffer;
+}
+
+/* Queued bytes worth a write before the agent gets back to its loop. */
+static size_t write_batch(const struct api_server *srv)
+{
+	size_t quarter = client_bound(srv) / 4;
+
+	return quarter < WRITE_BATCH ? quarter : WRITE_BATCH;
+}
+
+static void client_close(struct api_server *srv, struct client *c)
 {
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	if (c->state == CLIENT_STREAM)
 		srv->stats.streaming--;
 	srv->stats.clients--;
 	DL_DELETE(srv->clients, c);
+	DL_APPEND(srv->closed, c);
 	evfilter__free(c->filter);
+	c->filter = NULL;
 	free(c->in.data);
-	free(c->out.data);
-	free(c);
+	c->in.data = NULL;
+	queue_clear(&c->out);
+}
+
+static void reap_closed(struct api_server *srv)
+{
+	struct client *c, *tmp;
+
+	DL_FOREACH_SAFE(srv->closed, c, tmp) {
+		DL_DELETE(srv->closed, c);
+		free(c);
+	}
+	/* A burst queued for slow clients sits in freed chunks the allocator
+	 * may keep: hand it back once everything is out. */
+	if (srv->queued_peak >= TRIM_AFTER) {
+		size_t queued = 0;
+
+		DL_FOREACH(srv->clients, c)
+			queued += c->out.pending;
+		if (!queued) {
+			malloc_trim(0);
+			srv->queued_peak = 0;
+		}
+	}
 }
 
 static int set_interest(struct api_server *srv, struct client *c, uint32_t interest)
@@ -129,53 +326,90 @@ static int set_interest(struct api_server *srv, struct client *c, uint32_t inter
 	return 0;
 }
 
+/* Notices are JSON objects of our own making; "dropped" comes right after
+ * "notice", where line_weight() finds it. */
+static int queue_notice(struct client *c, uint64_t dropped, const char *reason,
+			const char *fmt, ...)
+{
+	char text[128], line[NOTICE_MAX];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	len = snprintf(line, sizeof(line), NOTICE_PREFIX "\"%s\"" DROPPED_KEY "%llu,"
+		       "\"reason\":\"%s\"}", text, (unsigned long long)dropped, reason);
+	return queue_append(&c->out, line, (size_t)len, true);
+}
+
+/* After a gap, the notice goes where the gap is, once half the queue is
+ * free: a client catching up gets events again without a notice for each.
+ * Without memory for the notice, the gap and its count go on. */
+static void end_gap(struct api_server *srv, struct client *c)
+{
+	if (!c->dropped || c->out.pending + NOTICE_MAX > client_bound(srv) / 2 ||
+	    queue_notice(c, c->dropped, "queue_full", "dropped %llu events",
+			 (unsigned long long)c->dropped))
+		return;
+	c->dropped = 0;
+	c->deadline_ns = 0;
+}
+
 /* Writes what the socket takes. -EPIPE and friends: the client is gone. */
 static int client_flush(struct api_server *srv, struct client *c)
 {
-	for (;;) {
-		size_t pending = buffer_pending(&c->out);
+	end_gap(srv, c);
+	while (c->out.pending) {
+		struct iovec iov[WRITE_IOVS];
+		struct msghdr msg = { .msg_iov = iov };
 		ssize_t n;
 
-		if (!pending && c->dropped) {
-			char notice[64];
-			int len = snprintf(notice, sizeof(notice),
-					   "{\"notice\":\"dropped %llu events\"}\n",
-					   (unsigned long long)c->dropped);
-
-			if (buffer_append(&c->out, notice, (size_t)len, false))
-				return -ENOMEM;
-			c->dropped = 0;
-			continue;
-		}
-		if (!pending)
-			break;
-		n = send(c->fd, c->out.data + c->out.off, pending, MSG_NOSIGNAL | MSG_DONTWAIT);
+		for (struct chunk *k = c->out.head; k && msg.msg_iovlen < WRITE_IOVS; k = k->next)
+			iov[msg.msg_iovlen++] = (struct iovec){ k->data + k->off, k->len - k->off };
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return set_interest(srv, c, c->interest | EPOLLOUT);
-			return -errno;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -errno;
+			c->write_at = c->out.pending + write_batch(srv);
+			return set_interest(srv, c, c->interest | EPOLLOUT);
 		}
-		c->out.off += (size_t)n;
+		queue_sent(&c->out, (size_t)n);
+		if (c->deadline_ns && n)
+			/* something read: the client is not stalled, whatever it queued */
+			c->deadline_ns = after_ms(c->state == CLIENT_STREAM ?
+						  srv->opts.stall_timeout_ms :
+						  srv->opts.request_timeout_ms);
+		end_gap(srv, c);
 	}
-	c->out.off = c->out.len = 0;
+	c->write_at = write_batch(srv);
 	if (c->state == CLIENT_CLOSING && !c->shut) {
 		/* End our side and keep reading until the client closes: closing
 		 * with unread input would reset the connection and could discard
 		 * the reply before the client reads it. */
 		shutdown(c->fd, SHUT_WR);
 		c->shut = true;
+		set_deadline(srv, c, srv->opts.request_timeout_ms);
 	}
 	return set_interest(srv, c, c->interest & ~(uint32_t)EPOLLOUT);
 }
 
-static void queue_json(struct client *c, json_object *obj)
+static void start_closing(struct api_server *srv, struct client *c)
+{
+	if (c->state == CLIENT_STREAM)
+		srv->stats.streaming--;
+	c->state = CLIENT_CLOSING;
+	set_deadline(srv, c, srv->opts.request_timeout_ms);
+}
+
+static void queue_json(struct api_server *srv, struct client *c, json_object *obj)
 {
 	const char *text = json_object_to_json_string_ext(obj, API_JSON_FLAGS);
 
-	if (!text || buffer_append(&c->out, text, strlen(text), true))
-		c->state = CLIENT_CLOSING; /* out of memory: end it without a reply */
+	if (!text || queue_append(&c->out, text, strlen(text), true))
+		start_closing(srv, c); /* out of memory: end it without a reply */
 }
 
 static void reply_error(struct api_server *srv, struct client *c, const char *fmt, ...)
@@ -188,14 +422,12 @@ static void reply_error(struct api_server *srv, struct client *c, const char *fm
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	srv->stats.rejected++;
-	if (c->state == CLIENT_STREAM)
-		srv->stats.streaming--;
-	c->state = CLIENT_CLOSING;
+	start_closing(srv, c);
 	if (!obj)
 		return;
 	json_object_object_add(obj, "version", json_object_new_int(API_VERSION));
 	json_object_object_add(obj, "error", json_object_new_string(msg));
-	queue_json(c, obj);
+	queue_json(srv, c, obj);
 	json_object_put(obj);
 }
 
@@ -213,15 +445,16 @@ static void handle_events(struct api_server *srv, struct client *c, json_object 
 	}
 	ack = json_object_new_object();
 	if (!ack) {
-		c->state = CLIENT_CLOSING;
+		start_closing(srv, c);
 		return;
 	}
 	json_object_object_add(ack, "version", json_object_new_int(API_VERSION));
 	json_object_object_add(ack, "stream", json_object_new_string("events"));
-	queue_json(c, ack);
+	queue_json(srv, c, ack);
 	json_object_put(ack);
 	if (c->state == CLIENT_REQUEST) {
 		c->state = CLIENT_STREAM;
+		c->deadline_ns = 0;
 		srv->stats.streaming++;
 	}
 }
@@ -251,9 +484,9 @@ static void handle_profile(struct api_server *srv, struct client *c, json_object
 		return;
 	}
 	json_object_object_add(reply, "version", json_object_new_int(API_VERSION));
-	queue_json(c, reply);
+	queue_json(srv, c, reply);
 	json_object_put(reply);
-	c->state = CLIENT_CLOSING;
+	start_closing(srv, c);
 }
 
 static void handle_request(struct api_server *srv, struct client *c, const char *line,
@@ -265,7 +498,7 @@ static void handle_request(struct api_server *srv, struct client *c, const char 
 
 	err = json_parse_object(line, len, &req, why, sizeof(why));
 	if (err == -ENOMEM) {
-		c->state = CLIENT_CLOSING;
+		start_closing(srv, c);
 		return;
 	}
 	if (err) {
@@ -312,12 +545,14 @@ static void take_request(struct api_server *srv, struct client *c, bool eof)
 	handle_request(srv, c, c->in.data, len);
 }
 
-/* Reads what is there. Returns false when the client is to be closed. */
+/* Reads what is there, a bounded amount per call: a client that keeps
+ * writing is served again on the next wake-up, after the others. Returns
+ * false when the client is to be closed. */
 static bool client_read(struct api_server *srv, struct client *c)
 {
 	char scratch[READ_CHUNK];
 
-	while (!c->peer_closed) {
+	for (int reads = 0; !c->peer_closed && reads < READS_PER_WAKEUP; reads++) {
 		ssize_t n;
 
 		if (c->state == CLIENT_REQUEST) {
@@ -374,7 +609,7 @@ static void client_event(struct api_server *srv, struct client *c, uint32_t even
 	    (c->state == CLIENT_CLOSING && c->shut && c->peer_closed))
 		keep = false;
 	if (!keep)
-		client_free(srv, c);
+		client_close(srv, c);
 }
 
 /* Only the agent's own user (root) may talk to it, whatever the socket's
@@ -389,11 +624,47 @@ static bool peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
+/* Best effort: the connection ends either way. */
+static void say_error(int fd, const char *fmt, ...)
+{
+	char msg[256], line[320];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	len = snprintf(line, sizeof(line), "{\"version\":%d,\"error\":\"%s\"}\n", API_VERSION, msg);
+	if (send(fd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		/* nobody to tell */
+	}
+}
+
+static double seconds(unsigned ms)
+{
+	return ms / 1000.0;
+}
+
+/* The oldest connection still without a request gives its slot to a new
+ * one: idle or half-sent requests cannot keep the others out. */
+static bool evict_pending(struct api_server *srv)
+{
+	struct client *c;
+
+	DL_FOREACH(srv->clients, c) {
+		if (c->state != CLIENT_REQUEST)
+			continue;
+		srv->stats.evicted++;
+		say_error(c->fd, "no request yet while every one of the agent's %zu connections "
+				 "was taken: closed for a newer one", srv->opts.max_clients);
+		client_close(srv, c);
+		return true;
+	}
+	return false;
+}
+
 static void accept_clients(struct api_server *srv)
 {
-	static const char busy[] = "{\"version\":1,\"error\":\"too many clients\"}\n";
-	static const char denied[] = "{\"version\":1,\"error\":\"permission denied\"}\n";
-
 	for (;;) {
 		struct epoll_event ev;
 		struct client *c;
@@ -407,13 +678,10 @@ static void accept_clients(struct api_server *srv)
 		}
 		srv->stats.accepted++;
 		allowed = peer_allowed(fd);
-		if (!allowed || srv->stats.clients >= srv->opts.max_clients) {
-			const char *msg = allowed ? busy : denied;
-
+		if (!allowed ||
+		    (srv->stats.clients >= srv->opts.max_clients && !evict_pending(srv))) {
 			srv->stats.rejected++;
-			if (send(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-				/* best effort: the connection ends either way */
-			}
+			say_error(fd, allowed ? "too many clients" : "permission denied");
 			close(fd);
 			continue;
 		}
@@ -432,23 +700,100 @@ static void accept_clients(struct api_server *srv)
 		}
 		DL_APPEND(srv->clients, c);
 		srv->stats.clients++;
+		set_deadline(srv, c, srv->opts.request_timeout_ms);
 	}
+}
+
+/* A stream whose queue stayed full with nothing read: what is queued goes,
+ * but for the rest of a line the socket took part of, and a last notice
+ * says what the client lost. */
+static void disconnect_stalled(struct api_server *srv, struct client *c)
+{
+	uint64_t events, lost = c->dropped + queue_cut(&c->out, &events);
+	int most = INT_MAX;
+
+	srv->stats.stalled++;
+	srv->stats.dropped += events;
+	c->dropped = 0;
+	/* The socket is full as well: a larger send buffer (the kernel caps it
+	 * at net.core.wmem_max) makes room for the notice behind what the
+	 * client has not read yet. Without it, the notice is lost, the counts
+	 * are not. */
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &most, sizeof(most));
+	if (!queue_notice(c, lost, "stalled", "disconnected: nothing read for %.3g s, "
+			  "dropped %llu events", seconds(srv->opts.stall_timeout_ms),
+			  (unsigned long long)lost))
+		(void)client_flush(srv, c); /* the connection ends either way */
+}
+
+static void expire_client(struct api_server *srv, struct client *c)
+{
+	switch (c->state) {
+	case CLIENT_REQUEST:
+		srv->stats.timed_out++;
+		say_error(c->fd, "no complete request within %.3g s",
+			  seconds(srv->opts.request_timeout_ms));
+		break;
+	case CLIENT_STREAM:
+		disconnect_stalled(srv, c);
+		break;
+	case CLIENT_CLOSING:
+		/* a reply not read is lost to its client; once it went out,
+		 * waiting for the client to close is only courtesy */
+		if (c->out.pending)
+			srv->stats.timed_out++;
+		break;
+	}
+	client_close(srv, c);
+}
+
+/* A deadline that moved later or went away leaves the timer as it is: it
+ * fires early once, and is armed again from here. */
+void api_server_expire(struct api_server *srv, uint64_t now_ns)
+{
+	struct client *c, *tmp;
+	uint64_t next = 0;
+
+	DL_FOREACH_SAFE(srv->clients, c, tmp) {
+		if (!c->deadline_ns)
+			continue;
+		if (c->deadline_ns <= now_ns)
+			expire_client(srv, c);
+		else if (!next || c->deadline_ns < next)
+			next = c->deadline_ns;
+	}
+	if (next)
+		watch(srv, next);
 }
 
 int api_server_handle(struct api_server *srv)
 {
 	struct epoll_event evs[EPOLL_BATCH];
+	bool accepting = false;
+	uint64_t ticks;
 	int n;
 
 	n = epoll_wait(srv->epoll_fd, evs, EPOLL_BATCH, 0);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	/* Clients first: accepting and expiring close clients that later
+	 * events of the batch may name. */
 	for (int i = 0; i < n; i++) {
-		if (!evs[i].data.ptr)
-			accept_clients(srv);
-		else
-			client_event(srv, evs[i].data.ptr, evs[i].events);
+		struct client *c = evs[i].data.ptr;
+
+		if (!c) {
+			accepting = true;
+		} else if (evs[i].data.ptr == &srv->timer_fd) {
+			if (read(srv->timer_fd, &ticks, sizeof(ticks)) > 0)
+				srv->armed_ns = 0;
+		} else if (c->fd >= 0) {
+			client_event(srv, c, evs[i].events);
+		}
 	}
+	if (accepting)
+		accept_clients(srv);
+	api_server_expire(srv, clock_monotonic_ns());
+	reap_closed(srv);
 	return 0;
 }
 
@@ -480,6 +825,7 @@ int api_server__new(const struct api_server_opts *opts, struct api_server **ret_
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event tick = { .events = EPOLLIN };
 	struct api_server *srv;
 	const char *path = opts->path ? opts->path : API_DEFAULT_SOCKET;
 	struct stat st;
@@ -491,12 +837,18 @@ int api_server__new(const struct api_server_opts *opts, struct api_server **ret_
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
-	srv->listen_fd = srv->epoll_fd = -1;
+	srv->listen_fd = srv->epoll_fd = srv->timer_fd = -1;
 	srv->opts = *opts;
 	if (!srv->opts.max_clients)
 		srv->opts.max_clients = API_MAX_CLIENTS;
 	if (!srv->opts.client_buffer)
 		srv->opts.client_buffer = API_CLIENT_BUFFER;
+	if (!srv->opts.total_buffer)
+		srv->opts.total_buffer = API_TOTAL_BUFFER;
+	if (!srv->opts.request_timeout_ms)
+		srv->opts.request_timeout_ms = API_REQUEST_TIMEOUT_MS;
+	if (!srv->opts.stall_timeout_ms)
+		srv->opts.stall_timeout_ms = API_STALL_TIMEOUT_MS;
 	strcpy(srv->path, path);
 	srv->opts.path = srv->path;
 	strcpy(sa.sun_path, path);
@@ -525,7 +877,11 @@ int api_server__new(const struct api_server_opts *opts, struct api_server **ret_
 	srv->dev = st.st_dev;
 	srv->ino = st.st_ino;
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->epoll_fd < 0 || epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev)) {
+	srv->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	tick.data.ptr = &srv->timer_fd;
+	if (srv->epoll_fd < 0 || srv->timer_fd < 0 ||
+	    epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev) ||
+	    epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->timer_fd, &tick)) {
 		err = -errno;
 		unlink(path);
 		goto fail;
@@ -537,6 +893,8 @@ fail:
 		close(srv->listen_fd);
 	if (srv->epoll_fd >= 0)
 		close(srv->epoll_fd);
+	if (srv->timer_fd >= 0)
+		close(srv->timer_fd);
 	free(srv);
 	return err;
 }
@@ -548,12 +906,14 @@ void api_server__free(struct api_server *srv)
 	if (!srv)
 		return;
 	while (srv->clients)
-		client_free(srv, srv->clients);
+		client_close(srv, srv->clients);
+	reap_closed(srv);
 	/* Only our socket: a newer agent may already have replaced it. */
 	if (!lstat(srv->path, &st) && st.st_dev == srv->dev && st.st_ino == srv->ino)
 		unlink(srv->path);
 	close(srv->listen_fd);
 	close(srv->epoll_fd);
+	close(srv->timer_fd);
 	free(srv);
 }
 
@@ -567,29 +927,65 @@ size_t api_server_streaming(const struct api_server *srv)
 	return srv->stats.streaming;
 }
 
+static void drop_event(struct api_server *srv, struct client *c)
+{
+	/* From the first drop on, the client has stall_timeout_ms to read
+	 * something. */
+	if (!c->dropped++)
+		set_deadline(srv, c, srv->opts.stall_timeout_ms);
+	srv->stats.dropped++;
+}
+
+/* Queues the event for c, or a notice in its place when it could never
+ * fit, or counts it dropped: after a drop nothing is queued until the
+ * notice is, so the notice sits exactly where the gap is. */
+static void offer(struct api_server *srv, struct client *c, const char *line, size_t len,
+		  bool newline, size_t bound)
+{
+	size_t size = len + newline;
+
+	end_gap(srv, c);
+	if (size > bound) {
+		srv->stats.oversized++;
+		if (!c->dropped && c->out.pending + NOTICE_MAX <= bound &&
+		    !queue_notice(c, 1, "oversized", "dropped an event of %zu bytes, larger than "
+			          "this client's queue (%zu bytes)", size, bound)) {
+			srv->stats.dropped++;
+			return;
+		}
+	} else if (!c->dropped && c->out.pending + size <= bound &&
+		   !queue_append(&c->out, line, len, newline)) {
+		return;
+	}
+	drop_event(srv, c);
+}
+
 void api_server_broadcast(struct api_server *srv, const char *line, size_t len,
 			  const struct evfilter_subject *subject)
 {
 	bool newline = !len || line[len - 1] != '\n';
+	size_t bound = client_bound(srv), queued = 0;
 	struct client *c, *tmp;
 
 	DL_FOREACH_SAFE(srv->clients, c, tmp) {
+		int err;
+
 		if (c->state != CLIENT_STREAM || !evfilter_match(c->filter, subject))
 			continue;
-		/* After a drop, queue nothing until the notice went out: the
-		 * notice then sits exactly where the gap is. */
-		if (c->dropped ||
-		    buffer_pending(&c->out) + len + newline > srv->opts.client_buffer ||
-		    buffer_append(&c->out, line, len, newline)) {
-			c->dropped++;
-			srv->stats.dropped++;
-			continue;
-		}
-		/* Written by api_server_handle(): one wake-up per batch of events.
-		 * A client that cannot be woken would never get them. */
-		if (set_interest(srv, c, c->interest | EPOLLOUT))
-			client_free(srv, c);
+		offer(srv, c, line, len, newline, bound);
+		/* A batch is written at once; less waits for the loop to come by
+		 * (one wake-up per batch), and so does a notice of a drop. */
+		if (c->out.pending >= c->write_at)
+			err = client_flush(srv, c);
+		else
+			err = set_interest(srv, c, c->interest | EPOLLOUT);
+		if (err)
+			client_close(srv, c); /* gone, or cannot be woken: would never get them */
+		else
+			queued += c->out.pending;
 	}
+	if (queued > srv->queued_peak)
+		srv->queued_peak = queued;
 }
 
 void api_server_stats(const struct api_server *srv, struct api_server_stats *ret_stats)

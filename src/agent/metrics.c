@@ -58,6 +58,9 @@ static const struct {
 				  "Clients connected to the local API." },
 	[METRICS_API_DROPPED] = { "captrail_api_events_dropped_total", "counter",
 				  "Events not sent to API clients that read too slowly." },
+	[METRICS_API_CLOSED] = { "captrail_api_clients_closed_total", "counter",
+				 "API connections closed by the agent: no whole request in time, "
+				 "a reply or a full stream not read." },
 	[METRICS_EXPORT_RATE_DROPPED] = { "captrail_export_rate_dropped_total", "counter",
 					  "Events the export's rate limit dropped." },
 	[METRICS_EXPORT_WRITE_ERRORS] = { "captrail_export_write_errors_total", "counter",

@@ -32,6 +32,7 @@ enum metrics_value {
 	METRICS_STORE_ROWS, /* captrail_store_rows (gauge) */
 	METRICS_API_CLIENTS, /* captrail_api_clients (gauge) */
 	METRICS_API_DROPPED, /* captrail_api_events_dropped_total: slow clients */
+	METRICS_API_CLOSED, /* captrail_api_clients_closed_total: stalled, timed out */
 	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
 	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
 	METRICS_VALUES,

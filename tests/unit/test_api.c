@@ -26,6 +26,7 @@
 #include "agent/api_protocol.h"
 #include "agent/api_server.h"
 #include "cmd/commands.h"
+#include "lib/clock.h"
 #include "lib/line_reader.h"
 #include "scratch.h"
 
@@ -142,6 +143,8 @@ static const struct evfilter_subject xwing = {
 	.namespace_ = "default", .pod = "xwing", .container = "spaceship",
 	.binary = "/bin/dmesg", .has_pod = true,
 };
+static const struct evfilter_subject host_subject = { .binary = "/usr/bin/ping" };
+#define HOST_LINE "{\"e\":\"host\"}"
 static const struct evfilter_subject tiefighter = {
 	.namespace_ = "empire", .pod = "tiefighter", .container = "cockpit",
 	.binary = "/bin/dmesg", .has_pod = true,
@@ -328,35 +331,245 @@ static void test_oversized_request(void **state)
 	free(big);
 }
 
+/* A drop notice's count; 0 for any other line. */
+static unsigned long long notice_dropped(const char *line, const char *reason)
+{
+	char want[64];
+	const char *at = strstr(line, ",\"dropped\":");
+
+	snprintf(want, sizeof(want), "\"reason\":\"%s\"", reason);
+	if (strncmp(line, "{\"notice\":", 10) || !at || !strstr(line, want))
+		return 0;
+	return strtoull(at + 11, NULL, 10);
+}
+
+/* Broadcasts numbered events to a client that reads nothing until the
+ * agent drops some, then a few more; returns how many. */
+static int fill_until_dropped(struct fixture *f)
+{
+	struct api_server_stats stats;
+	char event[128];
+	int n = 0, more = 10;
+
+	do {
+		int len = snprintf(event, sizeof(event), "{\"seq\":%d,\"pad\":\"%060d\"}", n++, 0);
+
+		api_server_broadcast(f->srv, event, (size_t)len, &xwing);
+		api_server_stats(f->srv, &stats);
+		assert_true(n < 1000000);
+	} while (!stats.dropped || more--);
+	return n;
+}
+
 static void test_slow_client(void **state)
 {
 	struct fixture *f = *state;
 	struct api_server_opts opts = { .client_buffer = 4096 };
 	struct api_server_stats stats;
-	char event[128], *line;
-	int fd, received = 0, n = 200;
+	unsigned long long noticed = 0;
+	int fd, received = 0, notices = 0, n;
+	char *line;
 
 	start(f, &opts);
 	fd = events_client(f, "{}");
-	/* the agent emits faster than anybody reads: no pump in between */
-	for (int i = 0; i < n; i++) {
-		int len = snprintf(event, sizeof(event), "{\"seq\":%d,\"pad\":\"%060d\"}", i, 0);
-
-		api_server_broadcast(f->srv, event, (size_t)len, &xwing);
-	}
+	/* the agent emits faster than anybody reads: no pump in between, and
+	 * the socket's own buffer fills before the queue does */
+	n = fill_until_dropped(f);
 	api_server_stats(f->srv, &stats);
-	assert_true(stats.dropped > 0);
-	while ((line = read_line(f, fd)) && !strstr(line, "notice"))
-		received++;
-	assert_non_null(line);
-	snprintf(event, sizeof(event), "{\"notice\":\"dropped %llu events\"}",
-		 (unsigned long long)stats.dropped);
-	assert_string_equal(line, event);
-	assert_int_equal(received + (int)stats.dropped, n);
+	/* Only serving the agent from here on: the notice is not waiting for
+	 * another event to come by. */
+	while (received + (int)noticed < n && (line = read_line(f, fd))) {
+		if (strstr(line, "notice")) {
+			noticed += notice_dropped(line, "queue_full");
+			notices++;
+		} else {
+			received++;
+		}
+	}
+	assert_int_equal(notices, 1);
+	assert_int_equal(noticed, stats.dropped);
+	assert_int_equal(received + (int)noticed, n);
+	assert_true(nothing_to_read(f, fd));
 	/* once drained, events flow again */
 	api_server_broadcast(f->srv, "{\"seq\":\"after\"}", 15, &xwing);
 	assert_string_equal(read_line(f, fd), "{\"seq\":\"after\"}");
 	close(fd);
+}
+
+/* An event the client's queue could never hold becomes a notice at once,
+ * even with nothing else queued, and the stream goes on. */
+static void test_oversized_event(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_opts opts = { .client_buffer = 4096 };
+	struct api_server_stats stats;
+	size_t big = 8000;
+	char *event = malloc(big + 1);
+	int fd;
+
+	start(f, &opts);
+	fd = events_client(f, "{}");
+	memset(event, 'x', big);
+	memcpy(event, "{\"pad\":\"", 8);
+	memcpy(event + big - 2, "\"}", 2);
+	event[big] = '\0';
+	api_server_broadcast(f->srv, event, big, &xwing);
+	assert_string_equal(read_line(f, fd),
+			    "{\"notice\":\"dropped an event of 8001 bytes, larger than this "
+			    "client's queue (4096 bytes)\",\"dropped\":1,\"reason\":\"oversized\"}");
+	api_server_broadcast(f->srv, "{\"next\":1}", 10, &xwing);
+	assert_string_equal(read_line(f, fd), "{\"next\":1}");
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.oversized, 1);
+	assert_int_equal(stats.dropped, 1);
+	assert_int_equal(stats.clients, 1);
+	free(event);
+	close(fd);
+}
+
+/* Half a request holds its connection only until its deadline; a stream
+ * has none; a reply read by a client that does not close is not a loss. */
+static void test_request_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_stats stats;
+	uint64_t before = clock_monotonic_ns(), after;
+	int streaming, half, lingering;
+
+	start(f, NULL);
+	streaming = events_client(f, "{}");
+	half = connect_client(f);
+	send_text(half, "{\"version\":1,\"op\":\"ev");
+	lingering = connect_client(f);
+	send_text(lingering, "nope\n");
+	assert_non_null(strstr(read_line(f, lingering), "malformed request"));
+	pump(f, 10);
+
+	/* nothing is due before the connections were made */
+	api_server_expire(f->srv, before);
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.clients, 3);
+
+	after = clock_monotonic_ns() + (uint64_t)API_REQUEST_TIMEOUT_MS * 1000000 + 1;
+	api_server_expire(f->srv, after);
+	assert_string_equal(read_line(f, half),
+			    "{\"version\":1,\"error\":\"no complete request within 5 s\"}");
+	assert_true(wait_eof(f, half));
+	assert_true(wait_eof(f, lingering));
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.timed_out, 1);
+	assert_int_equal(stats.clients, 1);
+	api_server_broadcast(f->srv, "{\"still\":1}", 11, &xwing);
+	assert_string_equal(read_line(f, streaming), "{\"still\":1}");
+	close(half);
+	close(lingering);
+	close(streaming);
+}
+
+/* The deadline wakes the server by itself: its fd turns readable with no
+ * client doing anything. */
+static void test_deadline_timer(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_opts opts = { .request_timeout_ms = 50 };
+	struct api_server_stats stats;
+	int half;
+
+	start(f, &opts);
+	half = connect_client(f);
+	send_text(half, "{");
+	assert_string_equal(read_line(f, half),
+			    "{\"version\":1,\"error\":\"no complete request within 0.05 s\"}");
+	assert_true(wait_eof(f, half));
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.timed_out, 1);
+	assert_int_equal(stats.clients, 0);
+	close(half);
+}
+
+/* Every slot taken by connections without a request: a new one gets in,
+ * in the place of the oldest; slots of real clients are not taken. */
+static void test_pending_evicted(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_opts opts = { .max_clients = 2 };
+	struct api_server_stats stats;
+	int first, second, newer, busy, extra;
+
+	start(f, &opts);
+	first = connect_client(f);
+	send_text(first, "{\"version\"");
+	second = connect_client(f);
+	send_text(second, "{");
+	pump(f, 10);
+	newer = events_client(f, "{}");
+	assert_non_null(strstr(read_line(f, first), "closed for a newer one"));
+	assert_true(wait_eof(f, first));
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.evicted, 1);
+	assert_int_equal(stats.clients, 2);
+
+	/* a second real client takes the last pending one's slot; with every
+	 * slot streaming, a newcomer is turned away */
+	busy = events_client(f, "{}");
+	assert_non_null(strstr(read_line(f, second), "closed for a newer one"));
+	assert_int_equal(api_client_connect(f->path, &extra), 0);
+	assert_non_null(strstr(read_line(f, extra), "too many clients"));
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.evicted, 2);
+	assert_int_equal(stats.clients, 2);
+	close(extra);
+	close(busy);
+	close(first);
+	close(second);
+	close(newer);
+}
+
+/* A stream that reads nothing while its queue stays full is disconnected:
+ * what it had whole stays readable, then a notice with the count of
+ * everything it did not get. */
+static void test_stalled_client(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_opts opts = { .client_buffer = 4096 };
+	struct api_server_stats stats;
+	uint64_t before = clock_monotonic_ns();
+	unsigned long long lost = 0;
+	int fd, other, received = 0, n;
+	char *line;
+
+	start(f, &opts);
+	fd = events_client(f, "{}");
+	other = events_client(f, "{\"host\":true}");
+	n = fill_until_dropped(f);
+	api_server_expire(f->srv, before);
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.stalled, 0);
+
+	api_server_expire(f->srv, clock_monotonic_ns() +
+					  (uint64_t)API_STALL_TIMEOUT_MS * 1000000 + 1);
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.stalled, 1);
+	assert_int_equal(stats.clients, 1);
+	while ((line = read_line(f, fd))) {
+		assert_int_equal(lost, 0); /* the notice is the last line */
+		if (strstr(line, "notice")) {
+			lost = notice_dropped(line, "stalled");
+			assert_non_null(strstr(line, "disconnected: nothing read for 10 s"));
+			continue;
+		}
+		assert_int_equal(strncmp(line, "{\"seq\":", 7), 0); /* whole lines only */
+		assert_int_equal(line[strlen(line) - 1], '}');
+		received++;
+	}
+	assert_int_equal(received + (int)lost, n);
+	assert_int_equal(stats.dropped, lost);
+	close(fd);
+
+	/* the other client was never disturbed */
+	api_server_broadcast(f->srv, HOST_LINE, strlen(HOST_LINE), &host_subject);
+	assert_string_equal(read_line(f, other), HOST_LINE);
+	close(other);
 }
 
 static void test_max_clients(void **state)
@@ -747,6 +960,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_evicted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile, setup, teardown),
 		cmocka_unit_test(test_row_and_select_json),
