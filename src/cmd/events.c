@@ -42,7 +42,8 @@ static void usage(FILE *out)
 		"Streams the capability checks the captrail agent sees, filtered by the agent;\n"
 		"with stdin a pipe or a file (and no --socket), filters JSON lines read there.\n"
 		"Several values (comma-separated or repeated) of one filter: any matches;\n"
-		"several filters: all must match. Regexes are POSIX extended, unanchored.\n"
+		"several filters: all must match. Regexes are PCRE2 (POSIX extended works),\n"
+		"unanchored, at most %d bytes.\n"
 		"\n"
 		"      --socket PATH       the agent's socket (default %s)\n"
 		"      --namespaces LIST   only pods in these Kubernetes namespaces (exact)\n"
@@ -53,7 +54,7 @@ static void usage(FILE *out)
 		"      --stdin             read JSON lines from stdin whatever it is\n"
 		"  -o, --output FORMAT     compact (default) or json\n"
 		"  -h, --help              this text\n",
-		API_DEFAULT_SOCKET);
+		EVFILTER_MAX_PATTERN, API_DEFAULT_SOCKET);
 }
 
 #define CMD "events"
@@ -263,6 +264,7 @@ static int follow_agent(struct events_args *a)
 int cmd_events(int argc, char **argv)
 {
 	struct events_args args = { 0 };
+	char why[EVFILTER_MAX_PATTERN + 256];
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
@@ -274,6 +276,9 @@ int cmd_events(int argc, char **argv)
 		goto out;
 	}
 	rc = args.use_stdin ? read_stdin(&args) : follow_agent(&args);
+	/* Only stdin is matched here; the agent matches its clients' filters. */
+	if (evfilter_describe_give_ups(args.filter, why, sizeof(why)))
+		cmd_say(CMD, "%s", why);
 out:
 	evfilter__free(args.filter);
 	return rc;

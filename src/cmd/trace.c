@@ -37,7 +37,7 @@ struct trace_args {
 struct trace_state {
 	struct output out;
 	struct identity *identity;
-	const struct evfilter *who;
+	struct evfilter *who;
 	struct identity_view view;
 	uint64_t seen, granted, denied, filtered;
 };
@@ -248,6 +248,7 @@ static int trace_loop(struct loader *loader, struct rings *rings, double duratio
 
 static int print_summary(struct trace_state *st, struct loader *loader, struct rings *rings)
 {
+	char why[EVFILTER_MAX_PATTERN + 256];
 	struct loader_stats stats;
 	int err;
 
@@ -262,6 +263,8 @@ static int print_summary(struct trace_state *st, struct loader *loader, struct r
 	if (stats.proc_lost)
 		cmd_say(CMD, "%llu process records lost: some events miss their process",
 			(unsigned long long)stats.proc_lost);
+	if (evfilter_describe_give_ups(st->who, why, sizeof(why)))
+		cmd_say(CMD, "%s", why);
 	return EXIT_OK;
 }
 
