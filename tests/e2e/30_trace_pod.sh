@@ -20,7 +20,8 @@ pod_bundle "$WORK/bundle" default xwing spaceship "$image" "$uid" "$id" \
 # and filters that must exclude it.
 start_bg() { # NAME ARGS...
 	local name=$1; shift
-	"$CAPTRAIL" trace -o json --state-root "$POD_RUNC_ROOT" "$@" \
+	# --caps syslog: the pod's check, and no node-wide flood into the file
+	"$CAPTRAIL" trace -o json --caps syslog --state-root "$POD_RUNC_ROOT" "$@" \
 		>"$WORK/$name.out" 2>"$WORK/$name.err" &
 	eval "pid_$name=$!"
 	cleanup_hooks+=("kill -KILL $! 2>/dev/null")
