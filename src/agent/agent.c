@@ -156,6 +156,7 @@ static int update_metrics(struct agent *a)
 	metrics_set(a->metrics, METRICS_API_CLIENTS, as.clients);
 	metrics_set(a->metrics, METRICS_API_DROPPED, as.dropped);
 	metrics_set(a->metrics, METRICS_API_CLOSED, as.timed_out + as.evicted + as.stalled);
+	metrics_set(a->metrics, METRICS_API_FILTER_GAVE_UP, as.filter_gave_up);
 	if (a->export) {
 		export_stats(a->export, &es);
 		metrics_set(a->metrics, METRICS_EXPORT_RATE_DROPPED, es.rate_dropped);

@@ -275,6 +275,16 @@ static size_t write_batch(const struct api_server *srv)
 	return quarter < WRITE_BATCH ? quarter : WRITE_BATCH;
 }
 
+static uint64_t filter_gave_up(const struct evfilter *f)
+{
+	struct evfilter_stats fs;
+
+	if (!f)
+		return 0;
+	evfilter_stats(f, &fs);
+	return fs.gave_up + fs.skipped;
+}
+
 static void client_close(struct api_server *srv, struct client *c)
 {
 	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -285,6 +295,7 @@ static void client_close(struct api_server *srv, struct client *c)
 	srv->stats.clients--;
 	DL_DELETE(srv->clients, c);
 	DL_APPEND(srv->closed, c);
+	srv->stats.filter_gave_up += filter_gave_up(c->filter);
 	evfilter__free(c->filter);
 	c->filter = NULL;
 	free(c->in.data);
@@ -990,6 +1001,10 @@ void api_server_broadcast(struct api_server *srv, const char *line, size_t len,
 
 void api_server_stats(const struct api_server *srv, struct api_server_stats *ret_stats)
 {
+	const struct client *c;
+
 	*ret_stats = srv->stats;
+	DL_FOREACH(srv->clients, c)
+		ret_stats->filter_gave_up += filter_gave_up(c->filter);
 }
 

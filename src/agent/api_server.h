@@ -56,6 +56,8 @@ struct api_server_stats {
 	uint64_t evicted; /* connections without a request yet, closed for a newer one
 			   * while every slot was taken */
 	uint64_t stalled; /* streaming clients disconnected for not reading */
+	uint64_t filter_gave_up; /* regex matches of clients' filters that reached a
+				  * limit (non-matches), and values skipped after */
 	uint64_t clients; /* connected now */
 	uint64_t streaming; /* of which receive events */
 };

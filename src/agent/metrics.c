@@ -61,6 +61,9 @@ static const struct {
 	[METRICS_API_CLOSED] = { "captrail_api_clients_closed_total", "counter",
 				 "API connections closed by the agent: no whole request in time, "
 				 "a reply or a full stream not read." },
+	[METRICS_API_FILTER_GAVE_UP] = { "captrail_api_filter_regex_gave_up_total", "counter",
+					 "Regex matches of API clients' filters that reached a "
+					 "PCRE2 limit, counted as non-matches." },
 	[METRICS_EXPORT_RATE_DROPPED] = { "captrail_export_rate_dropped_total", "counter",
 					  "Events the export's rate limit dropped." },
 	[METRICS_EXPORT_WRITE_ERRORS] = { "captrail_export_write_errors_total", "counter",

@@ -33,6 +33,7 @@ enum metrics_value {
 	METRICS_API_CLIENTS, /* captrail_api_clients (gauge) */
 	METRICS_API_DROPPED, /* captrail_api_events_dropped_total: slow clients */
 	METRICS_API_CLOSED, /* captrail_api_clients_closed_total: stalled, timed out */
+	METRICS_API_FILTER_GAVE_UP, /* captrail_api_filter_regex_gave_up_total */
 	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
 	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
 	METRICS_VALUES,

@@ -134,6 +134,11 @@ jq -e "$denied" "$WORK/profile.json" >/dev/null ||
 		"$WORK/profile.json")"
 
 kill -0 "$EXPLODE" || fail "the client whose filter gives up died: $(cat "$WORK/explode.err")"
+port=$(sed -n 's/^captrail agent: metrics on port \([0-9]*\).*/\1/p' "$WORK/agent.err" | head -n 1)
+gave_up_total=$(curl -sf "http://127.0.0.1:$port/metrics" |
+	awk '$1 == "captrail_api_filter_regex_gave_up_total" { print $2 }')
+[ "${gave_up_total:-0}" -ge 1 ] ||
+	fail "captrail_api_filter_regex_gave_up_total is '${gave_up_total:-missing}', want >= 1"
 [ ! -s "$WORK/explode.out" ] ||
 	fail "a filter that gave up matched: $(head -n 2 "$WORK/explode.out")"
 kill -INT "$EXPLODE" "$PLAIN"
