@@ -6,9 +6,9 @@
 #define CAPTRAIL_FUZZ_H
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
