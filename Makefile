@@ -3,6 +3,8 @@
 #   make SAN=1      build/san/captrail with ASan+UBSan
 #   make check      unit + end-to-end tests (root needed for e2e)
 #   make bench      overhead benchmark against the floor and bpftrace (root)
+#   make fuzz       libFuzzer harnesses (clang, ASan+UBSan) in build/fuzz, each run
+#                   FUZZ_SECONDS (60); FUZZ=NAME runs one, FUZZ_JOBS=N N at a time
 
 BUILD ?= build
 ifeq ($(SAN),1)
@@ -43,10 +45,20 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_HELPER_SRCS := $(wildcard tests/helpers/*.c)
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+# Each harness twice: a libFuzzer binary (make fuzz), and a unit test that
+# replays its corpus once (every build, any compiler).
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/%)
+FUZZ_REPLAYS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/tests/test_fuzz_%)
+FUZZ_BUILD := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+		 -fno-sanitize-recover=all
 
-.PHONY: all check unit e2e kernel-matrix bench soak deps demo install clean
+.PHONY: all check unit e2e kernel-matrix bench soak fuzz fuzz-build deps demo install clean
 .SECONDARY:
-all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(TEST_HELPERS)
+all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(FUZZ_REPLAYS) $(TEST_HELPERS)
 
 # Generated from the running kernel's BTF rather than checked in: CO-RE only
 # needs the type layouts, and a checked-in copy would be 3 MB of generated text.
@@ -82,9 +94,26 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
 
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DFUZZ_NAME='"$*"' tests/fuzz/replay.c $< $(LIB) $(LDFLAGS) $(LDLIBS) \
+		-lcmocka -o $@
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
 $(BUILD)/tests/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(LDFLAGS) $(LDLIBS) -o $@
+
+# The library and the harnesses built by clang with the fuzzer's coverage
+# instrumentation, in a build directory of their own.
+fuzz:
+	CFLAGS='-O1 -g' $(MAKE) BUILD=$(FUZZ_BUILD) CC=$(CLANG) SANFLAGS='$(FUZZ_SANFLAGS)' \
+		fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ)
+
+fuzz-build: $(FUZZ_BINS)
 
 deps:
 	./scripts/install-deps.sh test
@@ -128,4 +157,4 @@ install: $(BUILD)/captrail
 clean:
 	rm -rf build bench/results.json
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/*.d)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs what the tests need, builds, and runs every test: once on the
 # normal build, on the kernels of the matrix, and once on the ASan+UBSan
-# build (here only: the guests have no sanitizer runtime).
+# build (here only: the guests have no sanitizer runtime); then each
+# libFuzzer harness for 30 s, two at a time (about four minutes).
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh test
@@ -10,3 +11,4 @@ make -s check
 make -s kernel-matrix
 make -j2 -s SAN=1 all
 make -s SAN=1 check
+make -s fuzz FUZZ_SECONDS=30 FUZZ_JOBS=2

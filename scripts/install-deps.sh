@@ -8,7 +8,8 @@ build="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
        libcap-dev libjson-c-dev uthash-dev libsqlite3-dev libmicrohttpd-dev
        libseccomp-dev libpcre2-dev"
 test="libcmocka-dev runc busybox-static jq python3 python3-yaml util-linux
-      procps iproute2 sqlite3 libcap2-bin systemd curl prometheus man-db"
+      procps iproute2 sqlite3 libcap2-bin systemd curl prometheus man-db
+      libclang-rt-dev"
 bench="bpftrace"
 
 case "${1:-all}" in

@@ -286,7 +286,7 @@ static struct entry *entry_new(struct proc_cache *c, const struct proc_entry *dr
 		flags |= PROC_ROOTCWD;
 	/* Cannot fail: the node name was checked when the cache was made. */
 	(void)proc_exec_id(c->node_name, draft->ktime_ns, draft->pid, exec_id);
-	clock_rfc3339((uint64_t)(c->boot_offset_ns + (int64_t)draft->ktime_ns), start_time);
+	clock_rfc3339(draft->ktime_ns + (uint64_t)c->boot_offset_ns, start_time);
 	proc_flags_text(flags, flags_text);
 	exec_id_len = strlen(exec_id);
 	start_time_len = strlen(start_time);

@@ -66,6 +66,11 @@ int caps_parse(const char *text, int *ret_cap)
 	}
 	if (strncasecmp(name, "cap_", 4) == 0)
 		name += 4;
+	/* "CAP_40": caps_name() of a capability this libcap does not know. */
+	if (name != text && parse_long(name, 0, CAPS_MAX - 1, &num) == 0) {
+		*ret_cap = (int)num;
+		return 0;
+	}
 	if (strlen(name) >= CAPS_NAME_LEN)
 		return -EINVAL;
 	for (size_t i = 0; name[i]; i++)

@@ -15,7 +15,8 @@ void caps_name(int cap, char ret_name[CAPS_NAME_LEN]);
 /* The same for 0..CAPS_MAX-1 without copying; NULL outside. */
 const char *caps_name_static(int cap);
 
-/* Accepts "syslog", "CAP_SYSLOG", "cap_Syslog" or "34". */
+/* Accepts "syslog", "CAP_SYSLOG", "cap_Syslog", "34", or "CAP_34" as caps_name()
+ * calls a capability libcap does not know. */
 int caps_parse(const char *text, int *ret_cap);
 
 /* Comma-separated caps_parse() items into a mask. On -EINVAL, *ret_bad

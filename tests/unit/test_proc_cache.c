@@ -188,6 +188,25 @@ static void test_reference_event(void **state)
 	proc_cache__free(c);
 }
 
+/* A record's time is the kernel's word, not a bound: one past what a
+ * signed sum with the boot offset holds wraps like the wall clock it
+ * becomes, instead of overflowing (UBSan; found by fuzz_records, whose
+ * corpus keeps the input: records/crash-boot-offset-overflow). */
+static void test_start_time_past_int64(void **state)
+{
+	struct proc_cache *c = new_cache(0, 0);
+	const uint64_t ktime = INT64_MAX - 5;
+	char want[RFC3339_LEN];
+	const struct proc_entry *e;
+
+	(void)state;
+	assert_int_equal(proc_cache_apply(c, mk(CT_REC_EXEC, ktime, 4242, UNKNOWN_PID)), 0);
+	e = lookup(c, 4242, ktime);
+	clock_rfc3339(ktime + (uint64_t)REF_OFFSET, want);
+	assert_string_equal(e->start_time, want);
+	proc_cache__free(c);
+}
+
 static void test_exec_decoding(void **state)
 {
 	static const char *const args[] = { "-v", "", "a b" };
@@ -814,6 +833,7 @@ int main(void)
 		cmocka_unit_test(test_flags_order),
 		cmocka_unit_test(test_new_rejects),
 		cmocka_unit_test(test_reference_event),
+		cmocka_unit_test(test_start_time_past_int64),
 		cmocka_unit_test(test_exec_decoding),
 		cmocka_unit_test(test_fork_exec_exit),
 		cmocka_unit_test(test_parent_execs_again),
