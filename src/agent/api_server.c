@@ -591,8 +591,9 @@ static bool client_read(struct api_server *srv, struct client *c)
 			/* a request ended by EOF instead of a newline still counts */
 			if (before == CLIENT_REQUEST && c->in.len)
 				take_request(srv, c, true);
-			return c->state == CLIENT_CLOSING ||
-			       (before == CLIENT_REQUEST && c->state == CLIENT_STREAM);
+			/* Half-closed, it may still read: a stream goes on, a reply
+			 * goes out; a client that left entirely is EPOLLHUP. */
+			return c->state == CLIENT_CLOSING || c->state == CLIENT_STREAM;
 		}
 		if (c->state == CLIENT_REQUEST) {
 			c->in.len += (size_t)n;

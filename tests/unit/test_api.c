@@ -240,6 +240,28 @@ static void test_events_filtered(void **state)
 	close(host);
 }
 
+/* A client that sends its request and closes its side at once (socat with
+ * stdin at EOF) still gets the acknowledgement and the stream; only a
+ * client that leaves entirely is dropped. */
+static void test_half_closed_stream(void **state)
+{
+	struct fixture *f = *state;
+	struct api_server_stats stats;
+	int fd;
+
+	start(f, NULL);
+	fd = connect_client(f);
+	send_text(fd, "{\"version\":1,\"op\":\"events\"}\n");
+	shutdown(fd, SHUT_WR);
+	assert_string_equal(read_line(f, fd), "{\"version\":1,\"stream\":\"events\"}");
+	api_server_broadcast(f->srv, "{\"e\":1}", 7, &xwing);
+	assert_string_equal(read_line(f, fd), "{\"e\":1}");
+	close(fd);
+	pump(f, 10);
+	api_server_stats(f->srv, &stats);
+	assert_int_equal(stats.clients, 0);
+}
+
 static void test_bad_requests(void **state)
 {
 	static const struct {
@@ -957,6 +979,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_socket_setup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_filtered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_closed_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
