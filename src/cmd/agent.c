@@ -117,8 +117,10 @@ static int parse_option(void *ctx, int opt, const char *arg)
 		o->export.max_backups = (unsigned)value;
 		break;
 	case OPT_EXPORT_RATE:
-		if (cli_parse_seconds(arg, &o->export.rate))
-			return usage_error("invalid rate '%s' (events per second > 0)", arg);
+		if (cli_parse_rate(arg, &o->export.rate))
+			return usage_error("invalid rate '%s' (events per second, > 0 and at most "
+					   "%.0f)",
+					   arg, CLI_RATE_MAX);
 		break;
 	case OPT_WATCH_DENIALS: o->watch_denials = true; break;
 	case OPT_STATE_ROOT:

@@ -245,7 +245,8 @@ int cmd_caps_option(const char *cmd, const char *option, const char *text, uint6
 int cmd_seconds_option(const char *cmd, const char *what, const char *text, double *ret_seconds)
 {
 	if (cli_parse_seconds(text, ret_seconds))
-		return cmd_usage_error(cmd, "invalid %s '%s' (seconds > 0)", what, text);
+		return cmd_usage_error(cmd, "invalid %s '%s' (seconds, %g to %.0f: a year)", what,
+				       text, CLI_SECONDS_MIN, CLI_SECONDS_MAX);
 	return -1;
 }
 
