@@ -210,6 +210,8 @@ int cmd_agent(int argc, char **argv)
 	err = agent__new(&args.opts, &agent, &error);
 	if (err && error.loading)
 		rc = cmd_load_failed(CMD, err, &error.hooks);
+	else if (err && error.subject == args.opts.db) /* the step that opens the store */
+		rc = cmd_store_open_failed(CMD, args.opts.db, err);
 	else if (err && error.subject)
 		rc = cmd_fail(CMD, err, "cannot %s '%s'", error.step, error.subject);
 	else if (err)

@@ -259,6 +259,27 @@ int cmd_format_option(const char *cmd, const char *text, enum profile_format *re
 	return -1;
 }
 
+int cmd_store_open_failed(const char *cmd, const char *path, int err)
+{
+	switch (err) {
+	case -EUCLEAN:
+		/* A -wal file left beside a new store would be replayed into it. */
+		return cmd_fail(cmd, 0, "cannot open store %s: it is corrupt (PRAGMA quick_check "
+					"failed): move it and its -wal and -shm files aside (e.g. "
+					"to %s.corrupt); the agent then starts a new store",
+				path, path);
+	case -EBADMSG:
+		return cmd_fail(cmd, 0, "cannot open store %s: not a captrail store (another "
+					"program's file, or its header is damaged): move it aside, or "
+					"name another with --db",
+				path);
+	case -EPROTO:
+		return cmd_fail(cmd, 0, "cannot open store %s: written by a newer captrail", path);
+	default:
+		return cmd_fail(cmd, err, "cannot open store %s", path);
+	}
+}
+
 int cmd_write_profiles(const char *cmd, const char *path, struct profile *const *profiles,
 		       size_t n, enum profile_format format)
 {
