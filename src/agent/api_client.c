@@ -145,6 +145,22 @@ static int deliver_instances(json_object *reply, const struct api_profile_handle
 	return 0;
 }
 
+/* An agent that predates "store" says nothing about gaps: none is assumed. */
+static int deliver_gaps(json_object *reply, const struct api_profile_handler *h, char *err,
+			size_t err_size)
+{
+	json_object *obj;
+	struct store_gaps gaps;
+
+	if (!h->gaps || !json_object_object_get_ex(reply, "store", &obj))
+		return 0;
+	if (api_gaps_from_json(obj, &gaps)) {
+		invalid_input(err, err_size, "the agent's reply has malformed store gaps");
+		return -EPROTO;
+	}
+	return h->gaps(h->ctx, &gaps);
+}
+
 int api_client_profile(const char *path, const struct store_filter *filter,
 		       const struct api_profile_handler *handler, char *err, size_t err_size)
 {
@@ -187,6 +203,8 @@ int api_client_profile(const char *path, const struct store_filter *filter,
 	}
 	if (!rc)
 		rc = deliver_instances(reply, handler, err, err_size);
+	if (!rc)
+		rc = deliver_gaps(reply, handler, err, err_size);
 	json_object_put(reply);
 	line_reader_free(&r);
 	close(fd);

@@ -22,12 +22,15 @@ struct api_profile_handler {
 	int (*row)(void *ctx, const struct store_row *row);
 	/* NULL: instances are not wanted */
 	int (*instance)(void *ctx, int64_t workload_id, const char *instance);
+	/* What the reply cannot show (not called when an older agent does not
+	 * say); NULL: not wanted */
+	int (*gaps)(void *ctx, const struct store_gaps *gaps);
 	void *ctx;
 };
 
 /* Connects, asks, calls the handler for each row, then each instance (as
- * store_query() and store_instances() would). An error reply is -EPROTO
- * with its message in err. */
+ * store_query() and store_instances() would), then the gaps. An error
+ * reply is -EPROTO with its message in err. */
 int api_client_profile(const char *path, const struct store_filter *filter,
 		       const struct api_profile_handler *handler, char *err, size_t err_size);
 

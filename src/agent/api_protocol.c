@@ -77,11 +77,44 @@ static int collect_instance(void *ctx, int64_t workload_id, const char *instance
 	return 0;
 }
 
+static json_object *gaps_to_json(const struct store_gaps *g)
+{
+	json_object *obj = json_object_new_object();
+
+	if (!obj)
+		return NULL;
+	add_u64(obj, "unstored", g->unstored);
+	add_u64(obj, "lost", g->lost);
+	add_u64(obj, "invalid", g->invalid);
+	json_object_object_add(obj, "flush_errno", json_object_new_int(-g->flush_err));
+	if (g->flush_err)
+		add_str(obj, "flush_error", strerror(-g->flush_err));
+	return obj;
+}
+
+int api_gaps_from_json(json_object *obj, struct store_gaps *ret_gaps)
+{
+	struct store_gaps g = { 0 };
+	int flush_errno = 0, err = 0;
+
+	err |= json_read_u64(obj, "unstored", &g.unstored);
+	err |= json_read_u64(obj, "lost", &g.lost);
+	err |= json_read_u64(obj, "invalid", &g.invalid);
+	err |= json_read_int(obj, "flush_errno", &flush_errno);
+	if (err || flush_errno < 0 || flush_errno > API_ERRNO_MAX)
+		return -EINVAL;
+	g.flush_err = -flush_errno;
+	*ret_gaps = g;
+	return 0;
+}
+
 int api_profile_reply(struct store *store, const struct store_filter *filter,
 		      json_object **ret_reply)
 {
-	json_object *reply = json_object_new_object();
+	json_object *reply = json_object_new_object(), *gaps;
 	json_object *rows = json_object_new_array(), *instances = json_object_new_array();
+	struct store_stats before;
+	struct store_gaps g;
 	int err = -ENOMEM;
 
 	if (!reply || !rows || !instances)
@@ -90,12 +123,20 @@ int api_profile_reply(struct store *store, const struct store_filter *filter,
 	rows = NULL;
 	json_object_object_add(reply, "instances", instances);
 	instances = NULL;
+	store_stats(store, &before);
 	err = store_query(store, filter, collect_row, json_object_object_get(reply, "profile"));
 	if (!err)
 		err = store_instances(store, filter, collect_instance,
 				      json_object_object_get(reply, "instances"));
 	if (err)
 		goto fail;
+	store_gaps(store, before.invalid, &g);
+	gaps = gaps_to_json(&g);
+	if (!gaps) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	json_object_object_add(reply, "store", gaps);
 	*ret_reply = reply;
 	return 0;
 fail:

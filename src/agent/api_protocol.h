@@ -8,7 +8,10 @@
  *   {"version":1,"op":"profile","select":{"pod":"NS/NAME"} | {"container":
  *    "ID-OR-NAME"} | {"binary":"/PATH"} | {"unit":"NAME"} | {"all":true}}
  *     -> {"version":1,"profile":[row, ...],"instances":[{"workload_id":N,
- *        "instance":"ID"}, ...]} and end of stream.
+ *        "instance":"ID"}, ...],"store":{gaps}} and end of stream; gaps are
+ *        what the reply cannot show (struct store_gaps): rows the agent
+ *        could not store yet, observations lost, invalid rows skipped, and
+ *        its last flush's errno;
  * Any error -> {"version":1,"error":"..."} and that connection only ends.
  *
  * This module has the messages; agent/api_server.h and agent/api_client.h
@@ -29,11 +32,13 @@
 /* Messages are one line: no pretty-printing; "/" needs no escape. */
 #define API_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* {"profile":[rows],"instances":[...]} from a store. Rows are flat objects
- * mirroring struct store_row; back with api_row_from_json(), whose strings
- * point into obj. */
+/* {"profile":[rows],"instances":[...],"store":{gaps}} from a store. Rows are
+ * flat objects mirroring struct store_row; back with api_row_from_json(),
+ * whose strings point into obj; the gaps with api_gaps_from_json(). */
 int api_profile_reply(struct store *store, const struct store_filter *filter,
 		      json_object **ret_reply);
+#define API_ERRNO_MAX 4095 /* a flush_errno beyond is not an errno */
+int api_gaps_from_json(json_object *obj, struct store_gaps *ret_gaps);
 json_object *api_row_to_json(const struct store_row *row);
 int api_row_from_json(json_object *obj, struct store_row *ret_row);
 

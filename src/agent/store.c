@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/caps.h"
 #include "lib/hash.h"
 #include "lib/util.h"
 
@@ -96,6 +97,14 @@ static const char schema[] =
 	" PRIMARY KEY(workload_id, cap, denied, audit, syscall, flags)) WITHOUT ROWID;"
 	"PRAGMA user_version = 1;";
 
+/* col + the new row's col, held at STORE_COUNT_MAX: SQLite would turn an
+ * integer overflow into a float. A value that is not an integer (an edited
+ * file) is left as it is, for queries to keep skipping and counting. */
+#define SATURATING_ADD(col)                                                                 \
+	" " col " = CASE WHEN typeof(" col ") <> 'integer' THEN " col " WHEN " col             \
+	" > 9223372036854775807 - excluded." col " THEN 9223372036854775807 ELSE " col        \
+	" + excluded." col " END"
+
 static const char *const statements[ST_N] = {
 	[ST_WORKLOAD] =
 		"INSERT INTO workloads(kind, pod_namespace, pod_name, container_name, binary,"
@@ -108,11 +117,11 @@ static const char *const statements[ST_N] = {
 		" first_seen, last_seen, eperm, eacces, success, other)"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 		" ON CONFLICT(workload_id, cap, denied, audit, syscall, flags) DO UPDATE SET"
-		" count = count + excluded.count,"
+		SATURATING_ADD("count") ","
 		" first_seen = min(first_seen, excluded.first_seen),"
 		" last_seen = max(last_seen, excluded.last_seen),"
-		" eperm = eperm + excluded.eperm, eacces = eacces + excluded.eacces,"
-		" success = success + excluded.success, other = other + excluded.other",
+		SATURATING_ADD("eperm") "," SATURATING_ADD("eacces") ","
+		SATURATING_ADD("success") "," SATURATING_ADD("other"),
 	[ST_INSTANCE] =
 		"INSERT INTO instances(workload_id, instance, first_seen, last_seen)"
 		" VALUES(?1, ?2, ?3, ?4)"
@@ -125,8 +134,9 @@ static int sqlite_err(int rc)
 {
 	switch (rc & 0xff) {
 	case SQLITE_NOTADB:
-	case SQLITE_CORRUPT:
 		return -EBADMSG;
+	case SQLITE_CORRUPT:
+		return -EUCLEAN;
 	case SQLITE_NOMEM:
 		return -ENOMEM;
 	case SQLITE_READONLY:
@@ -180,6 +190,32 @@ static int create_file(const char *path)
 		return -errno;
 	close(fd);
 	return 0;
+}
+
+/* A damaged page would otherwise show only when a query reaches it, or be
+ * written over: the agent would go on adding to a store it cannot read back.
+ * quick_check reads every page (not the indexes' agreement with the
+ * tables, which integrity_check would add at several times the cost), and
+ * the first problem is enough. */
+static int quick_check(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	bool ok = false;
+
+	if (rc != SQLITE_OK)
+		return sqlite_err(rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *verdict = sqlite3_column_text(st, 0);
+
+		ok = verdict && !strcmp((const char *)verdict, "ok");
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return sqlite_err(rc);
+	return ok ? 0 : -EUCLEAN;
 }
 
 static int check_schema(struct store *s)
@@ -238,6 +274,9 @@ int store__new(const char *path, unsigned flags, struct store **ret_store)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	err = quick_check(s->db);
+	if (err)
+		goto fail;
 	if (!s->rdonly) {
 		/* WAL: the agent's flushes do not block readers (captrail profile);
 		 * NORMAL sync: a crash of the process loses nothing committed. */
@@ -479,7 +518,7 @@ int store_add(struct store *s, const struct store_obs *obs)
 	err = upsert_pending(s, &s->checks, key, len, obs->workload.kind, &p);
 	if (!err) {
 		p->row = row;
-		p->count += c->count;
+		p->count = check_count_add(p->count, c->count);
 		merge_times(p, c->first_ns, c->last_ns);
 		check_outcome_add(&p->outcome, &c->outcome);
 		err = set_image(p, obs->workload.image);
@@ -519,6 +558,13 @@ static int upsert_workload(struct store *s, const struct pending *p, int64_t *re
 	return rc == SQLITE_DONE ? 0 : sqlite_err(rc);
 }
 
+/* A count or time as the store keeps it: at most STORE_COUNT_MAX, never a
+ * negative number. */
+static int64_t stored(uint64_t value)
+{
+	return (int64_t)(value < STORE_COUNT_MAX ? value : STORE_COUNT_MAX);
+}
+
 static int flush_check(struct store *s, const struct pending *p)
 {
 	sqlite3_stmt *st = s->stmt[ST_CHECK];
@@ -533,13 +579,13 @@ static int flush_check(struct store *s, const struct pending *p)
 	sqlite3_bind_int(st, 4, p->row.audit);
 	sqlite3_bind_int(st, 5, p->row.syscall);
 	sqlite3_bind_int64(st, 6, p->row.flags);
-	sqlite3_bind_int64(st, 7, (int64_t)p->count);
-	sqlite3_bind_int64(st, 8, (int64_t)p->first_seen);
-	sqlite3_bind_int64(st, 9, (int64_t)p->last_seen);
-	sqlite3_bind_int64(st, 10, (int64_t)p->outcome.eperm);
-	sqlite3_bind_int64(st, 11, (int64_t)p->outcome.eacces);
-	sqlite3_bind_int64(st, 12, (int64_t)p->outcome.success);
-	sqlite3_bind_int64(st, 13, (int64_t)p->outcome.other);
+	sqlite3_bind_int64(st, 7, stored(p->count));
+	sqlite3_bind_int64(st, 8, stored(p->first_seen));
+	sqlite3_bind_int64(st, 9, stored(p->last_seen));
+	sqlite3_bind_int64(st, 10, stored(p->outcome.eperm));
+	sqlite3_bind_int64(st, 11, stored(p->outcome.eacces));
+	sqlite3_bind_int64(st, 12, stored(p->outcome.success));
+	sqlite3_bind_int64(st, 13, stored(p->outcome.other));
 	return step_done(st);
 }
 
@@ -553,8 +599,8 @@ static int flush_instance(struct store *s, const struct pending *p)
 		return err;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, p->instance, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)p->first_seen);
-	sqlite3_bind_int64(st, 4, (int64_t)p->last_seen);
+	sqlite3_bind_int64(st, 3, stored(p->first_seen));
+	sqlite3_bind_int64(st, 4, stored(p->last_seen));
 	return step_done(st);
 }
 
@@ -590,12 +636,14 @@ int store_flush(struct store *s)
 	drop_pending(&s->checks);
 	drop_pending(&s->instances);
 	s->stats.flushes++;
+	s->stats.flush_err = 0;
 	s->stats.rows = (uint64_t)rows;
 	return 0;
 rollback:
 	exec_sql(s->db, "ROLLBACK");
 fail:
 	s->stats.flush_errors++;
+	s->stats.flush_err = err;
 	return err;
 }
 
@@ -638,13 +686,54 @@ static const char *column_text(sqlite3_stmt *st, int col)
 	return text ? (const char *)text : "";
 }
 
-static void read_row(sqlite3_stmt *st, struct store_row *r)
+bool store_row_valid(const struct store_row *r)
+{
+	const struct check *c = &r->check;
+
+	return workload_kind_name(r->workload.kind) && c->cap >= 0 && c->cap < CAPS_MAX &&
+	       check_audit_name(c->audit) && c->syscall >= CHECK_NO_SYSCALL &&
+	       !(c->flags & ~(uint32_t)CHECK_FLAGS) && c->count <= STORE_COUNT_MAX &&
+	       c->first_ns <= STORE_COUNT_MAX && c->last_ns <= STORE_COUNT_MAX &&
+	       c->outcome.eperm <= STORE_COUNT_MAX && c->outcome.eacces <= STORE_COUNT_MAX &&
+	       c->outcome.success <= STORE_COUNT_MAX && c->outcome.other <= STORE_COUNT_MAX;
+}
+
+enum { COL_TEXT_FIRST = 2, COL_TEXT_LAST = 7, COL_COUNT = 21 };
+
+/* Column col as an integer if it is one within min..max. */
+static bool column_in(sqlite3_stmt *st, int col, int64_t min, int64_t max, int64_t *ret_value)
+{
+	int64_t v = sqlite3_column_int64(st, col);
+
+	if (v < min || v > max)
+		return false;
+	*ret_value = v;
+	return true;
+}
+
+/* False for a row the store never wrote: a column of the wrong type (SQLite
+ * would convert it to 0 or to text without a word), a number out of its
+ * field's range, or what store_row_valid() refuses. */
+static bool read_row(sqlite3_stmt *st, struct store_row *r)
 {
 	struct workload *w = &r->workload;
 	struct check *c = &r->check;
+	int64_t kind, cap, denied, audit, syscall, flags;
 
+	for (int col = 0; col < COL_COUNT; col++) {
+		int want = col >= COL_TEXT_FIRST && col <= COL_TEXT_LAST ? SQLITE_TEXT :
+									  SQLITE_INTEGER;
+
+		if (sqlite3_column_type(st, col) != want)
+			return false;
+	}
+	if (!column_in(st, 1, 0, INT_MAX, &kind) || !column_in(st, 9, INT_MIN, INT_MAX, &cap) ||
+	    !column_in(st, 10, 0, 1, &denied) || !column_in(st, 11, 0, INT_MAX, &audit) ||
+	    !column_in(st, 12, INT_MIN, INT_MAX, &syscall) ||
+	    !column_in(st, 13, 0, UINT32_MAX, &flags))
+		return false;
 	r->workload_id = sqlite3_column_int64(st, 0);
-	w->kind = (enum workload_kind)sqlite3_column_int(st, 1);
+	w->kind = (enum workload_kind)kind;
 	w->pod_namespace = column_text(st, 2);
 	w->pod_name = column_text(st, 3);
 	w->container_name = column_text(st, 4);
@@ -653,11 +742,12 @@ static void read_row(sqlite3_stmt *st, struct store_row *r)
 	w->binary = column_text(st, 6);
 	w->unit = column_text(st, 7);
 	r->instances = (uint64_t)sqlite3_column_int64(st, 8);
-	c->cap = sqlite3_column_int(st, 9);
-	c->denied = sqlite3_column_int(st, 10);
-	c->audit = (enum check_audit)sqlite3_column_int(st, 11);
-	c->syscall = sqlite3_column_int(st, 12);
-	c->flags = (uint32_t)sqlite3_column_int64(st, 13);
+	c->cap = (int)cap;
+	c->denied = denied;
+	c->audit = (enum check_audit)audit;
+	c->syscall = (int)syscall;
+	c->flags = (uint32_t)flags;
+	/* Negative ones become more than STORE_COUNT_MAX: refused below. */
 	c->count = (uint64_t)sqlite3_column_int64(st, 14);
 	c->first_ns = (uint64_t)sqlite3_column_int64(st, 15);
 	c->last_ns = (uint64_t)sqlite3_column_int64(st, 16);
@@ -665,6 +755,7 @@ static void read_row(sqlite3_stmt *st, struct store_row *r)
 	c->outcome.eacces = (uint64_t)sqlite3_column_int64(st, 18);
 	c->outcome.success = (uint64_t)sqlite3_column_int64(st, 19);
 	c->outcome.other = (uint64_t)sqlite3_column_int64(st, 20);
+	return store_row_valid(r);
 }
 
 /* "containerd://<id>" as events print it, or the bare id. */
@@ -721,7 +812,10 @@ int store_query(struct store *s, const struct store_filter *f,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_row row;
 
-		read_row(st, &row);
+		if (!read_row(st, &row)) {
+			s->stats.invalid++;
+			continue;
+		}
 		err = fn(ctx, &row);
 		if (err)
 			break;
@@ -742,6 +836,10 @@ int store_instances(struct store *s, const struct store_filter *f,
 	if (err)
 		return err;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 1) != SQLITE_TEXT) {
+			s->stats.invalid++;
+			continue;
+		}
 		err = fn(ctx, sqlite3_column_int64(st, 0), column_text(st, 1));
 		if (err)
 			break;
@@ -756,6 +854,16 @@ void store_stats(const struct store *s, struct store_stats *ret_stats)
 {
 	*ret_stats = s->stats;
 	ret_stats->pending = HASH_COUNT(s->checks) + HASH_COUNT(s->instances);
+}
+
+void store_gaps(const struct store *s, uint64_t invalid_before, struct store_gaps *ret_gaps)
+{
+	*ret_gaps = (struct store_gaps){
+		.unstored = HASH_COUNT(s->checks) + HASH_COUNT(s->instances),
+		.lost = s->stats.dropped,
+		.invalid = s->stats.invalid - invalid_before,
+		.flush_err = s->stats.flush_err,
+	};
 }
 
 int store_filter_pod(const char *text, struct store_filter *ret_filter, char *buf, size_t size)

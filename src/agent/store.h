@@ -19,6 +19,8 @@
 
 #define STORE_SCHEMA_VERSION 1
 #define STORE_MAX_PENDING 65536 /* buffered rows before store_add() flushes */
+/* A stored count saturates here (SQLite integers are signed 64-bit). */
+#define STORE_COUNT_MAX ((uint64_t)INT64_MAX)
 
 /* One observation: checks of a workload, times in unix ns. */
 struct store_obs {
@@ -55,9 +57,21 @@ struct store_filter {
 struct store_stats {
 	uint64_t flushes; /* transactions committed */
 	uint64_t flush_errors;
+	int flush_err; /* the last flush's error (-errno), 0 when it succeeded */
 	uint64_t rows; /* profile rows in the database after the last flush */
 	uint64_t pending; /* rows buffered, not yet flushed */
 	uint64_t dropped; /* observations lost: buffer full and flushing failed */
+	uint64_t invalid; /* rows queries skipped: values the store never writes */
+};
+
+/* What a profile read from a store cannot show, which its reader must be
+ * told: rows its writer holds but could not store (and why), observations
+ * lost, rows skipped as invalid. */
+struct store_gaps {
+	uint64_t unstored;
+	uint64_t lost;
+	uint64_t invalid;
+	int flush_err; /* -errno of the writer's last flush; 0 when it succeeded */
 };
 
 enum store_open_flag {
@@ -67,7 +81,9 @@ enum store_open_flag {
 struct store;
 
 /* Creates the file (mode 0600) and its parent directory (0700) unless
- * STORE_RDONLY, and the schema. -EBADMSG: not a SQLite database, or corrupt;
+ * STORE_RDONLY, and the schema. An existing file is checked first (PRAGMA
+ * quick_check, before anything is written to it). -EUCLEAN: corrupt (a
+ * page fails the check); -EBADMSG: not a SQLite database, or not a store;
  * -EPROTO: written by a newer captrail (schema version); -ENOENT (read only):
  * no such store; -EIO: any other SQLite failure. */
 int store__new(const char *path, unsigned flags, struct store **ret_store);
@@ -83,16 +99,29 @@ int store_flush(struct store *store);
 
 /* Calls fn for each matching row, ordered by workload, then capability,
  * verdict, audit class, syscall. fn returning non-zero stops the query and
- * is returned. Flushed rows only. */
+ * is returned. Flushed rows only; a row whose values the store never writes
+ * (store_row_valid(), or a value of the wrong type: the file was edited or
+ * damaged) is skipped and counted in store_stats.invalid. */
 int store_query(struct store *store, const struct store_filter *filter,
 		int (*fn)(void *ctx, const struct store_row *row), void *ctx);
 
 /* The instances (container ids) of the workloads filter selects, ordered
- * by workload then id; the same stop rule as store_query(). */
+ * by workload then id; the same stop rule as store_query(), and an id that
+ * is not text is skipped and counted as invalid. */
 int store_instances(struct store *store, const struct store_filter *filter,
 		    int (*fn)(void *ctx, int64_t workload_id, const char *instance), void *ctx);
 
+/* Whether a row holds what the store writes: a known workload kind and
+ * audit class, a capability below CAPS_MAX, a verdict of 0 or 1, a syscall
+ * number or CHECK_NO_SYSCALL, check flags only, counts and times at most
+ * STORE_COUNT_MAX. Rows that come over the API are held to it too. */
+bool store_row_valid(const struct store_row *row);
+
 void store_stats(const struct store *store, struct store_stats *ret_stats);
+/* The gaps of what this store holds: its pending and dropped observations,
+ * its last flush's error, and invalid rows skipped since invalid_before (a
+ * store_stats.invalid read before the queries). */
+void store_gaps(const struct store *store, uint64_t invalid_before, struct store_gaps *ret_gaps);
 
 /* "pod/container" selection text "NS/NAME" into a filter; -EINVAL. The
  * filter points into text. */

@@ -21,6 +21,7 @@ struct workload_rows {
 
 struct workload_profiles {
 	struct workload_rows *workloads; /* by id, in arrival (workload id) order */
+	struct store_gaps gaps;
 };
 
 int workload_profiles__new(struct workload_profiles **ret_wp)
@@ -93,8 +94,14 @@ static int grow(void *arrayp, size_t n, size_t size)
 
 int workload_profiles_add_row(void *ctx, const struct store_row *row)
 {
-	struct workload_rows *w = rows_get(ctx, row->workload_id);
+	struct workload_profiles *wp = ctx;
+	struct workload_rows *w;
 
+	if (!store_row_valid(row)) {
+		wp->gaps.invalid = check_count_add(wp->gaps.invalid, 1);
+		return 0;
+	}
+	w = rows_get(wp, row->workload_id);
 	if (!w || grow(&w->checks, w->n_checks, sizeof(*w->checks)))
 		return -ENOMEM;
 	if (!w->name[0])
@@ -120,6 +127,23 @@ int workload_profiles_add_instance(void *ctx, int64_t workload_id, const char *i
 	if (!w->first_instance)
 		w->first_instance = copy;
 	return 0;
+}
+
+int workload_profiles_add_gaps(void *ctx, const struct store_gaps *gaps)
+{
+	struct store_gaps *g = &((struct workload_profiles *)ctx)->gaps;
+
+	g->unstored = check_count_add(g->unstored, gaps->unstored);
+	g->lost = check_count_add(g->lost, gaps->lost);
+	g->invalid = check_count_add(g->invalid, gaps->invalid);
+	if (gaps->flush_err)
+		g->flush_err = gaps->flush_err;
+	return 0;
+}
+
+void workload_profiles_gaps(const struct workload_profiles *wp, struct store_gaps *ret_gaps)
+{
+	*ret_gaps = wp->gaps;
 }
 
 static int add_workload(struct profile *p, const struct workload_rows *w)

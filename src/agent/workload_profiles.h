@@ -18,9 +18,16 @@ int workload_profiles__new(struct workload_profiles **ret_wp);
 void workload_profiles__free(struct workload_profiles *wp);
 
 /* Callbacks of store_query() and store_instances() (ctx: the collection);
- * strings are copied. */
+ * strings are copied. A row store_row_valid() refuses (an agent's reply is
+ * outside input too) is skipped and counted with the gaps' invalid rows. */
 int workload_profiles_add_row(void *wp, const struct store_row *row);
 int workload_profiles_add_instance(void *wp, int64_t workload_id, const char *instance);
+/* The reader's gaps (api_profile_handler.gaps, or store_gaps() of a store
+ * read directly), added to those already known; the last flush error given
+ * wins. */
+int workload_profiles_add_gaps(void *wp, const struct store_gaps *gaps);
+/* What the profiles cannot show: the gaps added, and the rows skipped here. */
+void workload_profiles_gaps(const struct workload_profiles *wp, struct store_gaps *ret_gaps);
 
 /* The profiles, in workload order: one per workload with checks, named as
  * workload_name() names it; with merged_name, one for them all, named so.

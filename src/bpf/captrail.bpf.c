@@ -656,27 +656,76 @@ static __always_inline struct ct_proc_event *proc_event_reserve(__u32 type,
 	return e;
 }
 
+/* An argument may be MAX_ARG_STRLEN (32 pages, NUL included) long; each
+ * read of argv[0] covers CT_ARGS_MAX - 1 of its bytes. */
+#define ARG_STRLEN_MAX (32 * 4096)
+#define ARGV0_READS ((ARG_STRLEN_MAX - 1) / (CT_ARGS_MAX - 1) + 1)
+
+struct argv0_scan {
+	struct ct_proc_event *e;
+	unsigned long pos;
+	unsigned long end;
+	bool found;
+	bool failed;
+};
+
+/* A read that fills the buffer (it returns its size) may have cut the
+ * string or ended exactly at its NUL: the next read starts on the byte the
+ * terminator replaced and tells which. True once the scan is over. */
+static __noinline bool argv0_step(struct argv0_scan *s)
+{
+	long n;
+
+	if (s->pos >= s->end)
+		return true;
+	n = bpf_probe_read_user_str(s->e->args, CT_ARGS_MAX, (void *)s->pos);
+	if (n <= 0) {
+		s->failed = true;
+		return true;
+	}
+	if (n < CT_ARGS_MAX) {
+		s->pos += n;
+		s->found = true;
+		return true;
+	}
+	s->pos += CT_ARGS_MAX - 1;
+	return false;
+}
+
 static __always_inline void read_args(struct task_struct *task, struct ct_proc_event *e)
 {
-	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
-	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	struct argv0_scan s = {
+		.e = e,
+		.pos = BPF_CORE_READ(task, mm, arg_start),
+		.end = BPF_CORE_READ(task, mm, arg_end),
+	};
 	unsigned long size;
-	long argv0;
 
-	/* argv[0] is dropped, as in the reference format: read it only to
-	 * learn its length, into the buffer the arguments overwrite next. */
-	argv0 = bpf_probe_read_user_str(e->args, sizeof(e->args), (void *)start);
-	if (argv0 < 0) {
+	if (s.pos >= s.end)
+		return; /* an empty argv (execve with none, before 5.18) */
+	/* argv[0] is dropped, as in the reference format, but its whole length
+	 * must be skipped: it is read only to find its NUL, into the buffer the
+	 * arguments overwrite next. A bounded loop over a function (bpf_loop()
+	 * is 5.17) keeps it verifiable on every kernel captrail loads on. */
+	for (__u32 i = 0; i < ARGV0_READS; i++)
+		if (argv0_step(&s))
+			break;
+	if (s.failed) {
 		e->flags |= CT_PROC_ERR_ARGS;
 		return;
 	}
-	start += argv0;
-	size = end > start ? end - start : 0;
+	/* No NUL inside the arguments' area where exec put one: nothing after
+	 * it is known to be an argument, so none is sent. */
+	if (!s.found || s.pos > s.end) {
+		e->flags |= CT_PROC_TRUNC_ARGS;
+		return;
+	}
+	size = s.end > s.pos ? s.end - s.pos : 0;
 	if (size > CT_ARGS_MAX) {
 		size = CT_ARGS_MAX;
 		e->flags |= CT_PROC_TRUNC_ARGS;
 	}
-	if (size && bpf_probe_read_user(e->args, size, (void *)start) < 0) {
+	if (size && bpf_probe_read_user(e->args, size, (void *)s.pos) < 0) {
 		e->flags |= CT_PROC_ERR_ARGS;
 		return;
 	}

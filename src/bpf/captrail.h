@@ -217,7 +217,9 @@ struct ct_cap_event {
 };
 
 enum ct_proc_flag {
-	CT_PROC_TRUNC_ARGS = 1u << 0, /* argv longer than CT_ARGS_MAX */
+	/* argv[1..] longer than CT_ARGS_MAX (args[] is their start), or no end
+	 * of argv[0] inside the arguments' area (args[] is empty) */
+	CT_PROC_TRUNC_ARGS = 1u << 0,
 	CT_PROC_TRUNC_CWD = 1u << 1, /* cwd deeper or longer than recorded */
 	CT_PROC_ERR_FILENAME = 1u << 2, /* binary could not be read */
 	CT_PROC_ERR_ARGS = 1u << 3,
@@ -247,7 +249,9 @@ struct ct_proc_event {
 	__u16 cwd_parts; /* components in cwd[], leaf first, NUL-separated */
 	char comm[CT_COMM_LEN];
 	char binary[CT_PATH_MAX]; /* as given to execve (bprm->filename) */
-	char args[CT_ARGS_MAX]; /* argv[1..] (argv[0] dropped), NUL-separated */
+	/* argv[1..] (argv[0], of any length, dropped), NUL-separated; bytes past
+	 * args_len are scratch */
+	char args[CT_ARGS_MAX];
 	char cwd[CT_PATH_MAX]; /* cwd components, leaf first: "b\0a\0" is /a/b */
 };
 

@@ -118,8 +118,10 @@ static int parse_option(void *ctx, int opt, const char *arg)
 		o->export.max_backups = (unsigned)value;
 		break;
 	case OPT_EXPORT_RATE:
-		if (cli_parse_seconds(arg, &o->export.rate))
-			return usage_error("invalid rate '%s' (events per second > 0)", arg);
+		if (cli_parse_rate(arg, &o->export.rate))
+			return usage_error("invalid rate '%s' (events per second, > 0 and at most "
+					   "%.0f)",
+					   arg, CLI_RATE_MAX);
 		break;
 	case OPT_WATCH_DENIALS: o->watch_denials = true; break;
 	case OPT_STATE_ROOT:
@@ -210,6 +212,8 @@ int cmd_agent(int argc, char **argv)
 	err = agent__new(&args.opts, &agent, &error);
 	if (err && error.loading)
 		rc = cmd_load_failed(CMD, err, &error.hooks);
+	else if (err && error.subject == args.opts.db) /* the step that opens the store */
+		rc = cmd_store_open_failed(CMD, args.opts.db, err);
 	else if (err && error.subject)
 		rc = cmd_fail(CMD, err, "cannot %s '%s'", error.step, error.subject);
 	else if (err)

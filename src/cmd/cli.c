@@ -48,7 +48,7 @@ int cli_parse_uid(const char *text, uint32_t *ret_uid)
 	return 0;
 }
 
-int cli_parse_seconds(const char *text, double *ret_seconds)
+static int parse_positive(const char *text, double min, double max, double *ret_value)
 {
 	char *end;
 	double value;
@@ -57,10 +57,20 @@ int cli_parse_seconds(const char *text, double *ret_seconds)
 		return -EINVAL;
 	errno = 0;
 	value = strtod(text, &end);
-	if (errno || *end || !isfinite(value) || value <= 0)
+	if (errno || *end || !isfinite(value) || value <= 0 || value < min || value > max)
 		return -EINVAL;
-	*ret_seconds = value;
+	*ret_value = value;
 	return 0;
+}
+
+int cli_parse_seconds(const char *text, double *ret_seconds)
+{
+	return parse_positive(text, CLI_SECONDS_MIN, CLI_SECONDS_MAX, ret_seconds);
+}
+
+int cli_parse_rate(const char *text, double *ret_rate)
+{
+	return parse_positive(text, 0, CLI_RATE_MAX, ret_rate);
 }
 
 void cli_node_name(char *buf, size_t size)

@@ -245,7 +245,8 @@ int cmd_caps_option(const char *cmd, const char *option, const char *text, uint6
 int cmd_seconds_option(const char *cmd, const char *what, const char *text, double *ret_seconds)
 {
 	if (cli_parse_seconds(text, ret_seconds))
-		return cmd_usage_error(cmd, "invalid %s '%s' (seconds > 0)", what, text);
+		return cmd_usage_error(cmd, "invalid %s '%s' (seconds, %g to %.0f: a year)", what,
+				       text, CLI_SECONDS_MIN, CLI_SECONDS_MAX);
 	return -1;
 }
 
@@ -256,6 +257,27 @@ int cmd_format_option(const char *cmd, const char *text, enum profile_format *re
 					    "systemd, oci)",
 				       text);
 	return -1;
+}
+
+int cmd_store_open_failed(const char *cmd, const char *path, int err)
+{
+	switch (err) {
+	case -EUCLEAN:
+		/* A -wal file left beside a new store would be replayed into it. */
+		return cmd_fail(cmd, 0, "cannot open store %s: it is corrupt (PRAGMA quick_check "
+					"failed): move it and its -wal and -shm files aside (e.g. "
+					"to %s.corrupt); the agent then starts a new store",
+				path, path);
+	case -EBADMSG:
+		return cmd_fail(cmd, 0, "cannot open store %s: not a captrail store (another "
+					"program's file, or its header is damaged): move it aside, or "
+					"name another with --db",
+				path);
+	case -EPROTO:
+		return cmd_fail(cmd, 0, "cannot open store %s: written by a newer captrail", path);
+	default:
+		return cmd_fail(cmd, err, "cannot open store %s", path);
+	}
 }
 
 int cmd_write_profiles(const char *cmd, const char *path, struct profile *const *profiles,

@@ -95,6 +95,10 @@ int cmd_format_option(const char *cmd, const char *text, enum profile_format *re
 int cmd_write_profiles(const char *cmd, const char *path, struct profile *const *profiles,
 		       size_t n, enum profile_format format);
 
+/* Why the store at path could not be opened (store__new()'s err) and, for
+ * a corrupt or foreign file, how to move it aside; returns EXIT_RUNTIME. */
+int cmd_store_open_failed(const char *cmd, const char *path, int err);
+
 /* Reads CAPABILITIES_* for the keys no flag set, then lowers captrail to
  * what it can need (needed | the EBPF ring). Returns -1 to go on, or the
  * exit code after printing why. */

@@ -151,20 +151,12 @@ static const char *describe(const struct profile_args *a, char *buf, size_t size
 	return buf;
 }
 
-static const char *store_error(int err)
-{
-	switch (err) {
-	case -EBADMSG: return "not a captrail store, or corrupt";
-	case -EPROTO: return "written by a newer captrail";
-	default: return strerror(-err);
-	}
-}
-
 static int ask_agent(const struct profile_args *a, struct workload_profiles *wp)
 {
 	struct api_profile_handler h = {
 		.row = workload_profiles_add_row,
 		.instance = workload_profiles_add_instance,
+		.gaps = workload_profiles_add_gaps,
 		.ctx = wp,
 	};
 	char why[256] = "";
@@ -184,18 +176,44 @@ static int ask_agent(const struct profile_args *a, struct workload_profiles *wp)
 static int read_store(const struct profile_args *a, struct workload_profiles *wp)
 {
 	struct store *store = NULL;
+	struct store_gaps gaps;
 	int err;
 
 	err = store__new(a->db, STORE_RDONLY, &store);
 	if (err)
-		return cmd_fail(CMD, 0, "cannot open store %s: %s", a->db, store_error(err));
+		return cmd_store_open_failed(CMD, a->db, err);
 	err = store_query(store, &a->filter, workload_profiles_add_row, wp);
 	if (!err)
 		err = store_instances(store, &a->filter, workload_profiles_add_instance, wp);
+	if (!err) {
+		store_gaps(store, 0, &gaps);
+		err = workload_profiles_add_gaps(wp, &gaps);
+	}
 	store__free(store);
+	if (err == -EUCLEAN)
+		return cmd_store_open_failed(CMD, a->db, err);
 	if (err)
 		return cmd_fail(CMD, err, "cannot read store %s", a->db);
 	return EXIT_OK;
+}
+
+/* What the profile cannot show, said before it; nothing when all is there. */
+static void report_gaps(const struct store_gaps *g)
+{
+	if (g->invalid)
+		cmd_warn(CMD, 0, "%llu store %s skipped: %s values captrail never writes (an "
+				 "edited or damaged store)",
+			 (unsigned long long)g->invalid, g->invalid == 1 ? "row" : "rows",
+			 g->invalid == 1 ? "it holds" : "they hold");
+	if (g->unstored)
+		cmd_warn(CMD, g->flush_err, "the agent holds %llu rows of counts it could not "
+					    "store, which this profile lacks%s",
+			 (unsigned long long)g->unstored,
+			 g->flush_err ? ": its last flush failed" : "");
+	if (g->lost)
+		cmd_warn(CMD, 0, "the agent lost %llu observations: its buffer was full and the "
+				 "store could not be written",
+			 (unsigned long long)g->lost);
 }
 
 int cmd_profile(int argc, char **argv)
@@ -203,6 +221,7 @@ int cmd_profile(int argc, char **argv)
 	struct profile_args args = { 0 };
 	struct workload_profiles *wp = NULL;
 	struct profile **profiles = NULL;
+	struct store_gaps gaps;
 	char what[1200];
 	size_t n = 0;
 	int rc, err;
@@ -220,8 +239,17 @@ int cmd_profile(int argc, char **argv)
 	err = workload_profiles_build(wp, args.filter.select == STORE_SELECT_CONTAINER ?
 						  args.filter.container : NULL,
 				      &profiles, &n);
+	workload_profiles_gaps(wp, &gaps);
+	if (!err)
+		report_gaps(&gaps);
 	if (err)
 		rc = cmd_fail(CMD, err, "cannot build the profile");
+	else if (!n && gaps.unstored)
+		rc = cmd_fail(CMD, 0, "no capability checks stored yet for %s",
+			      describe(&args, what, sizeof(what)));
+	else if (!n && (gaps.invalid || gaps.lost))
+		rc = cmd_fail(CMD, 0, "no valid capability checks stored for %s",
+			      describe(&args, what, sizeof(what)));
 	else if (!n)
 		rc = cmd_fail(CMD, 0, "no capability checks recorded for %s",
 			      describe(&args, what, sizeof(what)));

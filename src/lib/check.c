@@ -33,10 +33,10 @@ int check_audit_parse(const char *name, enum check_audit *ret_audit)
 
 void check_outcome_add(struct check_outcome *sum, const struct check_outcome *more)
 {
-	sum->eperm += more->eperm;
-	sum->eacces += more->eacces;
-	sum->success += more->success;
-	sum->other += more->other;
+	sum->eperm = check_count_add(sum->eperm, more->eperm);
+	sum->eacces = check_count_add(sum->eacces, more->eacces);
+	sum->success = check_count_add(sum->success, more->success);
+	sum->other = check_count_add(sum->other, more->other);
 }
 
 static uint64_t since(uint64_t now, uint64_t before)

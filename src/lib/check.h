@@ -55,8 +55,17 @@ const char *check_audit_name(enum check_audit audit);
 /* The names above; -EINVAL for anything else. */
 int check_audit_parse(const char *name, enum check_audit *ret_audit);
 
-/* The sum of two outcomes, and what was added since an earlier reading of
- * growing counters (each field at least the earlier one's, or 0). */
+/* a + b, or UINT64_MAX when that does not fit: counts that come from a store
+ * or a reply may be anything, and a sum of them must not wrap to a small
+ * number. */
+static inline uint64_t check_count_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* The sum of two outcomes (saturating, as check_count_add()), and what was
+ * added since an earlier reading of growing counters (each field at least
+ * the earlier one's, or 0). */
 void check_outcome_add(struct check_outcome *sum, const struct check_outcome *more);
 void check_outcome_since(const struct check_outcome *now, const struct check_outcome *before,
 			 struct check_outcome *ret_delta);

@@ -168,7 +168,7 @@ int profile_add_denied(struct profile *p, const struct profile_obs *obs,
 		enum profile_outcome outcome;
 		uint64_t count;
 	} parts[] = {
-		{ PROFILE_OUTCOME_MATTERED, o->eperm + o->eacces },
+		{ PROFILE_OUTCOME_MATTERED, check_count_add(o->eperm, o->eacces) },
 		{ PROFILE_OUTCOME_FALLBACK, o->success },
 		{ PROFILE_OUTCOME_OTHER_ERROR, o->other },
 	};
@@ -215,7 +215,7 @@ int profile_add_instance(struct profile *p, const char *instance)
 
 static void entry_account(struct entry *e, const struct profile_obs *obs)
 {
-	e->count += obs->count;
+	e->count = check_count_add(e->count, obs->count);
 	if (obs->first_ns && (!e->first_ns || obs->first_ns < e->first_ns))
 		e->first_ns = obs->first_ns;
 	if (obs->last_ns > e->last_ns)
@@ -271,7 +271,7 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 		 * flags x syscall), so these entries may pass the bound. */
 		key.binary = NULL;
 		key.instance = NULL;
-		p->folded += obs->count;
+		p->folded = check_count_add(p->folded, obs->count);
 		HASH_FIND(hh, p->entries, &key, sizeof(key), e);
 	}
 	if (!e) {
@@ -398,7 +398,7 @@ void profile_set_unnamed_instance(struct profile *p, bool seen)
 
 void profile_add_folded(struct profile *p, uint64_t checks)
 {
-	p->folded += checks;
+	p->folded = check_count_add(p->folded, checks);
 }
 
 void profile_set_grant(struct profile *p, uint64_t grant)
@@ -499,12 +499,12 @@ static int summarize(const struct profile *p, struct profile_cap caps[CAPS_MAX],
 
 		present[e->key.cap] = true;
 		if (e->key.granted)
-			c->granted += e->count;
+			c->granted = check_count_add(c->granted, e->count);
 		else
-			c->denied += e->count;
-		c->by_class[cls] += e->count;
+			c->denied = check_count_add(c->denied, e->count);
+		c->by_class[cls] = check_count_add(c->by_class[cls], e->count);
 		if (cls == PROFILE_CLASS_REQUIRED && e->key.audit == CHECK_AUDIT_UNKNOWN)
-			c->unclassified += e->count;
+			c->unclassified = check_count_add(c->unclassified, e->count);
 		if (cls < c->cls)
 			c->cls = cls;
 		if (e->first_ns && (!c->first_ns || e->first_ns < c->first_ns))
@@ -760,7 +760,8 @@ int profile_denials(const struct profile *p, struct profile_denial **ret_denials
 			d->cap = e->key.cap;
 			d->syscall = e->key.syscall;
 		}
-		d->outcomes[e->key.outcome] += e->count;
+		d->outcomes[e->key.outcome] =
+			check_count_add(d->outcomes[e->key.outcome], e->count);
 		if (e->key.binary && !d->binary)
 			d->binary = e->key.binary;
 	}
@@ -794,7 +795,7 @@ int profile_merge(struct profile *dst, const struct profile *src)
 		if (err)
 			return err;
 	}
-	dst->folded += src->folded;
+	dst->folded = check_count_add(dst->folded, src->folded);
 	if (dst->has_grant || src->has_grant) {
 		dst->has_grant = true;
 		dst->grant = grant_dst | grant_src;

@@ -562,7 +562,7 @@ static void denied_phrase(FILE *out, const struct profile_obs *obs, size_t n, in
 
 	for (size_t i = 0; i < n; i++) {
 		if (obs[i].cap == cap && profile_obs_class(&obs[i]) == PROFILE_CLASS_DENIED)
-			sums[obs[i].outcome] += obs[i].count;
+			sums[obs[i].outcome] = check_count_add(sums[obs[i].outcome], obs[i].count);
 	}
 	for (int o = 0; o < PROFILE_OUTCOME_COUNT; o++)
 		kinds += sums[o] != 0;
@@ -661,8 +661,10 @@ static int text_caps(const struct profile *p, FILE *out)
 				if (obs[i].cap != cap)
 					continue;
 				if (n_rows && same_row(rows[n_rows - 1].obs, &obs[i])) {
-					rows[n_rows - 1].count += obs[i].count;
-					rows[n_rows - 1].instances++;
+					struct text_row *last = &rows[n_rows - 1];
+
+					last->count = check_count_add(last->count, obs[i].count);
+					last->instances++;
 					continue;
 				}
 				rows[n_rows] =

@@ -24,6 +24,12 @@ expect_usage "invalid uid 'bob'" trace --uid bob
 expect_usage "exclude each other" trace --containers-only --host-only
 expect_usage "unknown output format 'yaml'" trace -o yaml
 expect_usage "invalid duration '-1'" trace -d -1
+# Past a year (or past a double) is refused, not turned into "stop now".
+expect_usage "invalid duration '99999999999999999999' (seconds, 0.001 to 31536000: a year)" \
+	trace -d 99999999999999999999
+expect_usage "invalid duration '31536001'" record -d 31536001 -- true
+expect_usage "invalid flush interval '1e-9'" agent --flush-interval 1e-9
+expect_usage "invalid rate '1e10'" agent --export-rate 1e10
 expect_usage "unknown option '--frobnicate'" trace --frobnicate
 expect_usage "unknown command 'tarce'" tarce
 expect_usage "--capabilities applies to trace, record, run, agent" --capabilities bypass=true events

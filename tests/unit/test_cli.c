@@ -61,6 +61,45 @@ static void test_seconds(void **state)
 	assert_int_equal(cli_parse_seconds("-1", &s), -EINVAL);
 	assert_int_equal(cli_parse_seconds("inf", &s), -EINVAL);
 	assert_int_equal(cli_parse_seconds("3s", &s), -EINVAL);
+	assert_true(s == 1.5);
+}
+
+/* A year at most: a larger value (or one past a double) is refused, never
+ * turned into a stop time in the past by an overflowing conversion. */
+static void test_seconds_bounds(void **state)
+{
+	double s = 0;
+
+	(void)state;
+	assert_int_equal(cli_parse_seconds("31536000", &s), 0);
+	assert_true(s == CLI_SECONDS_MAX);
+	assert_int_equal(cli_parse_seconds("0.001", &s), 0);
+	assert_true(s == CLI_SECONDS_MIN);
+	s = 7;
+	assert_int_equal(cli_parse_seconds("31536000.5", &s), -EINVAL);
+	assert_int_equal(cli_parse_seconds("99999999999999999999", &s), -EINVAL);
+	assert_int_equal(cli_parse_seconds("1e300", &s), -EINVAL);
+	assert_int_equal(cli_parse_seconds("1e999", &s), -EINVAL); /* ERANGE */
+	assert_int_equal(cli_parse_seconds("0.0009", &s), -EINVAL);
+	assert_int_equal(cli_parse_seconds("1e-400", &s), -EINVAL); /* underflow */
+	assert_int_equal(cli_parse_seconds("nan", &s), -EINVAL);
+	assert_int_equal(cli_parse_seconds("", &s), -EINVAL);
+	assert_int_equal(cli_parse_seconds(NULL, &s), -EINVAL);
+	assert_true(s == 7);
+}
+
+static void test_rate(void **state)
+{
+	double r = 0;
+
+	(void)state;
+	assert_int_equal(cli_parse_rate("0.5", &r), 0);
+	assert_true(r == 0.5);
+	assert_int_equal(cli_parse_rate("1000000000", &r), 0);
+	assert_int_equal(cli_parse_rate("1e10", &r), -EINVAL);
+	assert_int_equal(cli_parse_rate("0", &r), -EINVAL);
+	assert_int_equal(cli_parse_rate("-3", &r), -EINVAL);
+	assert_true(r == CLI_RATE_MAX);
 }
 
 static void test_parse_long_edges(void **state)
@@ -96,6 +135,8 @@ int main(void)
 		cmocka_unit_test(test_pids),
 		cmocka_unit_test(test_uid),
 		cmocka_unit_test(test_seconds),
+		cmocka_unit_test(test_seconds_bounds),
+		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_parse_long_edges),
 		cmocka_unit_test(test_node_name),
 	};

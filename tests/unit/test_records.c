@@ -708,6 +708,29 @@ static void test_exec_args_bounds(void **state)
 	assert_string_equal(out.buf + CT_ARGS_MAX - 8, "arg0127");
 }
 
+/* read_args() reads argv[0] into args[] to find its end, then overwrites
+ * only args_len bytes with the arguments: what is left of argv[0] after
+ * them, or all of it when no argument (or no end) was found, is never
+ * decoded. */
+static void test_exec_args_argv0_scratch(void **state)
+{
+	static const char *const args[] = { "real-arg", "", "x" };
+	struct ct_proc_event *r = mk_exec();
+	struct args_out out;
+
+	(void)state;
+	memset(r->args, 'A', CT_ARGS_MAX - 8);
+	memcpy(r->args + CT_ARGS_MAX - 8, "SPOOFED", 8);
+	assert_string_equal(decode_args(r, &out), "");
+	r->flags = CT_PROC_TRUNC_ARGS; /* argv[0] had no end in the arguments' area */
+	assert_string_equal(decode_args(r, &out), "");
+	r->flags = 0;
+	set_args(r, args, 3);
+	assert_string_equal(decode_args(r, &out), "real-arg  x");
+	assert_null(strstr(out.buf, "A"));
+	assert_null(strstr(out.buf, "SPOOFED"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_exec_binary_longest),
 		cmocka_unit_test(test_exec_args),
 		cmocka_unit_test(test_exec_args_bounds),
+		cmocka_unit_test(test_exec_args_argv0_scratch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

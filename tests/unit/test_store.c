@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/api_protocol.h"
 #include "agent/store.h"
 #include "cmd/commands.h"
 #include "scratch.h"
@@ -462,6 +464,239 @@ static void test_bad_files(void **state)
 	assert_null(s);
 }
 
+/* sql on the store at path, through another connection, as a person
+ * editing the file would. */
+static void edit(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A store of n rows (CAP n of pod xwing), flushed and closed. */
+static void make_store(const char *path, int n)
+{
+	struct store *s = NULL;
+
+	assert_int_equal(store__new(path, 0, &s), 0);
+	for (int cap = 0; cap < n; cap++) {
+		struct store_obs obs = xwing_obs(ID_A, cap, false, 10, 1, 2);
+
+		assert_int_equal(store_add(s, &obs), 0);
+	}
+	assert_int_equal(store_flush(s), 0);
+	store__free(s);
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (size_t)st.st_size;
+}
+
+/* A damaged page is found at open (PRAGMA quick_check), read-only or not,
+ * before anything is written to the file; a query that meets one later
+ * says so too. */
+static void test_corrupt_page(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	unsigned char page[4096], before[16384], after[16384];
+	int fd;
+
+	make_store(f->path, 40);
+	assert_true(file_size(f->path) >= 3 * sizeof(page));
+	/* page 2, after the header page: a b-tree page whose header is gone */
+	memset(page, 0xff, 64);
+	fd = open(f->path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, page, 64, sizeof(page)), 64);
+	assert_int_equal(pread(fd, before, sizeof(before), 0), (ssize_t)sizeof(before));
+	close(fd);
+
+	assert_int_equal(store__new(f->path, 0, &s), -EUCLEAN);
+	assert_null(s);
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &s), -EUCLEAN);
+	assert_null(s);
+	fd = open(f->path, O_RDONLY);
+	assert_int_equal(pread(fd, after, sizeof(after), 0), (ssize_t)sizeof(after));
+	close(fd);
+	assert_memory_equal(before, after, sizeof(before));
+}
+
+/* Rows with values the store never writes (an edited file) are skipped and
+ * counted, never read as huge or wrapped numbers; the rest still come. */
+static void test_invalid_rows(void **state)
+{
+	static const char *const edits[] = {
+		"UPDATE checks SET count = -100 WHERE cap = 1",
+		"UPDATE checks SET count = 'abc' WHERE cap = 2",
+		"UPDATE checks SET count = 4.5 WHERE cap = 3",
+		"UPDATE checks SET cap = 999 WHERE cap = 4",
+		"UPDATE checks SET cap = -1 WHERE cap = 5",
+		"UPDATE checks SET audit = 77 WHERE cap = 6",
+		"UPDATE checks SET denied = 7 WHERE cap = 7",
+		"UPDATE checks SET flags = -1 WHERE cap = 8",
+		"UPDATE checks SET flags = 1024 WHERE cap = 9",
+		"UPDATE checks SET syscall = -5 WHERE cap = 10",
+		"UPDATE checks SET syscall = 9999999999 WHERE cap = 11",
+		"UPDATE checks SET first_seen = -1 WHERE cap = 12",
+		"UPDATE checks SET eperm = -3 WHERE cap = 13",
+		"UPDATE checks SET other = x'00ff' WHERE cap = 14",
+		"UPDATE checks SET cap = 'x15' WHERE cap = 15",
+	};
+	const size_t n_edits = sizeof(edits) / sizeof(edits[0]);
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_stats stats;
+	struct store_gaps gaps;
+	struct ids ids = { .n = 0 };
+	struct collected c;
+
+	make_store(f->path, 16 + 4); /* 16 fit struct collected: 4 more stay valid */
+	for (size_t i = 0; i < n_edits; i++)
+		edit(f->path, edits[i]);
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &s), 0);
+	c = query(s, &all);
+	store_stats(s, &stats);
+	assert_int_equal(stats.invalid, n_edits);
+	assert_int_equal(c.n, 20 - n_edits);
+	for (size_t i = 0; i < c.n; i++) {
+		assert_int_equal(c.rows[i].check.count, 10);
+		assert_true(c.rows[i].check.cap == 0 || c.rows[i].check.cap >= 16);
+	}
+	store_gaps(s, 0, &gaps);
+	assert_int_equal(gaps.invalid, n_edits);
+	assert_int_equal(gaps.unstored, 0);
+	store__free(s);
+
+	/* a workload of no known kind, and an instance id that is not text */
+	edit(f->path, "UPDATE workloads SET kind = 9; UPDATE instances SET instance = x'41ff00'");
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(store_instances(s, &all, collect_id, &ids), 0);
+	assert_int_equal(ids.n, 0);
+	store_stats(s, &stats);
+	assert_int_equal(stats.invalid, 20 + 1);
+	store__free(s);
+}
+
+/* Counts saturate at STORE_COUNT_MAX: in the buffer, when stored, and when
+ * added to a stored row; they never wrap to a small or negative number. */
+static void test_counts_saturate(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_obs obs = xwing_obs(ID_A, 21, true, UINT64_MAX - 1, 1, 2);
+	struct collected c;
+
+	obs.check.outcome.eperm = UINT64_MAX;
+	assert_int_equal(store__new(f->path, 0, &s), 0);
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_add(s, &obs), 0); /* the buffer's sum saturates */
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].check.count, STORE_COUNT_MAX);
+	assert_int_equal(c.rows[0].check.outcome.eperm, STORE_COUNT_MAX);
+	obs.check.count = 5;
+	obs.check.outcome.eperm = 5;
+	assert_int_equal(store_add(s, &obs), 0); /* the stored row's sum saturates */
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.rows[0].check.count, STORE_COUNT_MAX);
+	assert_int_equal(c.rows[0].check.outcome.eperm, STORE_COUNT_MAX);
+
+	edit(f->path, "UPDATE checks SET count = 9223372036854775803");
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.rows[0].check.count, STORE_COUNT_MAX);
+	obs.check.count = 1;
+	edit(f->path, "UPDATE checks SET count = 100");
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.rows[0].check.count, 101);
+	store__free(s);
+}
+
+/* A flush that cannot write (here: past RLIMIT_FSIZE, an I/O error to
+ * SQLite; a full disk is 62_store_truth's) keeps the rows buffered and says
+ * so in the gaps; the next flush that can write stores them, nothing lost. */
+static void test_full_disk(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_gaps gaps;
+	struct rlimit old, low;
+	struct collected c;
+	void (*old_handler)(int);
+	int err;
+
+	assert_int_equal(store__new(f->path, 0, &s), 0);
+	for (int cap = 0; cap < 16; cap++) {
+		struct store_obs obs = xwing_obs(ID_A, cap, false, 3, 1, 2);
+
+		assert_int_equal(store_add(s, &obs), 0);
+	}
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	low = old;
+	low.rlim_cur = 1024;
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+	err = store_flush(s);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+	assert_true(err < 0);
+	store_gaps(s, 0, &gaps);
+	assert_int_equal(gaps.unstored, 17); /* 16 check rows and the instance */
+	assert_int_equal(gaps.flush_err, err);
+	assert_int_equal(gaps.lost, 0);
+
+	assert_int_equal(store_flush(s), 0);
+	store_gaps(s, 0, &gaps);
+	assert_int_equal(gaps.unstored, 0);
+	assert_int_equal(gaps.flush_err, 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 16);
+	store__free(s);
+}
+
+/* The agent's reply to a profile request carries the gaps of its store:
+ * what it holds unflushed, and the invalid rows this query skipped. */
+static void test_profile_reply_gaps(void **state)
+{
+	struct fixture *f = *state;
+	struct store *s = NULL;
+	struct store_obs obs = xwing_obs(ID_B, 30, false, 1, 1, 2);
+	struct store_gaps gaps;
+	json_object *reply, *v;
+
+	make_store(f->path, 4);
+	edit(f->path, "UPDATE checks SET count = -1 WHERE cap = 2");
+	assert_int_equal(store__new(f->path, 0, &s), 0);
+	assert_int_equal(store_add(s, &obs), 0); /* buffered: not in the reply */
+	for (int i = 0; i < 2; i++) { /* each reply counts its own query's skips */
+		assert_int_equal(api_profile_reply(s, &all, &reply), 0);
+		assert_true(json_object_object_get_ex(reply, "profile", &v));
+		assert_int_equal(json_object_array_length(v), 3);
+		assert_true(json_object_object_get_ex(reply, "store", &v));
+		assert_int_equal(api_gaps_from_json(v, &gaps), 0);
+		assert_int_equal(gaps.invalid, 1);
+		assert_int_equal(gaps.unstored, 2); /* a check row and an instance */
+		assert_int_equal(gaps.lost, 0);
+		assert_int_equal(gaps.flush_err, 0);
+		json_object_put(reply);
+	}
+	store__free(s);
+}
+
 static void test_names(void **state)
 {
 	enum workload_kind kind;
@@ -487,8 +722,9 @@ static void test_names(void **state)
 
 /* ---- captrail profile --db, on this store ---- */
 
-/* Runs cmd_profile in a child, stdout into out; returns its exit code. */
-static int run_profile(const char *out, char **argv)
+/* Runs cmd_profile in a child, stdout into out, stderr into err (NULL:
+ * left alone); returns its exit code. */
+static int run_profile_err(const char *out, const char *err, char **argv)
 {
 	int argc = 0;
 	pid_t pid = fork();
@@ -496,14 +732,20 @@ static int run_profile(const char *out, char **argv)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int efd = err ? open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600) : 2;
 
-		if (fd < 0 || dup2(fd, 1) < 0)
+		if (fd < 0 || dup2(fd, 1) < 0 || efd < 0 || dup2(efd, 2) < 0)
 			_exit(99);
 		while (argv[argc])
 			argc++;
 		_exit(cmd_profile(argc, argv));
 	}
 	return child_exit_status(pid);
+}
+
+static int run_profile(const char *out, char **argv)
+{
+	return run_profile_err(out, NULL, argv);
 }
 
 static void test_profile_command(void **state)
@@ -561,6 +803,46 @@ static void test_profile_command(void **state)
 	assert_int_equal(run_profile(out, missing), 1);
 }
 
+/* profile --db says what it skipped, and refuses a corrupt store saying how
+ * to move it aside. */
+static void test_profile_command_gaps(void **state)
+{
+	struct fixture *f = *state;
+	char out[PATH_MAX + 8], err[PATH_MAX + 8], *text;
+	char *all_json[] = { "profile", "--db", f->path, "--all", "-o", "json", NULL };
+	unsigned char junk[64];
+	int fd;
+
+	snprintf(out, sizeof(out), "%s/out", f->dir);
+	snprintf(err, sizeof(err), "%s/err", f->dir);
+	make_store(f->path, 40);
+	edit(f->path, "UPDATE checks SET count = -100 WHERE cap = 21");
+	assert_int_equal(run_profile_err(out, err, all_json), 0);
+	assert_non_null(strstr(slurp(err), "warning: 1 store row skipped: it holds values "
+					   "captrail never writes"));
+	text = slurp(out);
+	assert_null(strstr(text, "CAP_SYS_ADMIN"));
+	assert_null(strstr(text, "18446744073709551516"));
+	assert_non_null(strstr(text, "CAP_CHOWN"));
+
+	edit(f->path, "UPDATE checks SET count = -1");
+	assert_int_equal(run_profile_err(out, err, all_json), 1);
+	text = slurp(err);
+	assert_non_null(strstr(text, "warning: 40 store rows skipped"));
+	assert_non_null(strstr(text, "no valid capability checks stored for any workload"));
+
+	memset(junk, 0xff, sizeof(junk));
+	fd = open(f->path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 4096), (ssize_t)sizeof(junk));
+	close(fd);
+	assert_int_equal(run_profile_err(out, err, all_json), 1);
+	text = slurp(err);
+	assert_non_null(strstr(text, "it is corrupt (PRAGMA quick_check failed): move it and "
+				     "its -wal and -shm files aside"));
+	assert_int_equal(strlen(slurp(out)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,8 +853,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_query_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_page, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts_saturate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile_reply_gaps, setup, teardown),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_profile_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_profile_command_gaps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

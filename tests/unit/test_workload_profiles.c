@@ -7,12 +7,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "agent/api_protocol.h"
 #include "agent/workload_profiles.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
@@ -361,6 +363,125 @@ static void test_many(void **state)
 	workload_profiles__free(wp);
 }
 
+/* Rows that come over the API are outside input: one the store would never
+ * write is skipped and counted, never turned into an error or a number. */
+static void test_invalid_rows(void **state)
+{
+	struct workload_profiles *wp = new_wp();
+	struct store_row bad[] = {
+		row_of(1, sshd, CAPS_MAX, false, 1),
+		row_of(1, sshd, -1, false, 1),
+		row_of(1, sshd, CAP_CHOWN, false, STORE_COUNT_MAX + 1),
+		row_of(1, sshd, CAP_CHOWN, false, 1),
+		row_of(1, sshd, CAP_CHOWN, false, 1),
+		row_of(1, sshd, CAP_CHOWN, false, 1),
+		row_of(1, sshd, CAP_CHOWN, false, 1),
+		row_of(1, sshd, CAP_CHOWN, true, 1),
+	};
+	struct store_gaps gaps;
+	struct built b;
+
+	(void)state;
+	bad[3].check.audit = CHECK_AUDIT_COUNT;
+	bad[4].check.syscall = -2;
+	bad[5].check.flags = 1u << 20;
+	bad[6].workload.kind = 0;
+	bad[7].check.outcome.eperm = UINT64_MAX;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		add_row(wp, bad[i]);
+	add_row(wp, row_of(1, sshd, CAP_SETUID, false, 3));
+	workload_profiles_gaps(wp, &gaps);
+	assert_int_equal(gaps.invalid, sizeof(bad) / sizeof(bad[0]));
+	b = build(wp, NULL);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(profile_required_mask(b.p[0]), BIT(CAP_SETUID));
+	built_free(&b);
+	workload_profiles__free(wp);
+}
+
+/* Sums of counts at the store's bound saturate; none wraps to a small one. */
+static void test_sums_saturate(void **state)
+{
+	struct workload_profiles *wp = new_wp();
+	struct profile_cap caps[CAPS_MAX];
+	uint64_t present;
+	struct built b;
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		struct store_row r = row_of(1, sshd, CAP_SYSLOG, i >= 3, STORE_COUNT_MAX);
+
+		r.check.syscall = SYS_socket + i;
+		r.check.outcome.eperm = STORE_COUNT_MAX;
+		r.check.outcome.eacces = STORE_COUNT_MAX;
+		add_row(wp, r);
+		r.workload_id = 2;
+		r.workload = docker_unnamed;
+		add_row(wp, r);
+	}
+	add_instance(wp, 2, ID_A);
+	add_instance(wp, 2, ID_B);
+	b = build(wp, "all"); /* one profile: the same entries add up */
+	assert_int_equal(profile_summary(b.p[0], caps, &present), 0);
+	assert_int_equal(caps[CAP_SYSLOG].granted, UINT64_MAX);
+	assert_int_equal(caps[CAP_SYSLOG].denied, UINT64_MAX);
+	built_free(&b);
+	workload_profiles__free(wp);
+}
+
+/* What a reply says the profile lacks, added up over the readers. */
+static void test_gaps(void **state)
+{
+	struct workload_profiles *wp = new_wp();
+	struct store_gaps g = { .unstored = 7, .lost = 1, .invalid = 2, .flush_err = -ENOSPC };
+	struct store_gaps got;
+
+	(void)state;
+	workload_profiles_gaps(wp, &got);
+	assert_int_equal(got.unstored + got.lost + got.invalid, 0);
+	assert_int_equal(got.flush_err, 0);
+	assert_int_equal(workload_profiles_add_gaps(wp, &g), 0);
+	g.flush_err = 0;
+	g.unstored = UINT64_MAX;
+	assert_int_equal(workload_profiles_add_gaps(wp, &g), 0);
+	workload_profiles_gaps(wp, &got);
+	assert_int_equal(got.unstored, UINT64_MAX);
+	assert_int_equal(got.lost, 2);
+	assert_int_equal(got.invalid, 4);
+	assert_int_equal(got.flush_err, -ENOSPC);
+	workload_profiles__free(wp);
+}
+
+static bool gaps_equal(const struct store_gaps *a, const struct store_gaps *b)
+{
+	return a->unstored == b->unstored && a->lost == b->lost && a->invalid == b->invalid &&
+	       a->flush_err == b->flush_err;
+}
+
+/* The gaps as the agent's reply carries them, and back. */
+static void test_gaps_json(void **state)
+{
+	struct store_gaps g = { .unstored = 121, .lost = 3, .invalid = 5, .flush_err = -ENOSPC };
+	struct store_gaps back;
+	json_object *obj;
+
+	(void)state;
+	obj = json_tokener_parse("{\"unstored\":121,\"lost\":3,\"invalid\":5,"
+				 "\"flush_errno\":28,\"flush_error\":\"No space left on device\"}");
+	assert_non_null(obj);
+	assert_int_equal(api_gaps_from_json(obj, &back), 0);
+	assert_true(gaps_equal(&g, &back));
+	json_object_put(obj);
+	obj = json_tokener_parse("{\"unstored\":-1,\"lost\":0,\"invalid\":0,\"flush_errno\":0}");
+	assert_int_equal(api_gaps_from_json(obj, &back), -EINVAL);
+	json_object_put(obj);
+	obj = json_tokener_parse("{\"unstored\":1,\"lost\":0,\"invalid\":0,"
+				 "\"flush_errno\":99999}");
+	assert_int_equal(api_gaps_from_json(obj, &back), -EINVAL);
+	json_object_put(obj);
+	assert_true(gaps_equal(&g, &back)); /* untouched by the failures */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +492,10 @@ int main(void)
 		cmocka_unit_test(test_kthread_rows),
 		cmocka_unit_test(test_denied_rows),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_invalid_rows),
+		cmocka_unit_test(test_sums_saturate),
+		cmocka_unit_test(test_gaps),
+		cmocka_unit_test(test_gaps_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
