@@ -47,6 +47,7 @@ struct agent {
 	bool stop;
 	bool streaming; /* the per-check program is attached */
 	uint64_t stream_errors, drain_errors, record_errors;
+	int store_err; /* the last flush's error, said once until it changes */
 };
 
 static void warn(struct agent *a, const char *what, int err)
@@ -181,8 +182,13 @@ int agent_flush(struct agent *a)
 	if (err && a->drain_errors++ == 0)
 		warn(a, "reading the aggregation map failed", err);
 	store_err = store_flush(a->store);
-	if (store_err)
-		warn(a, "store flush failed", store_err);
+	/* A full disk fails every flush: said when it starts and when it ends;
+	 * the profile replies and the summary say what is held meanwhile. */
+	if (store_err && store_err != a->store_err)
+		warn(a, "store flush failed (counts are held until it works)", store_err);
+	else if (!store_err && a->store_err)
+		warn(a, "store flush works again: the held counts are stored", 0);
+	a->store_err = store_err;
 	/* Write errors are counted by the export itself (metrics). */
 	if (a->export)
 		(void)export_flush(a->export);
@@ -489,6 +495,7 @@ int agent_summary(struct agent *a, struct agent_summary *ret_summary)
 {
 	struct ledger_stats ls;
 	struct loader_stats ks;
+	struct store_gaps gaps;
 	int err;
 
 	rings_enter(a->opts.rings, RING_EBPF, "read drop counters");
@@ -497,7 +504,10 @@ int agent_summary(struct agent *a, struct agent_summary *ret_summary)
 	if (err)
 		return err;
 	ledger_stats(a->ledger, &ls);
+	store_gaps(a->store, 0, &gaps);
 	*ret_summary = (struct agent_summary){
+		.unstored = gaps.unstored + gaps.lost,
+		.store_err = gaps.flush_err,
 		.checks = ls.checks,
 		.denied = ls.denied,
 		.lost = ks.agg_full + ks.missed,

@@ -54,6 +54,8 @@ struct agent_summary {
 	uint64_t stream_dropped; /* events the ring buffer dropped: clients lost them */
 	uint64_t images_untracked; /* program images past the bound */
 	uint64_t runtime; /* a container runtime's start-up: not stored */
+	uint64_t unstored; /* rows of counts the store could not take: lost at exit */
+	int store_err; /* why: the last flush's -errno, 0 when it worked */
 };
 
 struct agent;

@@ -165,11 +165,12 @@ static void warn(void *ctx, const char *what, int err)
 	cmd_warn(CMD, err, "%s", what);
 }
 
-static int report_summary(struct agent *agent)
+static int report_summary(struct agent *agent, struct agent_summary *ret_summary)
 {
-	struct agent_summary s;
+	struct agent_summary s = {};
 	int err = agent_summary(agent, &s);
 
+	*ret_summary = s;
 	if (err)
 		return cmd_fail(CMD, err, "cannot read the drop counters");
 	cmd_say(CMD, "stopped: %llu checks seen, %llu granted, %llu denied, %llu lost",
@@ -179,6 +180,9 @@ static int report_summary(struct agent *agent)
 	if (s.stream_dropped)
 		cmd_say(CMD, "%llu streamed events dropped (ring buffer full)",
 			(unsigned long long)s.stream_dropped);
+	if (s.unstored)
+		cmd_warn(CMD, s.store_err, "%llu rows of counts could not be stored and are lost",
+			 (unsigned long long)s.unstored);
 	if (s.images_untracked)
 		cmd_warn(CMD, 0, "%llu program images past the bound were not tracked: their "
 				 "runtime start-up checks may count as the workload's",
@@ -190,6 +194,7 @@ int cmd_agent(int argc, char **argv)
 {
 	struct agent_args args = {};
 	struct agent_error error = {};
+	struct agent_summary summary;
 	struct agent *agent = NULL;
 	struct rings *rings = NULL;
 	char node[256];
@@ -226,9 +231,11 @@ int cmd_agent(int argc, char **argv)
 	if (agent_metrics_port(agent))
 		cmd_say(CMD, "metrics on port %u", agent_metrics_port(agent));
 	err = agent_run(agent);
-	rc = report_summary(agent);
+	rc = report_summary(agent, &summary);
 	if (err == rings_failure(rings, NULL) && err)
 		rc = cmd_rings_failed(CMD, rings);
+	else if (err && summary.unstored && err == summary.store_err)
+		rc = EXIT_RUNTIME; /* the last flush's: the summary said what it lost */
 	else if (err)
 		rc = cmd_fail(CMD, err, "the event loop failed");
 cleanup:

@@ -125,7 +125,7 @@ cleanup_hooks+=("umount -l '$WORK/small' 2>/dev/null")
 start_agent "$WORK/small/captrail.db" "$WORK/s.sock" --flush-interval 1
 dd if=/dev/zero of="$WORK/small/fill" bs=4k 2>/dev/null # until ENOSPC
 checks 30
-wait_for "$WORK/agent.err" 'warning: store flush failed: No space left on device' ||
+wait_for "$WORK/agent.err" 'warning: store flush failed .*: No space left on device' ||
 	fail "the agent did not say its flush failed: $(cat "$WORK/agent.err")"
 expect_fail 1 "no capability checks stored yet for binary $LOOP" \
 	"$CAPTRAIL" profile --socket "$WORK/s.sock" --binary "$LOOP"
@@ -139,5 +139,18 @@ rm "$WORK/small/fill"
 [ -s "$WORK/s.err" ] && fail "profile still warns: $(cat "$WORK/s.err")"
 [ "$(record_count "$WORK/s.json" CAP_SYS_ADMIN sethostname)" -eq 30 ] ||
 	fail "stored $(record_count "$WORK/s.json" CAP_SYS_ADMIN sethostname) of 30 sethostname checks"
+# Said once when it starts failing, once when it works again: not every flush.
+[ "$(grep -c 'store flush failed' "$WORK/agent.err")" -eq 1 ] ||
+	fail "the flush failure was said $(grep -c 'store flush failed' "$WORK/agent.err") times"
+grep -q 'warning: store flush works again' "$WORK/agent.err" ||
+	fail "the agent did not say its flush works again: $(cat "$WORK/agent.err")"
+# Full again at exit: the summary says how much is lost, and the exit is 1.
+dd if=/dev/zero of="$WORK/small/fill" bs=4k 2>/dev/null
+checks 5
 stop_agent
+[ "$AGENT_RC" -eq 1 ] || fail "the agent exited $AGENT_RC with counts it could not store, want 1"
+grep -qE 'warning: [1-9][0-9]* rows of counts could not be stored and are lost: No space left on device' \
+	"$WORK/agent.err" || fail "the summary did not say what was lost: $(tail -n 3 "$WORK/agent.err")"
+grep -q 'the event loop failed' "$WORK/agent.err" &&
+	fail "a full disk at exit was called an event loop failure"
 exit 0
