@@ -142,17 +142,15 @@ static struct seen *seen_get(struct ledger *l, const struct ct_agg_key *key)
 	return s;
 }
 
-static bool runtime_start(struct ledger *l, const struct ct_agg_key *key,
+static bool runtime_start(struct ledger *l, const struct ct_agg_key *key, const struct image *img,
 			  const struct workload *w)
 {
 	const uint32_t *host_ns = identity_host_ns(l->opts.identity);
-	const struct image *img;
 
 	if (w->kind != WORKLOAD_POD_CONTAINER && w->kind != WORKLOAD_CONTAINER)
 		return false;
 	/* Past the image bound an image is unknown, and its checks are kept:
 	 * a profile may then show a runtime's check, never lose a workload's. */
-	img = images_find(l->images, key->pid, key->exec_gen);
 	return img && image_is_runtime_start(img, key->cgroup_id, host_ns ? host_ns[CT_NS_MNT] : 0);
 }
 
@@ -178,6 +176,7 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 		 const struct ct_outcome *outcome, uint64_t now_ns)
 {
 	struct seen *s = seen_get(l, key);
+	const struct image *img;
 	struct store_obs obs = {};
 	struct check_outcome growth;
 	char name[WORKLOAD_NAME_MAX];
@@ -197,8 +196,12 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 	l->stats.checks += grew;
 	if (key->flags & CT_AGG_DENIED)
 		l->stats.denied += grew;
-	identity_workload(l->opts.identity, key->cgroup_id, key->pid, &obs.workload);
-	if (runtime_start(l, key, &obs.workload)) {
+	/* A host program is named by the image that made the checks, not by
+	 * what its pid runs now: a runtime's init becomes the workload. */
+	img = images_find(l->images, key->pid, key->exec_gen);
+	identity_workload(l->opts.identity, key->cgroup_id, key->pid, img ? img->binary : NULL,
+			  &obs.workload);
+	if (runtime_start(l, key, img, &obs.workload)) {
 		l->stats.runtime += grew;
 		return 0;
 	}

@@ -20,6 +20,52 @@ struct images {
 	uint64_t untracked;
 };
 
+/* s after prefix, or NULL. */
+static const char *after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+/* The digits at *s, moved past; false when there are none or too many. */
+static bool number(const char **s, unsigned long *ret)
+{
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return false;
+	errno = 0;
+	*ret = strtoul(*s, &end, 10);
+	if (errno)
+		return false;
+	*s = end;
+	return true;
+}
+
+enum image_exec_name image_exec_name(const char *binary, uint32_t pid)
+{
+	const char *p, *rest;
+	unsigned long n;
+	bool self = false;
+
+	if ((p = after(binary, "/dev/fd/")))
+		return number(&p, &n) && !*p ? IMAGE_EXEC_INDIRECT : IMAGE_EXEC_PATH;
+	if (!(p = after(binary, "/proc/")))
+		return IMAGE_EXEC_PATH;
+	if ((rest = after(p, "self/")) || (rest = after(p, "thread-self/")))
+		self = true;
+	else if (number(&p, &n) && *p == '/')
+		self = n == pid, rest = p + 1;
+	else
+		return IMAGE_EXEC_PATH;
+	if (!strcmp(rest, "exe"))
+		return self ? IMAGE_EXEC_SELF : IMAGE_EXEC_INDIRECT;
+	if ((p = after(rest, "fd/")) && number(&p, &n) && !*p)
+		return IMAGE_EXEC_INDIRECT;
+	return IMAGE_EXEC_PATH;
+}
+
 int images__new(size_t max, struct images **ret_images)
 {
 	struct images *t = calloc(1, sizeof(*t));
@@ -102,14 +148,22 @@ static int set(struct images *t, uint32_t pid, uint32_t exec_gen, const char *bi
 int images_apply(struct images *t, const struct ct_proc_event *rec)
 {
 	char binary[RECORDS_BINARY_LEN];
-	const struct entry *parent;
+	const struct entry *parent; /* the image it came from: the forking or the exec'ing one */
+	const char *name;
 
 	switch (rec->type) {
 	case CT_REC_EXEC:
-		if (rec->binary_len)
+		name = NULL;
+		if (rec->binary_len) {
 			records_exec_binary(rec, binary);
-		return set(t, rec->pid, rec->exec_gen, rec->binary_len ? binary : NULL,
-			   rec->cgroup_id, rec->ns[CT_NS_MNT]);
+			name = binary;
+		}
+		/* The image before this exec has the exec count before it. */
+		if (name && image_exec_name(name, rec->pid) != IMAGE_EXEC_PATH) {
+			parent = find(t, rec->pid, rec->exec_gen - 1);
+			name = parent ? parent->binary : NULL;
+		}
+		return set(t, rec->pid, rec->exec_gen, name, rec->cgroup_id, rec->ns[CT_NS_MNT]);
 	case CT_REC_FORK:
 		parent = find(t, rec->ppid, rec->exec_gen);
 		if (!parent)

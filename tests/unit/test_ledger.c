@@ -750,6 +750,111 @@ static void test_outcome_after_count(void **state)
 	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, true)->r.check.count, 1);
 }
 
+/* A record as the agent handles it: the identity first, then the books. */
+static void observe(struct fixture *f, uint32_t type, uint32_t pid, uint32_t exec_gen,
+		    uint64_t ktime_ns, uint64_t cgroup, uint32_t mntns, const char *binary)
+{
+	struct ct_proc_event rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = type;
+	rec.ktime_ns = ktime_ns;
+	rec.pid = rec.tid = pid;
+	rec.ppid = 1;
+	rec.exec_gen = exec_gen;
+	rec.cgroup_id = cgroup;
+	rec.ns[CT_NS_MNT] = mntns;
+	if (binary) {
+		snprintf(rec.binary, sizeof(rec.binary), "%s", binary);
+		rec.binary_len = (uint16_t)(strlen(binary) + 1);
+	}
+	assert_int_equal(identity_apply(f->id, &rec), 0);
+	assert_int_equal(ledger_proc(f->ledger, &rec), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *out = fopen(path, "w");
+
+	assert_non_null(out);
+	assert_true(fputs(text, out) >= 0);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* A pod that lives a fraction of a second between two flushes: runc runs
+ * itself again through /proc/self/exe on the host, and its sealed copy
+ * through /dev/fd/6 once moved into the container's cgroup, writes the
+ * state, execs the command, which checks and exits; runc deletes state,
+ * bundle and cgroup. The flush after that names every check. */
+static void test_short_lived_pod(void **state)
+{
+	static const char uid[] = "0f0f0f0f-0000-4000-8000-00000000c0de";
+	static const char id[] = "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de";
+	struct fixture *f = *state;
+	char cg[PATH_MAX], text[3 * PATH_MAX], path[PATH_MAX];
+	uint64_t host = cgid(CG_HOST), pod;
+	struct ct_agg_key runc = key_of(host, 900, 2, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key init, work;
+	struct rows c;
+
+	fmt(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", uid, id);
+	assert_int_equal(run("mkdir -p %s/cgroupfs/unified%s %s/bundles/short %s/run/runc/%s",
+			     root, cg, root, root, id), 0);
+	pod = cgid(cg);
+	init = key_of(pod, 900, 3, CAP_SETPCAP, 0);
+	work = key_of(pod, 900, 4, CAP_CHOWN, 0);
+
+	observe(f, CT_REC_EXEC, 900, 1, 1000, host, MNT_HOST, "/usr/sbin/runc");
+	observe(f, CT_REC_EXEC, 900, 2, 2000, host, MNT_HOST, "/proc/self/exe");
+	observe(f, CT_REC_EXEC, 900, 3, 3000, pod, MNT_HOST, "/dev/fd/6");
+	fmt(path, sizeof(path), "%s/bundles/short/config.json", root);
+	write_text(path, "{\"annotations\": {"
+		   "\"io.kubernetes.cri.sandbox-namespace\": \"churn\", "
+		   "\"io.kubernetes.cri.sandbox-name\": \"short\", "
+		   "\"io.kubernetes.cri.container-name\": \"c\"}}");
+	fmt(path, sizeof(path), "%s/run/runc/%s/state.json", root, id);
+	fmt(text, sizeof(text), "{\"bundle\": \"%s/bundles/short\", \"pid\": 900}", root);
+	write_text(path, text);
+	observe(f, CT_REC_EXEC, 900, 4, 4000, pod, MNT_POD, "/bin/sh");
+	observe(f, CT_REC_EXIT, 900, 4, 5000, pod, MNT_POD, NULL);
+	assert_int_equal(run("rm -rf %s/bundles/short %s/run/runc/%s", root, root, id), 0);
+	assert_int_equal(run("rmdir %s/cgroupfs/unified%s", root, cg), 0);
+
+	entry(f, &runc, 5, NULL, 6000);
+	entry(f, &init, 7, NULL, 6000);
+	entry(f, &work, 1, NULL, 6000);
+	assert_int_equal(books(f).runtime, 7);
+	c = stored(f);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(find(&c, "churn/short/c", CAP_CHOWN, false)->r.check.count, 1);
+	/* runc's own work on the host is runc's, not /proc/self/exe's or /bin/sh's */
+	assert_int_equal(find(&c, "/usr/sbin/runc", CAP_SYS_ADMIN, false)->r.check.count, 5);
+}
+
+/* A host program is named by the image that made the checks; a re-exec
+ * whose program is not known is "unknown", never a name of /proc. */
+static void test_host_named_by_image(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t host = cgid(CG_HOST);
+	struct ct_agg_key before = key_of(host, 300, 1, CAP_KILL, 0);
+	struct ct_agg_key after = key_of(host, 300, 2, CAP_SETUID, 0);
+	struct ct_agg_key unknown = key_of(host, 999999, 7, CAP_SYS_ADMIN, 0);
+	struct rows c;
+
+	observe(f, CT_REC_EXEC, 300, 1, 1000, host, MNT_HOST, "/usr/bin/first");
+	observe(f, CT_REC_EXEC, 300, 2, 2000, host, MNT_HOST, "/usr/bin/second");
+	observe(f, CT_REC_EXEC, 999999, 7, 3000, host, MNT_HOST, "/proc/self/exe");
+	entry(f, &before, 1, NULL, 5000);
+	entry(f, &after, 2, NULL, 5000);
+	entry(f, &unknown, 3, NULL, 5000);
+	c = stored(f);
+	assert_int_equal(c.n, 3);
+	find(&c, "/usr/bin/first", CAP_KILL, false);
+	find(&c, "/usr/bin/second", CAP_SETUID, false);
+	find(&c, "unknown", CAP_SYS_ADMIN, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -765,6 +870,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_binaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_before_first_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outcome_after_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_lived_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_named_by_image, setup, teardown),
 		cmocka_unit_test_teardown(test_image_bound, teardown),
 		cmocka_unit_test_teardown(test_host_ns_unknown, teardown),
 	};
