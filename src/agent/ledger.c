@@ -221,6 +221,7 @@ int ledger_forget_gone(struct ledger *l,
 		       int (*delete_key)(void *ctx, const struct ct_agg_key *key), void *ctx)
 {
 	struct seen *s, *tmp;
+	struct gone *g, *gtmp;
 	int err;
 
 	HASH_ITER(hh, l->seen, s, tmp) {
@@ -229,11 +230,14 @@ int ledger_forget_gone(struct ledger *l,
 		err = delete_key(ctx, &s->key);
 		if (err)
 			return err;
-		images_forget(l->images, s->key.pid);
 		HASH_DEL(l->seen, s);
 		free(s);
 	}
-	/* Every key of those processes was read by this drain. */
+	/* Every key of those processes was read by this drain: their images
+	 * are not needed any more, checks or none (else every process the
+	 * node ever ran would fill the table). */
+	HASH_ITER(hh, l->gone, g, gtmp)
+		images_forget(l->images, g->pid);
 	forget_exits(l);
 	return 0;
 }

@@ -11,11 +11,20 @@ struct entry {
 	uint64_t id; /* pid << 32 | exec_gen */
 	struct image pub;
 	char *binary;
+	struct entry *next_of_pid;
+	UT_hash_handle hh;
+};
+
+/* The images of one pid: forgotten together when it exits. */
+struct pid_images {
+	uint32_t pid;
+	struct entry *images;
 	UT_hash_handle hh;
 };
 
 struct images {
 	struct entry *table;
+	struct pid_images *pids;
 	size_t max;
 	uint64_t untracked;
 };
@@ -85,6 +94,7 @@ static void entry_free(struct entry *e)
 
 void images__free(struct images *t)
 {
+	struct pid_images *p, *ptmp;
 	struct entry *e, *tmp;
 
 	if (!t)
@@ -92,6 +102,10 @@ void images__free(struct images *t)
 	HASH_ITER(hh, t->table, e, tmp) {
 		HASH_DEL(t->table, e);
 		entry_free(e);
+	}
+	HASH_ITER(hh, t->pids, p, ptmp) {
+		HASH_DEL(t->pids, p);
+		free(p);
 	}
 	free(t);
 }
@@ -110,6 +124,48 @@ static struct entry *find(const struct images *t, uint32_t pid, uint32_t exec_ge
 	return e;
 }
 
+static struct pid_images *pid_images(struct images *t, uint32_t pid, bool add)
+{
+	struct pid_images *p;
+
+	HASH_FIND(hh, t->pids, &pid, sizeof(pid), p);
+	if (p || !add)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	HASH_ADD(hh, t->pids, pid, sizeof(p->pid), p);
+	if (hash_add_failed()) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A new entry for (pid, exec_gen) in both tables. */
+static struct entry *add(struct images *t, uint32_t pid, uint32_t exec_gen)
+{
+	struct pid_images *p = pid_images(t, pid, true);
+	struct entry *e = p ? calloc(1, sizeof(*e)) : NULL;
+
+	if (e) {
+		e->id = image_id(pid, exec_gen);
+		HASH_ADD(hh, t->table, id, sizeof(e->id), e);
+		if (!hash_add_failed()) {
+			e->next_of_pid = p->images;
+			p->images = e;
+			return e;
+		}
+		free(e);
+	}
+	if (p && !p->images) {
+		HASH_DEL(t->pids, p);
+		free(p);
+	}
+	return NULL;
+}
+
 /* Sets the image of (pid, exec_gen), replacing what a reused pid left. */
 static int set(struct images *t, uint32_t pid, uint32_t exec_gen, const char *binary,
 	       uint64_t exec_cgroup, uint32_t exec_mntns)
@@ -125,15 +181,8 @@ static int set(struct images *t, uint32_t pid, uint32_t exec_gen, const char *bi
 			free(copy);
 			return 0;
 		}
-		e = calloc(1, sizeof(*e));
+		e = add(t, pid, exec_gen);
 		if (!e) {
-			free(copy);
-			return -ENOMEM;
-		}
-		e->id = image_id(pid, exec_gen);
-		HASH_ADD(hh, t->table, id, sizeof(e->id), e);
-		if (hash_add_failed()) {
-			free(e);
 			free(copy);
 			return -ENOMEM;
 		}
@@ -165,6 +214,9 @@ int images_apply(struct images *t, const struct ct_proc_event *rec)
 		}
 		return set(t, rec->pid, rec->exec_gen, name, rec->cgroup_id, rec->ns[CT_NS_MNT]);
 	case CT_REC_FORK:
+		/* A new process: what its pid ran before was another's, and
+		 * must not stand for its own when its parent's is not known. */
+		images_forget(t, rec->pid);
 		parent = find(t, rec->ppid, rec->exec_gen);
 		if (!parent)
 			return 0;
@@ -184,14 +236,18 @@ const struct image *images_find(const struct images *t, uint32_t pid, uint32_t e
 
 void images_forget(struct images *t, uint32_t pid)
 {
-	struct entry *e, *tmp;
+	struct pid_images *p = pid_images(t, pid, false);
+	struct entry *e, *next;
 
-	HASH_ITER(hh, t->table, e, tmp) {
-		if (e->id >> 32 != pid)
-			continue;
+	if (!p)
+		return;
+	for (e = p->images; e; e = next) {
+		next = e->next_of_pid;
 		HASH_DEL(t->table, e);
 		entry_free(e);
 	}
+	HASH_DEL(t->pids, p);
+	free(p);
 }
 
 uint64_t images_untracked(const struct images *t)

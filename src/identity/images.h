@@ -42,7 +42,7 @@ int images__new(size_t max, struct images **ret_images);
 void images__free(struct images *t);
 
 /* An exec adds its image; a forked child runs its parent's image until it
- * execs; other records change nothing. An exec by a name that is no path
+ * execs (and none that its pid had before); other records change nothing. An exec by a name that is no path
  * (image_exec_name()) gets the binary of the image it replaced: the
  * program that ran itself, or the file it opened and ran (runc's sealed
  * copy of itself); none (NULL) when that is not known.

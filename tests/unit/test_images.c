@@ -238,6 +238,15 @@ static void test_fork_unknown_parent(void **state)
 	assert_null(images_find(t, 201, 2));
 	assert_null(images_find(t, 201, 1));
 	assert_int_equal(images_untracked(t), 0);
+
+	/* The pid ran another process before, exec'd by the runtime outside
+	 * the container: the new child of an unknown parent has no image, not
+	 * that one (which would make its checks a runtime's start-up). */
+	r = mk_exec(300, 2, CG_HOST, MNT_HOST);
+	set_binary(r, "/usr/sbin/runc");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_int_equal(images_apply(t, mk_fork(300, 400, 2, CG_POD, MNT_POD)), 0);
+	assert_null(images_find(t, 300, 2));
 	images__free(t);
 }
 

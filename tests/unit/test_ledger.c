@@ -636,6 +636,28 @@ static void test_forget_drops_images(void **state)
 	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, false)->r.check.count, 1);
 }
 
+/* Processes that exit without a check leave no image behind either: the
+ * table holds the node's running processes, not every one it ever ran. */
+static void test_images_of_quiet_processes_go(void **state)
+{
+	struct fixture *f = fixture_new(2, true);
+	struct ct_agg_key k = key_of(cgid(CG_A), 4300, 1, CAP_SYS_ADMIN, 0);
+	struct deleted d = { .n = 0 };
+
+	*state = f; /* freed by teardown, whatever happens next */
+	for (uint32_t pid = 4300; pid < 4310; pid++) {
+		exec_rec(f, pid, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+		exit_rec(f, pid);
+		if (pid % 2)
+			assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	}
+	assert_int_equal(books(f).images_untracked, 0);
+	assert_int_equal(d.n, 0);
+	exec_rec(f, 4300, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+	entry(f, &k, 2, NULL, 5000);
+	assert_int_equal(books(f).runtime, 2); /* its image is known */
+}
+
 /* Outside containers a process is named by its binary: from /proc when
  * the proc root has it, else "unknown". */
 static void test_host_binaries(void **state)
@@ -873,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_lived_pod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_named_by_image, setup, teardown),
 		cmocka_unit_test_teardown(test_image_bound, teardown),
+		cmocka_unit_test_teardown(test_images_of_quiet_processes_go, teardown),
 		cmocka_unit_test_teardown(test_host_ns_unknown, teardown),
 	};
 
