@@ -1001,7 +1001,8 @@ static void maybe_retry(struct container_cache *cache, struct entry *e)
 {
 	unsigned int shift = e->attempts < MAX_RETRY_SHIFT ? e->attempts : MAX_RETRY_SHIFT;
 
-	if (e->complete || !e->info.id[0] || clock_monotonic_ns() - e->tried_ns < cache->retry_ns << shift)
+	if (e->complete || !e->info.id[0] ||
+	    clock_monotonic_ns() - e->tried_ns < cache->retry_ns << shift)
 		return;
 	cache->stats.retries++;
 	e->attempts++;

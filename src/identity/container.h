@@ -104,7 +104,7 @@ struct container_cache_stats {
 	uint64_t hits;
 	uint64_t misses; /* lookups that resolved a cgroup or container afresh */
 	uint64_t retries; /* containers whose metadata was looked for again */
-	uint64_t exec_reads; /* of which at an exec, see container_cache__exec() */
+	uint64_t exec_reads; /* metadata read at an exec: container_cache__exec() */
 	uint64_t evictions;
 	uint64_t evictions_live; /* of which containers whose cgroup still existed */
 	uint64_t cut; /* values cut and labels dropped, at every reading */

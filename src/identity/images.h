@@ -42,12 +42,12 @@ int images__new(size_t max, struct images **ret_images);
 void images__free(struct images *t);
 
 /* An exec adds its image; a forked child runs its parent's image until it
- * execs (and none that its pid had before); other records change nothing. An exec by a name that is no path
- * (image_exec_name()) gets the binary of the image it replaced: the
- * program that ran itself, or the file it opened and ran (runc's sealed
- * copy of itself); none (NULL) when that is not known.
- * -ENOMEM leaves the table as it was; an image past the bound is counted
- * in images_untracked(). */
+ * execs (and none that its pid had before); other records change nothing.
+ * An exec by a name that is no path (image_exec_name()) gets the binary
+ * of the image it replaced: the program that ran itself, or the file it
+ * opened and ran (runc's sealed copy of itself); none (NULL) when that is
+ * not known. -ENOMEM leaves the table as it was; an image past the bound
+ * is counted in images_untracked(). */
 int images_apply(struct images *t, const struct ct_proc_event *rec);
 const struct image *images_find(const struct images *t, uint32_t pid, uint32_t exec_gen);
 /* Drops every image of pid (its process is gone and its keys were read). */

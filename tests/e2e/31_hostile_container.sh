@@ -90,7 +90,8 @@ check_lines "$WORK/out" "trace output" || fail "trace output is not bounded"
 # and a later check is flushed too.
 profile_chown() { # the pod's CAP_CHOWN count in the agent's profiles
 	timeout 60 "$CAPTRAIL" profile --socket "$SOCK" --all -o json | jq '
-		[(if type == "array" then .[] else . end) | select(.workload | startswith("nnnnnnnn"))
+		[(if type == "array" then .[] else . end)
+		 | select(.workload | startswith("nnnnnnnn"))
 		 | .capabilities[] | select(.name == "CAP_CHOWN") | .granted] | add // 0'
 }
 before=$(profile_chown) || fail "profile did not answer: $(cat "$WORK/agent.err")"
@@ -101,7 +102,8 @@ timeout 60 "$CAPTRAIL" profile --socket "$SOCK" --all -o json | jq -r '
 import sys
 names = sys.stdin.read().split("\n")[0]
 assert len(names.encode()) <= 3 * 253 + 2 and names.count("\u2026") == 3, names[:80]
-print("# workload name:", len(names.encode()), "bytes")' || fail "the workload's name is not bounded"
+print("# workload name:", len(names.encode()), "bytes")' ||
+	fail "the workload's name is not bounded"
 runc --root "$POD_RUNC_ROOT" exec "$id" /bin/chown 6 /tmp/f || fail "runc exec failed"
 for ((i = 0; i < 100; i++)); do
 	after=$(profile_chown)
