@@ -13,6 +13,7 @@ struct seen {
 	uint64_t count;
 	struct check_outcome outcome;
 	bool gone; /* its process exited: delete once read */
+	bool waited; /* for its image, one drain */
 	UT_hash_handle hh;
 };
 
@@ -188,6 +189,16 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 		s->gone = true;
 	if (key->flags & CT_AGG_KTHREAD || value->count < s->count)
 		return 0;
+	img = images_find(l->images, key->pid, key->exec_gen);
+	/* The drain reads the kernel's map while processes run: it may meet a
+	 * key before the exec record of its image was consumed, when neither
+	 * the image nor the container the exec made known is (a pod would
+	 * be stored as a bare container id). Such a key waits for the next
+	 * drain, once; the records of a process that exited were consumed. */
+	if (!img && !s->gone && !s->waited) {
+		s->waited = true;
+		return 0;
+	}
 	grew = value->count - s->count;
 	growth = outcome_growth(s, key, value, outcome);
 	if (!grew && !growth.eperm && !growth.eacces && !growth.success && !growth.other)
@@ -198,7 +209,6 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 		l->stats.denied += grew;
 	/* A host program is named by the image that made the checks, not by
 	 * what its pid runs now: a runtime's init becomes the workload. */
-	img = images_find(l->images, key->pid, key->exec_gen);
 	identity_workload(l->opts.identity, key->cgroup_id, key->pid, img ? img->binary : NULL,
 			  &obs.workload);
 	if (runtime_start(l, key, img, &obs.workload)) {

@@ -232,6 +232,21 @@ static void entry(struct fixture *f, const struct ct_agg_key *key, uint64_t coun
 	assert_int_equal(ledger_entry(f->ledger, key, &value, outcome, now_ns), 0);
 }
 
+static uint64_t pending(struct fixture *f);
+
+/* A key whose image is not known (a process that ran before the agent, or
+ * whose exec record is not consumed yet): the first drain that meets it
+ * leaves it to the next. */
+static void entry_late(struct fixture *f, const struct ct_agg_key *key, uint64_t count,
+		       const struct ct_outcome *outcome, uint64_t now_ns)
+{
+	uint64_t before = pending(f);
+
+	entry(f, key, count, outcome, now_ns);
+	assert_int_equal(pending(f), before);
+	entry(f, key, count, outcome, now_ns);
+}
+
 static struct ledger_stats books(struct fixture *f)
 {
 	struct ledger_stats st;
@@ -419,7 +434,7 @@ static void test_runtime_start_apart(void **state)
 	entry(f, &child, 2, NULL, 5000);
 	entry(f, &outside, 3, NULL, 5000);
 	entry(f, &workload, 1, NULL, 5000);
-	entry(f, &early, 6, NULL, 5000); /* image unknown (before the agent): kept */
+	entry_late(f, &early, 6, NULL, 5000); /* image unknown (before the agent): kept */
 	entry(f, &host_proc, 2, NULL, 5000);
 	assert_int_equal(books(f).runtime, 9);
 	assert_int_equal(books(f).checks, 18);
@@ -582,8 +597,9 @@ static void test_forget_gone(void **state)
 	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
 	assert_int_equal(d.n, 0); /* forgotten */
 
-	/* The kernel's entry was deleted: a new one counts from zero. */
-	entry(f, &gone1, 2, NULL, 7000);
+	/* The kernel's entry was deleted: a new one (a new process of that
+	 * pid, whose exec was not seen) counts from zero. */
+	entry_late(f, &gone1, 2, NULL, 7000);
 	entry(f, &stays, 1, NULL, 7000); /* remembered: nothing new */
 	c = stored(f);
 	assert_int_equal(find(&c, POD_A, CAP_CHOWN, false)->r.check.count, 5);
@@ -609,7 +625,7 @@ static void test_forget_gone_error(void **state)
 	assert_int_equal(d.n, 1);
 	assert_true(deleted_has(&d, &k));
 	/* still counted once */
-	entry(f, &k, 4, NULL, 6000);
+	entry_late(f, &k, 4, NULL, 6000);
 	assert_int_equal(stored(f).row[0].r.check.count, 8);
 }
 
@@ -629,7 +645,7 @@ static void test_forget_drops_images(void **state)
 	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
 	assert_int_equal(d.n, 1);
 	/* the pid reused by a process started before its exec was seen */
-	entry(f, &k, 1, NULL, 6000);
+	entry_late(f, &k, 1, NULL, 6000);
 	assert_int_equal(books(f).runtime, 2);
 	c = stored(f);
 	assert_int_equal(c.n, 1);
@@ -674,11 +690,11 @@ static void test_host_binaries(void **state)
 	const struct row *r;
 	struct rows c = { .n = 0 };
 
-	entry(f, &prog, 2, NULL, 5000);
-	entry(f, &prog_gone_cg, 3, NULL, 5000); /* a cgroup already gone: still the host */
-	entry(f, &init, 1, NULL, 5000);
-	entry(f, &deleted, 1, NULL, 5000);
-	entry(f, &nobody, 4, NULL, 5000);
+	entry_late(f, &prog, 2, NULL, 5000);
+	entry_late(f, &prog_gone_cg, 3, NULL, 5000); /* a cgroup already gone: still the host */
+	entry_late(f, &init, 1, NULL, 5000);
+	entry_late(f, &deleted, 1, NULL, 5000);
+	entry_late(f, &nobody, 4, NULL, 5000);
 	assert_int_equal(store_flush(f->store), 0);
 	assert_int_equal(store_query(f->store, &by_binary, collect, &c), 0);
 	assert_int_equal(c.n, 1);
@@ -708,7 +724,7 @@ static void test_image_bound(void **state)
 	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
 	exec_rec(f, 4245, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
 	entry(f, &tracked, 2, NULL, 5000);
-	entry(f, &untracked, 3, NULL, 5000);
+	entry_late(f, &untracked, 3, NULL, 5000);
 	assert_int_equal(books(f).runtime, 2);
 	assert_int_equal(books(f).images_untracked, 1);
 	c = stored(f);
@@ -853,6 +869,46 @@ static void test_short_lived_pod(void **state)
 	assert_int_equal(find(&c, "/usr/sbin/runc", CAP_SYS_ADMIN, false)->r.check.count, 5);
 }
 
+/* The drain meets the key of a container's command before the command's
+ * exec record is consumed (the runtime wrote the state and exec'd it
+ * while the kernel's map was read): the key waits for the next drain,
+ * which names its pod rather than a bare container id. */
+static void test_key_before_its_exec(void **state)
+{
+	static const char uid[] = "0f0f0f0f-0000-4000-8000-00000000feed";
+	static const char id[] = "feedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeed";
+	struct fixture *f = *state;
+	char cg[PATH_MAX], text[3 * PATH_MAX], path[PATH_MAX];
+	struct ct_agg_key work;
+	uint64_t pod;
+	struct rows c;
+
+	fmt(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", uid, id);
+	assert_int_equal(run("mkdir -p %s/cgroupfs/unified%s %s/bundles/early %s/run/runc/%s",
+			     root, cg, root, root, id), 0);
+	pod = cgid(cg);
+	work = key_of(pod, 910, 4, CAP_CHOWN, 0);
+	/* runc's init, in the cgroup before the state exists */
+	observe(f, CT_REC_EXEC, 910, 3, 3000, pod, MNT_HOST, "/usr/sbin/runc");
+	fmt(path, sizeof(path), "%s/bundles/early/config.json", root);
+	write_text(path, "{\"annotations\": {"
+		   "\"io.kubernetes.cri.sandbox-namespace\": \"churn\", "
+		   "\"io.kubernetes.cri.sandbox-name\": \"early\", "
+		   "\"io.kubernetes.cri.container-name\": \"c\"}}");
+	fmt(path, sizeof(path), "%s/run/runc/%s/state.json", root, id);
+	fmt(text, sizeof(text), "{\"bundle\": \"%s/bundles/early\", \"pid\": 910}", root);
+	write_text(path, text);
+	entry(f, &work, 1, NULL, 5000);
+	assert_int_equal(pending(f), 0);
+	observe(f, CT_REC_EXEC, 910, 4, 4000, pod, MNT_POD, "/bin/sh");
+	entry(f, &work, 1, NULL, 6000);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, "churn/early/c", CAP_CHOWN, false)->r.check.count, 1);
+	assert_int_equal(run("rm -rf %s/bundles/early %s/run/runc/%s", root, root, id), 0);
+	assert_int_equal(run("rmdir %s/cgroupfs/unified%s", root, cg), 0);
+}
+
 /* A host program is named by the image that made the checks; a re-exec
  * whose program is not known is "unknown", never a name of /proc. */
 static void test_host_named_by_image(void **state)
@@ -894,6 +950,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outcome_after_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_lived_pod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_host_named_by_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_before_its_exec, setup, teardown),
 		cmocka_unit_test_teardown(test_image_bound, teardown),
 		cmocka_unit_test_teardown(test_images_of_quiet_processes_go, teardown),
 		cmocka_unit_test_teardown(test_host_ns_unknown, teardown),
