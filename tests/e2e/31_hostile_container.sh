@@ -104,7 +104,7 @@ names = sys.stdin.read().split("\n")[0]
 assert len(names.encode()) <= 3 * 253 + 2 and names.count("\u2026") == 3, names[:80]
 print("# workload name:", len(names.encode()), "bytes")' ||
 	fail "the workload's name is not bounded"
-runc --root "$POD_RUNC_ROOT" exec "$id" /bin/chown 6 /tmp/f || fail "runc exec failed"
+_pod_runc exec "$id" /bin/chown 6 /tmp/f || fail "runc exec failed"
 for ((i = 0; i < 100; i++)); do
 	after=$(profile_chown)
 	[ "${after:-0}" -gt "$before" ] && break
