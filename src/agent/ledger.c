@@ -13,6 +13,7 @@ struct seen {
 	uint64_t count;
 	struct check_outcome outcome;
 	bool gone; /* its process exited: delete once read */
+	bool waited; /* for its image, one drain */
 	UT_hash_handle hh;
 };
 
@@ -142,17 +143,15 @@ static struct seen *seen_get(struct ledger *l, const struct ct_agg_key *key)
 	return s;
 }
 
-static bool runtime_start(struct ledger *l, const struct ct_agg_key *key,
+static bool runtime_start(struct ledger *l, const struct ct_agg_key *key, const struct image *img,
 			  const struct workload *w)
 {
 	const uint32_t *host_ns = identity_host_ns(l->opts.identity);
-	const struct image *img;
 
 	if (w->kind != WORKLOAD_POD_CONTAINER && w->kind != WORKLOAD_CONTAINER)
 		return false;
 	/* Past the image bound an image is unknown, and its checks are kept:
 	 * a profile may then show a runtime's check, never lose a workload's. */
-	img = images_find(l->images, key->pid, key->exec_gen);
 	return img && image_is_runtime_start(img, key->cgroup_id, host_ns ? host_ns[CT_NS_MNT] : 0);
 }
 
@@ -178,6 +177,7 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 		 const struct ct_outcome *outcome, uint64_t now_ns)
 {
 	struct seen *s = seen_get(l, key);
+	const struct image *img;
 	struct store_obs obs = {};
 	struct check_outcome growth;
 	char name[WORKLOAD_NAME_MAX];
@@ -189,6 +189,16 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 		s->gone = true;
 	if (key->flags & CT_AGG_KTHREAD || value->count < s->count)
 		return 0;
+	img = images_find(l->images, key->pid, key->exec_gen);
+	/* The drain reads the kernel's map while processes run: it may meet a
+	 * key before the exec record of its image was consumed, when neither
+	 * the image nor the container the exec made known is (a pod would
+	 * be stored as a bare container id). Such a key waits for the next
+	 * drain, once; the records of a process that exited were consumed. */
+	if (!img && !s->gone && !s->waited) {
+		s->waited = true;
+		return 0;
+	}
 	grew = value->count - s->count;
 	growth = outcome_growth(s, key, value, outcome);
 	if (!grew && !growth.eperm && !growth.eacces && !growth.success && !growth.other)
@@ -197,8 +207,11 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 	l->stats.checks += grew;
 	if (key->flags & CT_AGG_DENIED)
 		l->stats.denied += grew;
-	identity_workload(l->opts.identity, key->cgroup_id, key->pid, &obs.workload);
-	if (runtime_start(l, key, &obs.workload)) {
+	/* A host program is named by the image that made the checks, not by
+	 * what its pid runs now: a runtime's init becomes the workload. */
+	identity_workload(l->opts.identity, key->cgroup_id, key->pid, img ? img->binary : NULL,
+			  &obs.workload);
+	if (runtime_start(l, key, img, &obs.workload)) {
 		l->stats.runtime += grew;
 		return 0;
 	}
@@ -218,6 +231,7 @@ int ledger_forget_gone(struct ledger *l,
 		       int (*delete_key)(void *ctx, const struct ct_agg_key *key), void *ctx)
 {
 	struct seen *s, *tmp;
+	struct gone *g, *gtmp;
 	int err;
 
 	HASH_ITER(hh, l->seen, s, tmp) {
@@ -226,11 +240,14 @@ int ledger_forget_gone(struct ledger *l,
 		err = delete_key(ctx, &s->key);
 		if (err)
 			return err;
-		images_forget(l->images, s->key.pid);
 		HASH_DEL(l->seen, s);
 		free(s);
 	}
-	/* Every key of those processes was read by this drain. */
+	/* Every key of those processes was read by this drain: their images
+	 * are not needed any more, checks or none (else every process the
+	 * node ever ran would fill the table). */
+	HASH_ITER(hh, l->gone, g, gtmp)
+		images_forget(l->images, g->pid);
 	forget_exits(l);
 	return 0;
 }

@@ -18,18 +18,20 @@
 #include <unistd.h>
 
 #include "identity/cgroup.h"
+#include "identity/cut.h"
 #include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/json.h"
 #include "lib/util.h"
 
-#define MAX_JSON_BYTES (8u << 20) /* a config.json with every mount is ~50 KB */
-#define MAX_LABELS 256
 #define MAX_WALK_DEPTH 32
 #define PROC_CGROUP_BYTES 16384 /* 13 v1 hierarchies of long systemd paths */
 #define DEFAULT_RETRY_NS 1000000000ull
 #define MAX_RETRY_SHIFT 6 /* back off to 64 intervals between attempts */
 #define FILEID_KERNFS 0xfe /* include/linux/exportfs.h: a cgroup id as handle */
+/* Cgroups of the least recently used entries checked before one of a live
+ * container is evicted: a stat() each, only when the cache is full. */
+#define EVICT_SCAN 8
 
 /* Unknown strings all point here, so callers can print any field. */
 static char empty[] = "";
@@ -334,6 +336,20 @@ static void set_str(char **field, const char *value)
 	*field = copy ? copy : empty;
 }
 
+/* set_str() for what a container's files say: cut to max bytes, counted. */
+static void set_cut(struct container_info *info, char **field, const char *value, size_t max)
+{
+	char *copy = NULL;
+	bool cut = false;
+
+	if (value && *value && cut_dup(value, max, &copy, &cut))
+		copy = NULL;
+	if (*field != empty)
+		free(*field);
+	*field = copy ? copy : empty;
+	info->cut += cut;
+}
+
 static void info_init(struct container_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -362,12 +378,14 @@ static void info_free(struct container_info *info)
 	info->n_labels = 0;
 }
 
-static int read_json(const char *path, struct json_object **ret_obj)
+static int read_json(const char *path, struct container_info *info, struct json_object **ret_obj)
 {
 	size_t len;
 	char *text;
-	int err = json_read_file(path, MAX_JSON_BYTES, &text, &len);
+	int err = json_read_file(path, CONTAINER_JSON_MAX, &text, &len);
 
+	if (err == -EFBIG)
+		info->refused++;
 	if (err)
 		return err;
 	err = json_parse_object(text, len, ret_obj, NULL, 0);
@@ -378,21 +396,24 @@ static int read_json(const char *path, struct json_object **ret_obj)
 static int add_label(struct container_info *info, const char *key, const char *value)
 {
 	struct container_label *labels, *l;
+	bool key_cut = false, value_cut = false;
 
-	if (info->n_labels >= MAX_LABELS)
+	if (info->n_labels >= CONTAINER_MAX_LABELS) {
+		info->cut++;
 		return 0;
+	}
 	labels = realloc(info->labels, (info->n_labels + 1) * sizeof(*labels));
 	if (!labels)
 		return -ENOMEM;
 	info->labels = labels;
 	l = &labels[info->n_labels];
-	l->key = strdup(key);
-	l->value = strdup(value);
-	if (!l->key || !l->value) {
+	l->key = l->value = NULL;
+	if (cut_dup(key, CONTAINER_LABEL_KEY_MAX, &l->key, &key_cut) ||
+	    cut_dup(value, CONTAINER_LABEL_VALUE_MAX, &l->value, &value_cut)) {
 		free(l->key);
-		free(l->value);
 		return -ENOMEM;
 	}
+	info->cut += key_cut + value_cut;
 	info->n_labels++;
 	return 0;
 }
@@ -418,22 +439,25 @@ static int parse_labels(struct container_info *info, const char *text)
 	return err;
 }
 
+#define FIELD(name) offsetof(struct container_info, name)
+
 static const struct {
 	const char *key;
 	size_t field; /* offset of a char * in struct container_info */
+	size_t max;
 } annotation_fields[] = {
 	/* containerd CRI plugin */
-	{ "io.kubernetes.cri.sandbox-namespace", offsetof(struct container_info, pod_namespace) },
-	{ "io.kubernetes.cri.sandbox-name", offsetof(struct container_info, pod_name) },
-	{ "io.kubernetes.cri.container-name", offsetof(struct container_info, name) },
-	{ "io.kubernetes.cri.image-name", offsetof(struct container_info, image) },
-	{ "io.kubernetes.cri.container-type", offsetof(struct container_info, type) },
+	{ "io.kubernetes.cri.sandbox-namespace", FIELD(pod_namespace), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.cri.sandbox-name", FIELD(pod_name), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.cri.container-name", FIELD(name), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.cri.image-name", FIELD(image), CONTAINER_IMAGE_MAX },
+	{ "io.kubernetes.cri.container-type", FIELD(type), CONTAINER_NAME_MAX },
 	/* CRI-O */
-	{ "io.kubernetes.pod.namespace", offsetof(struct container_info, pod_namespace) },
-	{ "io.kubernetes.pod.name", offsetof(struct container_info, pod_name) },
-	{ "io.kubernetes.container.name", offsetof(struct container_info, name) },
-	{ "io.kubernetes.cri-o.ImageName", offsetof(struct container_info, image) },
-	{ "io.kubernetes.cri-o.ContainerType", offsetof(struct container_info, type) },
+	{ "io.kubernetes.pod.namespace", FIELD(pod_namespace), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.pod.name", FIELD(pod_name), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.container.name", FIELD(name), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.cri-o.ImageName", FIELD(image), CONTAINER_IMAGE_MAX },
+	{ "io.kubernetes.cri-o.ContainerType", FIELD(type), CONTAINER_NAME_MAX },
 };
 
 /* 1 if the key is one we know, 0 if not, negative errno. */
@@ -445,7 +469,8 @@ static int apply_annotation(struct container_info *info, const char *key, const 
 	for (i = 0; i < ARRAY_SIZE(annotation_fields); i++) {
 		if (strcmp(key, annotation_fields[i].key))
 			continue;
-		set_str((char **)((char *)info + annotation_fields[i].field), value);
+		set_cut(info, (char **)((char *)info + annotation_fields[i].field), value,
+			annotation_fields[i].max);
 		return 1;
 	}
 	if (!strcmp(key, "io.kubernetes.cri.sandbox-uid") || !strcmp(key, "io.kubernetes.pod.uid")) {
@@ -466,7 +491,7 @@ static int apply_bundle_config(struct container_info *info, const char *config_p
 	struct json_object *config, *ann;
 	int err;
 
-	err = read_json(config_path, &config);
+	err = read_json(config_path, info, &config);
 	if (err)
 		return err;
 	if (json_object_object_get_ex(config, "annotations", &ann) &&
@@ -504,7 +529,7 @@ static int read_state_file(const char *dir, struct container_info *info, struct 
 	for (i = 0; i < ARRAY_SIZE(files) && err == -ENOENT; i++) {
 		err = pathf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (!err)
-			err = read_json(path, &st->obj);
+			err = read_json(path, info, &st->obj);
 	}
 	if (err)
 		return err;
@@ -520,7 +545,8 @@ static int read_state_file(const char *dir, struct container_info *info, struct 
 				st->bundle = l + 7;
 		}
 	}
-	set_str(&info->start_time, json_member_string(st->obj, "created"));
+	set_cut(info, &info->start_time, json_member_string(st->obj, "created"),
+		CONTAINER_TIME_MAX);
 	if ((json_object_object_get_ex(st->obj, "init_process_pid", &v) ||
 	     json_object_object_get_ex(st->obj, "pid", &v)) &&
 	    json_object_is_type(v, json_type_int))
@@ -659,7 +685,7 @@ static void pods_log_container(const char *pod_dir, struct container_info *info)
 		if (pathf(dir, sizeof(dir), "%s/%s", pod_dir, de->d_name))
 			continue;
 		if (dir_links_id(dir, info->id)) {
-			set_str(&info->name, de->d_name);
+			set_cut(info, &info->name, de->d_name, CONTAINER_NAME_MAX);
 			count = 0;
 			break;
 		}
@@ -670,7 +696,7 @@ static void pods_log_container(const char *pod_dir, struct container_info *info)
 	}
 	closedir(d);
 	if (count == 1)
-		set_str(&info->name, only);
+		set_cut(info, &info->name, only, CONTAINER_NAME_MAX);
 }
 
 /* <root>/<namespace>_<pod>_<uid>/: neither names nor namespaces may hold
@@ -694,8 +720,8 @@ static int find_pods_log(const char *root, struct container_info *info)
 			continue;
 		*last = '\0';
 		*first = '\0';
-		set_str(&info->pod_namespace, de->d_name);
-		set_str(&info->pod_name, first + 1);
+		set_cut(info, &info->pod_namespace, de->d_name, CONTAINER_NAME_MAX);
+		set_cut(info, &info->pod_name, first + 1, CONTAINER_NAME_MAX);
 		*first = *last = '_';
 		if (!pathf(pod_dir, sizeof(pod_dir), "%s/%s", root, de->d_name))
 			pods_log_container(pod_dir, info);
@@ -779,6 +805,7 @@ struct entry {
 	int err; /* the cgroup id led nowhere */
 	bool complete; /* metadata and runtime state found */
 	unsigned int attempts;
+	unsigned int exec_reads;
 	uint64_t tried_ns;
 	UT_hash_handle hh;
 };
@@ -917,15 +944,54 @@ void container_cache__stats(const struct container_cache *cache,
 	ret_stats->entries = HASH_COUNT(cache->table);
 }
 
+/* How much a reading said: a later one that says less does not replace it. */
+static int source_rank(enum container_source source)
+{
+	switch (source) {
+	case CONTAINER_SRC_BUNDLE: return 3;
+	case CONTAINER_SRC_STATE: return 2;
+	case CONTAINER_SRC_PODS_LOG: return 1;
+	case CONTAINER_SRC_NONE: break;
+	}
+	return 0;
+}
+
+/* Reads e's metadata (again). Runtimes delete their state when the
+ * container ends, so a reading after that finds less than the one before:
+ * what was learned is kept. */
+static void read_entry(struct container_cache *cache, struct entry *e)
+{
+	struct container_info fresh;
+	bool have_state;
+
+	info_init(&fresh);
+	fresh.runtime = e->info.runtime;
+	memcpy(fresh.id, e->info.id, sizeof(fresh.id));
+	memcpy(fresh.pod_uid, e->info.pod_uid, sizeof(fresh.pod_uid));
+	have_state = read_metadata(&cache->roots, &fresh) == 1;
+	cache->stats.cut += fresh.cut;
+	cache->stats.refused += fresh.refused;
+	e->tried_ns = clock_monotonic_ns();
+	if (source_rank(fresh.source) < source_rank(e->info.source)) {
+		info_free(&fresh);
+		return;
+	}
+	fresh.cgroup = e->info.cgroup;
+	e->info.cgroup = empty;
+	info_free(&e->info);
+	e->info = fresh;
+	/* Names from kubelet's logs alone, the state being there, mean its
+	 * bundle could not be read (yet): looked at again. */
+	e->complete = have_state && source_rank(fresh.source) >= source_rank(CONTAINER_SRC_STATE);
+}
+
 static void fill_container(struct container_cache *cache, struct entry *e,
 			   const struct container_cgroup *cg)
 {
 	e->info.runtime = cg->runtime;
 	memcpy(e->info.id, cg->id, sizeof(cg->id));
 	memcpy(e->info.pod_uid, cg->pod_uid, sizeof(cg->pod_uid));
-	e->complete = read_metadata(&cache->roots, &e->info) == 1 &&
-		      e->info.source != CONTAINER_SRC_NONE;
-	e->tried_ns = clock_monotonic_ns();
+	read_entry(cache, e);
 }
 
 /* A container caught while its runtime is still setting it up (BPF sees
@@ -934,22 +1000,13 @@ static void fill_container(struct container_cache *cache, struct entry *e,
 static void maybe_retry(struct container_cache *cache, struct entry *e)
 {
 	unsigned int shift = e->attempts < MAX_RETRY_SHIFT ? e->attempts : MAX_RETRY_SHIFT;
-	struct container_cgroup cg;
-	char *cgroup;
 
-	if (e->complete || !e->info.id[0] || clock_monotonic_ns() - e->tried_ns < cache->retry_ns << shift)
+	if (e->complete || !e->info.id[0] ||
+	    clock_monotonic_ns() - e->tried_ns < cache->retry_ns << shift)
 		return;
 	cache->stats.retries++;
 	e->attempts++;
-	cg.runtime = e->info.runtime;
-	memcpy(cg.id, e->info.id, sizeof(cg.id));
-	memcpy(cg.pod_uid, e->info.pod_uid, sizeof(cg.pod_uid));
-	cgroup = e->info.cgroup;
-	e->info.cgroup = empty;
-	info_free(&e->info);
-	info_init(&e->info);
-	e->info.cgroup = cgroup;
-	fill_container(cache, e, &cg);
+	read_entry(cache, e);
 }
 
 static struct entry *find(struct container_cache *cache, const struct entry_key *key)
@@ -970,6 +1027,38 @@ static struct entry *find(struct container_cache *cache, const struct entry_key 
 	return e;
 }
 
+/* Whether e's container still has its cgroup, and so processes: runtimes
+ * remove it once the last one exited. Entries found through v1 lines
+ * (no cgroup id) are not told apart. */
+static bool cgroup_alive(const struct container_cache *cache, const struct entry *e)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!e->key.cgroup_id || !e->info.id[0] || e->info.cgroup == empty ||
+	    pathf(path, sizeof(path), "%s%s", cache->v2_root, e->info.cgroup))
+		return false;
+	return !stat(path, &st) && st.st_ino == e->key.cgroup_id;
+}
+
+/* The least recently used entry among the first EVICT_SCAN that is not a
+ * live container's, else the least recently used. */
+static void evict(struct container_cache *cache)
+{
+	struct entry *victim = cache->table;
+	int i;
+
+	for (i = 0; victim && i < EVICT_SCAN && cgroup_alive(cache, victim); i++)
+		victim = victim->hh.next;
+	if (!victim || i == EVICT_SCAN) {
+		victim = cache->table;
+		cache->stats.evictions_live++;
+	}
+	HASH_DEL(cache->table, victim);
+	entry_free(victim);
+	cache->stats.evictions++;
+}
+
 static struct entry *insert(struct container_cache *cache, const struct entry_key *key,
 			    const char *cgroup)
 {
@@ -986,13 +1075,8 @@ static struct entry *insert(struct container_cache *cache, const struct entry_ke
 		free(e);
 		return NULL;
 	}
-	while (HASH_COUNT(cache->table) >= cache->max_entries) {
-		struct entry *victim = cache->table;
-
-		HASH_DEL(cache->table, victim);
-		entry_free(victim);
-		cache->stats.evictions++;
-	}
+	while (HASH_COUNT(cache->table) >= cache->max_entries)
+		evict(cache);
 	HASH_ADD(hh, cache->table, key, sizeof(e->key), e);
 	if (hash_add_failed()) {
 		entry_free(e);
@@ -1001,7 +1085,9 @@ static struct entry *insert(struct container_cache *cache, const struct entry_ke
 	return e;
 }
 
-static struct entry *by_cgroup_id(struct container_cache *cache, uint64_t cgroup_id)
+/* The entry of cgroup_id, resolved now if it was not cached (*ret_fresh). */
+static struct entry *by_cgroup_id(struct container_cache *cache, uint64_t cgroup_id,
+				  bool *ret_fresh)
 {
 	struct entry_key key;
 	struct container_cgroup cg;
@@ -1011,6 +1097,7 @@ static struct entry *by_cgroup_id(struct container_cache *cache, uint64_t cgroup
 
 	memset(&key, 0, sizeof(key));
 	key.cgroup_id = cgroup_id;
+	*ret_fresh = false;
 	e = find(cache, &key);
 	if (e)
 		return e;
@@ -1018,10 +1105,31 @@ static struct entry *by_cgroup_id(struct container_cache *cache, uint64_t cgroup
 	e = insert(cache, &key, err ? NULL : path);
 	if (!e)
 		return NULL;
+	*ret_fresh = true;
 	e->err = err;
 	if (!err && !container_parse_cgroup(path, &cg))
 		fill_container(cache, e, &cg);
 	return e;
+}
+
+int container_cache__exec(struct container_cache *cache, uint64_t cgroup_id)
+{
+	struct entry *e;
+	bool fresh;
+
+	if (!cgroup_id)
+		return 0;
+	e = by_cgroup_id(cache, cgroup_id, &fresh);
+	if (!e)
+		return -ENOMEM;
+	if (e->err || !e->info.id[0] || e->exec_reads >= CONTAINER_EXEC_READS ||
+	    (e->complete && !fresh))
+		return 0;
+	e->exec_reads++;
+	cache->stats.exec_reads++;
+	if (!fresh)
+		read_entry(cache, e);
+	return 0;
 }
 
 static struct entry *by_container(struct container_cache *cache, const struct container_cgroup *cg,
@@ -1088,11 +1196,14 @@ int container_cache__lookup(struct container_cache *cache, uint64_t cgroup_id, p
 	if (!cgroup_id && pid <= 0)
 		return -EINVAL;
 	if (cgroup_id) {
-		e = by_cgroup_id(cache, cgroup_id);
+		bool fresh;
+
+		e = by_cgroup_id(cache, cgroup_id, &fresh);
 		if (!e)
 			return -ENOMEM;
 		if (!e->err && (e->info.id[0] || pid <= 0 || !cache->hybrid)) {
-			maybe_retry(cache, e);
+			if (!fresh)
+				maybe_retry(cache, e);
 			*ret_info = &e->info;
 			return 0;
 		}

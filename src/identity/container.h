@@ -14,6 +14,22 @@
 #define CONTAINER_UID_LEN 36 /* a pod UID with dashes */
 #define CONTAINER_STATE_ROOTS 8
 
+/* Bounds on what a container's runtime state and annotations say, in bytes
+ * (the mark included, see identity/cut.h): a longer value is cut, and
+ * counted. Kubernetes allows 253 for pod names, 63 for namespaces,
+ * container names and label values, 253 + 1 + 63 for label keys. */
+#define CONTAINER_NAME_MAX 253 /* namespace, pod, container, type */
+#define CONTAINER_IMAGE_MAX 512
+#define CONTAINER_TIME_MAX 64
+#define CONTAINER_LABEL_KEY_MAX 317
+#define CONTAINER_LABEL_VALUE_MAX 256
+#define CONTAINER_MAX_LABELS 32 /* labels past it are dropped, and counted as cut */
+/* config.json, state.json: a larger file is refused, and counted. A
+ * config.json with every mount is ~50 KB; Kubernetes caps a pod's
+ * annotations at 256 KiB. */
+#define CONTAINER_JSON_MAX (8u << 20)
+#define CONTAINER_EXEC_READS 4 /* see container_cache__exec() */
+
 /* Where to look; every path is a parameter so tests can use fixture trees. */
 struct container_roots {
 	const char *proc; /* /proc */
@@ -78,6 +94,8 @@ struct container_info {
 	size_t n_labels;
 	enum container_source source;
 	int meta_err; /* why source is NONE for a container: negative errno */
+	unsigned int cut; /* values cut and labels dropped at the bounds above */
+	unsigned int refused; /* files larger than CONTAINER_JSON_MAX */
 };
 
 struct container_cache;
@@ -86,12 +104,20 @@ struct container_cache_stats {
 	uint64_t hits;
 	uint64_t misses; /* lookups that resolved a cgroup or container afresh */
 	uint64_t retries; /* containers whose metadata was looked for again */
+	uint64_t exec_reads; /* metadata read at an exec: container_cache__exec() */
 	uint64_t evictions;
+	uint64_t evictions_live; /* of which containers whose cgroup still existed */
+	uint64_t cut; /* values cut and labels dropped, at every reading */
+	uint64_t refused; /* runtime state or config files refused for their size */
 	size_t entries;
 };
 
 /* Copies roots (NULL means container_roots_default()). max_entries >= 1
- * bounds the cache; the least recently used entry goes first. */
+ * bounds the cache; the least recently used entry goes first, but one of
+ * a container whose cgroup still exists (it still has processes) only
+ * when the few least recently used all are such (evictions_live). What
+ * was learned of a container is kept while it is cached: a later reading
+ * that finds less (its runtime deleted the state) does not replace it. */
 int container_cache__new(const struct container_roots *roots, size_t max_entries,
 			 struct container_cache **ret_cache);
 void container_cache__free(struct container_cache *cache);
@@ -109,6 +135,17 @@ void container_cache__set_retry(struct container_cache *cache, uint64_t interval
  * -ENOENT: the cgroup (and the task) are gone; -EINVAL: neither given. */
 int container_cache__lookup(struct container_cache *cache, uint64_t cgroup_id, pid_t pid,
 			    const struct container_info **ret_info);
+
+/* A process exec'd in cgroup_id (its exec record, which comes before the
+ * checks of the new image). A container's runtime has written its state
+ * by the time the workload's command is exec'd, and deletes it, with the
+ * cgroup, as soon as the container ends: a container that lives less than
+ * a second is resolved here, not at its first check or the agent's next
+ * flush. Its metadata, still missing (the runtime's own start-up exec'd
+ * first), is read again at once on each of the container's first
+ * CONTAINER_EXEC_READS execs, whatever the retry interval.
+ * -ENOMEM; 0 otherwise (a cgroup that is gone already is remembered so). */
+int container_cache__exec(struct container_cache *cache, uint64_t cgroup_id);
 
 void container_cache__stats(const struct container_cache *cache,
 			    struct container_cache_stats *ret_stats);

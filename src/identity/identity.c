@@ -116,9 +116,20 @@ const uint32_t *identity_host_ns(const struct identity *id)
 	return id->have_host_ns ? id->host_ns : NULL;
 }
 
+/* The workload's command is exec'd inside its container's mount namespace
+ * (identity/images.h): execs in the host's are no container's first. */
+static bool may_start_container(const struct identity *id, const struct ct_proc_event *rec)
+{
+	return !id->have_host_ns || rec->ns[CT_NS_MNT] != id->host_ns[CT_NS_MNT];
+}
+
 int identity_apply(struct identity *id, const struct ct_proc_event *rec)
 {
-	return proc_cache_apply(id->procs, rec);
+	int err = proc_cache_apply(id->procs, rec);
+
+	if (!err && rec->type == CT_REC_EXEC && may_start_container(id, rec))
+		err = container_cache__exec(id->containers, rec->cgroup_id);
+	return err;
 }
 
 static const char *syscall_name(struct identity *id, int nr)
@@ -220,7 +231,7 @@ void identity_resolve(struct identity *id, const struct ct_cap_event *e,
 		v->parent.pod = resolve_pod(id, parent->cgroup_id, 0, &v->parent_pod);
 }
 
-void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
+void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid, const char *binary,
 		       struct workload *ret_workload)
 {
 	const struct container_info *c = NULL;
@@ -228,10 +239,10 @@ void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
 
 	if (container_cache__lookup(id->containers, cgroup_id, 0, &c))
 		c = NULL;
-	workload_of(c, NULL, ret_workload);
-	if (ret_workload->kind == WORKLOAD_HOST_BINARY &&
+	workload_of(c, binary, ret_workload);
+	if (ret_workload->kind == WORKLOAD_HOST_BINARY && !(binary && *binary) &&
 	    proc_cache_lookup(id->procs, pid, 0, NULL, &proc) == 0 && proc->binary[0])
-		ret_workload->binary = proc->binary;
+		workload_of(c, proc->binary, ret_workload);
 }
 
 void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,

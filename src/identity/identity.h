@@ -13,7 +13,7 @@
 #include "identity/proc_cache.h"
 #include "identity/workload.h"
 
-#define IDENTITY_MAX_LABELS 32
+#define IDENTITY_MAX_LABELS CONTAINER_MAX_LABELS
 #define IDENTITY_SYSCALLS 512 /* names cached for numbers below this */
 
 struct identity_opts {
@@ -100,13 +100,19 @@ void identity__free(struct identity *id);
  * read other processes' /proc entries. */
 int identity_scan(struct identity *id);
 const uint32_t *identity_host_ns(const struct identity *id); /* NULL until scanned */
+/* A lifecycle record, in ring buffer order: the process cache, and at an
+ * exec inside a mount namespace other than the host's, the container of
+ * its cgroup (container_cache__exec()), so that a container living less
+ * than a second is known by the time its checks are named. */
 int identity_apply(struct identity *id, const struct ct_proc_event *rec);
 void identity_resolve(struct identity *id, const struct ct_cap_event *e,
 		      struct identity_view *ret_view);
 /* The workload a process belongs to, for the agent's store: a pod's
- * container, a container, a systemd service, or a host binary. Strings
- * point into the caches and stay valid until the next identity call. */
-void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid,
+ * container, a container, a systemd service, or a host binary: binary (the
+ * image the checks were made under), else the latest image of pid the
+ * process cache knows. Strings point into the caches and binary and stay
+ * valid until the next identity call. */
+void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid, const char *binary,
 		       struct workload *ret_workload);
 
 void identity_stats(const struct identity *id, struct proc_cache_stats *ret_procs,

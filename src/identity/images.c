@@ -11,14 +11,69 @@ struct entry {
 	uint64_t id; /* pid << 32 | exec_gen */
 	struct image pub;
 	char *binary;
+	struct entry *next_of_pid;
+	UT_hash_handle hh;
+};
+
+/* The images of one pid: forgotten together when it exits. */
+struct pid_images {
+	uint32_t pid;
+	struct entry *images;
 	UT_hash_handle hh;
 };
 
 struct images {
 	struct entry *table;
+	struct pid_images *pids;
 	size_t max;
 	uint64_t untracked;
 };
+
+/* s after prefix, or NULL. */
+static const char *after(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(s, prefix, n) ? NULL : s + n;
+}
+
+/* The digits at *s, moved past; false when there are none or too many. */
+static bool number(const char **s, unsigned long *ret)
+{
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return false;
+	errno = 0;
+	*ret = strtoul(*s, &end, 10);
+	if (errno)
+		return false;
+	*s = end;
+	return true;
+}
+
+enum image_exec_name image_exec_name(const char *binary, uint32_t pid)
+{
+	const char *p, *rest;
+	unsigned long n;
+	bool self = false;
+
+	if ((p = after(binary, "/dev/fd/")))
+		return number(&p, &n) && !*p ? IMAGE_EXEC_INDIRECT : IMAGE_EXEC_PATH;
+	if (!(p = after(binary, "/proc/")))
+		return IMAGE_EXEC_PATH;
+	if ((rest = after(p, "self/")) || (rest = after(p, "thread-self/")))
+		self = true;
+	else if (number(&p, &n) && *p == '/')
+		self = n == pid, rest = p + 1;
+	else
+		return IMAGE_EXEC_PATH;
+	if (!strcmp(rest, "exe"))
+		return self ? IMAGE_EXEC_SELF : IMAGE_EXEC_INDIRECT;
+	if ((p = after(rest, "fd/")) && number(&p, &n) && !*p)
+		return IMAGE_EXEC_INDIRECT;
+	return IMAGE_EXEC_PATH;
+}
 
 int images__new(size_t max, struct images **ret_images)
 {
@@ -39,6 +94,7 @@ static void entry_free(struct entry *e)
 
 void images__free(struct images *t)
 {
+	struct pid_images *p, *ptmp;
 	struct entry *e, *tmp;
 
 	if (!t)
@@ -46,6 +102,10 @@ void images__free(struct images *t)
 	HASH_ITER(hh, t->table, e, tmp) {
 		HASH_DEL(t->table, e);
 		entry_free(e);
+	}
+	HASH_ITER(hh, t->pids, p, ptmp) {
+		HASH_DEL(t->pids, p);
+		free(p);
 	}
 	free(t);
 }
@@ -64,6 +124,48 @@ static struct entry *find(const struct images *t, uint32_t pid, uint32_t exec_ge
 	return e;
 }
 
+static struct pid_images *pid_images(struct images *t, uint32_t pid, bool add)
+{
+	struct pid_images *p;
+
+	HASH_FIND(hh, t->pids, &pid, sizeof(pid), p);
+	if (p || !add)
+		return p;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	HASH_ADD(hh, t->pids, pid, sizeof(p->pid), p);
+	if (hash_add_failed()) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* A new entry for (pid, exec_gen) in both tables. */
+static struct entry *add(struct images *t, uint32_t pid, uint32_t exec_gen)
+{
+	struct pid_images *p = pid_images(t, pid, true);
+	struct entry *e = p ? calloc(1, sizeof(*e)) : NULL;
+
+	if (e) {
+		e->id = image_id(pid, exec_gen);
+		HASH_ADD(hh, t->table, id, sizeof(e->id), e);
+		if (!hash_add_failed()) {
+			e->next_of_pid = p->images;
+			p->images = e;
+			return e;
+		}
+		free(e);
+	}
+	if (p && !p->images) {
+		HASH_DEL(t->pids, p);
+		free(p);
+	}
+	return NULL;
+}
+
 /* Sets the image of (pid, exec_gen), replacing what a reused pid left. */
 static int set(struct images *t, uint32_t pid, uint32_t exec_gen, const char *binary,
 	       uint64_t exec_cgroup, uint32_t exec_mntns)
@@ -79,15 +181,8 @@ static int set(struct images *t, uint32_t pid, uint32_t exec_gen, const char *bi
 			free(copy);
 			return 0;
 		}
-		e = calloc(1, sizeof(*e));
+		e = add(t, pid, exec_gen);
 		if (!e) {
-			free(copy);
-			return -ENOMEM;
-		}
-		e->id = image_id(pid, exec_gen);
-		HASH_ADD(hh, t->table, id, sizeof(e->id), e);
-		if (hash_add_failed()) {
-			free(e);
 			free(copy);
 			return -ENOMEM;
 		}
@@ -102,15 +197,26 @@ static int set(struct images *t, uint32_t pid, uint32_t exec_gen, const char *bi
 int images_apply(struct images *t, const struct ct_proc_event *rec)
 {
 	char binary[RECORDS_BINARY_LEN];
-	const struct entry *parent;
+	const struct entry *parent; /* the image it came from: the forking or the exec'ing one */
+	const char *name;
 
 	switch (rec->type) {
 	case CT_REC_EXEC:
-		if (rec->binary_len)
+		name = NULL;
+		if (rec->binary_len) {
 			records_exec_binary(rec, binary);
-		return set(t, rec->pid, rec->exec_gen, rec->binary_len ? binary : NULL,
-			   rec->cgroup_id, rec->ns[CT_NS_MNT]);
+			name = binary;
+		}
+		/* The image before this exec has the exec count before it. */
+		if (name && image_exec_name(name, rec->pid) != IMAGE_EXEC_PATH) {
+			parent = find(t, rec->pid, rec->exec_gen - 1);
+			name = parent ? parent->binary : NULL;
+		}
+		return set(t, rec->pid, rec->exec_gen, name, rec->cgroup_id, rec->ns[CT_NS_MNT]);
 	case CT_REC_FORK:
+		/* A new process: what its pid ran before was another's, and
+		 * must not stand for its own when its parent's is not known. */
+		images_forget(t, rec->pid);
 		parent = find(t, rec->ppid, rec->exec_gen);
 		if (!parent)
 			return 0;
@@ -130,14 +236,18 @@ const struct image *images_find(const struct images *t, uint32_t pid, uint32_t e
 
 void images_forget(struct images *t, uint32_t pid)
 {
-	struct entry *e, *tmp;
+	struct pid_images *p = pid_images(t, pid, false);
+	struct entry *e, *next;
 
-	HASH_ITER(hh, t->table, e, tmp) {
-		if (e->id >> 32 != pid)
-			continue;
+	if (!p)
+		return;
+	for (e = p->images; e; e = next) {
+		next = e->next_of_pid;
 		HASH_DEL(t->table, e);
 		entry_free(e);
 	}
+	HASH_DEL(t->pids, p);
+	free(p);
 }
 
 uint64_t images_untracked(const struct images *t)

@@ -23,13 +23,31 @@ struct image {
 
 struct images;
 
+/* What an exec's filename says of the file it ran. Container runtimes and
+ * busybox run themselves again through /proc/self/exe, and runc 1.1 its
+ * sealed copy through /dev/fd/N: such names are no program's. */
+enum image_exec_name {
+	IMAGE_EXEC_PATH, /* a path: the file itself */
+	IMAGE_EXEC_SELF, /* /proc/self/exe, /proc/thread-self/exe, /proc/<pid>/exe:
+			  * the image the process ran before, again */
+	IMAGE_EXEC_INDIRECT, /* /dev/fd/N, /proc/.../fd/N, another process's exe:
+			      * a file that only /proc/<pid>/exe now names */
+};
+
+/* binary as records_exec_binary() decodes it, of the exec of process pid. */
+enum image_exec_name image_exec_name(const char *binary, uint32_t pid);
+
 /* max 0: IMAGES_DEFAULT_MAX. */
 int images__new(size_t max, struct images **ret_images);
 void images__free(struct images *t);
 
 /* An exec adds its image; a forked child runs its parent's image until it
- * execs; other records change nothing. -ENOMEM leaves the table as it was;
- * an image past the bound is counted in images_untracked(). */
+ * execs (and none that its pid had before); other records change nothing.
+ * An exec by a name that is no path (image_exec_name()) gets the binary
+ * of the image it replaced: the program that ran itself, or the file it
+ * opened and ran (runc's sealed copy of itself); none (NULL) when that is
+ * not known. -ENOMEM leaves the table as it was; an image past the bound
+ * is counted in images_untracked(). */
 int images_apply(struct images *t, const struct ct_proc_event *rec);
 const struct image *images_find(const struct images *t, uint32_t pid, uint32_t exec_gen);
 /* Drops every image of pid (its process is gone and its keys were read). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity/images.h"
 #include "identity/procfs.h"
 #include "kernel/records.h"
 #include "lib/util.h"
@@ -530,19 +531,63 @@ static void fill_from_record(struct proc_entry *d, const struct ct_proc_event *r
 	copy_str(d->comm, sizeof(d->comm), rec->comm, sizeof(rec->comm));
 }
 
+/* What /proc/PID/exe names, when it names a file: not a sealed copy (a
+ * memfd) or a file deleted since. Read now: the process may have exec'd
+ * again meanwhile, which its next record will tell. */
+static bool exe_now(struct proc_cache *c, uint32_t pid, char exe[RECORDS_BINARY_LEN])
+{
+	bool deleted = false;
+	int err;
+
+	if (c->around_miss)
+		c->around_miss(c->around_miss_ctx, true);
+	err = procfs_read_exe(c->root, pid, exe, RECORDS_BINARY_LEN, &deleted);
+	if (c->around_miss)
+		c->around_miss(c->around_miss_ctx, false);
+	return !err && !deleted && exe[0] == '/' && strncmp(exe, "/memfd:", 7);
+}
+
+/* binary, when the exec's name is no program's (identity/images.h): the
+ * image it replaced (before, NULL when unknown) ran itself again, else a
+ * file it opened: the file /proc/PID/exe names, or, for a sealed copy,
+ * what ran before. Left as it was when nothing tells. */
+static void resolve_exec_name(struct proc_cache *c, uint32_t pid, const char *before,
+			      char binary[RECORDS_BINARY_LEN])
+{
+	enum image_exec_name name = image_exec_name(binary, pid);
+	char exe[RECORDS_BINARY_LEN];
+
+	if (name == IMAGE_EXEC_PATH)
+		return;
+	if (before && (!before[0] || image_exec_name(before, pid) != IMAGE_EXEC_PATH))
+		before = NULL;
+	if (name == IMAGE_EXEC_SELF && before)
+		copy_str(binary, RECORDS_BINARY_LEN, before, RECORDS_BINARY_LEN);
+	else if (exe_now(c, pid, exe))
+		memcpy(binary, exe, RECORDS_BINARY_LEN);
+	else if (before)
+		copy_str(binary, RECORDS_BINARY_LEN, before, RECORDS_BINARY_LEN);
+}
+
 static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 {
 	char binary[RECORDS_BINARY_LEN], arguments[RECORDS_ARGS_LEN], cwd[RECORDS_CWD_LEN];
 	struct entry *old = find_pid(c, rec->pid), *parent, *e;
 	struct proc_entry draft = { 0 };
 	struct key parent_key = { 0 };
-	bool inherit = false;
+	bool inherit = false, same = old && !old->pub.exited && old->key.ktime_ns <= rec->ktime_ns;
 	uint32_t clone = 0;
 	int err;
 
+	fill_from_record(&draft, rec);
+	if (records_exec_cwd(rec, cwd))
+		draft.flags |= PROC_ERR_CWD;
+	records_exec_path(rec, cwd, binary);
+	/* Before parent_at() below, which may evict old. */
+	resolve_exec_name(c, rec->pid, same ? old->pub.binary : NULL, binary);
 	/* The image this exec replaces keeps its parent (the one that forked
 	 * it, even if it was reparented since) and its "clone". */
-	if (old && !old->pub.exited && old->key.ktime_ns <= rec->ktime_ns) {
+	if (same) {
 		clone = old->pub.flags & PROC_CLONE;
 		inherit = old->has_parent;
 		parent_key = old->parent_key;
@@ -559,17 +604,13 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 			inherit = true;
 		}
 	}
-	fill_from_record(&draft, rec);
-	draft.flags = PROC_EXECVE | clone;
+	draft.flags |= PROC_EXECVE | clone;
 	if (rec->flags & CT_PROC_TRUNC_ARGS)
 		draft.flags |= PROC_TRUNC_ARGS;
 	if (rec->flags & CT_PROC_ERR_FILENAME)
 		draft.flags |= PROC_ERR_FILENAME;
 	if (rec->flags & CT_PROC_ERR_ARGS)
 		draft.flags |= PROC_ERR_ARGS;
-	if (records_exec_cwd(rec, cwd))
-		draft.flags |= PROC_ERR_CWD;
-	records_exec_path(rec, cwd, binary);
 	records_exec_args(rec, arguments);
 	draft.cwd = cwd;
 	draft.binary = binary;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "identity/images.h"
+
 static const char *const kind_names[] = {
 	[WORKLOAD_POD_CONTAINER] = "pod-container",
 	[WORKLOAD_CONTAINER] = "container",
@@ -87,8 +89,12 @@ void workload_of(const struct container_info *c, const char *binary, struct work
 		}
 	} else if (c && (w.unit = unit_of(c->cgroup))) {
 		w.kind = WORKLOAD_UNIT;
+	} else if (or_null(binary) && image_exec_name(binary, 0) == IMAGE_EXEC_PATH) {
+		w.binary = binary;
 	} else {
-		w.binary = or_null(binary) ? binary : "unknown";
+		/* A runtime's re-exec of itself names no program: its checks
+		 * would be every container start-up's under one false name. */
+		w.binary = "unknown";
 	}
 	*ret_w = w;
 }

@@ -43,8 +43,9 @@ void workload_name(const struct workload *w, char *buf, size_t size);
 
 /* The workload a task belongs to: a pod's container or a container (c
  * names one), else the systemd service its cgroup is (c->cgroup), else
- * the program it runs (binary; "unknown" when NULL or empty). Strings
- * point into c and binary. */
+ * the program it runs (binary; "unknown" when NULL, empty, or a name that
+ * is no program's, such as /proc/self/exe: see image_exec_name()).
+ * Strings point into c and binary. */
 void workload_of(const struct container_info *c, const char *binary, struct workload *ret_w);
 
 #endif

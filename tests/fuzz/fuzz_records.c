@@ -78,7 +78,7 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 	img = images_find(s->images, e->pid, 0);
 	if (img)
 		(void)image_is_runtime_start(img, e->cgroup_id, 0);
-	identity_workload(s->id, e->cgroup_id, e->pid, &w);
+	identity_workload(s->id, e->cgroup_id, e->pid, img ? img->binary : NULL, &w);
 	return 0;
 }
 

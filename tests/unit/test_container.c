@@ -20,6 +20,7 @@
 
 #include "identity/container.h"
 #include "container_tree.h"
+#include "identity/cut.h"
 #include "scratch.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
@@ -501,6 +502,358 @@ static void test_container_started_after_cache(void **state)
 	container_cache__free(cache);
 }
 
+/* ---- short-lived containers, bounds ---- */
+
+/* A container made in the copy for one test: a pod UID and id of its own,
+ * numbered n. */
+struct ctr {
+	char id[CONTAINER_ID_LEN + 1];
+	char uid[CONTAINER_UID_LEN + 1];
+	char cgroup[PATH_MAX];
+	uint64_t cgroup_id;
+};
+
+static struct ctr new_ctr(unsigned int n)
+{
+	struct ctr c;
+	char dir[PATH_MAX];
+
+	fmt(c.id, sizeof(c.id), "%064x", 0xc0de0000u + n);
+	fmt(c.uid, sizeof(c.uid), "00000000-0000-4000-8000-%012x", 0xc0de0000u + n);
+	fmt(c.cgroup, sizeof(c.cgroup), "/kubepods/besteffort/pod%s/%s", c.uid, c.id);
+	fmt(dir, sizeof(dir), "cgroupfs/unified%s", c.cgroup);
+	run("mkdir -p %s/%s", root, dir);
+	c.cgroup_id = cgid("cgroupfs/unified", c.cgroup);
+	return c;
+}
+
+/* runc's state for c, its bundle in bundles/<id> with these annotations
+ * (JSON members without braces). */
+static void ctr_state(const struct ctr *c, const char *annotations)
+{
+	char rel[PATH_MAX], text[3 * PATH_MAX];
+
+	run("mkdir -p %s/run/runc/%s %s/bundles/%s", root, c->id, root, c->id);
+	fmt(rel, sizeof(rel), "bundles/%s/config.json", c->id);
+	fmt(text, sizeof(text), "{\"annotations\": {%s}}", annotations);
+	write_file(rel, text);
+	fmt(rel, sizeof(rel), "run/runc/%s/state.json", c->id);
+	fmt(text, sizeof(text), "{\"bundle\": \"%s/bundles/%s\", \"pid\": 77, "
+	    "\"created\": \"2024-06-01T00:00:00Z\"}", root, c->id);
+	write_file(rel, text);
+}
+
+/* The runtime deleted the container: state, bundle, cgroup. */
+static void ctr_gone(const struct ctr *c)
+{
+	run("rm -rf %s/run/runc/%s %s/bundles/%s", root, c->id, root, c->id);
+	run("rmdir %s/cgroupfs/unified%s", root, c->cgroup);
+}
+
+#define ANNOTATIONS(pod, ctr) \
+	"\"io.kubernetes.cri.sandbox-namespace\": \"churn\", " \
+	"\"io.kubernetes.cri.sandbox-name\": \"" pod "\", " \
+	"\"io.kubernetes.cri.container-name\": \"" ctr "\", " \
+	"\"io.kubernetes.cri.image-name\": \"busybox:1.36\""
+
+static struct container_cache_stats stats_of(struct container_cache *cache)
+{
+	struct container_cache_stats st;
+
+	container_cache__stats(cache, &st);
+	return st;
+}
+
+/* runc execs its init in the container's cgroup before it writes the
+ * state, the container's command after; the container ends and runc
+ * deletes it all within a second. Read at the command's exec, the pod is
+ * known for good. */
+static void test_exec_reads_state_before_it_goes(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	struct ctr c = new_ctr(1);
+	const struct container_info *info;
+
+	(void)state;
+	assert_int_equal(container_cache__exec(cache, c.cgroup_id), 0); /* runc init */
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_string_equal(info->id, c.id);
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(stats_of(cache).exec_reads, 1);
+
+	ctr_state(&c, ANNOTATIONS("short-1", "c"));
+	/* the command's exec reads again at once, whatever the retry interval */
+	assert_int_equal(container_cache__exec(cache, c.cgroup_id), 0);
+	assert_int_equal(stats_of(cache).exec_reads, 2);
+	ctr_gone(&c);
+
+	container_cache__set_retry(cache, 0);
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_string_equal(info->pod_namespace, "churn");
+	assert_string_equal(info->pod_name, "short-1");
+	assert_string_equal(info->name, "c");
+	assert_string_equal(info->pod_uid, c.uid);
+	assert_string_equal(info->cgroup, c.cgroup);
+	/* complete: later execs and lookups read nothing more */
+	assert_int_equal(container_cache__exec(cache, c.cgroup_id), 0);
+	lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(stats_of(cache).exec_reads, 2);
+	assert_int_equal(stats_of(cache).retries, 0);
+	container_cache__free(cache);
+}
+
+/* What a reading found is kept when a later one finds less; a later one
+ * that finds more replaces it. */
+static void test_learned_kept(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	struct ctr c = new_ctr(2);
+	const struct container_info *info;
+
+	(void)state;
+	run("mkdir -p %s/var/log/pods/logs_short-2_%s/c2", root, c.uid);
+	container_cache__set_retry(cache, 0);
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_PODS_LOG);
+	assert_string_equal(info->pod_name, "short-2");
+
+	/* kubelet removed the pod's logs: the names stay */
+	run("rm -rf %s/var/log/pods/logs_short-2_%s", root, c.uid);
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(stats_of(cache).retries, 1);
+	assert_int_equal(info->source, CONTAINER_SRC_PODS_LOG);
+	assert_string_equal(info->pod_namespace, "logs");
+	assert_string_equal(info->pod_name, "short-2");
+	assert_string_equal(info->name, "c2");
+
+	/* the runtime's state says more */
+	ctr_state(&c, ANNOTATIONS("short-2", "c2"));
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_string_equal(info->pod_namespace, "churn");
+	assert_string_equal(info->image, "busybox:1.36");
+	ctr_gone(&c);
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_string_equal(info->image, "busybox:1.36");
+	container_cache__free(cache);
+}
+
+/* Execs read a container's missing metadata at most CONTAINER_EXEC_READS
+ * times; hosts and gone cgroups read nothing. */
+static void test_exec_reads_bounded(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	struct ctr c = new_ctr(3);
+	int i;
+
+	(void)state;
+	for (i = 0; i < CONTAINER_EXEC_READS + 3; i++)
+		assert_int_equal(container_cache__exec(cache, c.cgroup_id), 0);
+	assert_int_equal(stats_of(cache).exec_reads, CONTAINER_EXEC_READS);
+	assert_int_equal(container_cache__exec(cache, cgid("cgroupfs/unified", CG_HOST)), 0);
+	assert_int_equal(container_cache__exec(cache, 1ull << 60), 0);
+	assert_int_equal(container_cache__exec(cache, 0), 0);
+	assert_int_equal(stats_of(cache).exec_reads, CONTAINER_EXEC_READS);
+	assert_int_equal(stats_of(cache).entries, 3);
+	ctr_gone(&c);
+	container_cache__free(cache);
+}
+
+/* At the bound, a container whose cgroup still exists is kept while an
+ * older entry of a gone one can go instead. */
+static void test_eviction_spares_live(void **state)
+{
+	struct container_cache *cache = fixture_cache(2);
+	struct ctr dead = new_ctr(4);
+	const struct container_info *info;
+	struct container_cache_stats st;
+
+	(void)state;
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_A), 0); /* least recently used, alive */
+	lookup_ok(cache, dead.cgroup_id, 0);
+	ctr_gone(&dead);
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_HOST), 0);
+	st = stats_of(cache);
+	assert_int_equal(st.evictions, 1);
+	assert_int_equal(st.evictions_live, 0);
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_A), 0);
+	assert_string_equal(info->name, "api");
+	assert_int_equal(stats_of(cache).misses, 3); /* A was a hit */
+
+	/* Only live containers: the least recently used goes, counted. */
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_B), 0); /* evicts the host */
+	lookup_ok(cache, cgid("cgroupfs/unified", CG_D), 0); /* evicts A, alive */
+	st = stats_of(cache);
+	assert_int_equal(st.evictions, 3);
+	assert_int_equal(st.evictions_live, 1);
+	assert_int_equal(st.entries, 2);
+	container_cache__free(cache);
+}
+
+/* n copies of the UTF-8 character ch, NUL-terminated, malloc'd. */
+static char *repeat(const char *ch, size_t n)
+{
+	size_t len = strlen(ch);
+	char *s = malloc(n * len + 1);
+
+	assert_non_null(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * len, ch, len);
+	s[n * len] = '\0';
+	return s;
+}
+
+/* Whether s ends with the mark, and the bytes before it with a whole
+ * character of ch. */
+static void assert_cut(const char *s, size_t max, const char *ch)
+{
+	size_t len = strlen(s), body = len - CUT_MARK_LEN;
+
+	assert_true(len <= max);
+	assert_true(len > max - CUT_MARK_LEN - strlen(ch));
+	assert_string_equal(s + body, CUT_MARK);
+	assert_int_equal(body % strlen(ch), 0);
+	assert_memory_equal(s + body - strlen(ch), ch, strlen(ch));
+}
+
+/* A pod with four 1 MiB annotations (and forty labels, one of them huge):
+ * every value is cut to its bound, at a character boundary, marked, and
+ * counted. */
+static void test_oversized_annotations_cut(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	struct ctr c = new_ctr(5);
+	char *ns = repeat("n", 1 << 20), *pod = repeat("\xc3\xa9", 1 << 19); /* é */
+	char *name = repeat("\xe2\x82\xac", 350000), *image = repeat("\xf0\x9f\x90\xb3", 1 << 18);
+	char *big = repeat("k", 4096), path[PATH_MAX];
+	const struct container_info *info;
+	FILE *f;
+
+	(void)state;
+	ctr_state(&c, "");
+	fmt(path, sizeof(path), "%s/bundles/%s/config.json", root, c.id);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"annotations\": {\"io.kubernetes.cri.sandbox-namespace\": \"%s\", "
+		"\"io.kubernetes.cri.sandbox-name\": \"%s\", "
+		"\"io.kubernetes.cri.container-name\": \"%s\", "
+		"\"io.kubernetes.cri.image-name\": \"%s\", "
+		"\"io.kubernetes.cri-o.Labels\": \"{\\\"%s\\\": \\\"%s\\\"", ns, pod, name, image,
+		big, big);
+	for (int i = 1; i < 40; i++)
+		fprintf(f, ", \\\"l%d\\\": \\\"v\\\"", i);
+	fprintf(f, "}\"}}");
+	fclose(f);
+
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_cut(info->pod_namespace, CONTAINER_NAME_MAX, "n");
+	assert_cut(info->pod_name, CONTAINER_NAME_MAX, "\xc3\xa9");
+	assert_cut(info->name, CONTAINER_NAME_MAX, "\xe2\x82\xac");
+	assert_cut(info->image, CONTAINER_IMAGE_MAX, "\xf0\x9f\x90\xb3");
+	assert_int_equal(info->n_labels, CONTAINER_MAX_LABELS);
+	assert_cut(info->labels[0].key, CONTAINER_LABEL_KEY_MAX, "k");
+	assert_cut(info->labels[0].value, CONTAINER_LABEL_VALUE_MAX, "k");
+	assert_string_equal(info->labels[1].key, "l1");
+	/* four values, a key and a value, eight labels past the bound */
+	assert_int_equal(info->cut, 4 + 2 + 8);
+	assert_int_equal(stats_of(cache).cut, 14);
+	assert_int_equal(stats_of(cache).refused, 0);
+	ctr_gone(&c);
+	container_cache__free(cache);
+	free(ns);
+	free(pod);
+	free(name);
+	free(image);
+	free(big);
+}
+
+static void write_padded(const char *path, const char *head, size_t size, const char *tail)
+{
+	FILE *f = fopen(path, "w");
+	size_t n = strlen(head) + strlen(tail);
+
+	assert_non_null(f);
+	fputs(head, f);
+	for (; n < size; n++)
+		fputc(' ', f);
+	fputs(tail, f);
+	fclose(f);
+}
+
+#define HUGE_HEAD "{\"annotations\": {" ANNOTATIONS("huge", "c") "}"
+
+/* config.json and state.json past CONTAINER_JSON_MAX are not read, and
+ * counted; kubelet's logs still name the pod. */
+static void test_oversized_files_refused(void **state)
+{
+	struct container_cache *cache = fixture_cache(16);
+	struct ctr c = new_ctr(6), s = new_ctr(7);
+	const struct container_info *info;
+	char path[PATH_MAX];
+
+	(void)state;
+	ctr_state(&c, ANNOTATIONS("huge", "c"));
+	fmt(path, sizeof(path), "%s/bundles/%s/config.json", root, c.id);
+	write_padded(path, HUGE_HEAD, CONTAINER_JSON_MAX + 1, "}");
+	run("mkdir -p %s/var/log/pods/logs_huge_%s/c", root, c.uid);
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->refused, 1);
+	assert_int_equal(info->source, CONTAINER_SRC_PODS_LOG);
+	assert_string_equal(info->pod_name, "huge");
+	assert_string_equal(info->image, "");
+	/* just below the bound: read */
+	write_padded(path, HUGE_HEAD, CONTAINER_JSON_MAX, "}");
+	container_cache__set_retry(cache, 0);
+	info = lookup_ok(cache, c.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	assert_string_equal(info->image, "busybox:1.36");
+
+	ctr_state(&s, ANNOTATIONS("huge-state", "c"));
+	fmt(path, sizeof(path), "%s/run/runc/%s/state.json", root, s.id);
+	write_padded(path, "{\"pid\": 1", CONTAINER_JSON_MAX + 1, "}");
+	info = lookup_ok(cache, s.cgroup_id, 0);
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, -EFBIG);
+	assert_int_equal(stats_of(cache).refused, 2);
+	run("rm -rf %s/var/log/pods/logs_huge_%s", root, c.uid);
+	ctr_gone(&c);
+	ctr_gone(&s);
+	container_cache__free(cache);
+}
+
+static void test_cut_keep(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t max, keep;
+	} cases[] = {
+		{ "short", 10, 5 },
+		{ "exactly-10", 10, 10 },
+		{ "eleven-char", 10, 7 }, /* 7 + the 3-byte mark */
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10, 6 }, /* é: not 7 */
+		{ "a\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 9, 4 }, /* a€ + mark */
+		{ "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80", 10, 7 }, /* no boundary */
+	};
+	char *copy = NULL;
+	bool cut = true;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(cut_keep(cases[i].s, strlen(cases[i].s), cases[i].max),
+				 cases[i].keep);
+	assert_int_equal(cut_dup("short", 10, &copy, &cut), 0);
+	assert_string_equal(copy, "short");
+	assert_false(cut);
+	free(copy);
+	assert_int_equal(cut_dup("eleven-char", 10, &copy, &cut), 0);
+	assert_string_equal(copy, "eleven-" CUT_MARK);
+	assert_true(cut);
+	free(copy);
+}
+
 static uint64_t real_v2_root(char *buf, size_t size)
 {
 	static const char *const candidates[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
@@ -625,6 +978,13 @@ int main(void)
 		cmocka_unit_test(test_eviction_at_bound),
 		cmocka_unit_test(test_retry_until_state_appears),
 		cmocka_unit_test(test_container_started_after_cache),
+		cmocka_unit_test(test_exec_reads_state_before_it_goes),
+		cmocka_unit_test(test_learned_kept),
+		cmocka_unit_test(test_exec_reads_bounded),
+		cmocka_unit_test(test_eviction_spares_live),
+		cmocka_unit_test(test_oversized_annotations_cut),
+		cmocka_unit_test(test_oversized_files_refused),
+		cmocka_unit_test(test_cut_keep),
 		cmocka_unit_test(test_real_cgroup),
 	};
 	const struct CMUnitTest live[] = {

@@ -709,7 +709,7 @@ static void test_workload(void **state)
 	set_binary(r, "/usr/sbin/sshd");
 	assert_int_equal(identity_apply(id, r), 0);
 
-	identity_workload(id, cgid(CG_B), 6000, &w);
+	identity_workload(id, cgid(CG_B), 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_POD_CONTAINER);
 	assert_string_equal(w.pod_namespace, "kube-system");
 	assert_string_equal(w.pod_name, "coredns-5d78c9869d-abcde");
@@ -720,7 +720,7 @@ static void test_workload(void **state)
 	workload_name(&w, name, sizeof(name));
 	assert_string_equal(name, "kube-system/coredns-5d78c9869d-abcde/coredns");
 
-	identity_workload(id, cgid(CG_E), 6000, &w);
+	identity_workload(id, cgid(CG_E), 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_CONTAINER);
 	assert_string_equal(w.container_id, ID_E);
 	assert_null(w.container_name);
@@ -728,28 +728,28 @@ static void test_workload(void **state)
 	workload_name(&w, name, sizeof(name));
 	assert_string_equal(name, ID_E);
 
-	identity_workload(id, cgid(CG_UNIT), 6000, &w);
+	identity_workload(id, cgid(CG_UNIT), 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_UNIT);
 	assert_string_equal(w.unit, "cron.service");
 	assert_null(w.binary);
 
 	/* On the host: the binary the process cache knows for the pid. */
-	identity_workload(id, cgid(CG_HOST), 6000, &w);
+	identity_workload(id, cgid(CG_HOST), 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(w.binary, "/usr/sbin/sshd");
 	/* A slice is not a unit. */
-	identity_workload(id, cgid("/system.slice"), 6000, &w);
+	identity_workload(id, cgid("/system.slice"), 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(w.binary, "/usr/sbin/sshd");
 	/* Cgroup unknown or gone: the process still names it. */
-	identity_workload(id, 0, 6000, &w);
+	identity_workload(id, 0, 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(w.binary, "/usr/sbin/sshd");
-	identity_workload(id, 1ull << 60, 6000, &w);
+	identity_workload(id, 1ull << 60, 6000, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(w.binary, "/usr/sbin/sshd");
 	/* A process nobody knows. */
-	identity_workload(id, cgid(CG_HOST), UNKNOWN_PID, &w);
+	identity_workload(id, cgid(CG_HOST), UNKNOWN_PID, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(w.binary, "unknown");
 	identity__free(id);

@@ -200,6 +200,13 @@ static void test_fork_unknown_parent(void **state)
 	assert_null(images_find(t, 201, 2));
 	assert_null(images_find(t, 201, 1));
 	assert_int_equal(images_untracked(t), 0);
+
+	/* The pid ran another process before, exec'd by the runtime outside
+	 * the container: the new child of an unknown parent has no image, not
+	 * that one (which would make its checks a runtime's start-up). */
+	apply_exec(t, 300, 2, CG_HOST, MNT_HOST, "/usr/sbin/runc");
+	assert_int_equal(images_apply(t, mk_fork(300, 400, 2, CG_POD, MNT_POD)), 0);
+	assert_null(images_find(t, 300, 2));
 	images__free(t);
 }
 
@@ -324,6 +331,83 @@ static void test_runtime_start(void **state)
 	}
 }
 
+static void test_exec_names(void **state)
+{
+	static const struct {
+		const char *binary;
+		uint32_t pid;
+		enum image_exec_name name;
+	} cases[] = {
+		{ "/proc/self/exe", 100, IMAGE_EXEC_SELF },
+		{ "/proc/thread-self/exe", 100, IMAGE_EXEC_SELF },
+		{ "/proc/100/exe", 100, IMAGE_EXEC_SELF },
+		{ "/proc/101/exe", 100, IMAGE_EXEC_INDIRECT }, /* another process's image */
+		{ "/dev/fd/6", 100, IMAGE_EXEC_INDIRECT }, /* runc 1.1's sealed copy */
+		{ "/proc/self/fd/12", 100, IMAGE_EXEC_INDIRECT },
+		{ "/proc/100/fd/3", 100, IMAGE_EXEC_INDIRECT },
+		{ "/usr/sbin/runc", 100, IMAGE_EXEC_PATH },
+		{ "/proc/self/exe2", 100, IMAGE_EXEC_PATH },
+		{ "/proc/self/root/bin/sh", 100, IMAGE_EXEC_PATH },
+		{ "/proc/self/fd/", 100, IMAGE_EXEC_PATH },
+		{ "/proc/self/fd/3x", 100, IMAGE_EXEC_PATH },
+		{ "/dev/fd/", 100, IMAGE_EXEC_PATH },
+		{ "/dev/fd/6/x", 100, IMAGE_EXEC_PATH },
+		{ "/proc/x/exe", 100, IMAGE_EXEC_PATH },
+		{ "/proc/99999999999999999999999/exe", 100, IMAGE_EXEC_PATH },
+		{ "/proc/exe", 100, IMAGE_EXEC_PATH },
+		{ "", 100, IMAGE_EXEC_PATH },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (image_exec_name(cases[i].binary, cases[i].pid) != cases[i].name)
+			fail_msg("%s: %d, want %d", cases[i].binary,
+				 image_exec_name(cases[i].binary, cases[i].pid), cases[i].name);
+	}
+}
+
+/* runc runs itself again through /proc/self/exe, then its sealed copy
+ * through /dev/fd/N; busybox sh runs applets through /proc/self/exe: each
+ * image is the program that ran before, never a name of /proc. */
+static void test_exec_self(void **state)
+{
+	struct images *t = new_images(0);
+	struct ct_proc_event *r;
+
+	(void)state;
+	r = mk_exec(100, 1, CG_HOST, MNT_HOST);
+	set_binary(r, "/usr/sbin/runc");
+	assert_int_equal(images_apply(t, r), 0);
+	r = mk_exec(100, 2, CG_HOST, MNT_HOST);
+	set_binary(r, "/proc/self/exe");
+	assert_int_equal(images_apply(t, r), 0);
+	r = mk_exec(100, 3, CG_POD, MNT_HOST);
+	set_binary(r, "/dev/fd/6");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 100, 2)->binary, "/usr/sbin/runc");
+	assert_string_equal(find_ok(t, 100, 3)->binary, "/usr/sbin/runc");
+	assert_int_equal(find_ok(t, 100, 3)->exec_cgroup, CG_POD); /* where, as ever */
+	r = mk_exec(100, 4, CG_POD, MNT_POD);
+	set_binary(r, "/bin/sh");
+	assert_int_equal(images_apply(t, r), 0);
+	/* a forked child runs its parent's image, and its own exec replaces it */
+	assert_int_equal(images_apply(t, mk_fork(101, 100, 4, CG_POD, MNT_POD)), 0);
+	r = mk_exec(101, 5, CG_POD, MNT_POD);
+	set_binary(r, "/proc/self/exe");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_string_equal(find_ok(t, 101, 5)->binary, "/bin/sh");
+	/* what ran before is not known: no name rather than a false one */
+	r = mk_exec(102, 9, CG_POD, MNT_POD);
+	set_binary(r, "/proc/self/exe");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_null(find_ok(t, 102, 9)->binary);
+	r = mk_exec(102, 10, CG_POD, MNT_POD);
+	set_binary(r, "/proc/102/exe");
+	assert_int_equal(images_apply(t, r), 0);
+	assert_null(find_ok(t, 102, 10)->binary);
+	images__free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_forget),
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_runtime_start),
+		cmocka_unit_test(test_exec_names),
+		cmocka_unit_test(test_exec_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,6 +172,21 @@ static void entry(struct fixture *f, const struct ct_agg_key *key, uint64_t coun
 	assert_int_equal(ledger_entry(f->ledger, key, &value, outcome, now_ns), 0);
 }
 
+static uint64_t pending(struct fixture *f);
+
+/* A key whose image is not known (a process that ran before the agent, or
+ * whose exec record is not consumed yet): the first drain that meets it
+ * leaves it to the next. */
+static void entry_late(struct fixture *f, const struct ct_agg_key *key, uint64_t count,
+		       const struct ct_outcome *outcome, uint64_t now_ns)
+{
+	uint64_t before = pending(f);
+
+	entry(f, key, count, outcome, now_ns);
+	assert_int_equal(pending(f), before);
+	entry(f, key, count, outcome, now_ns);
+}
+
 static struct ledger_stats books(struct fixture *f)
 {
 	struct ledger_stats st;
@@ -365,7 +380,7 @@ static void test_runtime_start_apart(void **state)
 	entry(f, &child, 2, NULL, 5000);
 	entry(f, &outside, 3, NULL, 5000);
 	entry(f, &workload, 1, NULL, 5000);
-	entry(f, &early, 6, NULL, 5000); /* image unknown (before the agent): kept */
+	entry_late(f, &early, 6, NULL, 5000); /* image unknown (before the agent): kept */
 	entry(f, &host_proc, 2, NULL, 5000);
 	assert_int_equal(books(f).runtime, 9);
 	assert_int_equal(books(f).checks, 18);
@@ -519,8 +534,9 @@ static void test_forget_gone(void **state)
 	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
 	assert_int_equal(d.n, 0); /* forgotten */
 
-	/* The kernel's entry was deleted: a new one counts from zero. */
-	entry(f, &gone1, 2, NULL, 7000);
+	/* The kernel's entry was deleted: a new one (a new process of that
+	 * pid, whose exec was not seen) counts from zero. */
+	entry_late(f, &gone1, 2, NULL, 7000);
 	entry(f, &stays, 1, NULL, 7000); /* remembered: nothing new */
 	c = stored(f);
 	assert_int_equal(find(&c, POD_A, CAP_CHOWN, false)->r.check.count, 5);
@@ -546,7 +562,7 @@ static void test_forget_gone_error(void **state)
 	assert_int_equal(d.n, 1);
 	assert_true(deleted_has(&d, &k));
 	/* still counted once */
-	entry(f, &k, 4, NULL, 6000);
+	entry_late(f, &k, 4, NULL, 6000);
 	assert_int_equal(stored(f).row[0].r.check.count, 8);
 }
 
@@ -565,9 +581,31 @@ static void test_forget_drops_images(void **state)
 	assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
 	assert_int_equal(d.n, 1);
 	/* the pid reused by a process started before its exec was seen */
-	entry(f, &k, 1, NULL, 6000);
+	entry_late(f, &k, 1, NULL, 6000);
 	assert_int_equal(books(f).runtime, 2);
 	assert_only_row(f, POD_A, CAP_SYS_ADMIN, false, 1);
+}
+
+/* Processes that exit without a check leave no image behind either: the
+ * table holds the node's running processes, not every one it ever ran. */
+static void test_images_of_quiet_processes_go(void **state)
+{
+	struct fixture *f = fixture_new(2, true);
+	struct ct_agg_key k = key_of(cgid(CG_A), 4300, 1, CAP_SYS_ADMIN, 0);
+	struct deleted d = { .n = 0 };
+
+	*state = f; /* freed by teardown, whatever happens next */
+	for (uint32_t pid = 4300; pid < 4310; pid++) {
+		exec_rec(f, pid, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+		exit_rec(f, pid);
+		if (pid % 2)
+			assert_int_equal(ledger_forget_gone(f->ledger, delete_key, &d), 0);
+	}
+	assert_int_equal(books(f).images_untracked, 0);
+	assert_int_equal(d.n, 0);
+	exec_rec(f, 4300, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
+	entry(f, &k, 2, NULL, 5000);
+	assert_int_equal(books(f).runtime, 2); /* its image is known */
 }
 
 /* Outside containers a process is named by its binary: from /proc when
@@ -586,11 +624,11 @@ static void test_host_binaries(void **state)
 	const struct row *r;
 	struct rows c = { .n = 0 };
 
-	entry(f, &prog, 2, NULL, 5000);
-	entry(f, &prog_gone_cg, 3, NULL, 5000); /* a cgroup already gone: still the host */
-	entry(f, &init, 1, NULL, 5000);
-	entry(f, &deleted, 1, NULL, 5000);
-	entry(f, &nobody, 4, NULL, 5000);
+	entry_late(f, &prog, 2, NULL, 5000);
+	entry_late(f, &prog_gone_cg, 3, NULL, 5000); /* a cgroup already gone: still the host */
+	entry_late(f, &init, 1, NULL, 5000);
+	entry_late(f, &deleted, 1, NULL, 5000);
+	entry_late(f, &nobody, 4, NULL, 5000);
 	assert_int_equal(store_flush(f->store), 0);
 	assert_int_equal(store_query(f->store, &by_binary, collect, &c), 0);
 	assert_int_equal(c.n, 1);
@@ -619,7 +657,7 @@ static void test_image_bound(void **state)
 	exec_rec(f, PID_RUNC, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
 	exec_rec(f, 4245, 1, cgid(CG_A), MNT_HOST, "/usr/bin/runc");
 	entry(f, &tracked, 2, NULL, 5000);
-	entry(f, &untracked, 3, NULL, 5000);
+	entry_late(f, &untracked, 3, NULL, 5000);
 	assert_int_equal(books(f).runtime, 2);
 	assert_int_equal(books(f).images_untracked, 1);
 	assert_only_row(f, POD_A, CAP_SETPCAP, false, 3);
@@ -678,6 +716,151 @@ static void test_outcome_after_count(void **state)
 	assert_int_equal(find(&c, POD_A, CAP_SYS_ADMIN, true)->r.check.count, 1);
 }
 
+/* A record as the agent handles it: the identity first, then the books. */
+static void observe(struct fixture *f, uint32_t type, uint32_t pid, uint32_t exec_gen,
+		    uint64_t ktime_ns, uint64_t cgroup, uint32_t mntns, const char *binary)
+{
+	struct ct_proc_event rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = type;
+	rec.ktime_ns = ktime_ns;
+	rec.pid = rec.tid = pid;
+	rec.ppid = 1;
+	rec.exec_gen = exec_gen;
+	rec.cgroup_id = cgroup;
+	rec.ns[CT_NS_MNT] = mntns;
+	if (binary) {
+		snprintf(rec.binary, sizeof(rec.binary), "%s", binary);
+		rec.binary_len = (uint16_t)(strlen(binary) + 1);
+	}
+	assert_int_equal(identity_apply(f->id, &rec), 0);
+	assert_int_equal(ledger_proc(f->ledger, &rec), 0);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *out = fopen(path, "w");
+
+	assert_non_null(out);
+	assert_true(fputs(text, out) >= 0);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* A pod that lives a fraction of a second between two flushes: runc runs
+ * itself again through /proc/self/exe on the host, and its sealed copy
+ * through /dev/fd/6 once moved into the container's cgroup, writes the
+ * state, execs the command, which checks and exits; runc deletes state,
+ * bundle and cgroup. The flush after that names every check. */
+static void test_short_lived_pod(void **state)
+{
+	static const char uid[] = "0f0f0f0f-0000-4000-8000-00000000c0de";
+	static const char id[] = "c0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0dec0de";
+	struct fixture *f = *state;
+	char cg[PATH_MAX], text[3 * PATH_MAX], path[PATH_MAX];
+	uint64_t host = cgid(CG_HOST), pod;
+	struct ct_agg_key runc = key_of(host, 900, 2, CAP_SYS_ADMIN, 0);
+	struct ct_agg_key init, work;
+	struct rows c;
+
+	fmt(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", uid, id);
+	run("mkdir -p %s/cgroupfs/unified%s %s/bundles/short %s/run/runc/%s",
+			     root, cg, root, root, id);
+	pod = cgid(cg);
+	init = key_of(pod, 900, 3, CAP_SETPCAP, 0);
+	work = key_of(pod, 900, 4, CAP_CHOWN, 0);
+
+	observe(f, CT_REC_EXEC, 900, 1, 1000, host, MNT_HOST, "/usr/sbin/runc");
+	observe(f, CT_REC_EXEC, 900, 2, 2000, host, MNT_HOST, "/proc/self/exe");
+	observe(f, CT_REC_EXEC, 900, 3, 3000, pod, MNT_HOST, "/dev/fd/6");
+	fmt(path, sizeof(path), "%s/bundles/short/config.json", root);
+	write_text(path, "{\"annotations\": {"
+		   "\"io.kubernetes.cri.sandbox-namespace\": \"churn\", "
+		   "\"io.kubernetes.cri.sandbox-name\": \"short\", "
+		   "\"io.kubernetes.cri.container-name\": \"c\"}}");
+	fmt(path, sizeof(path), "%s/run/runc/%s/state.json", root, id);
+	fmt(text, sizeof(text), "{\"bundle\": \"%s/bundles/short\", \"pid\": 900}", root);
+	write_text(path, text);
+	observe(f, CT_REC_EXEC, 900, 4, 4000, pod, MNT_POD, "/bin/sh");
+	observe(f, CT_REC_EXIT, 900, 4, 5000, pod, MNT_POD, NULL);
+	run("rm -rf %s/bundles/short %s/run/runc/%s", root, root, id);
+	run("rmdir %s/cgroupfs/unified%s", root, cg);
+
+	entry(f, &runc, 5, NULL, 6000);
+	entry(f, &init, 7, NULL, 6000);
+	entry(f, &work, 1, NULL, 6000);
+	assert_int_equal(books(f).runtime, 7);
+	c = stored(f);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(find(&c, "churn/short/c", CAP_CHOWN, false)->r.check.count, 1);
+	/* runc's own work on the host is runc's, not /proc/self/exe's or /bin/sh's */
+	assert_int_equal(find(&c, "/usr/sbin/runc", CAP_SYS_ADMIN, false)->r.check.count, 5);
+}
+
+/* The drain meets the key of a container's command before the command's
+ * exec record is consumed (the runtime wrote the state and exec'd it
+ * while the kernel's map was read): the key waits for the next drain,
+ * which names its pod rather than a bare container id. */
+static void test_key_before_its_exec(void **state)
+{
+	static const char uid[] = "0f0f0f0f-0000-4000-8000-00000000feed";
+	static const char id[] = "feedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeedfeed";
+	struct fixture *f = *state;
+	char cg[PATH_MAX], text[3 * PATH_MAX], path[PATH_MAX];
+	struct ct_agg_key work;
+	uint64_t pod;
+	struct rows c;
+
+	fmt(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", uid, id);
+	run("mkdir -p %s/cgroupfs/unified%s %s/bundles/early %s/run/runc/%s",
+			     root, cg, root, root, id);
+	pod = cgid(cg);
+	work = key_of(pod, 910, 4, CAP_CHOWN, 0);
+	/* runc's init, in the cgroup before the state exists */
+	observe(f, CT_REC_EXEC, 910, 3, 3000, pod, MNT_HOST, "/usr/sbin/runc");
+	fmt(path, sizeof(path), "%s/bundles/early/config.json", root);
+	write_text(path, "{\"annotations\": {"
+		   "\"io.kubernetes.cri.sandbox-namespace\": \"churn\", "
+		   "\"io.kubernetes.cri.sandbox-name\": \"early\", "
+		   "\"io.kubernetes.cri.container-name\": \"c\"}}");
+	fmt(path, sizeof(path), "%s/run/runc/%s/state.json", root, id);
+	fmt(text, sizeof(text), "{\"bundle\": \"%s/bundles/early\", \"pid\": 910}", root);
+	write_text(path, text);
+	entry(f, &work, 1, NULL, 5000);
+	assert_int_equal(pending(f), 0);
+	observe(f, CT_REC_EXEC, 910, 4, 4000, pod, MNT_POD, "/bin/sh");
+	entry(f, &work, 1, NULL, 6000);
+	c = stored(f);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(find(&c, "churn/early/c", CAP_CHOWN, false)->r.check.count, 1);
+	run("rm -rf %s/bundles/early %s/run/runc/%s", root, root, id);
+	run("rmdir %s/cgroupfs/unified%s", root, cg);
+}
+
+/* A host program is named by the image that made the checks; a re-exec
+ * whose program is not known is "unknown", never a name of /proc. */
+static void test_host_named_by_image(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t host = cgid(CG_HOST);
+	struct ct_agg_key before = key_of(host, 300, 1, CAP_KILL, 0);
+	struct ct_agg_key after = key_of(host, 300, 2, CAP_SETUID, 0);
+	struct ct_agg_key unknown = key_of(host, 999999, 7, CAP_SYS_ADMIN, 0);
+	struct rows c;
+
+	observe(f, CT_REC_EXEC, 300, 1, 1000, host, MNT_HOST, "/usr/bin/first");
+	observe(f, CT_REC_EXEC, 300, 2, 2000, host, MNT_HOST, "/usr/bin/second");
+	observe(f, CT_REC_EXEC, 999999, 7, 3000, host, MNT_HOST, "/proc/self/exe");
+	entry(f, &before, 1, NULL, 5000);
+	entry(f, &after, 2, NULL, 5000);
+	entry(f, &unknown, 3, NULL, 5000);
+	c = stored(f);
+	assert_int_equal(c.n, 3);
+	find(&c, "/usr/bin/first", CAP_KILL, false);
+	find(&c, "/usr/bin/second", CAP_SETUID, false);
+	find(&c, "unknown", CAP_SYS_ADMIN, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,7 +876,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_binaries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exit_before_first_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outcome_after_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_lived_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_named_by_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_before_its_exec, setup, teardown),
 		cmocka_unit_test_teardown(test_image_bound, teardown),
+		cmocka_unit_test_teardown(test_images_of_quiet_processes_go, teardown),
 		cmocka_unit_test_teardown(test_host_ns_unknown, teardown),
 	};
 

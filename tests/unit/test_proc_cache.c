@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "identity/proc_cache.h"
 #include "kernel/records.h"
 #include "proc_records.h"
+#include "scratch.h"
 
 #define NODE "kind-control-plane"
 /* Makes the reference's exec ktime 12842783350684 its start_time
@@ -826,6 +828,59 @@ static void test_scan_real_proc(void **state)
 	proc_cache__free(c);
 }
 
+static void exe_link(const char *dir, uint32_t pid, const char *target)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%u", dir, pid);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/%u/exe", dir, pid);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+static const char *exec_as(struct proc_cache *c, uint64_t ktime_ns, uint32_t pid,
+			   const char *binary)
+{
+	struct ct_proc_event *r = mk(CT_REC_EXEC, ktime_ns, pid, 1);
+
+	set_binary(r, binary);
+	assert_int_equal(proc_cache_apply(c, r), 0);
+	return lookup(c, pid, ktime_ns)->binary;
+}
+
+/* Names of /proc and /dev/fd are no program's: runc runs itself through
+ * /proc/self/exe, then its sealed copy (a memfd) through /dev/fd/N. */
+static void test_exec_self_names(void **state)
+{
+	char dir[SCRATCH_DIR_LEN], saved[PATH_MAX];
+	struct proc_cache *c;
+
+	(void)state;
+	assert_int_equal(scratch_dir_make(dir, "proc-self"), 0);
+	exe_link(dir, 650, "/memfd:runc_cloned:/proc/self/exe (deleted)");
+	exe_link(dir, 651, "/usr/libexec/real");
+	/* new_cache() reads root */
+	memcpy(saved, root, sizeof(root));
+	snprintf(root, sizeof(root), "%s", dir);
+	c = new_cache(0, 0);
+
+	assert_string_equal(exec_as(c, 100, 650, "/usr/sbin/runc"), "/usr/sbin/runc");
+	assert_string_equal(exec_as(c, 200, 650, "/proc/self/exe"), "/usr/sbin/runc");
+	/* a sealed copy has no name: what ran before */
+	assert_string_equal(exec_as(c, 300, 650, "/dev/fd/6"), "/usr/sbin/runc");
+	assert_string_equal(exec_as(c, 400, 650, "/proc/self/fd/7"), "/usr/sbin/runc");
+	/* a file opened and run: what /proc/PID/exe names */
+	assert_string_equal(exec_as(c, 100, 651, "/dev/fd/3"), "/usr/libexec/real");
+	assert_string_equal(exec_as(c, 200, 651, "/proc/651/exe"), "/usr/libexec/real");
+	/* nothing tells: left as the record said */
+	assert_string_equal(exec_as(c, 100, 652, "/proc/self/exe"), "/proc/self/exe");
+	/* names that only look alike are paths */
+	assert_string_equal(exec_as(c, 500, 650, "/proc/self/exe2"), "/proc/self/exe2");
+	proc_cache__free(c);
+	memcpy(root, saved, sizeof(root));
+	assert_int_equal(scratch_dir_remove(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_reads_procfs),
 		cmocka_unit_test(test_scan_fixture),
 		cmocka_unit_test(test_scan_real_proc),
+		cmocka_unit_test(test_exec_self_names),
 	};
 	const char *src = getenv("CAPTRAIL_SRC");
 

@@ -258,6 +258,16 @@ static void test_of_host_binary(void **state)
 	workload_of(NULL, NULL, &w);
 	assert_int_equal(w.kind, WORKLOAD_HOST_BINARY);
 	assert_string_equal(w.binary, "unknown");
+	/* A runtime's re-exec of itself, its real binary unknown: never a name. */
+	workload_of(&c, "/proc/self/exe", &w);
+	assert_string_equal(w.binary, "unknown");
+	workload_of(NULL, "/dev/fd/6", &w);
+	assert_string_equal(w.binary, "unknown");
+	/* In a container, the container names it. */
+	c = info_of(ID_A, "default", "xwing", "spaceship", "", "");
+	workload_of(&c, "/proc/self/exe", &w);
+	assert_int_equal(w.kind, WORKLOAD_POD_CONTAINER);
+	assert_null(w.binary);
 }
 
 int main(void)

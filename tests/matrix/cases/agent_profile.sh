@@ -1,8 +1,9 @@
 #!/bin/sh
 # captrail agent counts a root chown into its store; after the agent stops,
 # captrail profile --db --all lists CAP_CHOWN. (--all, not --binary
-# /bin/busybox: busybox sh runs its applets by exec'ing /proc/self/exe, and
-# that is the binary name captrail stores for them.)
+# /bin/busybox: busybox sh runs its applets in a forked child or by
+# exec'ing /proc/self/exe, which captrail names by the image before it, the
+# path the shell was run by.)
 # shellcheck source=SCRIPTDIR/../guest/lib.sh
 . /matrix/lib.sh
 
