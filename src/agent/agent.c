@@ -89,20 +89,6 @@ static int on_proc(void *ctx, const struct ct_proc_event *e)
 	return err ? err : ledger_proc(a->ledger, e);
 }
 
-static int on_notice(void *ctx, const struct ct_notice *n)
-{
-	struct agent *a = ctx;
-	int err = 0;
-
-	(void)n;
-	if (!a->opts.watch_denials)
-		return 0;
-	rings_enter(a->opts.rings, RING_EBPF, "attach the denial-outcome program");
-	err = loader_watch_denials(a->loader);
-	rings_leave(a->opts.rings);
-	return err;
-}
-
 /* Records are handled as they come; one that fails (out of memory) is
  * reported once and the loop goes on with the next. */
 static void consume(struct agent *a)
@@ -392,11 +378,11 @@ static int start_tracing(struct agent *a, struct agent_error *ret_error)
 		.armed = true,
 		.noaudit = ranges,
 		.n_noaudit = n_ranges,
+		.watch_denials = a->opts.watch_denials,
 	};
 	lopts.handlers = (struct records_handlers){
 		.on_cap = on_cap,
 		.on_proc = on_proc,
-		.on_notice = on_notice,
 		.ctx = a,
 	};
 	rings_enter(a->opts.rings, RING_EBPF, "load and attach BPF programs");

@@ -27,7 +27,7 @@ struct agent_opts {
 	size_t metrics_workloads; /* 0: METRICS_DEFAULT_WORKLOADS */
 	struct export_opts export; /* path NULL: no export */
 	double flush_seconds;
-	bool watch_denials; /* attach the outcome hook once a denial is seen */
+	bool watch_denials; /* count what denied syscalls return */
 	enum hook hook; /* where to attach on cap_capable() */
 	bool verbose; /* libbpf's messages of hooks that failed before one worked */
 	const char *const *state_roots; /* extra runtime state roots, NULL-terminated */

@@ -44,9 +44,12 @@ const volatile bool cfg_agg_slots = false;
 /* Set by the exec program once the recorded command has exec'd: checks
  * made before that are the launcher's, not the command's. */
 bool agg_armed = false;
-/* Set by user space once the sys_exit program is attached. */
-bool outcome_hook_active = false;
-bool denial_noticed = false;
+/* The sys_exit program is attached from the start (record, agent
+ * --watch-denials): a denial's syscall may return microseconds later. */
+const volatile bool cfg_watch_denials = false;
+/* Threads with denied keys pending: while none, the sys_exit program,
+ * which runs for every syscall of the host, returns after one load. */
+__u64 denials_pending = 0;
 /* The address of the recorded cgroup's struct cgroup, learned from its first
  * task. captrail removes the cgroup only after detaching the programs, so
  * while this is set, equal addresses are the same cgroup. */
@@ -124,13 +127,14 @@ struct {
 	__type(value, __u8);
 } tracked SEC(".maps");
 
-/* The key of the last denied check of each thread, until its syscall
- * returns. */
+/* The denied keys of each thread, until its syscall returns. LRU: an
+ * entry whose syscall never returns is evicted in time; it only keeps
+ * denials_pending above zero, which costs a lookup per syscall. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CT_PENDING_DENIALS);
 	__type(key, __u32);
-	__type(value, struct ct_agg_key);
+	__type(value, struct ct_pending_denials);
 } pending_denials SEC(".maps");
 
 struct {
@@ -415,26 +419,36 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 	slot->audit_pending = 0;
 }
 
+static __always_inline bool same_key(const struct ct_agg_key *a, const struct ct_agg_key *b)
+{
+	return a->cgroup_id == b->cgroup_id && a->pid == b->pid && a->exec_gen == b->exec_gen &&
+	       a->cap == b->cap && a->syscall == b->syscall && a->flags == b->flags;
+}
+
+/* Keeps the denied key until its syscall returns (denial_outcome). */
 static __always_inline void notice_denial(const struct ct_agg_key *key)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_notice *n;
+	struct ct_pending_denials *p, first = { .n = 1 };
 
-	if (outcome_hook_active) {
-		bpf_map_update_elem(&pending_denials, &tid, key, BPF_ANY);
+	if (!cfg_watch_denials)
+		return;
+	p = bpf_map_lookup_elem(&pending_denials, &tid);
+	if (!p) {
+		first.keys[0] = *key;
+		if (!bpf_map_update_elem(&pending_denials, &tid, &first, BPF_NOEXIST))
+			__sync_fetch_and_add(&denials_pending, 1);
 		return;
 	}
-	if (denial_noticed)
-		return;
-	denial_noticed = true;
-	n = bpf_ringbuf_reserve(&events, sizeof(*n), 0);
-	if (!n) {
-		count(CT_STAT_LOST);
-		return;
+	for (__u32 i = 0; i < CT_DENIALS_PER_SYSCALL; i++) {
+		if (i == p->n) {
+			p->keys[i] = *key;
+			p->n++;
+			return;
+		}
+		if (same_key(&p->keys[i], key))
+			return;
 	}
-	n->type = CT_REC_DENIAL_SEEN;
-	n->reserved = 0;
-	bpf_ringbuf_submit(n, BPF_RB_FORCE_WAKEUP);
 }
 
 /* The opts of a hook that sees them, as event flags. */
@@ -595,15 +609,10 @@ int BPF_KRETPROBE(agg_kret, int ret)
 			      opts_flags(args->opts));
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
+static __always_inline void count_outcome(const struct ct_agg_key *key, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_agg_key *key = bpf_map_lookup_elem(&pending_denials, &tid);
 	struct ct_outcome *outcome, zero = {};
 
-	if (!key)
-		return 0;
 	outcome = bpf_map_lookup_elem(&outcomes, key);
 	if (!outcome) {
 		bpf_map_update_elem(&outcomes, key, &zero, BPF_NOEXIST);
@@ -619,7 +628,33 @@ int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
 		__sync_fetch_and_add(&outcome->success, 1);
 	else
 		__sync_fetch_and_add(&outcome->other, 1);
-	bpf_map_delete_elem(&pending_denials, &tid);
+}
+
+/* Ends what a thread had pending (its syscall returned, or it exited in
+ * one); true when it had something. */
+static __always_inline bool forget_denials(__u32 tid)
+{
+	if (bpf_map_delete_elem(&pending_denials, &tid))
+		return false;
+	__sync_fetch_and_add(&denials_pending, -1);
+	return true;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
+{
+	__u32 tid;
+	struct ct_pending_denials *p;
+
+	if (!*(volatile __u64 *)&denials_pending)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	p = bpf_map_lookup_elem(&pending_denials, &tid);
+	if (!p)
+		return 0;
+	for (__u32 i = 0; i < CT_DENIALS_PER_SYSCALL && i < p->n; i++)
+		count_outcome(&p->keys[i], ret);
+	forget_denials(tid);
 	return 0;
 }
 
@@ -868,6 +903,9 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	struct ct_proc_event *e;
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
+	/* A thread that exits in a denied syscall never returns from it. */
+	if (cfg_watch_denials && *(volatile __u64 *)&denials_pending)
+		forget_denials(BPF_CORE_READ(task, pid));
 	/* Only the last thread of the group ends the process. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;

@@ -19,7 +19,7 @@
 
 /* The ring buffer: 8 MiB is ~80,000 capability events of slack for a
  * stream reader that falls behind. Without a stream (record) it carries
- * only lifecycle records (~3 KiB each) and notices, which 1 MiB holds for
+ * only lifecycle records (~3 KiB each), which 1 MiB holds for
  * hundreds of execs between two polls: the rest would be locked memory
  * for nothing. Both are powers of two, as the kernel requires. */
 #define CT_RING_BYTES (8u << 20)
@@ -30,6 +30,9 @@
  * counted in CT_STAT_OUTCOME_FULL. */
 #define CT_PENDING_DENIALS 4096
 #define CT_OUTCOME_ENTRIES 4096
+/* Distinct denied keys one syscall keeps for its outcome; more are left
+ * unobserved (a syscall rarely asks more than two capabilities). */
+#define CT_DENIALS_PER_SYSCALL 4
 
 /* The errnos whose return after a denied check means the denial mattered
  * (the BPF side has no errno.h; user space checks they are the same). */
@@ -41,14 +44,6 @@ enum ct_record_type {
 	CT_REC_EXEC = 2, /* struct ct_proc_event */
 	CT_REC_FORK = 3,
 	CT_REC_EXIT = 4,
-	CT_REC_DENIAL_SEEN = 5, /* first denied check while aggregating */
-};
-
-/* CT_REC_DENIAL_SEEN carries nothing else; user space attaches the
- * sys_exit program that observes what denied syscalls return. */
-struct ct_notice {
-	__u32 type;
-	__u32 reserved;
 };
 
 /* AUDIT_KNOWN, NOAUDIT and INSETID are for hooks that see cap_capable's
@@ -142,6 +137,13 @@ struct ct_agg_key {
 	__s32 syscall;
 	__u32 flags; /* enum ct_agg_flag */
 	__u32 pad;
+};
+
+/* The denied keys of one thread's syscall, until it returns. */
+struct ct_pending_denials {
+	__u32 n;
+	__u32 pad;
+	struct ct_agg_key keys[CT_DENIALS_PER_SYSCALL];
 };
 
 /* The call chain is walked (the expensive part) only for a key's 1st,

@@ -47,7 +47,7 @@ static void usage(FILE *out)
 		")\n"
 		"      --export-rate N        at most N events/s to the export; drops counted\n"
 		"      --watch-denials        record what denied syscalls return (costs every\n"
-		"                             syscall of every process once a denial is seen)\n"
+		"                             syscall of every process ~20 ns)\n"
 		"      --state-root DIR       also look for container runtime state in DIR\n"
 		"      --hook HOOK            auto (default), tracepoint, fexit or kprobe\n"
 		"  -v, --verbose              libbpf debug output, ring changes, hooks not used\n"

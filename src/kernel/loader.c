@@ -83,6 +83,8 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 		memcpy((void *)cfg->cfg_noaudit, opts->aggregate.noaudit,
 		       opts->aggregate.n_noaudit * sizeof(cfg->cfg_noaudit[0]));
 	cfg->cfg_agg_slots = opts->aggregate.slots;
+	cfg->cfg_watch_denials = opts->aggregate.enabled && opts->aggregate.watch_denials &&
+				 !opts->probe_only;
 	skel->bss->agg_armed = opts->aggregate.armed;
 	cfg->cfg_regs_cast = features->rdonly_cast;
 	/* Without the hooks that say when a task's cgroup may have changed,
@@ -108,7 +110,7 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 		else if (prog == mine.entry)
 			load = true;
 		else if (prog == skel->progs.denial_outcome)
-			load = opts->aggregate.enabled && !opts->probe_only;
+			load = cfg->cfg_watch_denials;
 		else if (prog == skel->progs.task_gen_new || prog == skel->progs.task_gen_moved)
 			load = cfg->cfg_task_cache && !opts->probe_only;
 		else if (prog == skel->progs.proc_exec || prog == skel->progs.proc_fork ||
@@ -201,9 +203,6 @@ static int try_hook(struct loader *loader, const struct loader_opts *opts, enum 
 		err = -errno;
 		goto fail;
 	}
-	/* The denial-outcome program costs every syscall of the traced
-	 * processes: it is attached only once a denial has been seen. */
-	bpf_program__set_autoattach(loader->skel->progs.denial_outcome, false);
 	if (opts->stream_on_demand)
 		bpf_program__set_autoattach(loader->progs.stream, false);
 	step = "attach";
@@ -493,20 +492,6 @@ int loader_agg_drain(struct loader *loader,
 		if (err)
 			return err;
 	}
-	return 0;
-}
-
-int loader_watch_denials(struct loader *loader)
-{
-	struct bpf_link *link;
-
-	if (loader->skel->links.denial_outcome)
-		return 0;
-	link = bpf_program__attach(loader->skel->progs.denial_outcome);
-	if (!link)
-		return -errno;
-	loader->skel->links.denial_outcome = link;
-	loader->skel->bss->outcome_hook_active = true;
 	return 0;
 }
 

@@ -33,6 +33,10 @@ struct loader_aggregate {
 	bool slots;
 	const struct ct_noaudit_range *noaudit; /* see kallsyms.h */
 	size_t n_noaudit;
+	/* count what each denied check's syscall returned (loader_outcome());
+	 * costs every syscall on the host a test of one word while nothing
+	 * denied is pending */
+	bool watch_denials;
 };
 
 struct loader_opts {
@@ -131,10 +135,6 @@ int loader_agg_drain(struct loader *loader,
 		     int (*fn)(void *ctx, const struct ct_agg_key *key,
 			       const struct ct_agg_value *value),
 		     void *ctx);
-
-/* Attaches the sys_exit program that records what denied syscalls
- * return; called once the first denial is seen (CT_REC_DENIAL_SEEN). */
-int loader_watch_denials(struct loader *loader);
 
 /* -ENOENT when no outcome was observed for the key. */
 int loader_outcome(struct loader *loader, const struct ct_agg_key *key,

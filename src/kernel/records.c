@@ -68,10 +68,6 @@ int records_dispatch(const struct records_handlers *h, const void *data, size_t 
 		if (size < sizeof(struct ct_proc_event))
 			return -EBADMSG;
 		return h->on_proc ? h->on_proc(h->ctx, data) : 0;
-	case CT_REC_DENIAL_SEEN:
-		if (size < sizeof(struct ct_notice))
-			return -EBADMSG;
-		return h->on_notice ? h->on_notice(h->ctx, data) : 0;
 	default:
 		return -EBADMSG;
 	}

@@ -21,7 +21,6 @@ void records_check(const struct ct_agg_key *key, const struct ct_agg_value *valu
 struct records_handlers {
 	int (*on_cap)(void *ctx, const struct ct_cap_event *e);
 	int (*on_proc)(void *ctx, const struct ct_proc_event *e); /* exec, fork, exit */
-	int (*on_notice)(void *ctx, const struct ct_notice *n); /* CT_REC_DENIAL_SEEN */
 	void *ctx;
 };
 

@@ -39,7 +39,6 @@ struct recorder {
 	struct images *images;
 	uint64_t untracked; /* processes past the bound */
 	size_t n_live;
-	bool denial_hook_late;
 };
 
 static struct process *process_get(struct recorder *r, uint32_t pid)
@@ -94,21 +93,6 @@ static void on_fork_exit(struct recorder *r, const struct ct_proc_event *e)
 		p->live = false;
 		r->n_live--;
 	}
-}
-
-/* The denial that woke us made its syscall before the hook existed: its
- * outcome is unknown, and the result says so. */
-static int on_notice(void *ctx, const struct ct_notice *n)
-{
-	struct recorder *r = ctx;
-	int err;
-
-	(void)n;
-	r->denial_hook_late = true;
-	rings_enter(r->rings, RING_EBPF, "attach the denial-outcome program");
-	err = loader_watch_denials(r->loader);
-	rings_leave(r->rings);
-	return err;
 }
 
 static int on_proc(void *ctx, const struct ct_proc_event *e)
@@ -187,11 +171,11 @@ static int attach(struct recorder *r, struct recorder_result *res,
 	lopts.aggregate.tracked_pid = r->cgroup_id ? 0 : (uint32_t)r->held.pid;
 	lopts.aggregate.noaudit = ranges;
 	lopts.aggregate.n_noaudit = n_ranges;
+	lopts.aggregate.watch_denials = true;
 	lopts.track_procs = true;
 	lopts.proc_cgroup_id = r->cgroup_id;
 	lopts.handlers = (struct records_handlers){
 		.on_proc = on_proc,
-		.on_notice = on_notice,
 		.ctx = r,
 	};
 	if (!r->cgroup_id) {
@@ -351,7 +335,6 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 		recorder_result_free(&res);
 		return failed(ret_error, "read the aggregation maps", err);
 	}
-	res.denial_hook_late = r->denial_hook_late;
 	res.untracked = r->untracked + images_untracked(r->images);
 	*ret_result = res;
 	return 0;

@@ -39,7 +39,6 @@ struct recorder_result {
 	int wait_status; /* of the command, as from waitpid() */
 	bool used_cgroup; /* false: fork tracking */
 	bool stopped; /* ended by --duration or a signal */
-	bool denial_hook_late; /* the first denial's outcome was not observable */
 	bool noaudit_unknown; /* kallsyms unreadable: every check counted as audited */
 	uint64_t untracked; /* processes and images past the recorder's bound */
 	struct loader_stats stats;

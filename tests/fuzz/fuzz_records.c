@@ -82,13 +82,6 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 	return 0;
 }
 
-static int on_notice(void *ctx, const struct ct_notice *n)
-{
-	(void)ctx;
-	FUZZ_CHECK(n->type == CT_REC_DENIAL_SEEN);
-	return 0;
-}
-
 static size_t record_size(const uint8_t *data, size_t size)
 {
 	uint32_t type;
@@ -103,8 +96,6 @@ static size_t record_size(const uint8_t *data, size_t size)
 	case CT_REC_FORK:
 	case CT_REC_EXIT:
 		return sizeof(struct ct_proc_event);
-	case CT_REC_DENIAL_SEEN:
-		return sizeof(struct ct_notice);
 	default:
 		return size;
 	}
@@ -134,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct sinks s = { 0 };
 	struct records_handlers h = {
-		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &s,
+		.on_cap = on_cap, .on_proc = on_proc, .ctx = &s,
 	};
 	struct ct_agg_key key;
 	struct ct_agg_value value;

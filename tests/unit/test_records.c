@@ -225,7 +225,7 @@ static void test_check_outcome(void **state)
 /* --- records_dispatch --- */
 
 struct calls {
-	int cap, proc, notice;
+	int cap, proc;
 	const void *last;
 	uint32_t last_type;
 	int ret; /* what each callback returns */
@@ -254,22 +254,14 @@ static int on_proc(void *ctx, const struct ct_proc_event *e)
 	return called(calls, &calls->proc, e, e->type);
 }
 
-static int on_notice(void *ctx, const struct ct_notice *n)
-{
-	struct calls *calls = ctx;
-
-	return called(calls, &calls->notice, n, n->type);
-}
-
 static void test_dispatch_by_type(void **state)
 {
 	static const uint32_t proc_types[] = { CT_REC_EXEC, CT_REC_FORK, CT_REC_EXIT };
 	struct calls calls = { 0 };
 	const struct records_handlers h = {
-		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &calls,
+		.on_cap = on_cap, .on_proc = on_proc, .ctx = &calls,
 	};
 	struct ct_cap_event cap = { .type = CT_REC_CAP, .pid = 9 };
-	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
 	struct {
 		struct ct_cap_event e;
 		char pad[8];
@@ -289,9 +281,6 @@ static void test_dispatch_by_type(void **state)
 		assert_int_equal(calls.last_type, proc_types[i]);
 	}
 
-	assert_int_equal(records_dispatch(&h, &notice, sizeof(notice)), 0);
-	assert_int_equal(calls.notice, 1);
-	assert_ptr_equal(calls.last, &notice);
 	/* Each record went to its own callback only. */
 	assert_int_equal(calls.cap, 1);
 	assert_int_equal(calls.proc, 3);
@@ -307,22 +296,20 @@ static void test_dispatch_null_callbacks(void **state)
 {
 	struct calls calls = { 0 };
 	const struct records_handlers none = { .ctx = &calls };
-	const struct records_handlers only_notice = { .on_notice = on_notice, .ctx = &calls };
+	const struct records_handlers only_cap = { .on_cap = on_cap, .ctx = &calls };
 	struct ct_cap_event cap = { .type = CT_REC_CAP };
-	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
 
 	(void)state;
 	assert_int_equal(records_dispatch(&none, &cap, sizeof(cap)), 0);
 	mk_exec();
 	assert_int_equal(records_dispatch(&none, &rec, sizeof(rec)), 0);
-	assert_int_equal(records_dispatch(&none, &notice, sizeof(notice)), 0);
+	assert_int_equal(calls.cap + calls.proc, 0);
 
 	/* A kind without a callback is skipped, not handed to another. */
-	assert_int_equal(records_dispatch(&only_notice, &cap, sizeof(cap)), 0);
-	assert_int_equal(records_dispatch(&only_notice, &rec, sizeof(rec)), 0);
-	assert_int_equal(calls.notice, 0);
-	assert_int_equal(records_dispatch(&only_notice, &notice, sizeof(notice)), 0);
-	assert_int_equal(calls.notice, 1);
+	assert_int_equal(records_dispatch(&only_cap, &rec, sizeof(rec)), 0);
+	assert_int_equal(calls.cap + calls.proc, 0);
+	assert_int_equal(records_dispatch(&only_cap, &cap, sizeof(cap)), 0);
+	assert_int_equal(calls.cap, 1);
 	/* Still checked without a callback: a short record is a bug either way. */
 	assert_int_equal(records_dispatch(&none, &cap, sizeof(cap) - 1), -EBADMSG);
 }
@@ -331,33 +318,31 @@ static void test_dispatch_callback_error(void **state)
 {
 	struct calls calls = { .ret = -ENOSPC };
 	const struct records_handlers h = {
-		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &calls,
+		.on_cap = on_cap, .on_proc = on_proc, .ctx = &calls,
 	};
 	struct ct_cap_event cap = { .type = CT_REC_CAP };
-	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
 
 	(void)state;
 	assert_int_equal(records_dispatch(&h, &cap, sizeof(cap)), -ENOSPC);
 	calls.ret = -EIO;
 	mk_exec()->type = CT_REC_FORK;
 	assert_int_equal(records_dispatch(&h, &rec, sizeof(rec)), -EIO);
-	calls.ret = -EINTR;
-	assert_int_equal(records_dispatch(&h, &notice, sizeof(notice)), -EINTR);
 	/* A positive return is the callback's business too. */
 	calls.ret = 1;
 	assert_int_equal(records_dispatch(&h, &cap, sizeof(cap)), 1);
-	assert_int_equal(calls.cap + calls.proc + calls.notice, 4);
+	assert_int_equal(calls.cap + calls.proc, 3);
 }
 
 static void test_dispatch_bad_records(void **state)
 {
-	static const uint32_t unknown[] = { 0, 6, 0x100, UINT32_MAX };
+	/* 5 was the first-denial notice, gone since the outcome hook is
+	 * attached from the start. */
+	static const uint32_t unknown[] = { 0, 5, 6, 0x100, UINT32_MAX };
 	struct calls calls = { 0 };
 	const struct records_handlers h = {
-		.on_cap = on_cap, .on_proc = on_proc, .on_notice = on_notice, .ctx = &calls,
+		.on_cap = on_cap, .on_proc = on_proc, .ctx = &calls,
 	};
 	struct ct_cap_event cap = { .type = CT_REC_CAP };
-	struct ct_notice notice = { .type = CT_REC_DENIAL_SEEN };
 	uint32_t type = CT_REC_CAP;
 
 	(void)state;
@@ -371,13 +356,12 @@ static void test_dispatch_bad_records(void **state)
 	assert_int_equal(records_dispatch(&h, &rec, sizeof(rec) - 1), -EBADMSG);
 	/* A cap event's size is not a proc record's. */
 	assert_int_equal(records_dispatch(&h, &rec, sizeof(struct ct_cap_event)), -EBADMSG);
-	assert_int_equal(records_dispatch(&h, &notice, sizeof(notice) - 1), -EBADMSG);
 	/* A type this build does not know, whatever its size. */
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		rec.type = unknown[i];
 		assert_int_equal(records_dispatch(&h, &rec, sizeof(rec)), -EBADMSG);
 	}
-	assert_int_equal(calls.cap + calls.proc + calls.notice, 0);
+	assert_int_equal(calls.cap + calls.proc, 0);
 }
 
 /* --- exec records: cwd --- */
