@@ -45,7 +45,9 @@ static void sink_put(void *ctx, const char *data, size_t len)
 	put(ctx, data, len);
 }
 
-static bool put_text_escaped(struct jsonw *w, const char *s, size_t max, bool upstream_cut)
+/* Out of line: put_text() stays small for the strings that need nothing. */
+static __attribute__((noinline)) bool put_text_escaped(struct jsonw *w, const char *s, size_t max,
+							bool upstream_cut)
 {
 	const struct text_sink sink = { sink_put, w };
 

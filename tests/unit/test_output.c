@@ -291,9 +291,9 @@ static void test_hostile_strings(void **state)
 			assert_string_equal(
 				get_str(root, "process_kprobe.process.pod.container.image.name"),
 				"img\xef\xbf\xbd");
-			assert_string_equal(
-				get_str(root, "process_kprobe.process.pod.pod_labels.k\n\xef\xbf\xbd"),
-				"v\x1b[31m");
+			assert_string_equal(get_str(root, "process_kprobe.process.pod.pod_labels."
+							  "k\n\xef\xbf\xbd"),
+					    "v\x1b[31m");
 			assert_int_equal(o.cut, 2);
 			json_object_put(root);
 		}
