@@ -6,11 +6,18 @@
 
 #include "lib/caps.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 static void add_str(json_object *obj, const char *key, const char *value)
 {
 	json_object_object_add(obj, key, json_object_new_string(value ? value : ""));
+}
+
+/* A workload's string from the store: bounded, valid UTF-8 (lib/text.h). */
+static void add_text(json_object *obj, const char *key, const char *value, size_t max)
+{
+	json_object_object_add(obj, key, text_json_string(value, max, NULL));
 }
 
 static void add_u64(json_object *obj, const char *key, uint64_t value)
@@ -29,12 +36,12 @@ json_object *api_row_to_json(const struct store_row *r)
 		return NULL;
 	json_object_object_add(obj, "workload_id", json_object_new_int64(r->workload_id));
 	add_str(obj, "kind", workload_kind_name(w->kind));
-	add_str(obj, "pod_namespace", w->pod_namespace);
-	add_str(obj, "pod_name", w->pod_name);
-	add_str(obj, "container_name", w->container_name);
-	add_str(obj, "image", w->image);
-	add_str(obj, "binary", w->binary);
-	add_str(obj, "unit", w->unit);
+	add_text(obj, "pod_namespace", w->pod_namespace, TEXT_NAME_MAX);
+	add_text(obj, "pod_name", w->pod_name, TEXT_NAME_MAX);
+	add_text(obj, "container_name", w->container_name, TEXT_NAME_MAX);
+	add_text(obj, "image", w->image, TEXT_IMAGE_MAX);
+	add_text(obj, "binary", w->binary, TEXT_PATH_MAX);
+	add_text(obj, "unit", w->unit, TEXT_NAME_MAX);
 	add_u64(obj, "instances", r->instances);
 	json_object_object_add(obj, "cap", json_object_new_int(c->cap));
 	caps_name(c->cap, name);
@@ -73,7 +80,7 @@ static int collect_instance(void *ctx, int64_t workload_id, const char *instance
 		return -ENOMEM;
 	}
 	json_object_object_add(obj, "workload_id", json_object_new_int64(workload_id));
-	add_str(obj, "instance", instance);
+	add_text(obj, "instance", instance, TEXT_NAME_MAX);
 	return 0;
 }
 
@@ -239,6 +246,7 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 			 size_t size, char *err, size_t err_size)
 {
 	struct store_filter f = { .select = STORE_SELECT_ALL };
+	char echo[TEXT_BUF(TEXT_ECHO_MAX)];
 	const char *text;
 	size_t i;
 
@@ -251,8 +259,10 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 		for (i = 0; i < sizeof(selects) / sizeof(selects[0]); i++)
 			if (!strcmp(key, selects[i].key))
 				break;
-		if (i == sizeof(selects) / sizeof(selects[0]))
-			return invalid_input(err, err_size, "unknown selection \"%.64s\"", key);
+		if (i == sizeof(selects) / sizeof(selects[0])) {
+			text_render(echo, sizeof(echo), key, TEXT_ECHO_MAX, TEXT_LINE, NULL);
+			return invalid_input(err, err_size, "unknown selection \"%s\"", echo);
+		}
 		f.select = selects[i].select;
 		if (f.select == STORE_SELECT_ALL) {
 			if (!json_object_is_type(value, json_type_boolean) ||
@@ -269,10 +279,13 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 			return invalid_input(err, err_size, "\"%s\" is too long", key);
 		switch (f.select) {
 		case STORE_SELECT_POD:
-			if (store_filter_pod(text, &f, buf, size))
+			if (store_filter_pod(text, &f, buf, size)) {
+				text_render(echo, sizeof(echo), text, TEXT_ECHO_MAX, TEXT_LINE,
+					    NULL);
 				return invalid_input(err, err_size,
-						     "\"pod\" must be NAMESPACE/NAME, "
-						     "not \"%.128s\"", text);
+						     "\"pod\" must be NAMESPACE/NAME, not \"%s\"",
+						     echo);
+			}
 			break;
 		case STORE_SELECT_CONTAINER:
 			f.container = buf;

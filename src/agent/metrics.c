@@ -16,6 +16,7 @@
 
 #include "lib/caps.h"
 #include "lib/hash.h"
+#include "lib/text.h"
 
 #define LISTEN_BACKLOG 16
 #define MAX_CONNECTIONS 32 /* scrapers are few; a flood must not grow threads or memory */
@@ -23,7 +24,7 @@
 
 struct workload {
 	UT_hash_handle hh;
-	char *name;
+	char *name; /* the label value, escaped: two names that read the same share it */
 	uint64_t checks[CAPS_MAX][2]; /* [cap][denied] */
 };
 
@@ -36,6 +37,7 @@ struct metrics {
 	struct workload *workloads; /* uthash, insertion order */
 	struct workload *other;
 	uint64_t overflow;
+	uint64_t labels_cut;
 	uint64_t values[METRICS_VALUES];
 	uint64_t cache_entries[METRICS_CACHES];
 	uint64_t cache_evictions[METRICS_CACHES];
@@ -75,19 +77,6 @@ static const char *const cache_names[METRICS_CACHES] = {
 	[METRICS_CACHE_CONTAINER] = "container",
 };
 
-/* Label values escape backslash, double quote and newline. */
-static void put_label(FILE *out, const char *value)
-{
-	for (const char *c = value; *c; c++) {
-		switch (*c) {
-		case '\\': fputs("\\\\", out); break;
-		case '"': fputs("\\\"", out); break;
-		case '\n': fputs("\\n", out); break;
-		default: fputc(*c, out);
-		}
-	}
-}
-
 static void render_workload(FILE *out, const struct workload *w)
 {
 	char name[CAPS_NAME_LEN];
@@ -98,9 +87,8 @@ static void render_workload(FILE *out, const struct workload *w)
 				continue;
 			caps_name(cap, name);
 			fprintf(out, "captrail_checks_total{capability=\"%s\",verdict=\"%s\","
-				     "workload=\"", name, denied ? "denied" : "granted");
-			put_label(out, w->name);
-			fprintf(out, "\"} %llu\n", (unsigned long long)w->checks[cap][denied]);
+				     "workload=\"%s\"} %llu\n", name, denied ? "denied" : "granted",
+				w->name, (unsigned long long)w->checks[cap][denied]);
 		}
 }
 
@@ -118,8 +106,13 @@ static void render_locked(struct metrics *m, FILE *out)
 		"# HELP captrail_metrics_workloads_overflow_total Check updates counted under "
 		"workload=\"" METRICS_OTHER "\" once %zu workloads had series.\n"
 		"# TYPE captrail_metrics_workloads_overflow_total counter\n"
-		"captrail_metrics_workloads_overflow_total %llu\n",
-		m->max_workloads, (unsigned long long)m->overflow);
+		"captrail_metrics_workloads_overflow_total %llu\n"
+		"# HELP captrail_metrics_labels_cut_total Check updates whose workload name was "
+		"cut to %d bytes (ending in U+2026) for its label.\n"
+		"# TYPE captrail_metrics_labels_cut_total counter\n"
+		"captrail_metrics_labels_cut_total %llu\n",
+		m->max_workloads, (unsigned long long)m->overflow, TEXT_WORKLOAD_MAX,
+		(unsigned long long)m->labels_cut);
 	for (int i = 0; i < METRICS_VALUES; i++)
 		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", value_info[i].name,
 			value_info[i].help, value_info[i].name, value_info[i].type,
@@ -397,12 +390,17 @@ static struct workload *find_workload(struct metrics *m, const char *name)
 void metrics_add_checks(struct metrics *m, const char *workload, int cap, bool denied,
 			uint64_t n)
 {
+	char label[TEXT_BUF(TEXT_WORKLOAD_MAX)];
 	struct workload *w;
+	bool cut;
 
 	if (cap < 0 || cap >= CAPS_MAX || !n)
 		return;
+	text_render(label, sizeof(label), workload && *workload ? workload : "unknown",
+		    TEXT_WORKLOAD_MAX, TEXT_PROM, &cut);
 	pthread_mutex_lock(&m->lock);
-	w = find_workload(m, workload && *workload ? workload : "unknown");
+	m->labels_cut += cut;
+	w = find_workload(m, label);
 	if (w)
 		w->checks[cap][denied] += n;
 	pthread_mutex_unlock(&m->lock);

@@ -3,7 +3,7 @@
  * GET /metrics:
  *   captrail_checks_total{capability="CAP_SYSLOG",verdict="denied",
  *                         workload="default/xwing/spaceship"}
- *   captrail_metrics_workloads_overflow_total
+ *   captrail_metrics_workloads_overflow_total, captrail_metrics_labels_cut_total
  *   captrail_events_lost_total, captrail_cache_entries{cache="process|container"},
  *   captrail_cache_evictions_total{cache=...}, captrail_store_flushes_total,
  *   captrail_store_flush_errors_total, and the values of enum metrics_value.
@@ -12,7 +12,10 @@
  * Cardinality is bounded: the first max_workloads distinct workload label
  * values get series of their own, later ones are counted under
  * workload="other", each such update counting once in
- * captrail_metrics_workloads_overflow_total. The agent's loop updates the
+ * captrail_metrics_workloads_overflow_total. A workload label value is
+ * bounded and escaped as lib/text.h's TEXT_PROM says (valid UTF-8, cut to
+ * TEXT_WORKLOAD_MAX bytes, each cut update counted in
+ * captrail_metrics_labels_cut_total). The agent's loop updates the
  * values; a mutex keeps the HTTP thread's reads consistent. */
 #ifndef CAPTRAIL_METRICS_H
 #define CAPTRAIL_METRICS_H

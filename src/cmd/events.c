@@ -19,6 +19,7 @@
 #include "event/output.h"
 #include "lib/json.h"
 #include "lib/line_reader.h"
+#include "lib/text.h"
 
 #define MAX_EVENT_LINE API_EVENT_MAX_LINE
 
@@ -158,7 +159,8 @@ static bool print_event(const struct events_args *a, const char *line, size_t le
 		struct output_line l;
 
 		output_line_from_json(event, &l);
-		output_compact_line(stdout, &l);
+		/* A cut string shows its mark; events keeps no totals. */
+		(void)output_compact_line(stdout, &l);
 	}
 	return fflush(stdout) == 0;
 }
@@ -170,9 +172,15 @@ static json_object *parse_line(const char *line, size_t len)
 	return json_parse_object(line, len, &obj, NULL, 0) ? NULL : obj;
 }
 
+/* Notices come from the agent or stdin: one escaped line. */
+#define NOTICE_MAX 512
+
 static void print_notice(const char *notice)
 {
-	cmd_say(CMD, "notice: %s", notice);
+	char text[TEXT_BUF(NOTICE_MAX)];
+
+	text_render(text, sizeof(text), notice, NOTICE_MAX, TEXT_LINE, NULL);
+	cmd_say(CMD, "notice: %s", text);
 }
 
 /* ---- stdin ---- */

@@ -16,6 +16,7 @@
 #include "kernel/loader.h"
 #include "lib/caps.h"
 #include "lib/clock.h"
+#include "lib/text.h"
 
 #define POLL_MS 100 /* bounds the latency of a quiet stream */
 
@@ -265,6 +266,9 @@ static int print_summary(struct trace_state *st, struct loader *loader, struct r
 			(unsigned long long)stats.proc_lost);
 	if (evfilter_describe_give_ups(st->who, why, sizeof(why)))
 		cmd_say(CMD, "%s", why);
+	if (st->out.cut)
+		cmd_say(CMD, "%llu strings longer than their bound were cut (they end in \"%s\")",
+			(unsigned long long)st->out.cut, TEXT_CUT_MARK);
 	return EXIT_OK;
 }
 

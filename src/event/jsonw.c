@@ -1,6 +1,9 @@
 #include "event/jsonw.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "lib/text.h"
 
 
 void jsonw_init(struct jsonw *w, FILE *out)
@@ -37,43 +40,34 @@ static void put_char(struct jsonw *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* One load per byte: the terminating NUL is marked too, so the scan for
- * the end of a plain span needs no second test. */
-static const bool stops_span[256] = {
-	[0x00 ... 0x1f] = true, ['"'] = true, ['\\'] = true, [0x7f] = true,
-};
-
-/* Plain spans are copied whole; only the rare special byte is escaped
- * piecewise. */
-static void put_escaped(struct jsonw *w, const char *s)
+static void sink_put(void *ctx, const char *data, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
+	put(ctx, data, len);
+}
+
+/* Out of line: put_text() stays small for the strings that need nothing. */
+static __attribute__((noinline)) bool put_text_escaped(struct jsonw *w, const char *s, size_t max,
+							bool upstream_cut)
+{
+	const struct text_sink sink = { sink_put, w };
+
+	return text_write(&sink, s, strlen(s), max, upstream_cut, TEXT_JSON);
+}
+
+/* lib/text decides what a string may hold: the writer only quotes it. Most
+ * strings (and every key) are plain ASCII, copied whole. */
+static bool put_text(struct jsonw *w, const char *s, size_t max, bool upstream_cut)
+{
+	size_t plain = text_plain_len(s, TEXT_JSON);
+	bool cut = false;
 
 	put_char(w, '"');
-	for (;;) {
-		const char *span = s;
-
-		while (!stops_span[(unsigned char)*s])
-			s++;
-		put(w, span, (size_t)(s - span));
-		if (!*s)
-			break;
-		switch (*s) {
-		case '"': put(w, "\\\"", 2); break;
-		case '\\': put(w, "\\\\", 2); break;
-		case '\n': put(w, "\\n", 2); break;
-		case '\t': put(w, "\\t", 2); break;
-		case '\r': put(w, "\\r", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[(unsigned char)*s >> 4],
-				      hex[(unsigned char)*s & 0xf] };
-
-			put(w, u, sizeof(u));
-		}
-		}
-		s++;
-	}
+	if (!s[plain] && plain <= max && !upstream_cut)
+		put(w, s, plain);
+	else
+		cut = put_text_escaped(w, s, max, upstream_cut);
 	put_char(w, '"');
+	return cut;
 }
 
 /* printf's format parsing is most of the cost of a number. */
@@ -95,7 +89,7 @@ static void member(struct jsonw *w, const char *key)
 		put_char(w, ',');
 	w->first[w->depth] = false;
 	if (key) {
-		put_escaped(w, key);
+		put_text(w, key, SIZE_MAX, false);
 		put_char(w, ':');
 	}
 }
@@ -129,7 +123,26 @@ void jsonw_end(struct jsonw *w, char close)
 void jsonw_string(struct jsonw *w, const char *key, const char *value)
 {
 	member(w, key);
-	put_escaped(w, value ? value : "");
+	put_text(w, value ? value : "", SIZE_MAX, false);
+}
+
+bool jsonw_text(struct jsonw *w, const char *key, const char *value, size_t max,
+		bool upstream_cut)
+{
+	member(w, key);
+	return put_text(w, value ? value : "", max, upstream_cut);
+}
+
+unsigned int jsonw_text_pair(struct jsonw *w, const char *key, const char *value, size_t max)
+{
+	unsigned int cut;
+
+	if (!w->first[w->depth])
+		put_char(w, ',');
+	w->first[w->depth] = false;
+	cut = put_text(w, key ? key : "", max, false);
+	put_char(w, ':');
+	return cut + put_text(w, value ? value : "", max, false);
 }
 
 void jsonw_uint(struct jsonw *w, const char *key, uint64_t value)

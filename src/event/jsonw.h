@@ -11,6 +11,7 @@
 #define CAPTRAIL_JSONW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,7 +33,16 @@ void jsonw_init(struct jsonw *w, FILE *out);
 void jsonw_object(struct jsonw *w, const char *key);
 void jsonw_array(struct jsonw *w, const char *key);
 void jsonw_end(struct jsonw *w, char close); /* '}' or ']' */
+/* Strings are written as lib/text.h's TEXT_JSON says: always valid UTF-8.
+ * jsonw_string() for captrail's own, unbounded; jsonw_text() for what a
+ * workload controls, bounded to max bytes (upstream_cut: see text_write());
+ * true when cut. */
 void jsonw_string(struct jsonw *w, const char *key, const char *value);
+bool jsonw_text(struct jsonw *w, const char *key, const char *value, size_t max,
+		bool upstream_cut);
+/* A member whose key is a workload's too (labels): both bounded to max;
+ * how many of the two were cut. */
+unsigned int jsonw_text_pair(struct jsonw *w, const char *key, const char *value, size_t max);
 void jsonw_uint(struct jsonw *w, const char *key, uint64_t value);
 void jsonw_int(struct jsonw *w, const char *key, int64_t value);
 void jsonw_bool(struct jsonw *w, const char *key, bool value);

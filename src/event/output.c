@@ -7,6 +7,11 @@
 #include "lib/caps.h"
 #include "lib/clock.h"
 #include "lib/json.h"
+#include "lib/text.h"
+
+/* Anything the kernel cut is cut again, visibly, by lib/text. */
+_Static_assert(TEXT_PATH_MAX < CT_PATH_MAX - 1, "a path the kernel cut must exceed the bound");
+_Static_assert(TEXT_ARGS_MAX < CT_ARGS_MAX - 1, "arguments the kernel cut must exceed the bound");
 
 int output_format_parse(const char *name, enum output_format *ret_format)
 {
@@ -46,27 +51,38 @@ static void json_optional(struct jsonw *w, const char *key, const char *value)
 		jsonw_string(w, key, value);
 }
 
-static void json_pod(struct jsonw *w, const struct identity_pod *pod)
+/* A string the workload controls, when known. */
+static void json_text(struct output *o, const char *key, const char *value, size_t max,
+		      bool upstream_cut)
 {
+	if (value && jsonw_text(&o->json, key, value, max, upstream_cut))
+		o->cut++;
+}
+
+static void json_pod(struct output *o, const struct identity_pod *pod)
+{
+	struct jsonw *w = &o->json;
+
 	jsonw_object(w, "pod");
-	json_optional(w, "namespace", pod->namespace_);
-	json_optional(w, "name", pod->name);
-	json_optional(w, "uid", pod->uid);
+	json_text(o, "namespace", pod->namespace_, TEXT_NAME_MAX, false);
+	json_text(o, "name", pod->name, TEXT_NAME_MAX, false);
+	json_text(o, "uid", pod->uid, TEXT_NAME_MAX, false);
 	jsonw_object(w, "container");
-	json_optional(w, "id", pod->container_id);
-	json_optional(w, "name", pod->container_name);
+	json_text(o, "id", pod->container_id, TEXT_NAME_MAX, false);
+	json_text(o, "name", pod->container_name, TEXT_NAME_MAX, false);
 	jsonw_object(w, "image");
 	jsonw_string(w, "id", "");
-	jsonw_string(w, "name", pod->image ? pod->image : "");
+	json_text(o, "name", pod->image ? pod->image : "", TEXT_IMAGE_MAX, false);
 	jsonw_end(w, '}');
-	json_optional(w, "start_time", pod->container_start_time);
+	json_text(o, "start_time", pod->container_start_time, TEXT_NAME_MAX, false);
 	if (pod->container_pid)
 		jsonw_uint(w, "pid", pod->container_pid);
 	jsonw_end(w, '}');
 	if (pod->n_labels) {
 		jsonw_object(w, "pod_labels");
 		for (size_t i = 0; i < pod->n_labels; i++)
-			jsonw_string(w, pod->labels[i].key, pod->labels[i].value);
+			o->cut += jsonw_text_pair(w, pod->labels[i].key, pod->labels[i].value,
+						  TEXT_LABEL_MAX);
 		jsonw_end(w, '}');
 	}
 	jsonw_end(w, '}');
@@ -146,15 +162,17 @@ static void json_process(struct output *o, const char *key, const struct identit
 	json_optional(w, "exec_id", p->exec_id);
 	jsonw_uint(w, "pid", p->pid);
 	jsonw_uint(w, "uid", p->uid);
-	json_optional(w, "cwd", p->cwd);
-	json_optional(w, "binary", p->binary);
-	json_optional(w, "arguments", p->arguments);
+	json_text(o, "cwd", p->cwd, TEXT_PATH_MAX, false);
+	json_text(o, "binary", p->binary, TEXT_PATH_MAX, false);
+	/* Arguments the reader already cut (truncArgs) end with the mark too. */
+	json_text(o, "arguments", p->arguments, TEXT_ARGS_MAX,
+		  p->flags && strstr(p->flags, "truncArgs"));
 	json_optional(w, "flags", p->flags);
 	json_optional(w, "start_time", p->start_time);
 	jsonw_uint(w, "auid", p->auid);
 	if (p->pod) {
-		json_pod(w, p->pod);
-		json_optional(w, "docker", p->pod->docker);
+		json_pod(o, p->pod);
+		json_text(o, "docker", p->pod->docker, TEXT_NAME_MAX, false);
 	}
 	json_optional(w, "parent_exec_id", p->parent_exec_id);
 	if (p->tid)
@@ -239,30 +257,50 @@ static void json_event(struct output *o, const struct identity_event *ev)
 	jsonw_line_end(w);
 }
 
-static const char *known(const char *s)
+/* Workload strings in a line are escaped (TEXT_LINE): one event is one
+ * line, and nothing in it reaches the terminal as a control. NULL is "?". */
+static unsigned int put_line_text(FILE *out, const char *s, size_t max)
 {
-	return s ? s : "?";
+	return text_fput(out, s ? s : "?", max, TEXT_LINE);
 }
 
 /* "default/xwing spaceship /bin/dmesg" in a pod, the binary elsewhere. */
-static void line_who(const struct output_line *l, char *buf, size_t size)
+static unsigned int put_who(FILE *out, const struct output_line *l)
 {
-	if (l->has_pod)
-		snprintf(buf, size, "%s/%s %s %s", known(l->pod_namespace), known(l->pod_name),
-			 known(l->container), known(l->binary));
-	else
-		snprintf(buf, size, "%s", known(l->binary));
+	unsigned int cut = 0;
+
+	if (l->has_pod) {
+		cut += put_line_text(out, l->pod_namespace, TEXT_NAME_MAX);
+		fputc_unlocked('/', out);
+		cut += put_line_text(out, l->pod_name, TEXT_NAME_MAX);
+		fputc_unlocked(' ', out);
+		cut += put_line_text(out, l->container, TEXT_NAME_MAX);
+		fputc_unlocked(' ', out);
+	}
+	return cut + put_line_text(out, l->binary, TEXT_PATH_MAX);
 }
 
-void output_compact_line(FILE *out, const struct output_line *l)
+/* The capability and syscall columns: captrail's own names, but events
+ * reads them from JSON lines. */
+#define COLUMN_MAX 64
+
+unsigned int output_compact_line(FILE *out, const struct output_line *l)
 {
-	char time[RFC3339_LEN] = "-", who[OUTPUT_WHO_LEN];
+	char time[RFC3339_LEN] = "-", cap[TEXT_BUF(COLUMN_MAX)];
+	unsigned int cut;
+	bool cap_cut;
 
 	if (l->wall_ns)
 		clock_hms_us(l->wall_ns, time);
-	line_who(l, who, sizeof(who));
-	fprintf(out, "%s %-7s %-22s pid=%u uid=%u %s%s%s\n", time, l->verdict, l->capability,
-		l->pid, l->uid, who, l->syscall ? " syscall=" : "", l->syscall ? l->syscall : "");
+	text_render(cap, sizeof(cap), l->capability, COLUMN_MAX, TEXT_LINE, &cap_cut);
+	fprintf(out, "%s %-7s %-22s pid=%u uid=%u ", time, l->verdict, cap, l->pid, l->uid);
+	cut = cap_cut + put_who(out, l);
+	if (l->syscall) {
+		fputs_unlocked(" syscall=", out);
+		cut += put_line_text(out, l->syscall, COLUMN_MAX);
+	}
+	fputc_unlocked('\n', out);
+	return cut;
 }
 
 /* The command name stands in while the binary is unknown. */
@@ -290,8 +328,9 @@ static void event_line(const struct output *o, const struct identity_event *ev,
 
 static void table_event(struct output *o, const struct identity_event *ev)
 {
-	char name[CAPS_NAME_LEN], time[RFC3339_LEN], who[OUTPUT_WHO_LEN];
+	char name[CAPS_NAME_LEN], time[RFC3339_LEN], syscall[TEXT_BUF(COLUMN_MAX)];
 	struct output_line l;
+	bool cut;
 
 	if (!o->header_done) {
 		fprintf(o->out, "%-15s %-7s %-22s %7s %10s %-16s %s\n", "TIME", "VERDICT",
@@ -300,9 +339,12 @@ static void table_event(struct output *o, const struct identity_event *ev)
 	}
 	event_line(o, ev, name, &l);
 	clock_hms_us(l.wall_ns, time);
-	line_who(&l, who, sizeof(who));
-	fprintf(o->out, "%-15s %-7s %-22s %7u %10u %-16s %s\n", time, l.verdict, l.capability,
-		l.pid, l.uid, l.syscall ? l.syscall : "-", who);
+	text_render(syscall, sizeof(syscall), l.syscall ? l.syscall : "-", COLUMN_MAX, TEXT_LINE,
+		    &cut);
+	fprintf(o->out, "%-15s %-7s %-22s %7u %10u %-16s ", time, l.verdict, l.capability, l.pid,
+		l.uid, syscall);
+	o->cut += cut + put_who(o->out, &l);
+	fputc_unlocked('\n', o->out);
 }
 
 static json_object *member(json_object *obj, const char *key)
@@ -374,7 +416,7 @@ void output_event(struct output *o, const struct identity_event *ev)
 		struct output_line l;
 
 		event_line(o, ev, name, &l);
-		output_compact_line(o->out, &l);
+		o->cut += output_compact_line(o->out, &l);
 		break;
 	}
 	}

@@ -56,13 +56,13 @@ struct output {
 	uint32_t host_ns[CT_NS_COUNT];
 	bool have_host_ns;
 	bool header_done;
+	uint64_t cut; /* workload strings cut to their bound (lib/text.h) */
 	struct jsonw json;
 };
 
 /* One compact line: "10:13:33.834882 denied  CAP_SYSLOG  pid=... uid=...
- * NS/POD CONTAINER BINARY syscall=NAME"; NULL strings print as "?". */
-#define OUTPUT_WHO_LEN 1024
-
+ * NS/POD CONTAINER BINARY syscall=NAME"; NULL strings print as "?". The
+ * strings are bounded and escaped as lib/text.h's TEXT_LINE says. */
 struct output_line {
 	uint64_t wall_ns; /* 0: unknown, printed "-" */
 	const char *verdict;
@@ -77,7 +77,8 @@ struct output_line {
 	const char *syscall; /* NULL: not in a syscall */
 };
 
-void output_compact_line(FILE *out, const struct output_line *line);
+/* How many strings were cut. */
+unsigned int output_compact_line(FILE *out, const struct output_line *line);
 /* The line of a process_kprobe JSON event as `trace -o json` writes it
  * (captrail events prints them); strings point into event. */
 void output_line_from_json(json_object *event, struct output_line *ret_line);

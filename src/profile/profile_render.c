@@ -1,6 +1,8 @@
 /* Renderings of a profile. YAML is written by hand: every scalar in it is a
  * capability name or a fixed word, so plain scalars suffice. JSON goes
- * through json-c. */
+ * through json-c. What a workload named (binaries, instances, the
+ * workload's and user's names, the command) is bounded and escaped as
+ * lib/text.h says: TEXT_LINE in text, well-formed UTF-8 in JSON. */
 #include "profile/profile.h"
 
 #include <ctype.h>
@@ -13,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "lib/syscalls.h"
+#include "lib/text.h"
 
 static const char *const format_names[PROFILE_FORMAT_COUNT] = {
 	[PROFILE_FORMAT_TEXT] = "text",
@@ -236,6 +239,12 @@ static void json_add_str(struct json_object *obj, const char *key, const char *v
 	json_object_object_add(obj, key, value ? json_object_new_string(value) : NULL);
 }
 
+static void json_add_text(struct json_object *obj, const char *key, const char *value,
+			  size_t max)
+{
+	json_object_object_add(obj, key, value ? text_json_string(value, max, NULL) : NULL);
+}
+
 static struct json_object *json_syscall(int nr)
 {
 	char name[SYSCALLS_NAME_LEN];
@@ -264,9 +273,9 @@ static struct json_object *json_check(const struct profile_obs *o)
 	json_object_object_add(c, "first_ns", json_object_new_uint64(o->first_ns));
 	json_object_object_add(c, "last_ns", json_object_new_uint64(o->last_ns));
 	if (o->binary)
-		json_add_str(c, "binary", o->binary);
+		json_add_text(c, "binary", o->binary, TEXT_PATH_MAX);
 	if (o->instance)
-		json_add_str(c, "instance", o->instance);
+		json_add_text(c, "instance", o->instance, TEXT_NAME_MAX);
 	return c;
 }
 
@@ -324,7 +333,7 @@ static struct json_object *json_denials(const struct profile *p)
 			d, "unobserved",
 			json_object_new_uint64(denials[i].outcomes[PROFILE_OUTCOME_UNOBSERVED]));
 		if (denials[i].binary)
-			json_add_str(d, "binary", denials[i].binary);
+			json_add_text(d, "binary", denials[i].binary, TEXT_PATH_MAX);
 		json_object_array_add(array, d);
 	}
 	free(denials);
@@ -340,15 +349,16 @@ static void json_meta(const struct profile *p, struct json_object *root)
 	uid_t uid;
 
 	if (profile_workload(p))
-		json_add_str(root, "workload", profile_workload(p));
+		json_add_text(root, "workload", profile_workload(p), TEXT_WORKLOAD_MAX);
 	if (profile_user(p, &uid, &name) && (obj = json_object_new_object())) {
 		json_object_object_add(obj, "uid", json_object_new_int64(uid));
-		json_add_str(obj, "name", name);
+		json_add_text(obj, "name", name, TEXT_NAME_MAX);
 		json_object_object_add(root, "user", obj);
 	}
+	/* The command as typed: not cut, only made well-formed. */
 	if (argv && (obj = json_object_new_array())) {
 		for (size_t i = 0; argv[i]; i++)
-			json_object_array_add(obj, json_object_new_string(argv[i]));
+			json_object_array_add(obj, text_json_string(argv[i], SIZE_MAX, NULL));
 		json_object_object_add(root, "command", obj);
 	}
 	if (profile_exit(p, &status) && (WIFEXITED(status) || WIFSIGNALED(status)) &&
@@ -394,7 +404,7 @@ static int render_json(const struct profile *p, FILE *out)
 	json_object_object_add(root, "coverage", json_object_new_int64(profile_coverage(p)));
 	if ((obj = json_object_new_array())) {
 		for (size_t i = 0; i < n_ids; i++)
-			json_object_array_add(obj, json_object_new_string(ids[i]));
+			json_object_array_add(obj, text_json_string(ids[i], TEXT_NAME_MAX, NULL));
 		json_object_object_add(root, "instances", obj);
 	}
 	json_object_object_add(root, "unnamed_instance",
@@ -461,29 +471,43 @@ static const char *outcome_text(const struct profile_obs *o)
 	return o->granted ? "-" : names[o->outcome];
 }
 
-/* Workload-controlled strings (paths, arguments) reach a terminal: no
- * control characters. */
-static void put_clean(FILE *out, const char *s)
+/* Workload-controlled strings reach a terminal: one line, no controls. */
+static void put_clean(FILE *out, const char *s, size_t max)
 {
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	text_fput(out, s, max, TEXT_LINE);
 }
 
-/* An argument as a shell would need it, so the command line reads right. */
+/* An argument as a shell would need it, so the command line reads right:
+ * bare, in '...' when it is printable ASCII, else in bash's $'...', which
+ * reads TEXT_LINE's escapes back (and \' for a quote). */
 static void put_arg(FILE *out, const char *arg)
 {
+	size_t len = strlen(arg);
+	const char *quote;
+
 	if (*arg && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-				"_@%+=:,./-") == strlen(arg)) {
+				"_@%+=:,./-") == len) {
 		fputs(arg, out);
 		return;
 	}
-	fputc('\'', out);
-	for (; *arg; arg++) {
-		if (*arg == '\'')
-			fputs("'\\''", out);
-		else
-			fputc((unsigned char)*arg < 0x20 || *arg == 0x7f ? '?' : *arg, out);
+	if (text_plain_len(arg, TEXT_LINE) == len) {
+		fputc('\'', out);
+		for (; *arg; arg++) {
+			if (*arg == '\'')
+				fputs("'\\''", out);
+			else
+				fputc(*arg, out);
+		}
+		fputc('\'', out);
+		return;
 	}
+	fputs("$'", out);
+	while ((quote = strchr(arg, '\''))) {
+		text_fput_len(out, arg, (size_t)(quote - arg), SIZE_MAX, TEXT_LINE);
+		fputs("\\'", out);
+		arg = quote + 1;
+	}
+	text_fput(out, arg, SIZE_MAX, TEXT_LINE);
 	fputc('\'', out);
 }
 
@@ -543,7 +567,7 @@ static void text_table(FILE *out, struct text_row *rows, size_t n, bool show_ins
 			name ? name : "none", w_out, outcome_text(o), w_count, rows[i].count);
 		if (show_instances)
 			fprintf(out, "%*u  ", w_inst, rows[i].instances);
-		put_clean(out, o->binary ? o->binary : "-");
+		put_clean(out, o->binary ? o->binary : "-", TEXT_PATH_MAX);
 		fputc('\n', out);
 	}
 }
@@ -690,7 +714,7 @@ static void text_meta(const struct profile *p, FILE *out)
 
 	if (profile_workload(p)) {
 		fputs("workload   ", out);
-		put_clean(out, profile_workload(p));
+		put_clean(out, profile_workload(p), TEXT_WORKLOAD_MAX);
 		fputc('\n', out);
 	}
 	if (argv) {
@@ -704,7 +728,7 @@ static void text_meta(const struct profile *p, FILE *out)
 	if (profile_user(p, &uid, &name)) {
 		fputs("user       ", out);
 		if (name) {
-			put_clean(out, name);
+			put_clean(out, name, TEXT_NAME_MAX);
 			fprintf(out, " (uid %u)\n", (unsigned int)uid);
 		} else {
 			fprintf(out, "uid %u\n", (unsigned int)uid);
@@ -819,9 +843,13 @@ int profile_render_list(struct profile *const *profiles, size_t n, enum profile_
 	for (size_t i = 0; !err && i < n; i++) {
 		if (i)
 			fputs(separator(format), out);
-		if (headers)
-			fprintf(out, "# %s\n", profile_workload(profiles[i]) ? profile_workload(profiles[i])
-									: "?");
+		if (headers) {
+			fputs("# ", out);
+			put_clean(out, profile_workload(profiles[i]) ? profile_workload(profiles[i])
+								     : "?",
+				  TEXT_WORKLOAD_MAX);
+			fputc('\n', out);
+		}
 		err = profile_render(profiles[i], format, out);
 	}
 	if (array)

@@ -28,6 +28,7 @@
 #include "cmd/commands.h"
 #include "lib/clock.h"
 #include "lib/line_reader.h"
+#include "lib/text.h"
 #include "scratch.h"
 
 #define HANG_GUARD_MS 20000 /* only against hanging forever; no timing is asserted */
@@ -808,6 +809,50 @@ static void test_row_and_select_json(void **state)
 	}
 }
 
+/* What the store and a request hold reaches clients as valid UTF-8: rows
+ * bounded, and input quoted back in an error escaped and bounded. */
+static void test_row_and_select_hostile(void **state)
+{
+	char binary[TEXT_PATH_MAX + 50];
+	struct store_row row = {
+		.workload = { .kind = WORKLOAD_HOST_BINARY, .pod_namespace = "", .pod_name = "",
+			      .container_name = "", .image = "", .binary = binary, .unit = "" },
+		.check = { .cap = 13 },
+	};
+	struct store_filter parsed;
+	json_object *obj, *sel;
+	const char *text;
+	char buf[256], err[256];
+
+	(void)state;
+	memset(binary, 'b', sizeof(binary));
+	memcpy(binary, "/tmp/\xff\n", 7);
+	binary[sizeof(binary) - 1] = '\0';
+	obj = api_row_to_json(&row);
+	assert_non_null(obj);
+	text = json_object_to_json_string_ext(obj, API_JSON_FLAGS);
+	assert_true(text_utf8_valid(text, strlen(text)));
+	assert_null(strchr(text, '\n'));
+	text = json_object_get_string(json_object_object_get(obj, "binary"));
+	assert_int_equal(strlen(text), TEXT_PATH_MAX + 2); /* the U+FFFD's two more bytes */
+	assert_memory_equal(text, "/tmp/\xef\xbf\xbd\nbbb", 12);
+	assert_string_equal(text + strlen(text) - TEXT_CUT_MARK_LEN, TEXT_CUT_MARK);
+	json_object_put(obj);
+
+	sel = json_object_new_object();
+	json_object_object_add(sel, "x\x1b]0;pwned\x07\xff\nyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+				    "yyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+			       json_object_new_string("v"));
+	assert_int_equal(api_select_from_json(sel, &parsed, buf, sizeof(buf), err, sizeof(err)),
+			 -EINVAL);
+	assert_true(text_utf8_valid(err, strlen(err)));
+	assert_non_null(strstr(err, "unknown selection \"x\\x1b]0;pwned\\x07\\xff\\nyyy"));
+	assert_non_null(strstr(err, "yyy" TEXT_CUT_MARK "\""));
+	for (const char *c = err; *c; c++)
+		assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+	json_object_put(sel);
+}
+
 static void test_reader(void **state)
 {
 	static const char input[] = "first\n\n{\"a\":1}\r\n"
@@ -991,6 +1036,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile, setup, teardown),
 		cmocka_unit_test(test_row_and_select_json),
+		cmocka_unit_test(test_row_and_select_hostile),
 		cmocka_unit_test(test_reader),
 		cmocka_unit_test_setup_teardown(test_events_stdin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_from_agent, setup, teardown),

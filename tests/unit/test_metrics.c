@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/metrics.h"
+#include "lib/text.h"
 
 /* The whole HTTP/1.0 response to "METHOD PATH". */
 static char *http(uint16_t port, const char *method, const char *path)
@@ -142,6 +143,36 @@ static void test_label_escaping(void **state)
 	metrics__free(m);
 }
 
+/* Label values are valid UTF-8 without controls, bounded, and names that
+ * read the same share a series (a duplicate series fails the scrape). */
+static void test_label_hostile(void **state)
+{
+	struct metrics *m = start(0);
+	char name[TEXT_WORKLOAD_MAX + 100], want[TEXT_WORKLOAD_MAX + 100];
+	char *text;
+	size_t len;
+
+	(void)state;
+	memset(name, 'w', sizeof(name));
+	memcpy(name + TEXT_WORKLOAD_MAX - 4, "\xe2\x82\xac", 3); /* across the bound */
+	name[sizeof(name) - 1] = '\0';
+	metrics_add_checks(m, name, 21, false, 1);
+	metrics_add_checks(m, "x\x1b[2J\r\xff", 21, false, 1);
+	metrics_add_checks(m, "x\x1b[2J\r\xfe", 21, false, 2);
+	assert_int_equal(metrics_render(m, &text, &len), 0);
+	assert_true(text_utf8_valid(text, len));
+	memset(want, 'w', TEXT_WORKLOAD_MAX - 4);
+	snprintf(want + TEXT_WORKLOAD_MAX - 4, sizeof(want) - (TEXT_WORKLOAD_MAX - 4),
+		 "%s\"} 1\n", TEXT_CUT_MARK);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "workload=\"x\xef\xbf\xbd[2J\xef\xbf\xbd\xef\xbf\xbd\"} 3\n"));
+	assert_non_null(strstr(text, "\ncaptrail_metrics_labels_cut_total 1\n"));
+	for (size_t i = 0; i < len; i++)
+		assert_true(text[i] == '\n' || ((unsigned char)text[i] >= 0x20 && text[i] != 0x7f));
+	free(text);
+	metrics__free(m);
+}
+
 static void test_addresses(void **state)
 {
 	static const char *const bad[] = {
@@ -175,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_served),
 		cmocka_unit_test(test_bounded_workloads),
 		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_label_hostile),
 		cmocka_unit_test(test_addresses),
 	};
 

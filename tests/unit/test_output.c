@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "event/output.h"
+#include "lib/text.h"
 
 /* 2023-07-06T10:13:33.834882128Z as boot offset + ktime. */
 #define WALL_NS 1688638413834882128ull
@@ -215,6 +216,115 @@ static void test_compact_and_table(void **state)
 	free(text);
 }
 
+static bool line_clean(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* What a workload controls cannot forge a line, drive a terminal or make
+ * the JSON invalid; what is too long is cut at a character boundary with
+ * the mark, and counted. */
+static void test_hostile_strings(void **state)
+{
+	static const char *const formats[] = { "compact", "table", "json" };
+	struct ct_cap_event e = reference_event();
+	struct identity_label labels[] = { { "k\n\xff", "v\x1b[31m" } };
+	struct identity_pod pod = { .namespace_ = "ns\nFAKE", .name = "pod\xc2\x9b",
+				  .container_name = "c\xe2\x80\xae", .image = "img\xff",
+				  .labels = labels, .n_labels = 1 };
+	char binary[1100], args[1100];
+	struct identity_event ev = { .cap = &e, .syscall = "syslog" };
+
+	(void)state;
+	/* a 4-byte character across the bound, newline and escape inside */
+	memset(binary, 'b', sizeof(binary));
+	memcpy(binary, "/tmp/x\ny\x1b[2J\xff/", 14);
+	memcpy(binary + TEXT_PATH_MAX - 5, "\xf0\x9f\x9a\x80", 4);
+	binary[sizeof(binary) - 1] = '\0';
+	snprintf(args, sizeof(args), "short \xe2\x82");
+	ev.process = (struct identity_process){ .pid = 1, .uid = 0, .binary = binary,
+					      .cwd = "/\r\n", .arguments = args,
+					      .flags = "execve truncArgs", .pod = &pod };
+	for (int f = OUTPUT_COMPACT; f <= OUTPUT_JSON; f++) {
+		struct output_opts opts = { .format = (enum output_format)f, .node_name = "n" };
+		struct output o;
+		char *text = NULL, *line, *end;
+		size_t size = 0;
+		FILE *out = open_memstream(&text, &size);
+
+		assert_non_null(out);
+		output_init(&o, out, &opts);
+		output_event(&o, &ev);
+		fclose(out);
+		line = f == OUTPUT_TABLE ? strchr(text, '\n') + 1 : text; /* past the header */
+		end = strchr(line, '\n');
+		assert_non_null(end);
+		if (end[1])
+			fail_msg("%s: more than one line: %s", formats[f], text);
+		assert_true(text_utf8_valid(text, size));
+		assert_true(line_clean(line, (size_t)(end - line)));
+		if (f != OUTPUT_JSON) {
+			assert_non_null(strstr(line, "/tmp/x\\ny\\x1b[2J\\xff/bbb"));
+			assert_non_null(strstr(line, "ns\\nFAKE/pod\\u009b c\\u202e /tmp/"));
+			/* the bound cut before the rocket, which did not fit whole */
+			assert_non_null(strstr(line, "bbbb" TEXT_CUT_MARK));
+			assert_int_equal(o.cut, 1);
+		} else {
+			json_object *root = json_tokener_parse(text);
+			const char *bin;
+
+			assert_non_null(root);
+			bin = get_str(root, "process_kprobe.process.binary");
+			/* 995 bytes kept, one of them now a U+FFFD */
+			assert_int_equal(strlen(bin), TEXT_PATH_MAX - 5 + 2 + TEXT_CUT_MARK_LEN);
+			assert_memory_equal(bin, "/tmp/x\ny\x1b[2J\xef\xbf\xbd/", 16);
+			assert_string_equal(bin + strlen(bin) - TEXT_CUT_MARK_LEN, TEXT_CUT_MARK);
+			assert_string_equal(get_str(root, "process_kprobe.process.cwd"), "/\r\n");
+			/* cut upstream (truncArgs): partial character dropped, marked */
+			assert_string_equal(get_str(root, "process_kprobe.process.arguments"),
+					    "short " TEXT_CUT_MARK);
+			assert_string_equal(get_str(root, "process_kprobe.process.pod.namespace"),
+					    "ns\nFAKE");
+			assert_string_equal(
+				get_str(root, "process_kprobe.process.pod.container.image.name"),
+				"img\xef\xbf\xbd");
+			assert_string_equal(get_str(root, "process_kprobe.process.pod.pod_labels."
+							  "k\n\xef\xbf\xbd"),
+					    "v\x1b[31m");
+			assert_int_equal(o.cut, 2);
+			json_object_put(root);
+		}
+		free(text);
+	}
+}
+
+/* events prints lines from JSON it did not write. */
+static void test_compact_from_json(void **state)
+{
+	json_object *event = json_tokener_parse(
+		"{\"process_kprobe\":{\"process\":{\"pid\":7,\"uid\":0,"
+		"\"binary\":\"/bin/x\\nFAKE granted\\u001b[0m\"},"
+		"\"args\":[{\"capability_arg\":{\"name\":\"CAP_\\r\\nX\"}}],"
+		"\"tags\":[\"denied\",\"syscall:a\\nb\"]},\"time\":\"x\"}");
+	struct output_line l;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	(void)state;
+	assert_non_null(event);
+	output_line_from_json(event, &l);
+	assert_int_equal(output_compact_line(out, &l), 0);
+	fclose(out);
+	assert_string_equal(text, "- denied  CAP_\\r\\nX              pid=7 uid=0 "
+				  "/bin/x\\nFAKE granted\\x1b[0m syscall=a\\nb\n");
+	free(text);
+	json_object_put(event);
+}
+
 static void test_format_parse(void **state)
 {
 	enum output_format f = OUTPUT_TABLE;
@@ -232,6 +342,8 @@ int main(void)
 		cmocka_unit_test(test_json_reference_shape),
 		cmocka_unit_test(test_json_pod_parent_and_escaping),
 		cmocka_unit_test(test_compact_and_table),
+		cmocka_unit_test(test_hostile_strings),
+		cmocka_unit_test(test_compact_from_json),
 		cmocka_unit_test(test_format_parse),
 	};
 

@@ -885,7 +885,7 @@ static void test_render_text(void **state)
 		"docker compose (service):\ncap_drop:\n",
 		"systemd (unit or drop-in):\n[Service]\nCapabilityBoundingSet=CAP_CHOWN CAP_KILL\n",
 		"OCI runtime config (config.json):\n{",
-		"/bin/evil?[2J\n",
+		"/bin/evil\\x1b[2J\n",
 	};
 	char *const argv[] = { "sh", "-c", "chown 1 f; dmesg", "", "it's", NULL };
 	char *text;
