@@ -144,6 +144,10 @@ static int update_metrics(struct agent *a)
 	metrics_set(a->metrics, METRICS_API_DROPPED, as.dropped);
 	metrics_set(a->metrics, METRICS_API_CLOSED, as.timed_out + as.evicted + as.stalled);
 	metrics_set(a->metrics, METRICS_API_FILTER_GAVE_UP, as.filter_gave_up);
+	metrics_set(a->metrics, METRICS_EVENT_STRINGS_CUT, a->out.cut);
+	metrics_set(a->metrics, METRICS_CONTAINER_CUT, cs.cut);
+	metrics_set(a->metrics, METRICS_CONTAINER_REFUSED, cs.refused);
+	metrics_set(a->metrics, METRICS_CONTAINER_LIVE_EVICTIONS, cs.evictions_live);
 	if (a->export) {
 		export_stats(a->export, &es);
 		metrics_set(a->metrics, METRICS_EXPORT_RATE_DROPPED, es.rate_dropped);

@@ -246,7 +246,7 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 			 size_t size, char *err, size_t err_size)
 {
 	struct store_filter f = { .select = STORE_SELECT_ALL };
-	char echo[TEXT_BUF(TEXT_ECHO_MAX)];
+	char echo[TEXT_ECHO_BUF];
 	const char *text;
 	size_t i;
 
@@ -260,7 +260,7 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 			if (!strcmp(key, selects[i].key))
 				break;
 		if (i == sizeof(selects) / sizeof(selects[0])) {
-			text_render(echo, sizeof(echo), key, TEXT_ECHO_MAX, TEXT_LINE, NULL);
+			text_echo(key, echo, sizeof(echo));
 			return invalid_input(err, err_size, "unknown selection \"%s\"", echo);
 		}
 		f.select = selects[i].select;
@@ -280,8 +280,7 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 		switch (f.select) {
 		case STORE_SELECT_POD:
 			if (store_filter_pod(text, &f, buf, size)) {
-				text_render(echo, sizeof(echo), text, TEXT_ECHO_MAX, TEXT_LINE,
-					    NULL);
+				text_echo(text, echo, sizeof(echo));
 				return invalid_input(err, err_size,
 						     "\"pod\" must be NAMESPACE/NAME, not \"%s\"",
 						     echo);

@@ -19,6 +19,7 @@
 
 #include "lib/clock.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 #define LISTEN_BACKLOG 64
@@ -426,12 +427,14 @@ static void queue_json(struct api_server *srv, struct client *c, json_object *ob
 static void reply_error(struct api_server *srv, struct client *c, const char *fmt, ...)
 {
 	json_object *obj = json_object_new_object();
-	char msg[512];
+	char raw[512], msg[TEXT_BUF(sizeof(raw))];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* what it quotes may be anything a client sent */
+	text_render(msg, sizeof(msg), raw, sizeof(raw) - 1, TEXT_UTF8, NULL);
 	srv->stats.rejected++;
 	start_closing(srv, c);
 	if (!obj)
@@ -504,7 +507,7 @@ static void handle_request(struct api_server *srv, struct client *c, const char 
 			   size_t len)
 {
 	json_object *req = NULL, *version, *op;
-	char why[128];
+	char why[128], echo[TEXT_ECHO_BUF];
 	int err;
 
 	err = json_parse_object(line, len, &req, why, sizeof(why));
@@ -531,7 +534,7 @@ static void handle_request(struct api_server *srv, struct client *c, const char 
 	else if (!strcmp(json_object_get_string(op), "profile"))
 		handle_profile(srv, c, req);
 	else
-		reply_error(srv, c, "unknown op \"%.64s\"", json_object_get_string(op));
+		reply_error(srv, c, "unknown op \"%s\"", text_echo(json_object_get_string(op), echo, sizeof(echo)));
 	json_object_put(req);
 }
 

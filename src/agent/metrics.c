@@ -66,6 +66,18 @@ static const struct {
 	[METRICS_API_FILTER_GAVE_UP] = { "captrail_api_filter_regex_gave_up_total", "counter",
 					 "Regex matches of API clients' filters that reached a "
 					 "PCRE2 limit, counted as non-matches." },
+	[METRICS_EVENT_STRINGS_CUT] = { "captrail_event_strings_cut_total", "counter",
+					"Strings of streamed or exported events longer than their "
+					"bound, cut and marked." },
+	[METRICS_CONTAINER_CUT] = { "captrail_container_metadata_cut_total", "counter",
+				    "Container names, images and labels cut to their bound, and "
+				    "labels past the count bound, as read." },
+	[METRICS_CONTAINER_REFUSED] = { "captrail_container_files_refused_total", "counter",
+					"Runtime state or config files refused for their size." },
+	[METRICS_CONTAINER_LIVE_EVICTIONS] = { "captrail_container_live_evictions_total",
+					       "counter",
+					       "Containers evicted from the full cache while they still "
+					       "ran: their pod is read again." },
 	[METRICS_EXPORT_RATE_DROPPED] = { "captrail_export_rate_dropped_total", "counter",
 					  "Events the export's rate limit dropped." },
 	[METRICS_EXPORT_WRITE_ERRORS] = { "captrail_export_write_errors_total", "counter",

@@ -37,6 +37,10 @@ enum metrics_value {
 	METRICS_API_DROPPED, /* captrail_api_events_dropped_total: slow clients */
 	METRICS_API_CLOSED, /* captrail_api_clients_closed_total: stalled, timed out */
 	METRICS_API_FILTER_GAVE_UP, /* captrail_api_filter_regex_gave_up_total */
+	METRICS_EVENT_STRINGS_CUT, /* captrail_event_strings_cut_total */
+	METRICS_CONTAINER_CUT, /* captrail_container_metadata_cut_total */
+	METRICS_CONTAINER_REFUSED, /* captrail_container_files_refused_total */
+	METRICS_CONTAINER_LIVE_EVICTIONS, /* captrail_container_live_evictions_total */
 	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
 	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
 	METRICS_VALUES,

@@ -12,18 +12,24 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "lib/caps.h"
+#include "lib/text.h"
 
 static volatile sig_atomic_t *stop_flag;
 
+/* Every message is one line whatever it quotes (a path, a pod name, a
+ * request, a notice from the agent): escaped here, and only here. */
+#define MESSAGE_MAX 1024
+
 static void report(const char *cmd, const char *kind, int err, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[MESSAGE_MAX + 1], text[TEXT_BUF(MESSAGE_MAX)];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	text_render(text, sizeof(text), line, MESSAGE_MAX, TEXT_LINE, NULL);
 	if (err)
-		fprintf(stderr, "captrail %s: %s%s: %s\n", cmd, kind, line, strerror(-err));
+		fprintf(stderr, "captrail %s: %s%s: %s\n", cmd, kind, text, strerror(-err));
 	else
-		fprintf(stderr, "captrail %s: %s%s\n", cmd, kind, line);
+		fprintf(stderr, "captrail %s: %s%s\n", cmd, kind, text);
 }
 
 void cmd_say(const char *cmd, const char *fmt, ...)

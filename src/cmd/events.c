@@ -172,15 +172,10 @@ static json_object *parse_line(const char *line, size_t len)
 	return json_parse_object(line, len, &obj, NULL, 0) ? NULL : obj;
 }
 
-/* Notices come from the agent or stdin: one escaped line. */
-#define NOTICE_MAX 512
-
+/* Notices come from the agent or stdin; the reporter escapes them. */
 static void print_notice(const char *notice)
 {
-	char text[TEXT_BUF(NOTICE_MAX)];
-
-	text_render(text, sizeof(text), notice, NOTICE_MAX, TEXT_LINE, NULL);
-	cmd_say(CMD, "notice: %s", text);
+	cmd_say(CMD, "notice: %s", notice);
 }
 
 /* ---- stdin ---- */

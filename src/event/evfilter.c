@@ -9,6 +9,7 @@
 #include <pcre2.h>
 
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 /* What a pattern may ask of the compiler. Its compiled size has PCRE2's own
@@ -382,6 +383,7 @@ int evfilter_from_json(json_object *filter, struct evfilter **ret_filter, char *
 {
 	struct evfilter *f;
 	json_object *host = NULL;
+	char echo[TEXT_ECHO_BUF];
 	int rc;
 
 	if (filter && !json_object_is_type(filter, json_type_object))
@@ -402,7 +404,8 @@ int evfilter_from_json(json_object *filter, struct evfilter **ret_filter, char *
 			if (!strcmp(key, field_names[field]))
 				break;
 		if (field == EVFILTER_FIELDS) {
-			rc = invalid_input(err, err_size, "unknown filter key \"%.64s\"", key);
+			rc = invalid_input(err, err_size, "unknown filter key \"%s\"",
+					   text_echo(key, echo, sizeof(echo)));
 			goto out;
 		}
 		if (!json_object_is_type(value, json_type_array)) {

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 #include "identity/cgroup.h"
-#include "identity/cut.h"
 #include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/json.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 #define MAX_WALK_DEPTH 32
@@ -342,7 +342,7 @@ static void set_cut(struct container_info *info, char **field, const char *value
 	char *copy = NULL;
 	bool cut = false;
 
-	if (value && *value && cut_dup(value, max, &copy, &cut))
+	if (value && *value && text_dup(value, max, &copy, &cut))
 		copy = NULL;
 	if (*field != empty)
 		free(*field);
@@ -408,8 +408,8 @@ static int add_label(struct container_info *info, const char *key, const char *v
 	info->labels = labels;
 	l = &labels[info->n_labels];
 	l->key = l->value = NULL;
-	if (cut_dup(key, CONTAINER_LABEL_KEY_MAX, &l->key, &key_cut) ||
-	    cut_dup(value, CONTAINER_LABEL_VALUE_MAX, &l->value, &value_cut)) {
+	if (text_dup(key, TEXT_LABEL_MAX, &l->key, &key_cut) ||
+	    text_dup(value, TEXT_LABEL_MAX, &l->value, &value_cut)) {
 		free(l->key);
 		return -ENOMEM;
 	}
@@ -447,17 +447,17 @@ static const struct {
 	size_t max;
 } annotation_fields[] = {
 	/* containerd CRI plugin */
-	{ "io.kubernetes.cri.sandbox-namespace", FIELD(pod_namespace), CONTAINER_NAME_MAX },
-	{ "io.kubernetes.cri.sandbox-name", FIELD(pod_name), CONTAINER_NAME_MAX },
-	{ "io.kubernetes.cri.container-name", FIELD(name), CONTAINER_NAME_MAX },
-	{ "io.kubernetes.cri.image-name", FIELD(image), CONTAINER_IMAGE_MAX },
-	{ "io.kubernetes.cri.container-type", FIELD(type), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.cri.sandbox-namespace", FIELD(pod_namespace), TEXT_NAME_MAX },
+	{ "io.kubernetes.cri.sandbox-name", FIELD(pod_name), TEXT_NAME_MAX },
+	{ "io.kubernetes.cri.container-name", FIELD(name), TEXT_NAME_MAX },
+	{ "io.kubernetes.cri.image-name", FIELD(image), TEXT_IMAGE_MAX },
+	{ "io.kubernetes.cri.container-type", FIELD(type), TEXT_NAME_MAX },
 	/* CRI-O */
-	{ "io.kubernetes.pod.namespace", FIELD(pod_namespace), CONTAINER_NAME_MAX },
-	{ "io.kubernetes.pod.name", FIELD(pod_name), CONTAINER_NAME_MAX },
-	{ "io.kubernetes.container.name", FIELD(name), CONTAINER_NAME_MAX },
-	{ "io.kubernetes.cri-o.ImageName", FIELD(image), CONTAINER_IMAGE_MAX },
-	{ "io.kubernetes.cri-o.ContainerType", FIELD(type), CONTAINER_NAME_MAX },
+	{ "io.kubernetes.pod.namespace", FIELD(pod_namespace), TEXT_NAME_MAX },
+	{ "io.kubernetes.pod.name", FIELD(pod_name), TEXT_NAME_MAX },
+	{ "io.kubernetes.container.name", FIELD(name), TEXT_NAME_MAX },
+	{ "io.kubernetes.cri-o.ImageName", FIELD(image), TEXT_IMAGE_MAX },
+	{ "io.kubernetes.cri-o.ContainerType", FIELD(type), TEXT_NAME_MAX },
 };
 
 /* 1 if the key is one we know, 0 if not, negative errno. */
@@ -685,7 +685,7 @@ static void pods_log_container(const char *pod_dir, struct container_info *info)
 		if (pathf(dir, sizeof(dir), "%s/%s", pod_dir, de->d_name))
 			continue;
 		if (dir_links_id(dir, info->id)) {
-			set_cut(info, &info->name, de->d_name, CONTAINER_NAME_MAX);
+			set_cut(info, &info->name, de->d_name, TEXT_NAME_MAX);
 			count = 0;
 			break;
 		}
@@ -696,7 +696,7 @@ static void pods_log_container(const char *pod_dir, struct container_info *info)
 	}
 	closedir(d);
 	if (count == 1)
-		set_cut(info, &info->name, only, CONTAINER_NAME_MAX);
+		set_cut(info, &info->name, only, TEXT_NAME_MAX);
 }
 
 /* <root>/<namespace>_<pod>_<uid>/: neither names nor namespaces may hold
@@ -720,8 +720,8 @@ static int find_pods_log(const char *root, struct container_info *info)
 			continue;
 		*last = '\0';
 		*first = '\0';
-		set_cut(info, &info->pod_namespace, de->d_name, CONTAINER_NAME_MAX);
-		set_cut(info, &info->pod_name, first + 1, CONTAINER_NAME_MAX);
+		set_cut(info, &info->pod_namespace, de->d_name, TEXT_NAME_MAX);
+		set_cut(info, &info->pod_name, first + 1, TEXT_NAME_MAX);
 		*first = *last = '_';
 		if (!pathf(pod_dir, sizeof(pod_dir), "%s/%s", root, de->d_name))
 			pods_log_container(pod_dir, info);

@@ -14,15 +14,11 @@
 #define CONTAINER_UID_LEN 36 /* a pod UID with dashes */
 #define CONTAINER_STATE_ROOTS 8
 
-/* Bounds on what a container's runtime state and annotations say, in bytes
- * (the mark included, see identity/cut.h): a longer value is cut, and
- * counted. Kubernetes allows 253 for pod names, 63 for namespaces,
- * container names and label values, 253 + 1 + 63 for label keys. */
-#define CONTAINER_NAME_MAX 253 /* namespace, pod, container, type */
-#define CONTAINER_IMAGE_MAX 512
+/* What a container's runtime state and annotations say is bounded when
+ * read, to the bounds every output applies (lib/text.h: TEXT_NAME_MAX for
+ * namespace, pod, container and type, TEXT_IMAGE_MAX, TEXT_LABEL_MAX for a
+ * label's key and value): a longer value is cut, marked and counted. */
 #define CONTAINER_TIME_MAX 64
-#define CONTAINER_LABEL_KEY_MAX 317
-#define CONTAINER_LABEL_VALUE_MAX 256
 #define CONTAINER_MAX_LABELS 32 /* labels past it are dropped, and counted as cut */
 /* config.json, state.json: a larger file is refused, and counted. A
  * config.json with every mount is ~50 KB; Kubernetes caps a pod's

@@ -1,5 +1,6 @@
 #include "lib/text.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,29 @@ static size_t drop_partial_tail(const char *s, size_t len)
 		break;
 	}
 	return len;
+}
+
+const char *text_echo(const char *s, char *buf, size_t size)
+{
+	text_render(buf, size, s ? s : "", TEXT_ECHO_MAX, TEXT_UTF8, NULL);
+	return buf;
+}
+
+int text_dup(const char *s, size_t max, char **ret_copy, bool *ret_cut)
+{
+	size_t len = strnlen(s, max + 1), keep = text_cut_len(s, len, max);
+	bool cut = keep < len;
+	char *copy = malloc(keep + (cut ? TEXT_CUT_MARK_LEN : 0) + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, s, keep);
+	if (cut)
+		memcpy(copy + keep, TEXT_CUT_MARK, TEXT_CUT_MARK_LEN);
+	copy[keep + (cut ? TEXT_CUT_MARK_LEN : 0)] = '\0';
+	*ret_copy = copy;
+	*ret_cut = cut;
+	return 0;
 }
 
 bool text_utf8_valid(const char *s, size_t len)

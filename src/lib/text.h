@@ -76,6 +76,19 @@ int text_utf8_unit(const unsigned char *s, size_t avail, uint32_t *ret_cp);
  * for the mark. */
 size_t text_cut_len(const char *s, size_t len, size_t max);
 
+/* Input quoted back in an error message: bounded to TEXT_ECHO_MAX at a
+ * character boundary and made valid UTF-8, not escaped (the message is,
+ * where it is printed). Returns buf. */
+#define TEXT_ECHO_BUF TEXT_BUF(TEXT_ECHO_MAX)
+const char *text_echo(const char *s, char *buf, size_t size);
+
+/* A malloc'd copy of s bounded to max bytes (NUL excluded): cut as
+ * text_cut_len() says and marked when longer; *ret_cut says whether it was.
+ * For what a workload says that is kept (container names, labels), so what
+ * is stored is already what every output shows. -ENOMEM; the outputs are
+ * untouched then. */
+int text_dup(const char *s, size_t max, char **ret_copy, bool *ret_cut);
+
 /* Whether s[0..len) is well-formed UTF-8. */
 bool text_utf8_valid(const char *s, size_t len);
 

@@ -12,6 +12,7 @@
 #include "lib/caps.h"
 #include "lib/json.h"
 #include "lib/syscalls.h"
+#include "lib/text.h"
 #include "lib/util.h"
 
 /* Reading JSON back. Every failure says where, for hand-edited files. */
@@ -76,14 +77,14 @@ static int get_array(struct json_object *v, const char *where, size_t *ret_n, ch
 static int get_cap(struct json_object *v, const char *where, int *ret_cap, char *why)
 {
 	const char *name;
-	char near[CAPS_NAME_LEN];
+	char near[CAPS_NAME_LEN], echo[TEXT_ECHO_BUF];
 
 	if (get_str(v, where, &name, why) || !name)
 		return bad(why, "%s: not a capability name", where);
 	if (caps_parse(name, ret_cap) != 0) {
 		caps_closest(name, near);
-		return bad(why, "%s: unknown capability \"%.40s\" (did you mean %s?)", where, name,
-			   near);
+		return bad(why, "%s: unknown capability \"%s\" (did you mean %s?)", where,
+			   text_echo(name, echo, sizeof(echo)), near);
 	}
 	return 0;
 }
@@ -96,7 +97,7 @@ static int parse_check(struct profile *p, int cap, struct json_object *check, co
 	const char *syscall = NULL, *text;
 	bool has_verdict = false, has_count = false;
 	uint64_t syscall_nr = UINT64_MAX;
-	char at[160];
+	char at[160], echo[TEXT_ECHO_BUF];
 	int err;
 
 	if (!json_object_is_type(check, json_type_object))
@@ -168,7 +169,8 @@ static int parse_check(struct profile *p, int cap, struct json_object *check, co
 	/* The name first: numbers differ between architectures. */
 	if (syscall && syscalls_number(syscall, &obs.syscall) != 0) {
 		if (syscall_nr == UINT64_MAX)
-			return bad(why, "%s.syscall: unknown syscall \"%.40s\"", where, syscall);
+			return bad(why, "%s.syscall: unknown syscall \"%s\"", where,
+				   text_echo(syscall, echo, sizeof(echo)));
 		obs.syscall = (int)syscall_nr;
 	} else if (!syscall && syscall_nr != UINT64_MAX) {
 		obs.syscall = (int)syscall_nr;

@@ -32,6 +32,7 @@ PYEOF
 
 DB=$WORK/captrail.db SOCK=$WORK/captrail.sock
 "$CAPTRAIL" agent --db "$DB" --socket "$SOCK" --flush-interval 1 --export "$WORK/export.jsonl" \
+	--metrics 127.0.0.1:0 \
 	--state-root "$POD_RUNC_ROOT" 2>"$WORK/agent.err" &
 AGENT=$!
 cleanup_hooks+=("kill -KILL $AGENT 2>/dev/null")
@@ -53,7 +54,7 @@ check_lines() { # FILE WHAT
 import json, sys
 path, what, max_line = sys.argv[1], sys.argv[2], int(sys.argv[3])
 mark = "\u2026"
-bounds = {"namespace": 253, "name": 253, "container.name": 253, "container.image.name": 512}
+bounds = {"namespace": 256, "name": 256, "container.name": 256, "container.image.name": 512}
 seen = largest = 0
 for n, line in enumerate(open(path, "rb"), 1):
     if len(line) > max_line:
@@ -101,7 +102,7 @@ timeout 60 "$CAPTRAIL" profile --socket "$SOCK" --all -o json | jq -r '
 	$PY -c '
 import sys
 names = sys.stdin.read().split("\n")[0]
-assert len(names.encode()) <= 3 * 253 + 2 and names.count("\u2026") == 3, names[:80]
+assert len(names.encode()) <= 3 * 256 + 2 and names.count("\u2026") == 3, names[:80]
 print("# workload name:", len(names.encode()), "bytes")' ||
 	fail "the workload's name is not bounded"
 _pod_runc exec "$id" /bin/chown 6 /tmp/f || fail "runc exec failed"
@@ -112,5 +113,11 @@ for ((i = 0; i < 100; i++)); do
 done
 [ "${after:-0}" -gt "$before" ] || fail "the store stopped growing: CHOWN $before, then $after"
 check_lines "$WORK/export.jsonl" "export" || fail "the export is not bounded"
+# What was cut is counted where the node's operators look.
+port=$(sed -n 's/^captrail agent: metrics on port \([0-9]*\).*/\1/p' "$WORK/agent.err" | head -n 1)
+cut_total=$(curl -sf "http://127.0.0.1:$port/metrics" |
+	awk '$1 == "captrail_container_metadata_cut_total" { print $2 }')
+[ "${cut_total:-0}" -ge 4 ] ||
+	fail "captrail_container_metadata_cut_total is '${cut_total:-missing}', want >= 4"
 kill -INT $AGENT
 wait $AGENT || fail "agent exited $? on SIGINT: $(cat "$WORK/agent.err")"

@@ -20,7 +20,7 @@
 
 #include "identity/container.h"
 #include "container_tree.h"
-#include "identity/cut.h"
+#include "lib/text.h"
 #include "scratch.h"
 
 #define ID_A "559aead08264d5795d3909718cdd05abd49572e84fe55590eef31a88a08fdffd"
@@ -709,11 +709,11 @@ static char *repeat(const char *ch, size_t n)
  * character of ch. */
 static void assert_cut(const char *s, size_t max, const char *ch)
 {
-	size_t len = strlen(s), body = len - CUT_MARK_LEN;
+	size_t len = strlen(s), body = len - TEXT_CUT_MARK_LEN;
 
 	assert_true(len <= max);
-	assert_true(len > max - CUT_MARK_LEN - strlen(ch));
-	assert_string_equal(s + body, CUT_MARK);
+	assert_true(len > max - TEXT_CUT_MARK_LEN - strlen(ch));
+	assert_string_equal(s + body, TEXT_CUT_MARK);
 	assert_int_equal(body % strlen(ch), 0);
 	assert_memory_equal(s + body - strlen(ch), ch, strlen(ch));
 }
@@ -749,13 +749,13 @@ static void test_oversized_annotations_cut(void **state)
 
 	info = lookup_ok(cache, c.cgroup_id, 0);
 	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
-	assert_cut(info->pod_namespace, CONTAINER_NAME_MAX, "n");
-	assert_cut(info->pod_name, CONTAINER_NAME_MAX, "\xc3\xa9");
-	assert_cut(info->name, CONTAINER_NAME_MAX, "\xe2\x82\xac");
-	assert_cut(info->image, CONTAINER_IMAGE_MAX, "\xf0\x9f\x90\xb3");
+	assert_cut(info->pod_namespace, TEXT_NAME_MAX, "n");
+	assert_cut(info->pod_name, TEXT_NAME_MAX, "\xc3\xa9");
+	assert_cut(info->name, TEXT_NAME_MAX, "\xe2\x82\xac");
+	assert_cut(info->image, TEXT_IMAGE_MAX, "\xf0\x9f\x90\xb3");
 	assert_int_equal(info->n_labels, CONTAINER_MAX_LABELS);
-	assert_cut(info->labels[0].key, CONTAINER_LABEL_KEY_MAX, "k");
-	assert_cut(info->labels[0].value, CONTAINER_LABEL_VALUE_MAX, "k");
+	assert_cut(info->labels[0].key, TEXT_LABEL_MAX, "k");
+	assert_cut(info->labels[0].value, TEXT_LABEL_MAX, "k");
 	assert_string_equal(info->labels[1].key, "l1");
 	/* four values, a key and a value, eight labels past the bound */
 	assert_int_equal(info->cut, 4 + 2 + 8);
@@ -822,36 +822,6 @@ static void test_oversized_files_refused(void **state)
 	ctr_gone(&c);
 	ctr_gone(&s);
 	container_cache__free(cache);
-}
-
-static void test_cut_keep(void **state)
-{
-	static const struct {
-		const char *s;
-		size_t max, keep;
-	} cases[] = {
-		{ "short", 10, 5 },
-		{ "exactly-10", 10, 10 },
-		{ "eleven-char", 10, 7 }, /* 7 + the 3-byte mark */
-		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 10, 6 }, /* é: not 7 */
-		{ "a\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", 9, 4 }, /* a€ + mark */
-		{ "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80", 10, 7 }, /* no boundary */
-	};
-	char *copy = NULL;
-	bool cut = true;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		assert_int_equal(cut_keep(cases[i].s, strlen(cases[i].s), cases[i].max),
-				 cases[i].keep);
-	assert_int_equal(cut_dup("short", 10, &copy, &cut), 0);
-	assert_string_equal(copy, "short");
-	assert_false(cut);
-	free(copy);
-	assert_int_equal(cut_dup("eleven-char", 10, &copy, &cut), 0);
-	assert_string_equal(copy, "eleven-" CUT_MARK);
-	assert_true(cut);
-	free(copy);
 }
 
 static uint64_t real_v2_root(char *buf, size_t size)
@@ -984,7 +954,6 @@ int main(void)
 		cmocka_unit_test(test_eviction_spares_live),
 		cmocka_unit_test(test_oversized_annotations_cut),
 		cmocka_unit_test(test_oversized_files_refused),
-		cmocka_unit_test(test_cut_keep),
 		cmocka_unit_test(test_real_cgroup),
 	};
 	const struct CMUnitTest live[] = {

@@ -380,9 +380,39 @@ static void test_random_bytes(void **state)
 	}
 }
 
+/* text_dup(): what the resolver keeps, cut once to the output's bound. */
+static void test_dup(void **state)
+{
+	static const struct {
+		const char *s, *want;
+		size_t max;
+	} cases[] = {
+		{ "short", "short", 10 },
+		{ "exactly-10", "exactly-10", 10 },
+		{ "eleven-char", "eleven-" TEXT_CUT_MARK, 10 }, /* 7 + the 3-byte mark */
+		/* é is two bytes: 6 of them, not 7 */
+		{ "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "\xc3\xa9\xc3\xa9\xc3\xa9" TEXT_CUT_MARK, 10 },
+		{ "a\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac", "a\xe2\x82\xac" TEXT_CUT_MARK, 9 },
+	};
+	char *copy = NULL;
+	bool cut = true;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(text_dup(cases[i].s, cases[i].max, &copy, &cut), 0);
+		assert_string_equal(copy, cases[i].want);
+		assert_true(cut == (strcmp(cases[i].s, cases[i].want) != 0));
+		assert_true(strlen(copy) <= cases[i].max);
+		/* already bounded: the output's cut leaves it alone */
+		assert_int_equal(text_cut_len(copy, strlen(copy), cases[i].max), strlen(copy));
+		free(copy);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dup),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_ill_formed),
 		cmocka_unit_test(test_controls),
