@@ -39,4 +39,6 @@ expect_usage "unknown hook 'bogus' (auto, tracepoint, fexit, kprobe)" trace --ho
 expect_usage "unknown hook ''" record --hook "" -- true
 # What a message quotes cannot forge a line or drive the terminal.
 expect_usage "bad regular expression '\\x1b]0;pwn\\x07\\nFAKE('" trace --pods $'\x1b]0;pwn\x07\nFAKE('
-LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$WORK/err" && fail "control bytes in a usage error"
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$WORK/err"; then
+	fail "control bytes in a usage error"
+fi
