@@ -222,13 +222,43 @@ static void unload(struct loader *loader)
 	loader->skel = NULL;
 }
 
+/* The kernel's features do not change while captrail runs, and parsing
+ * its BTF costs 5-15 ms here (btf__load_vmlinux_btf timed in a loop):
+ * read once per sysfs root (the commands ask loader_extra_caps() first,
+ * then load). */
+static struct {
+	bool valid;
+	char sysfs_root[PATH_MAX];
+	struct hook_features features;
+} features_seen;
+
+static int read_features(const char *sysfs_root, struct hook_features *ret_features)
+{
+	struct btf *vmlinux;
+
+	if (!sysfs_root)
+		sysfs_root = "/sys";
+	if (features_seen.valid && !strcmp(features_seen.sysfs_root, sysfs_root)) {
+		*ret_features = features_seen.features;
+		return 0;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return -errno;
+	hook_features_read(vmlinux, sysfs_root, &features_seen.features);
+	btf__free(vmlinux);
+	features_seen.valid = strlen(sysfs_root) < sizeof(features_seen.sysfs_root);
+	snprintf(features_seen.sysfs_root, sizeof(features_seen.sysfs_root), "%s", sysfs_root);
+	*ret_features = features_seen.features;
+	return 0;
+}
+
 int loader__new(const struct loader_opts *opts, struct loader **ret_loader,
 		struct loader_report *ret_report)
 {
 	struct loader_report report = { .used = HOOK_AUTO };
 	enum hook first = opts->hook == HOOK_AUTO ? HOOK_TRACEPOINT : opts->hook;
 	enum hook last = opts->hook == HOOK_AUTO ? HOOK_KPROBE : opts->hook;
-	struct btf *vmlinux = NULL;
 	struct loader *loader;
 	int err = -EOPNOTSUPP;
 
@@ -239,14 +269,10 @@ int loader__new(const struct loader_opts *opts, struct loader **ret_loader,
 		return -ENOMEM;
 	loader->handlers = opts->handlers;
 	loader->ncpus = libbpf_num_possible_cpus();
-	vmlinux = btf__load_vmlinux_btf();
-	if (loader->ncpus < 0 || !vmlinux) {
-		err = loader->ncpus < 0 ? loader->ncpus : -errno;
+	err = loader->ncpus < 0 ? loader->ncpus : read_features(opts->sysfs_root, &report.features);
+	if (err)
 		goto out;
-	}
-	hook_features_read(vmlinux, opts->sysfs_root ? opts->sysfs_root : "/sys",
-			   &report.features);
-	btf__free(vmlinux);
+	err = -EOPNOTSUPP;
 	for (enum hook hook = first; hook <= last; hook++) {
 		struct loader_attempt *t = &report.tried[report.n_tried++];
 		const char *unavailable = hook_unavailable(&report.features, hook);
@@ -506,16 +532,13 @@ int loader_outcome(struct loader *loader, const struct ct_agg_key *key,
 
 uint64_t loader_extra_caps(const char *sysfs_root, const char *procfs_root, enum hook hook)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
 	bool kprobe_tried;
 	struct hook_features f;
 	char path[PATH_MAX], paranoid[16] = "";
 	uint64_t extra = 0;
 
-	if (!vmlinux)
+	if (read_features(sysfs_root, &f))
 		return 0;
-	hook_features_read(vmlinux, sysfs_root ? sysfs_root : "/sys", &f);
-	btf__free(vmlinux);
 	if (!f.rdonly_cast)
 		extra |= 1ull << CAP_SYS_ADMIN;
 	/* auto reaches the kprobe only where there is no tracepoint */
