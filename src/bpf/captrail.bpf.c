@@ -429,7 +429,7 @@ static __always_inline bool same_key(const struct ct_agg_key *a, const struct ct
 static __always_inline void notice_denial(const struct ct_agg_key *key)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct ct_pending_denials *p, first = { .n = 1 };
+	struct ct_pending_denials *p, first = { .n = 1, .checks = { 1 } };
 
 	if (!cfg_watch_denials)
 		return;
@@ -443,11 +443,14 @@ static __always_inline void notice_denial(const struct ct_agg_key *key)
 	for (__u32 i = 0; i < CT_DENIALS_PER_SYSCALL; i++) {
 		if (i == p->n) {
 			p->keys[i] = *key;
+			p->checks[i] = 1;
 			p->n++;
 			return;
 		}
-		if (same_key(&p->keys[i], key))
+		if (same_key(&p->keys[i], key)) {
+			p->checks[i]++;
 			return;
+		}
 	}
 }
 
@@ -609,7 +612,7 @@ int BPF_KRETPROBE(agg_kret, int ret)
 			      opts_flags(args->opts));
 }
 
-static __always_inline void count_outcome(const struct ct_agg_key *key, long ret)
+static __always_inline void count_outcome(const struct ct_agg_key *key, __u32 checks, long ret)
 {
 	struct ct_outcome *outcome, zero = {};
 
@@ -621,13 +624,13 @@ static __always_inline void count_outcome(const struct ct_agg_key *key, long ret
 	if (!outcome)
 		count(CT_STAT_OUTCOME_FULL);
 	else if (ret == -CT_EPERM)
-		__sync_fetch_and_add(&outcome->eperm, 1);
+		__sync_fetch_and_add(&outcome->eperm, checks);
 	else if (ret == -CT_EACCES)
-		__sync_fetch_and_add(&outcome->eacces, 1);
+		__sync_fetch_and_add(&outcome->eacces, checks);
 	else if (ret >= 0)
-		__sync_fetch_and_add(&outcome->success, 1);
+		__sync_fetch_and_add(&outcome->success, checks);
 	else
-		__sync_fetch_and_add(&outcome->other, 1);
+		__sync_fetch_and_add(&outcome->other, checks);
 }
 
 /* Ends what a thread had pending (its syscall returned, or it exited in
@@ -653,7 +656,7 @@ int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
 	if (!p)
 		return 0;
 	for (__u32 i = 0; i < CT_DENIALS_PER_SYSCALL && i < p->n; i++)
-		count_outcome(&p->keys[i], ret);
+		count_outcome(&p->keys[i], p->checks[i], ret);
 	forget_denials(tid);
 	return 0;
 }

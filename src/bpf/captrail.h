@@ -139,11 +139,14 @@ struct ct_agg_key {
 	__u32 pad;
 };
 
-/* The denied keys of one thread's syscall, until it returns. */
+/* The denied keys of one thread's syscall, until it returns, with the
+ * checks each key made in it: a syscall may be denied the same capability
+ * many times (kill(-1, sig) once per process), each gets the outcome. */
 struct ct_pending_denials {
 	__u32 n;
 	__u32 pad;
 	struct ct_agg_key keys[CT_DENIALS_PER_SYSCALL];
+	__u32 checks[CT_DENIALS_PER_SYSCALL];
 };
 
 /* The call chain is walked (the expensive part) only for a key's 1st,
