@@ -325,8 +325,10 @@ static __always_inline void sample_chain(void *ctx, struct ct_agg_value *value)
 }
 
 /* Counts one check in the map; returns the key's count after it, or 0 when
- * the map is full. */
-static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *key)
+ * the map is full. With stamp, a key already there takes the time as its
+ * last_ns: record's per-CPU slots call it only when a key takes a slot, the
+ * agent (every check here, no slots) stamps its own flush time instead. */
+static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *key, bool stamp)
 {
 	struct ct_agg_value *value = bpf_map_lookup_elem(&agg, key);
 	struct ct_agg_value init = { .count = 1 };
@@ -338,11 +340,14 @@ static __always_inline __u64 agg_map_count(void *ctx, const struct ct_agg_key *k
 	if (value) {
 		__sync_fetch_and_add(&value->count, 1);
 		n = value->count;
+		if (stamp)
+			value->last_ns = bpf_ktime_get_boot_ns();
 		if (is_power_of_two(n))
 			sample_chain(ctx, value);
 		return n;
 	}
 	init.first_ns = bpf_ktime_get_boot_ns();
+	init.last_ns = init.first_ns;
 	if (chain_sampled() && chain_is_noaudit(ctx))
 		init.noaudit_samples = 1;
 	else if (chain_sampled())
@@ -398,7 +403,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 	__u64 n;
 
 	if (!cfg_agg_slots) {
-		agg_map_count(ctx, key);
+		agg_map_count(ctx, key, false);
 		return;
 	}
 	if (slot->base && agg_keys_equal(&slot->key, key)) {
@@ -413,7 +418,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 	}
 	agg_slot_flush(slot);
 	slot->key = *key;
-	slot->base = agg_map_count(ctx, key);
+	slot->base = agg_map_count(ctx, key, true);
 	slot->pending = 0;
 	slot->noaudit_pending = 0;
 	slot->audit_pending = 0;

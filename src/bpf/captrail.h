@@ -158,6 +158,9 @@ struct ct_agg_value {
 	__u64 noaudit_samples; /* chain passed through a noaudit function */
 	__u64 audit_samples;
 	__u64 first_ns; /* CLOCK_BOOTTIME */
+	/* The latest check whose time was read (the first, or one that took
+	 * a per-CPU slot); the checks a slot then counts do not move it. */
+	__u64 last_ns;
 };
 
 /* record's per-CPU cache in front of the aggregation map: a check whose key

@@ -40,6 +40,7 @@ void records_check(const struct ct_agg_key *key, const struct ct_agg_value *valu
 		.flags = key->flags & CHECK_FLAGS,
 		.count = value->count,
 		.first_ns = value->first_ns,
+		.last_ns = value->last_ns,
 	};
 	if (outcome)
 		ret_check->outcome = (struct check_outcome){

@@ -11,8 +11,8 @@
 #include "lib/check.h"
 
 /* An aggregation entry as a check: flags, audit class (from the samples of
- * the call chain) and first time (CLOCK_BOOTTIME); last_ns 0, outcome
- * zeros unless given (NULL: not observed). */
+ * the call chain), first and last times (CLOCK_BOOTTIME; last as
+ * ct_agg_value says), outcome zeros unless given (NULL: not observed). */
 void records_check(const struct ct_agg_key *key, const struct ct_agg_value *value,
 		   const struct ct_outcome *outcome, struct check *ret_check);
 

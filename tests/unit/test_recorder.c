@@ -528,6 +528,8 @@ static void test_denied_syslog(void **state)
 	struct recorder *r = NULL;
 	bool syscall_seen = false;
 	size_t n_denials = 0;
+	const char *user = NULL;
+	uid_t uid = 1;
 
 	assert_int_equal(recorder__new(&opts, &r), 0);
 	assert_int_equal(recorder_run(r, f->rings, &res, &error), 0);
@@ -545,6 +547,9 @@ static void test_denied_syslog(void **state)
 	expect_binaries_absolute(&res);
 
 	assert_int_equal(record_profile_build(&res, argv, 0, NULL, &p), 0);
+	assert_true(profile_user(p, &uid, &user));
+	assert_int_equal(uid, 0);
+	assert_string_equal(user, "root");
 	assert_true(profile_mask(p, PROFILE_CLASS_DENIED) & RINGS_CAP(CAP_SYSLOG));
 	assert_false(profile_required_mask(p) & RINGS_CAP(CAP_SYSLOG));
 	assert_true(profile_required_mask(p) & RINGS_CAP(CAP_SETUID));

@@ -94,6 +94,7 @@ static void test_check_fields(void **state)
 	};
 	const struct ct_agg_value value = {
 		.count = 12, .audit_samples = 2, .first_ns = 987654321012ull,
+		.last_ns = 987654329999ull,
 	};
 	struct check c;
 
@@ -108,7 +109,7 @@ static void test_check_fields(void **state)
 	assert_int_equal(c.flags, CHECK_FOREIGN_USERNS);
 	assert_true(c.count == 12);
 	assert_true(c.first_ns == 987654321012ull);
-	assert_true(c.last_ns == 0);
+	assert_true(c.last_ns == 987654329999ull);
 	assert_true(c.outcome.eperm == 0 && c.outcome.eacces == 0);
 	assert_true(c.outcome.success == 0 && c.outcome.other == 0);
 }
