@@ -184,7 +184,7 @@ int cmd_parse_options(const struct cmd_options *o, int argc, char **argv, int *r
 		if (rc >= 0)
 			return rc;
 	}
-	if (!o->operands && optind < argc)
+	if (!o->operands && !o->files && optind < argc)
 		return cmd_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
 	*ret_operand = optind;
 	return -1;

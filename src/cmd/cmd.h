@@ -62,13 +62,15 @@ struct cmd_options {
 	const char *shortopts; /* getopt's, without the leading ':' (added) */
 	const struct option *longopts;
 	bool operands; /* a command to run follows (stops at the first operand) */
+	bool files; /* operands are files, options may come after them */
 	void (*usage)(FILE *out);
 	int (*parse)(void *ctx, int opt, const char *arg); /* -1: go on; else an exit code */
 	void *ctx;
 };
 
 /* Returns -1 to go on, with *ret_operand the index of the first operand
- * (with !operands, an operand is a usage error), or the exit code. */
+ * (with neither operands nor files, an operand is a usage error), or the
+ * exit code. */
 int cmd_parse_options(const struct cmd_options *o, int argc, char **argv, int *ret_operand);
 
 /* Option values: each returns -1 to go on, or EXIT_USAGE after saying why. */

@@ -23,15 +23,22 @@ struct profile_args {
 	char pod[1024];
 	enum profile_format format;
 	const char *output_path;
+	bool merge;
+	char **files; /* --merge's */
+	int n_files;
+	bool agent_option; /* --socket or --db */
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: captrail profile SELECTION [OPTIONS]\n"
+		"       captrail profile --merge FILE... [OPTIONS]\n"
 		"\n"
 		"Prints the least-privilege profile of workloads the captrail agent watched,\n"
-		"asking the running agent, or reading its store with --db.\n"
+		"asking the running agent, or reading its store with --db; or, with --merge,\n"
+		"the union of profiles that 'captrail record -o json' wrote (several runs of\n"
+		"one program): counts summed, and in how many runs each capability was checked.\n"
 		"\n"
 		"selection (one of):\n"
 		"      --pod NS/NAME         every container of this pod, one profile each\n"
@@ -40,6 +47,7 @@ static void usage(FILE *out)
 		"      --binary PATH         a program on the host\n"
 		"      --unit NAME           a systemd unit\n"
 		"      --all                 every workload, one profile each\n"
+		"      --merge FILE...       record -o json profiles, merged into one\n"
 		"\n"
 		"options:\n"
 		"  -o, --format FORMAT       text (default), json, k8s, docker, compose, systemd,\n"
@@ -54,8 +62,8 @@ static void usage(FILE *out)
 #define CMD "profile"
 #define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
-enum { OPT_POD = 256, OPT_CONTAINER, OPT_BINARY, OPT_UNIT, OPT_ALL, OPT_OUTPUT, OPT_SOCKET,
-       OPT_DB };
+enum { OPT_POD = 256, OPT_CONTAINER, OPT_BINARY, OPT_UNIT, OPT_ALL, OPT_MERGE, OPT_OUTPUT,
+       OPT_SOCKET, OPT_DB };
 
 static const struct option long_options[] = {
 	{ "pod", required_argument, NULL, OPT_POD },
@@ -63,6 +71,7 @@ static const struct option long_options[] = {
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "all", no_argument, NULL, OPT_ALL },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "format", required_argument, NULL, 'o' },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -103,10 +112,11 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case OPT_BINARY: return select_one(a, STORE_SELECT_BINARY, arg);
 	case OPT_UNIT: return select_one(a, STORE_SELECT_UNIT, arg);
 	case OPT_ALL: return select_one(a, STORE_SELECT_ALL, NULL);
+	case OPT_MERGE: a->merge = true; break;
 	case 'o': return cmd_format_option(CMD, arg, &a->format);
 	case OPT_OUTPUT: a->output_path = arg; break;
-	case OPT_SOCKET: a->socket = arg; break;
-	case OPT_DB: a->db = arg; break;
+	case OPT_SOCKET: a->socket = arg; a->agent_option = true; break;
+	case OPT_DB: a->db = arg; a->agent_option = true; break;
 	}
 	return -1;
 }
@@ -118,6 +128,7 @@ static int parse_args(int argc, char **argv, struct profile_args *a)
 		.cmd = CMD,
 		.shortopts = "o:h",
 		.longopts = long_options,
+		.files = true,
 		.usage = usage,
 		.parse = parse_option,
 		.ctx = a,
@@ -129,6 +140,17 @@ static int parse_args(int argc, char **argv, struct profile_args *a)
 	rc = cmd_parse_options(&options, argc, argv, &operand);
 	if (rc >= 0)
 		return rc;
+	a->files = argv + operand;
+	a->n_files = argc - operand;
+	if (a->merge && (a->selected || a->agent_option))
+		return usage_error("--merge reads files: no --pod, --container, --binary, --unit, "
+				   "--all, --socket or --db with it");
+	if (a->merge && !a->n_files)
+		return usage_error("--merge needs the profiles to merge (FILE...)");
+	if (!a->merge && a->n_files)
+		return usage_error("unexpected argument '%s' (--merge merges files)", a->files[0]);
+	if (a->merge)
+		return -1;
 	if (!a->selected)
 		return usage_error("say which workload: --pod, --container, --binary, --unit "
 				   "or --all");
@@ -216,6 +238,49 @@ static void report_gaps(const struct store_gaps *g)
 			 (unsigned long long)g->lost);
 }
 
+/* The union of the record -o json files; a file that is no profile is a
+ * usage error, one that cannot be read a runtime one. */
+static int merge_files(const struct profile_args *a)
+{
+	struct profile *merged = NULL, *run = NULL;
+	char why[PROFILE_WHY_LEN];
+	uid_t uid, kept;
+	int rc = EXIT_OK, err;
+
+	err = profile__new(&merged);
+	if (err)
+		return cmd_fail(CMD, err, "cannot merge the profiles");
+	for (int i = 0; i < a->n_files && rc == EXIT_OK; i++) {
+		const char *path = a->files[i];
+
+		err = profile_load_json(path, &run, why);
+		if (err == -EINVAL) {
+			rc = usage_error("cannot merge '%s': %s", path, why);
+			break;
+		}
+		if (err) {
+			rc = cmd_fail(CMD, err, "cannot read '%s'", path);
+			break;
+		}
+		/* The renderings follow one user (ambient capabilities for a
+		 * non-root one): the first that a file names. */
+		if (profile_user(run, &uid, NULL) && profile_user(merged, &kept, NULL) &&
+		    uid != kept)
+			cmd_warn(CMD, 0, "'%s' ran as uid %u, an earlier file as uid %u: the merged "
+					 "profile keeps uid %u",
+				 path, (unsigned int)uid, (unsigned int)kept, (unsigned int)kept);
+		err = profile_merge_run(merged, run);
+		profile__free(run);
+		run = NULL;
+		if (err)
+			rc = cmd_fail(CMD, err, "cannot merge '%s'", path);
+	}
+	if (rc == EXIT_OK)
+		rc = cmd_write_profiles(CMD, a->output_path, &merged, 1, a->format);
+	profile__free(merged);
+	return rc;
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	struct profile_args args = { 0 };
@@ -229,6 +294,8 @@ int cmd_profile(int argc, char **argv)
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0)
 		return rc;
+	if (args.merge)
+		return merge_files(&args);
 	err = workload_profiles__new(&wp);
 	if (err)
 		return cmd_fail(CMD, err, "cannot collect the profile");

@@ -60,6 +60,8 @@ struct profile {
 	bool exec_gain;
 	bool has_grant; /* a hand-edited "grant" that differs from the checks */
 	uint64_t grant;
+	uint64_t runs; /* recorded runs merged (profile_merge_run); 0: none */
+	uint64_t cap_runs[CAPS_MAX]; /* of them, those with a check of the cap */
 };
 
 int profile__new(struct profile **ret_profile)
@@ -811,6 +813,63 @@ int profile_merge(struct profile *dst, const struct profile *src)
 	if (!dst->has_exit && src->has_exit)
 		profile_set_exit(dst, src->wait_status);
 	return 0;
+}
+
+int profile_merge_run(struct profile *dst, const struct profile *src)
+{
+	bool first = !dst->runs, same_exit, same_command = dst->argv && src->argv;
+	struct profile_cap caps[CAPS_MAX];
+	uint64_t present;
+	int err;
+
+	err = profile_summary(src, caps, &present);
+	if (err)
+		return err;
+	same_exit = src->has_exit && dst->has_exit && src->wait_status == dst->wait_status;
+	for (size_t i = 0; same_command; i++) {
+		same_command = !cmp_str_null_first(dst->argv[i], src->argv[i]);
+		if (!dst->argv[i] || !src->argv[i])
+			break;
+	}
+	err = profile_merge(dst, src);
+	if (err)
+		return err;
+	/* One exit status or command stands for the runs only when they all
+	 * had it. */
+	if (!first && !same_exit)
+		dst->has_exit = false;
+	if (!first && !same_command) {
+		free_argv(dst->argv);
+		dst->argv = NULL;
+	}
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		uint64_t n = src->runs ? src->cap_runs[cap] : !!(present & (1ull << cap));
+
+		dst->cap_runs[cap] = check_count_add(dst->cap_runs[cap], n);
+	}
+	dst->runs = check_count_add(dst->runs, src->runs ? src->runs : 1);
+	return 0;
+}
+
+uint64_t profile_runs(const struct profile *p)
+{
+	return p->runs;
+}
+
+uint64_t profile_cap_runs(const struct profile *p, int cap)
+{
+	return cap >= 0 && cap < CAPS_MAX ? p->cap_runs[cap] : 0;
+}
+
+void profile_set_runs(struct profile *p, uint64_t runs)
+{
+	p->runs = runs;
+}
+
+void profile_set_cap_runs(struct profile *p, int cap, uint64_t runs)
+{
+	if (cap >= 0 && cap < CAPS_MAX)
+		p->cap_runs[cap] = runs;
 }
 
 static const char *const class_names[PROFILE_CLASS_COUNT] = {

@@ -140,6 +140,17 @@ int profile_add_instance(struct profile *p, const char *instance);
  * dst lacks is taken from src; an edited grant set is the union. */
 int profile_merge(struct profile *dst, const struct profile *src);
 
+/* Union of recorded runs (profile --merge): profile_merge(), plus how many
+ * runs dst now holds and, per capability, in how many of them it was
+ * checked. A src that is itself such a union counts as its runs. The exit
+ * status and the command stay only when every run had the same. */
+int profile_merge_run(struct profile *dst, const struct profile *src);
+uint64_t profile_runs(const struct profile *p); /* 0: not a union of runs */
+uint64_t profile_cap_runs(const struct profile *p, int cap);
+/* What a profile file of a union says ("runs"). */
+void profile_set_runs(struct profile *p, uint64_t runs);
+void profile_set_cap_runs(struct profile *p, int cap, uint64_t runs);
+
 /* Metadata: the workload's name, the user it ran as (the systemd and OCI
  * renderings need to know a non-root user: capabilities must then be
  * ambient), the command, the wait status of a recorded command, and

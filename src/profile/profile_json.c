@@ -198,9 +198,16 @@ static int parse_capability(struct profile *p, struct json_object *c, const char
 	if ((err = get_cap(name, at, &cap, why)))
 		return err;
 	json_object_object_foreach(c, key, v) {
-		(void)v;
-		if (strcmp(key, "name") && strcmp(key, "checks") && !is_one_of(key, derived))
+		uint64_t runs;
+
+		if (strcmp(key, "runs") == 0) {
+			snprintf(at, sizeof(at), "%s.runs", where);
+			if ((err = get_uint(v, at, UINT64_MAX, &runs, why)))
+				return err;
+			profile_set_cap_runs(p, cap, runs);
+		} else if (strcmp(key, "name") && strcmp(key, "checks") && !is_one_of(key, derived)) {
 			return bad(why, "%s.%s: unknown field", where, key);
+		}
 	}
 	if (!json_object_object_get_ex(c, "checks", &checks))
 		return 0;
@@ -381,6 +388,10 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 		} else if (strcmp(key, "grant") == 0) {
 			err = parse_grant(val, &grant_mask, why);
 			has_grant = true;
+		} else if (strcmp(key, "runs") == 0) {
+			err = get_uint(val, key, UINT64_MAX, &value, why);
+			if (!err)
+				profile_set_runs(p, value);
 		} else if (strcmp(key, "capabilities") == 0) {
 			err = get_array(val, key, &n, why);
 			caps = val;
@@ -395,6 +406,11 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 		v = json_object_array_get_idx(caps, i);
 		if ((err = parse_capability(p, v, at, why)))
 			return err;
+	}
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (profile_cap_runs(p, cap) > profile_runs(p))
+			return bad(why, "runs: %llu, fewer than a capability's runs",
+				   (unsigned long long)profile_runs(p));
 	}
 	/* Adding a check without instance marks the unnamed instance seen;
 	 * the file knows whether it was (or the check was folded). */

@@ -418,10 +418,19 @@ static int render_json(const struct profile *p, FILE *out)
 		json_object_object_add(root, "classes", obj);
 	}
 	json_object_object_add(root, "denials", json_denials(p));
+	if (profile_runs(p))
+		json_object_object_add(root, "runs", json_object_new_uint64(profile_runs(p)));
 	if ((obj = json_object_new_array())) {
 		for (int cap = 0; cap < CAPS_MAX; cap++) {
-			if (present & (1ull << cap))
-				json_object_array_add(obj, json_capability(&caps[cap], obs, n_obs));
+			struct json_object *c;
+
+			if (!(present & (1ull << cap)))
+				continue;
+			c = json_capability(&caps[cap], obs, n_obs);
+			if (c && profile_runs(p))
+				json_object_object_add(
+					c, "runs", json_object_new_uint64(profile_cap_runs(p, cap)));
+			json_object_array_add(obj, c);
 		}
 		json_object_object_add(root, "capabilities", obj);
 	}
@@ -705,6 +714,26 @@ static int text_caps(const struct profile *p, FILE *out)
 	return 0;
 }
 
+/* A union of runs: in how many each capability was checked. With a
+ * prefix ("# "), as comments of the formats that have them. */
+static void runs_coverage(const struct profile *p, FILE *out, const char *prefix)
+{
+	uint64_t runs = profile_runs(p);
+	char name[CAPS_NAME_LEN];
+
+	if (!runs)
+		return;
+	fprintf(out, "%scoverage (of the recorded runs, those that checked each capability):\n",
+		prefix);
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (!profile_cap_runs(p, cap))
+			continue;
+		caps_name(cap, name);
+		fprintf(out, "%s  %s: %" PRIu64 " of %" PRIu64 " run%s\n", prefix, name,
+			profile_cap_runs(p, cap), runs, runs == 1 ? "" : "s");
+	}
+}
+
 static void text_meta(const struct profile *p, FILE *out)
 {
 	char *const *argv = profile_command(p);
@@ -741,6 +770,8 @@ static void text_meta(const struct profile *p, FILE *out)
 			fprintf(out, "exit       killed by signal %d\n", WTERMSIG(status));
 	}
 	fprintf(out, "instances  %u\n", profile_coverage(p));
+	if (profile_runs(p))
+		fprintf(out, "runs       %" PRIu64 " merged\n", profile_runs(p));
 	if (profile_exec_gain(p))
 		fputs("note       an exec raised privileges "
 		      "(set-user-ID/set-group-ID or file capabilities)\n",
@@ -760,6 +791,10 @@ static int render_text(const struct profile *p, FILE *out)
 	err = text_caps(p, out);
 	if (err)
 		return err;
+	if (profile_runs(p)) {
+		fputc('\n', out);
+		runs_coverage(p, out, "");
+	}
 	fputs("\nrecommended: ", out);
 	if (grant)
 		cap_list(out, grant);
@@ -798,15 +833,18 @@ int profile_render(const struct profile *p, enum profile_format format, FILE *ou
 		err = render_json(p, out);
 		break;
 	case PROFILE_FORMAT_K8S:
+		runs_coverage(p, out, "# ");
 		render_k8s(p, out);
 		break;
-	case PROFILE_FORMAT_DOCKER:
+	case PROFILE_FORMAT_DOCKER: /* flags for a command line: no comment */
 		render_docker(p, out);
 		break;
 	case PROFILE_FORMAT_COMPOSE:
+		runs_coverage(p, out, "# ");
 		render_compose(p, out);
 		break;
 	case PROFILE_FORMAT_SYSTEMD:
+		runs_coverage(p, out, "# ");
 		render_systemd(p, out);
 		break;
 	case PROFILE_FORMAT_OCI:

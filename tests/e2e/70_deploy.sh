@@ -148,5 +148,6 @@ complete_words() {
 }
 [ "$(complete_words captrail ag)" = agent ] || fail "'captrail ag' does not complete to agent"
 complete_words captrail profile --p | grep -qw -- --pod || fail "profile --p lacks --pod"
+[ "$(complete_words captrail profile --me)" = --merge ] || fail "profile --me is not --merge"
 [ "$(complete_words captrail events -o j)" = json ] || fail "events -o j is not json"
 note "ok"

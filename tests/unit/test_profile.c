@@ -802,6 +802,122 @@ static void test_load_hand_edited(void **state)
 	profile__free(p);
 }
 
+static struct profile *load_fixture(const char *name)
+{
+	char why[PROFILE_WHY_LEN] = "";
+	struct profile *p = NULL;
+
+	if (profile_load_json(fixture(name), &p, why) != 0)
+		fail_msg("%s: %s", name, why);
+	return p;
+}
+
+static void expect_runs(const struct profile *p, uint64_t runs, const int *caps,
+			const uint64_t *cap_runs, size_t n)
+{
+	assert_true(profile_runs(p) == runs);
+	for (size_t i = 0; i < n; i++) {
+		if (profile_cap_runs(p, caps[i]) != cap_runs[i])
+			fail_msg("cap %d: %llu runs, want %llu", caps[i],
+				 (unsigned long long)profile_cap_runs(p, caps[i]),
+				 (unsigned long long)cap_runs[i]);
+	}
+}
+
+/* profile --merge: a fresh-host and a warm-host run of one program (the
+ * warm one never chowns its state directory). The union needs both sets;
+ * counts add up, times span both; each capability says in how many runs
+ * it was checked, in every rendering, and a rendered union merges again. */
+static void test_merge_runs(void **state)
+{
+	static const int caps[] = {
+		CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_SETGID, CAP_SETUID, CAP_NET_BIND_SERVICE,
+		CAP_SYSLOG, CAP_KILL,
+	};
+	static const uint64_t two[] = { 1, 2, 2, 2, 2, 1, 0 };
+	static const uint64_t three[] = { 2, 3, 3, 3, 3, 1, 0 };
+	struct profile *fresh = load_fixture("run_fresh.json");
+	struct profile *warm = load_fixture("run_warm.json");
+	struct profile *merged = new_profile(), *again = NULL, *other = sample();
+	char why[PROFILE_WHY_LEN] = "";
+	struct profile_cap s;
+	char *text;
+	int status;
+
+	(void)state;
+	assert_true(profile_runs(fresh) == 0);
+	assert_int_equal(profile_merge_run(merged, fresh), 0);
+	assert_true(profile_runs(merged) == 1);
+	assert_true(profile_exit(merged, &status) && WIFEXITED(status));
+	assert_int_equal(profile_merge_run(merged, warm), 0);
+	expect_runs(merged, 2, caps, two, sizeof(two) / sizeof(two[0]));
+	assert_int_equal(profile_grant_mask(merged),
+			 BIT(CAP_CHOWN) | BIT(CAP_DAC_OVERRIDE) | BIT(CAP_SETGID) |
+				 BIT(CAP_SETUID) | BIT(CAP_NET_BIND_SERVICE));
+	assert_false(profile_grant_edited(merged));
+	s = summary_of(merged, CAP_DAC_OVERRIDE);
+	assert_true(s.granted == 5);
+	s = summary_of(merged, CAP_NET_BIND_SERVICE);
+	assert_true(s.granted == 3 && s.first_ns == 600 && s.last_ns == 9000);
+	/* The runs ended differently: no one exit status stands for them;
+	 * they ran one command, which stays. */
+	assert_false(profile_exit(merged, NULL));
+	assert_non_null(profile_command(merged));
+	assert_string_equal(profile_command(merged)[2], "daemon off;");
+
+	text = render(merged, PROFILE_FORMAT_TEXT);
+	assert_non_null(strstr(text, "\nruns       2 merged\n"));
+	assert_non_null(strstr(text, "\n  CAP_CHOWN: 1 of 2 runs\n"));
+	assert_non_null(strstr(text, "\n  CAP_DAC_OVERRIDE: 2 of 2 runs\n"));
+	assert_non_null(strstr(text, "\n  CAP_SYSLOG: 1 of 2 runs\n"));
+	assert_null(strstr(text, "CAP_KILL"));
+	assert_non_null(strstr(text, "recommended: CAP_CHOWN CAP_DAC_OVERRIDE CAP_SETGID "
+				     "CAP_SETUID CAP_NET_BIND_SERVICE\n"));
+	free(text);
+	text = render(merged, PROFILE_FORMAT_K8S);
+	assert_true(strncmp(text, "# coverage", 10) == 0); /* YAML comments */
+	assert_non_null(strstr(text, "\n#   CAP_CHOWN: 1 of 2 runs\n"));
+	assert_non_null(strstr(text, "\nsecurityContext:\n"));
+	free(text);
+	text = render(merged, PROFILE_FORMAT_SYSTEMD);
+	assert_non_null(strstr(text, "#   CAP_NET_BIND_SERVICE: 2 of 2 runs\n"));
+	free(text);
+	text = render(merged, PROFILE_FORMAT_DOCKER); /* pasted into a command line */
+	assert_null(strchr(text, '#'));
+	free(text);
+
+	/* JSON: "runs" at the top and per capability, read back. */
+	text = render(merged, PROFILE_FORMAT_JSON);
+	if (profile_parse_json(text, &again, why) != 0)
+		fail_msg("merged JSON: %s", why);
+	free(text);
+	expect_runs(again, 2, caps, two, sizeof(two) / sizeof(two[0]));
+	/* A union merged with one more run counts as its runs. */
+	assert_int_equal(profile_merge_run(again, fresh), 0);
+	expect_runs(again, 3, caps, three, sizeof(three) / sizeof(three[0]));
+	s = summary_of(again, CAP_CHOWN);
+	assert_true(s.granted == 10);
+	/* Another command: the union names none. */
+	assert_int_equal(profile_merge_run(again, other), 0);
+	assert_null(profile_command(again));
+	assert_true(profile_runs(again) == 4);
+	assert_true(profile_cap_runs(again, CAP_SYSLOG) == 2);
+
+	/* A plain profile has no "runs" in JSON or text. */
+	text = render(fresh, PROFILE_FORMAT_JSON);
+	assert_null(strstr(text, "\"runs\""));
+	free(text);
+	text = render(fresh, PROFILE_FORMAT_TEXT);
+	assert_null(strstr(text, "runs"));
+	free(text);
+
+	profile__free(fresh);
+	profile__free(warm);
+	profile__free(merged);
+	profile__free(again);
+	profile__free(other);
+}
+
 static void expect_bad(const char *text, const char *why_part)
 {
 	struct profile *p = (struct profile *)0x1;
@@ -854,6 +970,12 @@ static void test_load_rejects(void **state)
 		   "exit.code: 256 is out of range");
 	expect_bad("{\"captrail_profile\": 1, \"user\": {\"name\": \"x\"}}",
 		   "user: not an object with a \"uid\"");
+	expect_bad("{\"captrail_profile\": 1, \"runs\": 1, \"capabilities\": [{\"name\": "
+		   "\"CAP_CHOWN\", \"runs\": 2}]}",
+		   "runs: 1, fewer than a capability's runs");
+	expect_bad("{\"captrail_profile\": 1, \"capabilities\": [{\"name\": \"CAP_CHOWN\", "
+		   "\"runs\": -1}]}",
+		   "capabilities[0].runs: not a non-negative integer");
 
 	assert_int_equal(profile_load_json("/nonexistent/profile.json", &p, why), -ENOENT);
 	assert_int_equal(profile_load_json("/tmp", &p, why), -EINVAL);
@@ -965,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_load_hand_edited),
 		cmocka_unit_test(test_load_rejects),
+		cmocka_unit_test(test_merge_runs),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_formats_and_errors),
 	};
