@@ -24,6 +24,13 @@ PERL
 "$CAPTRAIL" record -o json --output "$WORK/p.json" -- \
 	taskset -c 0 perl "$WORK/twice.pl" "$WORK/f" "$WORK/go" "$WORK/pid" 2>"$WORK/record.err" &
 rec=$!
+# Whatever fails, the script is let go (it waits on the fifo) and ends.
+release() {
+	kill -0 $rec 2>/dev/null || return 0
+	timeout 5 sh -c 'echo go >"$1"' _ "$WORK/go" 2>/dev/null
+	wait $rec
+}
+cleanup_hooks+=(release)
 for ((i = 0; i < 600; i++)); do
 	[ -s "$WORK/pid" ] && break
 	kill -0 $rec 2>/dev/null || break
