@@ -334,10 +334,41 @@ static int parse_instances(struct profile *p, struct json_object *v, char *why)
 	return 0;
 }
 
+/* "not_needed": [{"capability": "CAP_CHOWN", "reason": "..."}], kept so a
+ * minimized profile read back keeps its grant and says why. */
+static int parse_not_needed(struct profile *p, struct json_object *v, char *why)
+{
+	struct json_object *cap, *reason;
+	const char *text;
+	char at[48];
+	size_t n = 0;
+	int err, nr;
+
+	if ((err = get_array(v, "not_needed", &n, why)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		snprintf(at, sizeof(at), "not_needed[%zu]", i);
+		if (!json_object_is_type(e, json_type_object) ||
+		    !json_object_object_get_ex(e, "capability", &cap) ||
+		    !json_object_object_get_ex(e, "reason", &reason))
+			return bad(why, "%s: not {\"capability\", \"reason\"}", at);
+		if ((err = get_cap(cap, at, &nr, why)) || (err = get_str(reason, at, &text, why)))
+			return err;
+		if (!text)
+			return bad(why, "%s: no reason", at);
+		if ((err = profile_set_not_needed(p, nr, text)))
+			return err;
+	}
+	return 0;
+}
+
 static int parse_root(struct profile *p, struct json_object *root, char *why)
 {
 	static const char *const derived[] = {
-		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials", NULL
+		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials",
+		"minimize", NULL
 	};
 	struct json_object *version, *caps = NULL, *v;
 	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false;
@@ -381,6 +412,8 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 		} else if (strcmp(key, "grant") == 0) {
 			err = parse_grant(val, &grant_mask, why);
 			has_grant = true;
+		} else if (strcmp(key, "not_needed") == 0) {
+			err = parse_not_needed(p, val, why);
 		} else if (strcmp(key, "capabilities") == 0) {
 			err = get_array(val, key, &n, why);
 			caps = val;
