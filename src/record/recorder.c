@@ -3,18 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "identity/cgroup.h"
 #include "identity/images.h"
 #include "kernel/kallsyms.h"
 #include "kernel/records.h"
-#include "lib/clock.h"
 #include "lib/hash.h"
 #include "privilege/held.h"
 #include "record/supervise.h"
