@@ -302,14 +302,15 @@ static void spares_free(struct spares *s)
 
 /* Ablation: the grant set without one capability at a time, in number
  * order, each removal kept when it changed nothing (so the last run made
- * with a capability found not needed ran with exactly the final set). */
+ * with a capability found not needed ran with exactly the final set).
+ * Interrupted, the profile keeps what the runs so far found. */
 static int minimize(struct spares *spares, const struct record_args *a, struct rings *rings,
 		    struct profile *profile, const struct outcome *recorded)
 {
 	char then[64], now[64], why[PROFILE_WHY_LEN];
 	unsigned int runs = 0;
 	uint64_t grant;
-	int err;
+	int rc = EXIT_OK, err;
 
 	err = record_profile_covered(profile);
 	if (err)
@@ -325,13 +326,19 @@ static int minimize(struct spares *spares, const struct record_args *a, struct r
 
 		if (!(grant & bit))
 			continue;
-		if (spares->used == spares->n)
-			return cmd_fail(CMD, 0, "minimize: more capabilities than runs prepared");
+		if (spares->used == spares->n) {
+			rc = cmd_fail(CMD, 0, "minimize: more capabilities than runs prepared");
+			break;
+		}
 		err = rerun(&spares->held[spares->used++], a, rings, grant & ~bit, "minimize", &o);
-		if (err == -EINTR)
-			return cmd_fail(CMD, 0, "minimize: interrupted after %u runs", runs);
-		if (err)
-			return cmd_fail(CMD, err, "minimize: cannot run the command");
+		if (err == -EINTR) {
+			rc = cmd_fail(CMD, 0, "minimize: interrupted after %u runs", runs);
+			break;
+		}
+		if (err) {
+			rc = cmd_fail(CMD, err, "minimize: cannot run the command");
+			break;
+		}
 		runs++;
 		describe(a, &o, now, sizeof(now));
 		if (!same_outcome(a, &o, recorded)) {
@@ -341,15 +348,17 @@ static int minimize(struct spares *spares, const struct record_args *a, struct r
 		}
 		snprintf(why, sizeof(why), "without it: %s (same as recorded)", now);
 		err = profile_set_not_needed(profile, cap, why);
-		if (err)
-			return cmd_fail(CMD, err, "minimize: cannot update the profile");
+		if (err) {
+			rc = cmd_fail(CMD, err, "minimize: cannot update the profile");
+			break;
+		}
 		grant &= ~bit;
 		cmd_say(CMD, "minimize: %s not needed: %s", caps_name_static(cap), why);
 	}
 	err = profile_set_minimize(profile, runs, a->probe);
-	if (err)
-		return cmd_fail(CMD, err, "minimize: cannot update the profile");
-	return EXIT_OK;
+	if (err && rc == EXIT_OK)
+		rc = cmd_fail(CMD, err, "minimize: cannot update the profile");
+	return rc;
 }
 
 /* A command that failed after a denial its syscall reported (EPERM or
@@ -450,7 +459,7 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 	struct profile *profile = NULL;
 	struct outcome recorded;
 	bool failed_denied;
-	int rc, err;
+	int rc, wrc, err;
 
 	err = recorder_run(rec, rings, &res, &error);
 	if (err && error.exec_failed) {
@@ -481,8 +490,10 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 		cmd_say(CMD, "minimize: skipped: the recorded run failed on a denied capability");
 	else if (args->minimize)
 		rc = minimize(spares, args, rings, profile, &recorded);
+	/* Written even when minimize failed half-way: the recording stands. */
+	wrc = cmd_write_profiles(CMD, args->output_path, &profile, 1, args->format);
 	if (rc == EXIT_OK)
-		rc = cmd_write_profiles(CMD, args->output_path, &profile, 1, args->format);
+		rc = wrc;
 	if (rc != EXIT_OK)
 		goto out;
 	rc = recorded.code;

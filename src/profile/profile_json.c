@@ -364,11 +364,29 @@ static int parse_not_needed(struct profile *p, struct json_object *v, char *why)
 	return 0;
 }
 
+/* "minimize": {"runs": N, "probe": "CMD"} */
+static int parse_minimize(struct profile *p, struct json_object *v, char *why)
+{
+	struct json_object *runs, *probe;
+	const char *text = NULL;
+	uint64_t n;
+	int err;
+
+	if (!json_object_is_type(v, json_type_object) ||
+	    !json_object_object_get_ex(v, "runs", &runs))
+		return bad(why, "minimize: not {\"runs\", \"probe\"}");
+	if ((err = get_uint(runs, "minimize.runs", CAPS_MAX, &n, why)))
+		return err;
+	if (json_object_object_get_ex(v, "probe", &probe) &&
+	    (err = get_str(probe, "minimize.probe", &text, why)))
+		return err;
+	return profile_set_minimize(p, (unsigned int)n, text);
+}
+
 static int parse_root(struct profile *p, struct json_object *root, char *why)
 {
 	static const char *const derived[] = {
-		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials",
-		"minimize", NULL
+		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials", NULL
 	};
 	struct json_object *version, *caps = NULL, *v;
 	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false;
@@ -414,6 +432,8 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 			has_grant = true;
 		} else if (strcmp(key, "not_needed") == 0) {
 			err = parse_not_needed(p, val, why);
+		} else if (strcmp(key, "minimize") == 0) {
+			err = parse_minimize(p, val, why);
 		} else if (strcmp(key, "capabilities") == 0) {
 			err = get_array(val, key, &n, why);
 			caps = val;

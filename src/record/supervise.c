@@ -94,6 +94,17 @@ static void send_signal(struct supervise *sv, int sig)
 		rings_leave(sv->rings);
 }
 
+/* A probe still running when the command is stopped or gone came too
+ * late: it does not count. */
+static void probe_cancel(struct supervise *sv)
+{
+	if (sv->probe_pid <= 0)
+		return;
+	kill(sv->probe_pid, SIGKILL);
+	waitpid(sv->probe_pid, NULL, 0);
+	sv->probe_pid = 0;
+}
+
 void supervise_stop(struct supervise *sv, int sig)
 {
 	if (sv->stopping)
@@ -102,6 +113,7 @@ void supervise_stop(struct supervise *sv, int sig)
 	sv->stop_signal = sig;
 	sv->stop_ns = clock_monotonic_ns();
 	sv->kill_ns = sv->stop_ns + seconds_ns(sv->opts.stop_timeout);
+	probe_cancel(sv);
 	send_signal(sv, sig);
 }
 
@@ -187,11 +199,7 @@ int supervise_poll(struct supervise *sv, bool *ret_done)
 	}
 	if (command_left(sv))
 		return err;
-	/* A probe still trying when the command is gone failed. */
-	if (sv->probe_pid > 0) {
-		kill(sv->probe_pid, SIGKILL);
-		probe_reap(sv, 0);
-	}
+	probe_cancel(sv);
 	if (sv->opts.probe && !sv->deadline_ns && !sv->probe_tried) {
 		err = probe_spawn(sv);
 		probe_reap(sv, 0);
@@ -222,10 +230,7 @@ int supervise_wait(struct supervise *sv, const volatile int *stop, volatile int 
 
 void supervise_end(struct supervise *sv)
 {
-	if (sv->probe_pid > 0) {
-		kill(sv->probe_pid, SIGKILL);
-		probe_reap(sv, 0);
-	}
+	probe_cancel(sv);
 	if (!sv->exited && sv->pid > 0) {
 		send_signal(sv, SIGKILL);
 		if (waitpid(sv->pid, &sv->wait_status, 0) == sv->pid)
