@@ -50,6 +50,35 @@ grep -q "verify: ok, the command exits 0" "$WORK/verify.err" ||
 	fail "verify: $(cat "$WORK/verify.err")"
 [ "$(cat "$WORK/marker" 2>/dev/null)" = clean ] || fail "the re-run was not stopped with SIGTERM"
 
+# SIGTERM to captrail: the first ends the recording (the daemon gets
+# SIGTERM), the second the verify run; nothing is left running.
+cat >"$WORK/pids.sh" <<'SCRIPT'
+#!/bin/sh
+trap 'exit 0' TERM
+echo $$ >>"$1"
+sleep 1000 &
+echo $! >>"$1"
+while :; do sleep 0.1; done
+SCRIPT
+chmod 755 "$WORK/pids.sh"
+"$CAPTRAIL" record -d 600 --verify -- "$WORK/pids.sh" "$WORK/pids" >/dev/null 2>"$WORK/int.err" &
+REC=$!
+cleanup_hooks+=("kill -KILL $REC 2>/dev/null")
+lines() { wc -l <"$WORK/pids" 2>/dev/null || echo 0; }
+for ((i = 0; i < 600 && $(lines) < 2; i++)); do sleep 0.1; done
+kill -TERM "$REC"
+for ((i = 0; i < 600 && $(lines) < 4; i++)); do sleep 0.1; done
+[ "$(lines)" -ge 4 ] || fail "the verify run did not start: $(cat "$WORK/int.err")"
+kill -TERM "$REC"
+wait "$REC"
+rc=$?
+[ "$rc" -eq 1 ] || fail "record SIGTERMed during verify: exit $rc: $(cat "$WORK/int.err")"
+grep -q "verify: interrupted" "$WORK/int.err" || fail "$(cat "$WORK/int.err")"
+while read -r pid; do
+	state=$(sed -n 's/^State:\s*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
+	[ -z "$state" ] || [ "$state" = Z ] || fail "process $pid of the command left running"
+done <"$WORK/pids"
+
 # Bad input.
 "$CAPTRAIL" record --stop-timeout -1 -- true 2>"$WORK/err"
 [ $? -eq 2 ] || fail "--stop-timeout -1 accepted"
