@@ -14,7 +14,7 @@
 #include "lib/caps.h"
 #include "lib/text.h"
 
-static volatile sig_atomic_t *stop_flag;
+static volatile sig_atomic_t *stop_flag, *hangup_flag;
 
 /* Every message is one line whatever it quotes (a path, a pod name, a
  * request, a notice from the agent): escaped here, and only here. */
@@ -147,8 +147,7 @@ int cmd_exit_code(int wait_status)
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
-	*stop_flag = 1;
+	*stop_flag = sig;
 }
 
 int cmd_catch_stop_signals(volatile sig_atomic_t *flag)
@@ -163,6 +162,21 @@ int cmd_catch_stop_signals(volatile sig_atomic_t *flag)
 	    sigaction(SIGPIPE, &ignore, NULL))
 		return -errno;
 	return 0;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	*hangup_flag = 1;
+}
+
+int cmd_catch_hangup(volatile sig_atomic_t *flag)
+{
+	struct sigaction sa = { .sa_handler = on_hangup };
+
+	hangup_flag = flag;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGHUP, &sa, NULL) ? -errno : 0;
 }
 
 int cmd_parse_options(const struct cmd_options *o, int argc, char **argv, int *ret_operand)

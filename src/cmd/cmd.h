@@ -33,9 +33,11 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...) CMD_FORMAT(2);
 /* libbpf's messages on stderr: everything with verbose, warnings otherwise. */
 void cmd_libbpf_output(bool verbose);
 
-/* SIGINT and SIGTERM set *flag, interrupting blocking calls (no
+/* SIGINT and SIGTERM set *flag to their number, interrupting blocking calls (no
  * SA_RESTART) so a loop sees it; a closed pipe is an EPIPE, not a signal. */
 int cmd_catch_stop_signals(volatile sig_atomic_t *flag);
+/* SIGHUP sets *flag to 1, for a command that passes it on. */
+int cmd_catch_hangup(volatile sig_atomic_t *flag);
 
 /* Why the BPF programs could not be loaded, hook by hook, on one line;
  * returns EXIT_RUNTIME. */

@@ -1,10 +1,11 @@
 /* captrail record -- CMD: run a command, print its least-privilege profile. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
@@ -12,11 +13,13 @@
 #include "cmd/commands.h"
 #include "kernel/loader.h"
 #include "lib/caps.h"
+#include "lib/syscalls.h"
 #include "privilege/confine.h"
 #include "privilege/held.h"
 #include "profile/profile.h"
 #include "record/record_profile.h"
 #include "record/recorder.h"
+#include "record/supervise.h"
 
 struct record_args {
 	struct confine_spec confine;
@@ -24,7 +27,10 @@ struct record_args {
 	enum profile_format format;
 	const char *output_path;
 	double duration;
+	double stop_timeout;
+	const char *probe;
 	bool verify;
+	bool minimize;
 	bool verbose;
 	enum hook hook;
 	struct rings_config rings;
@@ -46,9 +52,15 @@ static void usage(FILE *out)
 		"      --user USER|UID   run CMD as this user\n"
 		"      --group GROUP|GID run CMD with this group (default: the user's)\n"
 		"      --grant LIST      give CMD these capabilities (ambient; needs --user)\n"
-		"  -d, --duration SECS   stop after SECS seconds (for daemons)\n"
+		"  -d, --duration SECS   stop after SECS seconds (for daemons): SIGTERM to\n"
+		"                        every process of CMD, SIGKILL after --stop-timeout\n"
+		"      --stop-timeout SECS  grace period after SIGTERM (default 10)\n"
+		"      --probe CMD       a sh -c command that exits 0 when CMD works (with -d:\n"
+		"                        retried every 200 ms while it runs; without: once after)\n"
 		"      --verify          re-run CMD with exactly the recommended set and\n"
-		"                        fail unless it exits the same way\n"
+		"                        fail unless it exits (and probes) the same way\n"
+		"      --minimize        one more run per recommended capability without it:\n"
+		"                        those whose removal changes nothing are not needed\n"
 		"      --hook HOOK       auto (default), tracepoint, fexit or kprobe\n"
 		"  -v, --verbose         libbpf debug output, ring changes, hooks not used\n"
 		"      --capabilities KEY=VALUE\n"
@@ -58,7 +70,18 @@ static void usage(FILE *out)
 #define CMD "record"
 #define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
-enum { OPT_OUTPUT = 256, OPT_USER, OPT_GROUP, OPT_GRANT, OPT_VERIFY, OPT_CAPABILITIES, OPT_HOOK };
+enum {
+	OPT_OUTPUT = 256,
+	OPT_USER,
+	OPT_GROUP,
+	OPT_GRANT,
+	OPT_VERIFY,
+	OPT_CAPABILITIES,
+	OPT_HOOK,
+	OPT_STOP_TIMEOUT,
+	OPT_PROBE,
+	OPT_MINIMIZE,
+};
 
 static const struct option long_options[] = {
 	{ "format", required_argument, NULL, 'o' },
@@ -67,7 +90,10 @@ static const struct option long_options[] = {
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "grant", required_argument, NULL, OPT_GRANT },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+	{ "probe", required_argument, NULL, OPT_PROBE },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "minimize", no_argument, NULL, OPT_MINIMIZE },
 	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "hook", required_argument, NULL, OPT_HOOK },
@@ -92,7 +118,11 @@ static int parse_option(void *ctx, int opt, const char *arg)
 		a->confine.set_caps = true;
 		return cmd_caps_option(CMD, "--grant", arg, &a->confine.caps);
 	case 'd': return cmd_seconds_option(CMD, "duration", arg, &a->duration);
+	case OPT_STOP_TIMEOUT:
+		return cmd_seconds_option(CMD, "stop timeout", arg, &a->stop_timeout);
+	case OPT_PROBE: a->probe = arg; break;
 	case OPT_VERIFY: a->verify = true; break;
+	case OPT_MINIMIZE: a->minimize = true; break;
 	case 'v': a->verbose = true; break;
 	case OPT_HOOK: return cmd_hook_option(CMD, arg, &a->hook);
 	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
@@ -114,6 +144,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	int rc, operand;
 
 	a->format = PROFILE_FORMAT_TEXT;
+	a->stop_timeout = SUPERVISE_STOP_TIMEOUT;
 	/* Unreadable: every number the bounding set can hold is dropped but
 	 * the granted ones. */
 	if (caps_last_cap("/proc", &a->confine.last_cap))
@@ -139,29 +170,232 @@ static bool say_ready(void *ctx, const struct loader_report *hooks)
 	return true;
 }
 
-/* Re-runs the command (forked at start, while captrail still had every
- * capability to give) confined to the recommended set. */
-static int verify(struct held *rerun, const struct record_args *a, uint64_t required,
-		  int recorded_status)
+/* What record reports for a run: a command that exited on the SIGTERM
+ * that stopped it ran as it should. */
+static int run_exit_code(int wait_status, bool stopped_cleanly)
 {
+	return stopped_cleanly ? EXIT_OK : cmd_exit_code(wait_status);
+}
+
+/* verify's and minimize's runs: the recording's deadline, grace period and
+ * probe, stopped once the probe succeeded. */
+static struct supervise_opts rerun_opts(const struct record_args *a, const char *name)
+{
+	return (struct supervise_opts){
+		.name = name,
+		.duration = a->duration,
+		.stop_timeout = a->stop_timeout,
+		.probe = a->probe,
+		.stop_on_probe = true,
+	};
+}
+
+/* The outcome of one run the way the recorded one is judged: exit code,
+ * and the probe's result when there is a probe. */
+struct outcome {
+	int code;
+	bool probe_ok;
+};
+
+static void describe(const struct record_args *a, const struct outcome *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "exit %d%s", o->code,
+		 !a->probe ? "" : o->probe_ok ? ", probe ok" : ", probe failed");
+}
+
+static bool same_outcome(const struct record_args *a, const struct outcome *x,
+			 const struct outcome *y)
+{
+	return x->code == y->code && (!a->probe || x->probe_ok == y->probe_ok);
+}
+
+/* One run of a held child (forked at start, while captrail still had every
+ * capability to give) confined to caps. */
+static int rerun(struct held *h, const struct record_args *a, struct rings *rings, uint64_t caps,
+		 const char *name, struct outcome *ret_outcome)
+{
+	struct supervise_opts opts = rerun_opts(a, name);
 	struct confine_spec spec = a->confine;
-	int status = 0, err;
+	struct supervise sv;
+	int err;
 
 	spec.set_caps = true;
-	spec.caps = required;
-	err = held_release(rerun, &spec);
-	if (waitpid(rerun->pid, &status, 0) < 0 && !err)
-		err = -errno;
-	rerun->pid = 0;
+	spec.caps = caps;
+	err = supervise_run(&sv, &opts, h, &spec, rings, &stop_requested, NULL);
+	if (err)
+		return err;
+	if (stop_requested)
+		return -EINTR;
+	ret_outcome->code = run_exit_code(sv.wait_status, supervise_stopped_cleanly(&sv));
+	ret_outcome->probe_ok = supervise_probe_ok(&sv);
+	return 0;
+}
+
+static int verify(struct held *h, const struct record_args *a, struct rings *rings,
+		  uint64_t required, const struct outcome *recorded)
+{
+	char now[64], then[64];
+	struct outcome o;
+	int err;
+
+	err = rerun(h, a, rings, required, "verify", &o);
+	if (err == -EINTR)
+		return cmd_fail(CMD, 0, "verify: interrupted");
 	if (err)
 		return cmd_fail(CMD, err, "verify: cannot run the command");
-	if (cmd_exit_code(status) != cmd_exit_code(recorded_status))
-		return cmd_fail(CMD, 0, "verify: FAILED: with the recommended set the command "
-					"exited %d, recorded run exited %d",
-				cmd_exit_code(status), cmd_exit_code(recorded_status));
-	cmd_say(CMD, "verify: ok, the command exits %d with the recommended set too",
-		cmd_exit_code(status));
+	describe(a, &o, now, sizeof(now));
+	describe(a, recorded, then, sizeof(then));
+	if (!same_outcome(a, &o, recorded))
+		return cmd_fail(CMD, 0, "verify: FAILED: with the recommended set: %s; recorded run: %s",
+				now, then);
+	cmd_say(CMD, "verify: ok, the command exits %d with the recommended set too%s", o.code,
+		!a->probe ? "" : ", and the probe succeeds as it did");
 	return EXIT_OK;
+}
+
+/* One held child per capability of captrail's bounding set: every
+ * capability a grant set can hold is in it (what the command or a binary it
+ * execs can use), and --minimize makes one run per granted capability. All
+ * are forked at start because only then can captrail still give any set;
+ * the size of the grant set is not known before the recording ends. Those
+ * left over are abandoned (they exit 127 without running anything). */
+static size_t spares_needed(int last_cap)
+{
+	size_t n = 0;
+
+	for (int cap = 0; cap <= last_cap; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1)
+			n++;
+	return n;
+}
+
+struct spares {
+	struct held *held;
+	size_t n, used;
+};
+
+static int spares_spawn(struct spares *s, char *const *argv, size_t n)
+{
+	int err;
+
+	if (n == 0)
+		return 0;
+	s->held = calloc(n, sizeof(*s->held));
+	if (!s->held)
+		return -ENOMEM;
+	for (s->n = 0; s->n < n; s->n++) {
+		err = held_spawn(argv, &s->held[s->n]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* In reverse order: each held child keeps the write end of every earlier
+ * one's pipe until it is released or exits. */
+static void spares_free(struct spares *s)
+{
+	while (s->n > 0)
+		held_abandon(&s->held[--s->n]);
+	free(s->held);
+	s->held = NULL;
+}
+
+/* Ablation: the grant set without one capability at a time, in number
+ * order, each removal kept when it changed nothing (so the last run made
+ * with a capability found not needed ran with exactly the final set).
+ * Interrupted, the profile keeps what the runs so far found. */
+static int minimize(struct spares *spares, const struct record_args *a, struct rings *rings,
+		    struct profile *profile, const struct outcome *recorded)
+{
+	char then[64], now[64], why[PROFILE_WHY_LEN];
+	unsigned int runs = 0;
+	uint64_t grant;
+	int rc = EXIT_OK, err;
+
+	err = record_profile_covered(profile);
+	if (err)
+		return cmd_fail(CMD, err, "minimize: cannot read the profile");
+	if (profile_not_needed_mask(profile) & (1ull << CAP_DAC_READ_SEARCH))
+		cmd_say(CMD, "minimize: %s not needed: %s", caps_name_static(CAP_DAC_READ_SEARCH),
+			profile_not_needed_reason(profile, CAP_DAC_READ_SEARCH));
+	describe(a, recorded, then, sizeof(then));
+	grant = profile_grant_mask(profile);
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		uint64_t bit = 1ull << cap;
+		struct outcome o;
+
+		if (!(grant & bit))
+			continue;
+		if (spares->used == spares->n) {
+			rc = cmd_fail(CMD, 0, "minimize: more capabilities than runs prepared");
+			break;
+		}
+		err = rerun(&spares->held[spares->used++], a, rings, grant & ~bit, "minimize", &o);
+		if (err == -EINTR) {
+			rc = cmd_fail(CMD, 0, "minimize: interrupted after %u runs", runs);
+			break;
+		}
+		if (err) {
+			rc = cmd_fail(CMD, err, "minimize: cannot run the command");
+			break;
+		}
+		runs++;
+		describe(a, &o, now, sizeof(now));
+		if (!same_outcome(a, &o, recorded)) {
+			cmd_say(CMD, "minimize: %s needed: without it %s (recorded: %s)",
+				caps_name_static(cap), now, then);
+			continue;
+		}
+		snprintf(why, sizeof(why), "without it: %s (same as recorded)", now);
+		err = profile_set_not_needed(profile, cap, why);
+		if (err) {
+			rc = cmd_fail(CMD, err, "minimize: cannot update the profile");
+			break;
+		}
+		grant &= ~bit;
+		cmd_say(CMD, "minimize: %s not needed: %s", caps_name_static(cap), why);
+	}
+	err = profile_set_minimize(profile, runs, a->probe);
+	if (err && rc == EXIT_OK)
+		rc = cmd_fail(CMD, err, "minimize: cannot update the profile");
+	return rc;
+}
+
+/* A command that failed after a denial its syscall reported (EPERM or
+ * EACCES) most likely failed because of it: said before the profile, whose
+ * "no capabilities" would read as all is well. */
+static bool failed_on_denial(const struct profile *profile, int code)
+{
+	struct profile_denial *denials = NULL;
+	char grant[CAPS_MAX * 24] = "", name[SYSCALLS_NAME_LEN];
+	uint64_t seen = 0;
+	size_t n = 0, len = 0;
+
+	if (code == 0 || profile_denials(profile, &denials, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_denial *d = &denials[i];
+		const char *cap = caps_name_static(d->cap);
+
+		if (!d->outcomes[PROFILE_OUTCOME_MATTERED])
+			continue;
+		cmd_warn(CMD, 0,
+			 "the command failed (exit %d) on a denied capability: %s denied in %s by %s",
+			 code, cap, syscalls_name(d->syscall, name) ?: "no syscall",
+			 d->binary ?: "an unknown binary");
+		if (seen & (1ull << d->cap))
+			continue;
+		seen |= 1ull << d->cap;
+		len += snprintf(grant + len, sizeof(grant) - len, "%s", len ? "," : "");
+		for (const char *c = cap + 4; *c && len < sizeof(grant) - 1; c++)
+			grant[len++] = (char)tolower((unsigned char)*c);
+		grant[len] = '\0';
+	}
+	free(denials);
+	if (seen)
+		cmd_warn(CMD, 0, "--grant %s would give it what was denied", grant);
+	return seen != 0;
 }
 
 /* The same summary line as trace's, so scripts read both alike. */
@@ -195,13 +429,38 @@ static void report_summary(const struct recorder_result *res)
 		cmd_say(CMD, "note: no writable cgroup v2; followed descendants by fork tracking");
 }
 
+/* How a stopped command ended: a daemon that exits on SIGTERM is fine. */
+static void report_stop(const struct record_args *a, const struct recorder_result *res)
+{
+	double after = (double)(long)(res->stopped_after * 10 + 0.5) / 10;
+
+	if (res->signal_error)
+		cmd_warn(CMD, res->signal_error, "cannot signal every process of the command");
+	if (res->stopped_cleanly)
+		cmd_say(CMD, "stopped after %g s with SIGTERM; it exited cleanly", after);
+	if (res->stopped_cleanly && res->killed)
+		cmd_warn(CMD, 0, "processes it left did not exit within %g s of SIGTERM; killed",
+			 a->stop_timeout);
+	else if (res->killed)
+		cmd_warn(CMD, 0,
+			 "stopped after %g s with SIGTERM; it did not exit within %g s; killed", after,
+			 a->stop_timeout);
+	else if (res->stopped)
+		cmd_say(CMD, "stopped after %g s with SIGTERM; it exited %d", after,
+			cmd_exit_code(res->wait_status));
+	if (a->probe)
+		cmd_say(CMD, "probe: %s", res->probe_ok ? "ok" : "failed");
+}
+
 static int record(struct record_args *args, struct recorder *rec, struct rings *rings,
-		  struct held *rerun)
+		  struct held *verify_held, struct spares *spares)
 {
 	struct recorder_result res = {};
 	struct recorder_error error;
 	struct profile *profile = NULL;
-	int rc, err;
+	struct outcome recorded;
+	bool failed_denied;
+	int rc, wrc, err;
 
 	err = recorder_run(rec, rings, &res, &error);
 	if (err && error.exec_failed) {
@@ -214,21 +473,41 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 		return cmd_rings_failed(CMD, rings);
 	if (err)
 		return cmd_fail(CMD, err, "cannot %s", error.step);
-	report_summary(&res);
+	recorded.code = run_exit_code(res.wait_status, res.stopped_cleanly);
+	recorded.probe_ok = res.probe_ok;
+	/* A signal ended the recording; the next one ends verify or minimize. */
+	stop_requested = 0;
 	err = record_profile_build(&res, args->argv, args->confine.set_user ? args->confine.uid : 0,
 				   args->user_name, &profile);
-	if (err)
+	if (err) {
 		rc = cmd_fail(CMD, err, "cannot build the profile");
-	else
-		rc = cmd_write_profiles(CMD, args->output_path, &profile, 1, args->format);
+		goto out;
+	}
+	failed_denied = failed_on_denial(profile, recorded.code);
+	report_stop(args, &res);
+	report_summary(&res);
+	rc = EXIT_OK;
+	if (args->minimize && failed_denied)
+		cmd_say(CMD, "minimize: skipped: the recorded run failed on a denied capability");
+	else if (args->minimize)
+		rc = minimize(spares, args, rings, profile, &recorded);
+	/* Written even when minimize failed half-way: the recording stands. */
+	wrc = cmd_write_profiles(CMD, args->output_path, &profile, 1, args->format);
 	if (rc == EXIT_OK)
-		rc = cmd_exit_code(res.wait_status);
-	if (rc == cmd_exit_code(res.wait_status) && args->verify) {
-		int vrc = verify(rerun, args, profile_grant_mask(profile), res.wait_status);
+		rc = wrc;
+	if (rc != EXIT_OK)
+		goto out;
+	rc = recorded.code;
+	if (args->verify && failed_denied) {
+		rc = cmd_fail(CMD, 0, "verify: not meaningful: the recorded run failed on a denied "
+				      "capability");
+	} else if (args->verify) {
+		int vrc = verify(verify_held, args, rings, profile_grant_mask(profile), &recorded);
 
 		if (vrc != EXIT_OK)
 			rc = vrc;
 	}
+out:
 	profile__free(profile);
 	recorder_result_free(&res);
 	return rc;
@@ -240,7 +519,8 @@ int cmd_record(int argc, char **argv)
 	struct recorder_opts ropts = {};
 	struct recorder *rec = NULL;
 	struct rings *rings = NULL;
-	struct held rerun = { .go_fd = -1, .err_fd = -1 };
+	struct held verify_held = { .go_fd = -1, .err_fd = -1 };
+	struct spares spares = {};
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
@@ -251,6 +531,8 @@ int cmd_record(int argc, char **argv)
 	ropts.confine = args.confine;
 	ropts.procfs_root = "/proc";
 	ropts.duration = args.duration;
+	ropts.stop_timeout = args.stop_timeout;
+	ropts.probe = args.probe;
 	ropts.stop = &stop_requested;
 	ropts.on_ready = say_ready;
 	ropts.ctx = &args;
@@ -265,18 +547,23 @@ int cmd_record(int argc, char **argv)
 	}
 	err = recorder__new(&ropts, &rec);
 	if (!err && args.verify)
-		err = held_spawn(args.argv, &rerun);
+		err = held_spawn(args.argv, &verify_held);
+	if (!err && args.minimize)
+		err = spares_spawn(&spares, args.argv, spares_needed(args.confine.last_cap));
 	if (err) {
 		rc = cmd_fail(CMD, err, "cannot start the command");
 		goto cleanup;
 	}
 	args.rings.ebpf_extra = loader_extra_caps(NULL, args.rings.procfs_root, args.hook);
 	rc = cmd_rings_start(CMD, &args.rings, args.verbose,
-			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC | RINGS_NEED_CGROUP, &rings);
+			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC | RINGS_NEED_CGROUP |
+				     RINGS_NEED_SIGNAL,
+			     &rings);
 	if (rc < 0)
-		rc = record(&args, rec, rings, &rerun);
+		rc = record(&args, rec, rings, &verify_held, &spares);
 cleanup:
-	held_abandon(&rerun);
+	spares_free(&spares);
+	held_abandon(&verify_held);
 	recorder__free(rec);
 	rings__free(rings);
 	return rc;

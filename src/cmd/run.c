@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
@@ -11,6 +11,7 @@
 #include "privilege/confine.h"
 #include "privilege/held.h"
 #include "profile/profile.h"
+#include "record/supervise.h"
 
 #define CMD "run"
 #define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
@@ -20,6 +21,8 @@ struct run_args {
 	struct confine_spec confine;
 	bool user_given;
 	bool verbose;
+	double duration;
+	double stop_timeout;
 	struct rings_config rings;
 	char **argv;
 };
@@ -31,9 +34,14 @@ static void usage(FILE *out)
 		"\n"
 		"Runs CMD with exactly the capabilities a profile grants (the \"grant\" list of\n"
 		"'captrail record -o json', which may be edited by hand), as --verify does.\n"
+		"CMD runs in a cgroup of its own: SIGINT, SIGTERM and SIGHUP are passed on to\n"
+		"it, and whatever is left of it is killed when captrail ends.\n"
 		"Exits with CMD's exit status.\n"
 		"\n"
 		"      --profile FILE    the JSON profile\n"
+		"  -d, --duration SECS   stop CMD after SECS seconds: SIGTERM to every process,\n"
+		"                        SIGKILL after --stop-timeout (exit 0 if it exits on it)\n"
+		"      --stop-timeout SECS  grace period after SIGTERM (default 10)\n"
 		"      --user USER|UID   run as this user (default: the profile's)\n"
 		"      --group GROUP|GID run with this group\n"
 		"  -v, --verbose         log ring changes\n"
@@ -41,13 +49,15 @@ static void usage(FILE *out)
 		"                        captrail's own capabilities, as for trace\n");
 }
 
-enum { OPT_PROFILE = 256, OPT_USER, OPT_GROUP, OPT_CAPABILITIES };
+enum { OPT_PROFILE = 256, OPT_USER, OPT_GROUP, OPT_CAPABILITIES, OPT_STOP_TIMEOUT };
 
 static const struct option long_options[] = {
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
@@ -65,6 +75,9 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case OPT_GROUP: return cmd_group_option(CMD, &a->confine, arg);
 	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
 	case 'v': a->verbose = true; break;
+	case 'd': return cmd_seconds_option(CMD, "duration", arg, &a->duration);
+	case OPT_STOP_TIMEOUT:
+		return cmd_seconds_option(CMD, "stop timeout", arg, &a->stop_timeout);
 	}
 	return -1;
 }
@@ -73,7 +86,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 {
 	const struct cmd_options options = {
 		.cmd = CMD,
-		.shortopts = "vh",
+		.shortopts = "d:vh",
 		.longopts = long_options,
 		.operands = true,
 		.usage = usage,
@@ -82,6 +95,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	};
 	int rc, operand;
 
+	a->stop_timeout = SUPERVISE_STOP_TIMEOUT;
 	rc = cmd_parse_options(&options, argc, argv, &operand);
 	if (rc >= 0)
 		return rc;
@@ -93,6 +107,43 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	return -1;
 }
 
+static volatile sig_atomic_t stop_signal, hangup;
+
+/* Runs the held child to its end under supervision; returns the exit code. */
+static int supervise_command(const struct run_args *a, struct held *child, struct rings *rings)
+{
+	const struct supervise_opts opts = {
+		.name = "run",
+		.duration = a->duration,
+		.stop_timeout = a->stop_timeout,
+		.forward_stop = true,
+	};
+	struct supervise sv;
+	int err;
+
+	err = supervise_run(&sv, &opts, child, &a->confine, rings, &stop_signal, &hangup);
+	if (err && !sv.start_ns) {
+		cmd_fail(CMD, err, "cannot run '%s'", a->argv[0]);
+		return 127;
+	}
+	if (err)
+		return cmd_fail(CMD, err, "cannot follow the command");
+	if (sv.signal_errors)
+		cmd_warn(CMD, sv.signal_errors, "cannot signal every process of the command");
+	if (sv.killed)
+		cmd_warn(CMD, 0, "processes of the command did not exit within %g s of signal %d; "
+				 "killed",
+			 a->stop_timeout, sv.stop_signal);
+	/* At the deadline, a daemon that exits on SIGTERM ran as it should
+	 * (as for record -d); a signal from outside gets the command's status. */
+	if (supervise_stopped_cleanly(&sv) && !stop_signal) {
+		cmd_say(CMD, "stopped after %g s with SIGTERM; it exited cleanly",
+			(double)(long)(supervise_stopped_after(&sv) * 10 + 0.5) / 10);
+		return EXIT_OK;
+	}
+	return cmd_exit_code(sv.wait_status);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	char why[PROFILE_WHY_LEN] = "";
@@ -101,7 +152,7 @@ int cmd_run(int argc, char **argv)
 	struct rings *rings = NULL;
 	struct held child = { .go_fd = -1, .err_fd = -1 };
 	const char *user_name;
-	int rc, err, status;
+	int rc, err;
 	uid_t uid;
 
 	rc = parse_args(argc, argv, &args);
@@ -128,25 +179,21 @@ int cmd_run(int argc, char **argv)
 			cmd_warn(CMD, 0, "the profile's user '%s' is unknown here; running as uid %u",
 				 user_name, (unsigned)uid);
 	}
+	err = cmd_catch_stop_signals(&stop_signal);
+	if (!err)
+		err = cmd_catch_hangup(&hangup);
+	if (err)
+		return cmd_fail(CMD, err, "cannot catch SIGINT, SIGTERM and SIGHUP");
 	/* Forked before captrail lowers itself, so it can be given the set. */
 	err = held_spawn(args.argv, &child);
 	if (err) {
 		rc = cmd_fail(CMD, err, "cannot start the command");
 		goto cleanup;
 	}
-	rc = cmd_rings_start(CMD, &args.rings, args.verbose, 0, &rings);
-	if (rc >= 0)
-		goto cleanup;
-	err = held_release(&child, &args.confine);
-	if (waitpid(child.pid, &status, 0) < 0 && !err)
-		err = -errno;
-	child.pid = 0;
-	if (err) {
-		cmd_fail(CMD, err, "cannot run '%s'", args.argv[0]);
-		rc = 127;
-		goto cleanup;
-	}
-	rc = cmd_exit_code(status);
+	rc = cmd_rings_start(CMD, &args.rings, args.verbose, RINGS_NEED_CGROUP | RINGS_NEED_SIGNAL,
+			     &rings);
+	if (rc < 0)
+		rc = supervise_command(&args, &child, rings);
 cleanup:
 	held_abandon(&child);
 	rings__free(rings);

@@ -61,6 +61,26 @@ static int switch_user(const struct confine_spec *spec)
 	return 0;
 }
 
+/* The user's own environment, as a login gives it: HOME, USER, LOGNAME and
+ * SHELL of the passwd entry and, for a user other than root, a PATH
+ * without sbin. Root's HOME would send the command to /root, where it is
+ * denied what it never touches under its own user. A uid without an entry
+ * keeps all but PATH. */
+static int user_environment(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (uid != 0 && setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1))
+		return -errno;
+	if (!pw)
+		return 0;
+	if (setenv("HOME", pw->pw_dir, 1) || setenv("USER", pw->pw_name, 1) ||
+	    setenv("LOGNAME", pw->pw_name, 1) ||
+	    setenv("SHELL", pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh", 1))
+		return -errno;
+	return 0;
+}
+
 int confine_apply(const struct confine_spec *spec)
 {
 	/* Permitted and inheritable: inheritable lets them become ambient. */
@@ -76,6 +96,8 @@ int confine_apply(const struct confine_spec *spec)
 		return -errno;
 	if (spec->set_user) {
 		err = switch_user(spec);
+		if (!err)
+			err = user_environment(spec->uid);
 		if (err)
 			return err;
 	}

@@ -22,7 +22,9 @@ struct confine_spec {
 int confine_lookup_user(const char *text, uid_t *ret_uid, gid_t *ret_gid);
 int confine_lookup_group(const char *text, gid_t *ret_gid);
 
-/* For root, the command gets caps through the bounding set (root's exec
+/* With set_user, the command also gets that user's environment (HOME,
+ * USER, LOGNAME, SHELL, a non-root PATH); the rest is kept.
+ * For root, the command gets caps through the bounding set (root's exec
  * raises permitted to it); for another user, caps become ambient so they
  * survive exec. Returns a negative errno naming no step: the caller
  * reports "cannot confine the command". */

@@ -42,8 +42,11 @@
 #define RINGS_NEED_FILES (RINGS_CAP(CAP_DAC_OVERRIDE) | RINGS_CAP(CAP_DAC_READ_SEARCH))
 /* Removing record's cgroup: systemd mounts cgroup roots r-x, even for root. */
 #define RINGS_NEED_CGROUP RINGS_CAP(CAP_DAC_OVERRIDE)
+/* Stopping a command that runs as another user (SIGTERM to its processes). */
+#define RINGS_NEED_SIGNAL RINGS_CAP(CAP_KILL)
 /* Every capability captrail raises in a Specific ring (for the table). */
-#define RINGS_SPECIFIC_CAPS (RINGS_NEED_PROC | RINGS_NEED_KALLSYMS | RINGS_NEED_FILES)
+#define RINGS_SPECIFIC_CAPS \
+	(RINGS_NEED_PROC | RINGS_NEED_KALLSYMS | RINGS_NEED_FILES | RINGS_NEED_SIGNAL)
 
 #define RINGS_DETAIL_LEN 256 /* a usage or failure message, without prefix */
 #define RINGS_MAX_DEPTH 8 /* nested rings_enter*() */

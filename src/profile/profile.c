@@ -62,6 +62,12 @@ struct profile {
 	uint64_t grant;
 	uint64_t runs; /* recorded runs merged (profile_merge_run); 0: none */
 	uint64_t cap_runs[CAPS_MAX]; /* of them, those with a check of the cap */
+	/* Out of the grant set: --minimize's runs or kernel knowledge. */
+	uint64_t not_needed;
+	char *not_needed_why[CAPS_MAX];
+	bool minimized;
+	unsigned int minimize_runs;
+	char *minimize_probe;
 };
 
 int profile__new(struct profile **ret_profile)
@@ -107,6 +113,9 @@ void profile__free(struct profile *p)
 	free(p->workload);
 	free(p->user_name);
 	free_argv(p->argv);
+	for (int cap = 0; cap < CAPS_MAX; cap++)
+		free(p->not_needed_why[cap]);
+	free(p->minimize_probe);
 	free(p);
 }
 
@@ -405,8 +414,55 @@ void profile_add_folded(struct profile *p, uint64_t checks)
 
 void profile_set_grant(struct profile *p, uint64_t grant)
 {
-	p->has_grant = grant != profile_required_mask(p);
+	p->has_grant = grant != (profile_required_mask(p) & ~p->not_needed);
 	p->grant = grant;
+}
+
+int profile_set_not_needed(struct profile *p, int cap, const char *reason)
+{
+	char *copy;
+
+	if (cap < 0 || cap >= CAPS_MAX || !reason)
+		return -EINVAL;
+	copy = strndup(reason, PROFILE_WHY_LEN);
+	if (!copy)
+		return -ENOMEM;
+	free(p->not_needed_why[cap]);
+	p->not_needed_why[cap] = copy;
+	p->not_needed |= 1ull << cap;
+	return 0;
+}
+
+uint64_t profile_not_needed_mask(const struct profile *p)
+{
+	return p->not_needed;
+}
+
+const char *profile_not_needed_reason(const struct profile *p, int cap)
+{
+	return cap >= 0 && cap < CAPS_MAX ? p->not_needed_why[cap] : NULL;
+}
+
+int profile_set_minimize(struct profile *p, unsigned int runs, const char *probe)
+{
+	char *copy = NULL;
+
+	if (probe && !(copy = strndup(probe, PROFILE_STR_MAX)))
+		return -ENOMEM;
+	free(p->minimize_probe);
+	p->minimize_probe = copy;
+	p->minimize_runs = runs;
+	p->minimized = true;
+	return 0;
+}
+
+bool profile_minimize(const struct profile *p, unsigned int *ret_runs, const char **ret_probe)
+{
+	if (!p->minimized)
+		return false;
+	*ret_runs = p->minimize_runs;
+	*ret_probe = p->minimize_probe;
+	return true;
 }
 
 const char *profile_workload(const struct profile *p)
@@ -585,7 +641,7 @@ uint64_t profile_required_mask(const struct profile *p)
 
 uint64_t profile_grant_mask(const struct profile *p)
 {
-	return p->has_grant ? p->grant : profile_required_mask(p);
+	return (p->has_grant ? p->grant : profile_required_mask(p)) & ~p->not_needed;
 }
 
 bool profile_grant_edited(const struct profile *p)

@@ -168,6 +168,15 @@ void profile_set_unnamed_instance(struct profile *p, bool seen);
 void profile_add_folded(struct profile *p, uint64_t checks);
 void profile_set_grant(struct profile *p, uint64_t grant);
 
+/* --minimize: cap is not needed (for reason, copied, cut at
+ * PROFILE_WHY_LEN) and leaves the grant set. */
+int profile_set_not_needed(struct profile *p, int cap, const char *reason);
+uint64_t profile_not_needed_mask(const struct profile *p);
+const char *profile_not_needed_reason(const struct profile *p, int cap); /* NULL: needed */
+/* The profile was minimized, with runs ablation runs and probe (NULL: none). */
+int profile_set_minimize(struct profile *p, unsigned int runs, const char *probe);
+bool profile_minimize(const struct profile *p, unsigned int *ret_runs, const char **ret_probe);
+
 const char *profile_workload(const struct profile *p); /* NULL unset */
 /* False when unset: the renderings then treat the workload as root. */
 bool profile_user(const struct profile *p, uid_t *ret_uid, const char **ret_name);
@@ -190,7 +199,7 @@ uint64_t profile_mask(const struct profile *p, enum profile_class cls);
 /* profile_mask(p, PROFILE_CLASS_REQUIRED): what the checks need. */
 uint64_t profile_required_mask(const struct profile *p);
 /* What a confined run gets: the required mask, unless a JSON profile
- * edited by hand said otherwise ("grant"). */
+ * edited by hand said otherwise ("grant"), without what is not needed. */
 uint64_t profile_grant_mask(const struct profile *p);
 bool profile_grant_edited(const struct profile *p);
 /* True when the renderings add `allowPrivilegeEscalation: false`: no exec

@@ -341,6 +341,55 @@ static int parse_instances(struct profile *p, struct json_object *v, char *why)
 	return 0;
 }
 
+/* "not_needed": [{"capability": "CAP_CHOWN", "reason": "..."}], kept so a
+ * minimized profile read back keeps its grant and says why. */
+static int parse_not_needed(struct profile *p, struct json_object *v, char *why)
+{
+	struct json_object *cap, *reason;
+	const char *text;
+	char at[48];
+	size_t n = 0;
+	int err, nr;
+
+	if ((err = get_array(v, "not_needed", &n, why)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		snprintf(at, sizeof(at), "not_needed[%zu]", i);
+		if (!json_object_is_type(e, json_type_object) ||
+		    !json_object_object_get_ex(e, "capability", &cap) ||
+		    !json_object_object_get_ex(e, "reason", &reason))
+			return bad(why, "%s: not {\"capability\", \"reason\"}", at);
+		if ((err = get_cap(cap, at, &nr, why)) || (err = get_str(reason, at, &text, why)))
+			return err;
+		if (!text)
+			return bad(why, "%s: no reason", at);
+		if ((err = profile_set_not_needed(p, nr, text)))
+			return err;
+	}
+	return 0;
+}
+
+/* "minimize": {"runs": N, "probe": "CMD"} */
+static int parse_minimize(struct profile *p, struct json_object *v, char *why)
+{
+	struct json_object *runs, *probe;
+	const char *text = NULL;
+	uint64_t n;
+	int err;
+
+	if (!json_object_is_type(v, json_type_object) ||
+	    !json_object_object_get_ex(v, "runs", &runs))
+		return bad(why, "minimize: not {\"runs\", \"probe\"}");
+	if ((err = get_uint(runs, "minimize.runs", CAPS_MAX, &n, why)))
+		return err;
+	if (json_object_object_get_ex(v, "probe", &probe) &&
+	    (err = get_str(probe, "minimize.probe", &text, why)))
+		return err;
+	return profile_set_minimize(p, (unsigned int)n, text);
+}
+
 static int parse_root(struct profile *p, struct json_object *root, char *why)
 {
 	static const char *const derived[] = {
@@ -392,6 +441,10 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 			err = get_uint(val, key, UINT64_MAX, &value, why);
 			if (!err)
 				profile_set_runs(p, value);
+		} else if (strcmp(key, "not_needed") == 0) {
+			err = parse_not_needed(p, val, why);
+		} else if (strcmp(key, "minimize") == 0) {
+			err = parse_minimize(p, val, why);
 		} else if (strcmp(key, "capabilities") == 0) {
 			err = get_array(val, key, &n, why);
 			caps = val;

@@ -375,6 +375,37 @@ static void json_meta(const struct profile *p, struct json_object *root)
 			       json_object_new_boolean(profile_exec_gain(p)));
 }
 
+/* "not_needed" and "minimize", only when --minimize or kernel knowledge
+ * moved something out of the grant set. */
+static void json_not_needed(const struct profile *p, struct json_object *root)
+{
+	uint64_t mask = profile_not_needed_mask(p);
+	struct json_object *arr, *o;
+	const char *probe;
+	unsigned int runs;
+	bool minimized = profile_minimize(p, &runs, &probe);
+
+	if (!mask && !minimized)
+		return;
+	if ((arr = json_object_new_array())) {
+		for (int cap = 0; cap < CAPS_MAX; cap++) {
+			if (!(mask & (1ull << cap)) || !(o = json_object_new_object()))
+				continue;
+			json_object_object_add(o, "capability",
+					       json_object_new_string(caps_name_static(cap)));
+			json_add_text(o, "reason", profile_not_needed_reason(p, cap), SIZE_MAX);
+			json_object_array_add(arr, o);
+		}
+		json_object_object_add(root, "not_needed", arr);
+	}
+	if (minimized && (o = json_object_new_object())) {
+		json_object_object_add(o, "runs", json_object_new_int64(runs));
+		if (probe)
+			json_add_text(o, "probe", probe, SIZE_MAX);
+		json_object_object_add(root, "minimize", o);
+	}
+}
+
 static int render_json(const struct profile *p, FILE *out)
 {
 	struct json_object *root = json_object_new_object(), *obj;
@@ -415,8 +446,11 @@ static int render_json(const struct profile *p, FILE *out)
 			json_object_object_add(
 				obj, profile_class_name((enum profile_class)c),
 				json_cap_array(profile_mask(p, (enum profile_class)c)));
+		json_object_object_add(obj, "not_needed",
+				       json_cap_array(profile_not_needed_mask(p)));
 		json_object_object_add(root, "classes", obj);
 	}
+	json_not_needed(p, root);
 	json_object_object_add(root, "denials", json_denials(p));
 	if (profile_runs(p))
 		json_object_object_add(root, "runs", json_object_new_uint64(profile_runs(p)));
@@ -782,6 +816,30 @@ static void text_meta(const struct profile *p, FILE *out)
 			profile_folded(p));
 }
 
+static void text_not_needed(const struct profile *p, FILE *out)
+{
+	uint64_t mask = profile_not_needed_mask(p);
+	const char *probe;
+	unsigned int runs;
+
+	if (profile_minimize(p, &runs, &probe)) {
+		fprintf(out, "minimized: %u run%s without one capability", runs,
+			runs == 1 ? "" : "s");
+		if (probe) {
+			fputs(", probe: ", out);
+			text_fput(out, probe, SIZE_MAX, TEXT_LINE);
+		}
+		fputc('\n', out);
+	}
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (!(mask & (1ull << cap)))
+			continue;
+		fprintf(out, "not needed: %s: ", caps_name_static(cap));
+		text_fput(out, profile_not_needed_reason(p, cap), SIZE_MAX, TEXT_LINE);
+		fputc('\n', out);
+	}
+}
+
 static int render_text(const struct profile *p, FILE *out)
 {
 	uint64_t grant = profile_grant_mask(p), required = profile_mask(p, PROFILE_CLASS_REQUIRED);
@@ -809,6 +867,7 @@ static int render_text(const struct profile *p, FILE *out)
 			fputs("nothing", out);
 		fputs(")\n", out);
 	}
+	text_not_needed(p, out);
 	fputs("\nKubernetes (container securityContext):\n", out);
 	render_k8s(p, out);
 	fputs("\ndocker run:\n", out);

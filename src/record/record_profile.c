@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #define PASSWD_BUF_MAX (1u << 20) /* getpwuid_r's buffer, doubled on ERANGE */
 
@@ -65,4 +67,30 @@ int record_profile_build(const struct recorder_result *res, char *const *argv, u
 	}
 	*ret_profile = p;
 	return 0;
+}
+
+int record_profile_covered(struct profile *p)
+{
+	const uint64_t both = (1ull << CAP_DAC_OVERRIDE) | (1ull << CAP_DAC_READ_SEARCH);
+	struct profile_obs *obs;
+	bool paths_only = true;
+	size_t n;
+	int err;
+
+	if ((profile_grant_mask(p) & both) != both)
+		return 0;
+	err = profile_entries(p, &obs, &n);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (obs[i].cap != CAP_DAC_READ_SEARCH)
+			continue;
+		if (obs[i].syscall < 0 || obs[i].syscall == SYS_open_by_handle_at ||
+		    obs[i].syscall == SYS_name_to_handle_at)
+			paths_only = false;
+	}
+	free(obs);
+	if (!paths_only)
+		return 0;
+	return profile_set_not_needed(p, CAP_DAC_READ_SEARCH, "covered by CAP_DAC_OVERRIDE");
 }

@@ -3,20 +3,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "identity/cgroup.h"
 #include "identity/images.h"
 #include "kernel/kallsyms.h"
 #include "kernel/records.h"
-#include "lib/clock.h"
 #include "lib/hash.h"
 #include "privilege/held.h"
+#include "record/supervise.h"
 
 #define POLL_MS 50
 #define MAX_PROCESSES 65536 /* processes followed by fork tracking */
@@ -31,8 +29,9 @@ struct recorder {
 	struct recorder_opts opts;
 	struct held held;
 	struct rings *rings;
-	char cgroup[PATH_MAX];
-	uint64_t cgroup_id;
+	struct supervise sv; /* the command's cgroup, stop and probe */
+	uint64_t cgroup_id; /* of sv's cgroup; 0: fork tracking */
+	bool held_gone; /* fork tracking: the forked command's exit counted */
 	struct loader *loader;
 	struct process *processes;
 	size_t n_processes;
@@ -104,22 +103,29 @@ static int on_proc(void *ctx, const struct ct_proc_event *e)
 	return images_apply(r->images, e);
 }
 
+static bool others_alive(void *ctx)
+{
+	const struct recorder *r = ctx;
+
+	return r->n_live > 0;
+}
+
 /* A cgroup of the recording's own; without one, fork tracking. */
 static void place_in_cgroup(struct recorder *r)
 {
-	char mount[PATH_MAX], name[64];
+	const struct supervise_opts sopts = {
+		.cgroupfs_root = r->opts.cgroupfs_root,
+		.name = "record",
+		.duration = r->opts.duration,
+		.stop_timeout = r->opts.stop_timeout,
+		.probe = r->opts.probe,
+		.stop_on_probe = r->opts.stop_on_probe,
+		.others_alive = others_alive,
+		.ctx = r,
+	};
 
-	if (cgroup_v2_root(r->opts.cgroupfs_root ? r->opts.cgroupfs_root : CGROUP_DEFAULT_ROOT,
-			   mount, sizeof(mount), NULL))
-		return;
-	snprintf(name, sizeof(name), "captrail-record-%d", (int)getpid());
-	if (cgroup_create(mount, name, r->cgroup, sizeof(r->cgroup)))
-		return;
-	if (cgroup_attach(r->cgroup, r->held.pid) || cgroup_id(r->cgroup, &r->cgroup_id)) {
-		cgroup_remove(r->cgroup);
-		r->cgroup[0] = '\0';
-		r->cgroup_id = 0;
-	}
+	supervise_attach(&r->sv, &sopts, r->held.pid, NULL);
+	r->cgroup_id = r->sv.cgroup_id;
 }
 
 int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder)
@@ -192,34 +198,32 @@ static int attach(struct recorder *r, struct recorder_result *res,
 	return err;
 }
 
-static bool descendants_left(struct recorder *r)
+/* Fork tracking: the forked command's own exit may come before its exit
+ * record; once reaped it is not live whatever the records say. */
+static void held_exited(struct recorder *r)
 {
-	bool populated = false;
+	struct process *p;
 
-	if (!r->cgroup_id)
-		return r->n_live > 0;
-	return cgroup_populated(r->cgroup, &populated) == 0 && populated;
+	r->held_gone = true;
+	if (r->cgroup_id || r->n_live == 0)
+		return;
+	HASH_FIND(hh, r->processes, &(uint32_t){ (uint32_t)r->held.pid }, sizeof(uint32_t), p);
+	if (p && p->live) {
+		p->live = false;
+		r->n_live--;
+	}
 }
 
-/* Stops what is left of the command: every process of its cgroup, or the
- * command itself under fork tracking. */
-static int stop_command(struct recorder *r, bool child_done, struct recorder_result *res)
-{
-	int err = r->cgroup_id ? cgroup_kill(r->cgroup) : (kill(r->held.pid, SIGKILL) ? -errno : 0);
-
-	if (!child_done && waitpid(r->held.pid, &res->wait_status, 0) < 0 && !err)
-		err = -errno;
-	return err;
-}
-
+/* Until the command and its descendants are gone, or stopped: at the
+ * deadline or on a stop request, SIGTERM and a grace period in which
+ * checks are still recorded (a daemon's shutdown), then SIGKILL. */
 static int wait_until_done(struct recorder *r, struct recorder_result *res)
 {
-	uint64_t deadline = r->opts.duration > 0 ?
-				    clock_monotonic_ns() + (uint64_t)(r->opts.duration * 1e9) : 0;
-	bool child_done = false;
+	bool done = false;
 	int err;
 
-	for (;;) {
+	supervise_begin(&r->sv);
+	while (!done) {
 		int n = loader_poll(r->loader, POLL_MS);
 
 		if (n < 0 && n != -EINTR)
@@ -227,28 +231,21 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 		err = rings_failure(r->rings, NULL);
 		if (err)
 			return err;
-		if (!child_done && waitpid(r->held.pid, &res->wait_status, WNOHANG) == r->held.pid) {
-			child_done = true;
-			if (!r->cgroup_id && r->n_live > 0) {
-				struct process *p;
-
-				HASH_FIND(hh, r->processes, &(uint32_t){ (uint32_t)r->held.pid },
-					  sizeof(uint32_t), p);
-				if (p && p->live) {
-					p->live = false;
-					r->n_live--;
-				}
-			}
-		}
-		if (child_done && !descendants_left(r))
-			break;
-		if ((r->opts.stop && *r->opts.stop) || (deadline && clock_monotonic_ns() >= deadline)) {
-			res->stopped = true;
-			break;
-		}
+		if (r->opts.stop && *r->opts.stop)
+			supervise_stop(&r->sv, SIGTERM);
+		err = supervise_poll(&r->sv, &done);
+		if (err)
+			return err;
+		if (r->sv.exited && !r->held_gone)
+			held_exited(r);
 	}
-	if (res->stopped && (err = stop_command(r, child_done, res)))
-		return err;
+	res->wait_status = r->sv.wait_status;
+	res->stopped = r->sv.stopping;
+	res->stopped_cleanly = supervise_stopped_cleanly(&r->sv);
+	res->killed = r->sv.killed;
+	res->stopped_after = supervise_stopped_after(&r->sv);
+	res->probe_ok = supervise_probe_ok(&r->sv);
+	res->signal_error = r->sv.signal_errors;
 	err = loader_poll(r->loader, 0);
 	return err < 0 ? err : 0;
 }
@@ -303,6 +300,7 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	if (ret_error)
 		*ret_error = (struct recorder_error){};
 	r->rings = rings;
+	r->sv.rings = rings;
 	err = attach(r, &res, &hooks);
 	if (err) {
 		if (ret_error) {
@@ -318,7 +316,8 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 		if (ret_error)
 			ret_error->exec_failed = true;
 		/* It exited: reaped so that it leaves no zombie; its errno is the news. */
-		(void)waitpid(r->held.pid, &res.wait_status, 0);
+		if (waitpid(r->held.pid, &res.wait_status, 0) == r->held.pid)
+			r->sv.exited = true;
 		return failed(ret_error, "run the command", err);
 	}
 	err = wait_until_done(r, &res);
@@ -355,21 +354,12 @@ void recorder__free(struct recorder *r)
 
 	if (!r)
 		return;
-	if (r->held.go_fd >= 0)
+	if (r->held.go_fd >= 0) {
 		held_abandon(&r->held); /* never released: it exits 127 */
-	loader__free(r->loader);
-	if (r->cgroup[0]) {
-		if (r->rings)
-			rings_enter_specific(r->rings, RINGS_NEED_CGROUP, "remove the recording's cgroup");
-		/* Best effort on the way out: nothing is left to tell. A cgroup
-		 * left behind is what e2e/45_record_counts looks for. */
-		(void)cgroup_kill(r->cgroup);
-		/* rmdir succeeds once the killed processes are reaped. */
-		for (int i = 0; i < 100 && cgroup_remove(r->cgroup) == -EBUSY; i++)
-			usleep(10000);
-		if (r->rings)
-			rings_leave(r->rings);
+		r->sv.exited = true;
 	}
+	loader__free(r->loader);
+	supervise_end(&r->sv);
 	HASH_ITER(hh, r->processes, p, tmp) {
 		HASH_DEL(r->processes, p);
 		free(p);

@@ -20,6 +20,9 @@ struct recorder_opts {
 	const char *procfs_root;
 	const char *cgroupfs_root; /* NULL: CGROUP_DEFAULT_ROOT */
 	double duration; /* 0: until the command and its descendants end */
+	double stop_timeout; /* seconds from SIGTERM to SIGKILL when stopped */
+	const char *probe; /* record/supervise.h; NULL: none */
+	bool stop_on_probe; /* --verify, --minimize: stop once the probe succeeded */
 	const volatile int *stop; /* set by a signal handler; NULL: none */
 	enum hook hook; /* where to attach (HOOK_AUTO: the first that works) */
 	bool verbose; /* libbpf's messages of hooks that failed before one worked */
@@ -38,7 +41,12 @@ struct recorder_entry {
 struct recorder_result {
 	int wait_status; /* of the command, as from waitpid() */
 	bool used_cgroup; /* false: fork tracking */
-	bool stopped; /* ended by --duration or a signal */
+	bool stopped; /* SIGTERM sent at the deadline, on a signal, or once probed */
+	bool stopped_cleanly; /* it exited on that SIGTERM */
+	bool killed; /* processes still there after the grace period: SIGKILL */
+	double stopped_after; /* seconds from release to the SIGTERM */
+	bool probe_ok; /* the probe succeeded (see record/supervise.h) */
+	int signal_error; /* a stop or kill signal that could not be sent (-errno) */
 	bool noaudit_unknown; /* kallsyms unreadable: every check counted as audited */
 	uint64_t untracked; /* processes and images past the recorder's bound */
 	struct loader_stats stats;

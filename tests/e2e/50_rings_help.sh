@@ -76,15 +76,16 @@ compare setpriv --bounding-set=-sys_module,-kill --inh-caps=+chown,+net_raw
 compare setpriv --reuid=65534 --regid=65534 --clear-groups --bounding-set=-sys_module \
 	--inh-caps=+chown,+net_raw,+kill --ambient-caps=+chown,+net_raw
 
-# Rings: ebpf for loading BPF, specific for reading /proc and kallsyms.
+# Rings: ebpf for loading BPF, specific for reading /proc and kallsyms and
+# for signalling a recorded command that runs as another user (CAP_KILL).
 table env -- --help capabilities
 if [ "$last" -ge 39 ]; then
 	ring_is 39 ebpf default; ring_is 38 ebpf default; ring_is 21 - default
 else
 	ring_is 21 ebpf default
 fi
-for nr in 2 19 34; do ring_is $nr specific default; done
-for nr in 0 5 16; do ring_is $nr - default; done
+for nr in 2 5 19 34; do ring_is $nr specific default; done
+for nr in 0 16; do ring_is $nr - default; done
 
 table env CAPABILITIES_ADD=cap_chown -- --help capabilities
 ring_is 0 base CAPABILITIES_ADD
@@ -93,7 +94,7 @@ grep -qx "base ring: CAP_CHOWN" "$WORK/table" ||
 table env CAPABILITIES_ADD=cap_chown -- help capabilities --capabilities add=KILL
 ring_is 5 base "flag over CAPABILITIES_ADD"; ring_is 0 - "flag over CAPABILITIES_ADD"
 table env -- --help capabilities --capabilities add=chown,cap_kill --capabilities drop=kill
-ring_is 0 base "add and drop"; ring_is 5 - "add and drop"
+ring_is 0 base "add and drop"; ring_is 5 specific "add and drop"
 table env CAPABILITIES_DROP=chown -- --help capabilities --capabilities add=chown
 ring_is 0 - "CAPABILITIES_DROP with a flag add"
 

@@ -760,6 +760,58 @@ static void test_json_round_trip(void **state)
 	profile__free(again);
 }
 
+/* --minimize: a capability not needed leaves the grant set (the grant is
+ * not "edited" for it), is listed with its reason, and both survive a
+ * round trip through JSON, as `captrail run --profile` reads it. */
+static void test_not_needed(void **state)
+{
+	struct profile *p = sample(), *back = NULL;
+	struct profile_obs o = obs_of(CAP_SETUID, true, CHECK_AUDITED, SYS_setuid);
+	char why[PROFILE_WHY_LEN] = "", *text, *text2;
+	const char *probe;
+	unsigned int runs;
+
+	(void)state;
+	add(p, o);
+	assert_int_equal(profile_set_not_needed(p, CAP_SETUID, "without it: exit 1 (same as recorded)"),
+			 0);
+	assert_int_equal(profile_set_minimize(p, 2, "curl -sf http://[::1]/"), 0);
+	assert_int_equal(profile_set_not_needed(p, CAPS_MAX, "x"), -EINVAL);
+	assert_true(profile_grant_mask(p) == BIT(CAP_CHOWN));
+	assert_false(profile_grant_edited(p));
+	assert_true(profile_not_needed_mask(p) == BIT(CAP_SETUID));
+
+	text = render(p, PROFILE_FORMAT_JSON);
+	assert_non_null(strstr(text, "\"reason\": \"without it: exit 1 (same as recorded)\""));
+	assert_int_equal(profile_parse_json(text, &back, why), 0);
+	text2 = render(back, PROFILE_FORMAT_JSON);
+	assert_string_equal(text2, text);
+	assert_true(profile_grant_mask(back) == BIT(CAP_CHOWN));
+	assert_false(profile_grant_edited(back));
+	assert_string_equal(profile_not_needed_reason(back, CAP_SETUID),
+			    "without it: exit 1 (same as recorded)");
+	assert_true(profile_minimize(back, &runs, &probe));
+	assert_int_equal(runs, 2);
+	assert_string_equal(probe, "curl -sf http://[::1]/");
+	free(text);
+	free(text2);
+
+	text = render(p, PROFILE_FORMAT_TEXT);
+	assert_non_null(strstr(text, "\nrecommended: CAP_CHOWN\n"));
+	assert_non_null(strstr(text, "\nminimized: 2 runs without one capability, probe: curl"));
+	assert_non_null(strstr(text, "\nnot needed: CAP_SETUID: without it: exit 1 (same as recorded)\n"));
+	free(text);
+
+	/* Malformed: said, not ignored. */
+	profile__free(back);
+	back = NULL;
+	assert_int_equal(profile_parse_json("{\"captrail_profile\": 1, \"not_needed\": [{}]}", &back,
+					    why),
+			 -EINVAL);
+	assert_non_null(strstr(why, "not_needed[0]"));
+	profile__free(p);
+}
+
 static const char *fixture(const char *name)
 {
 	static char path[PATH_MAX];
@@ -1089,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_load_rejects),
 		cmocka_unit_test(test_merge_runs),
 		cmocka_unit_test(test_render_text),
+		cmocka_unit_test(test_not_needed),
 		cmocka_unit_test(test_formats_and_errors),
 	};
 

@@ -121,6 +121,7 @@ static struct recorder_opts opts_for(char *const *argv)
 		.argv = argv,
 		.procfs_root = "/proc",
 		.stop = &stop_flag,
+		.stop_timeout = 30, /* no command here should need it */
 	};
 }
 
@@ -206,10 +207,11 @@ static void expect_exit_0(const struct recorder_result *res)
 		fail_msg("command ended with wait status %#x", res->wait_status);
 }
 
-static void expect_killed(const struct recorder_result *res)
+static void expect_killed(const struct recorder_result *res, int sig)
 {
-	if (!WIFSIGNALED(res->wait_status) || WTERMSIG(res->wait_status) != SIGKILL)
-		fail_msg("command ended with wait status %#x, want SIGKILL", res->wait_status);
+	if (!WIFSIGNALED(res->wait_status) || WTERMSIG(res->wait_status) != sig)
+		fail_msg("command ended with wait status %#x, want signal %d", res->wait_status,
+			 sig);
 }
 
 static void write_file(const char *path)
@@ -411,8 +413,11 @@ static void test_duration(void **state)
 			opts.cgroupfs_root = f->dir;
 		assert_int_equal(recorder__new(&opts, &r), 0);
 		assert_int_equal(recorder_run(r, f->rings, &res, &error), 0);
+		/* Stopped as a supervisor would: sleep dies of the SIGTERM. */
 		assert_true(res.stopped);
-		expect_killed(&res);
+		assert_true(res.stopped_cleanly);
+		assert_false(res.killed);
+		expect_killed(&res, SIGTERM);
 		if (fork_tracking)
 			assert_false(res.used_cgroup);
 		recorder_result_free(&res);
@@ -448,9 +453,38 @@ static void test_stop_flag(void **state)
 	assert_int_equal(recorder_run(r, f->rings, &res, &error), 0);
 	assert_int_equal(calls, 1);
 	assert_true(res.stopped);
-	expect_killed(&res);
+	assert_true(res.stopped_cleanly);
+	expect_killed(&res, SIGTERM);
 	recorder_result_free(&res);
 	recorder__free(r);
+}
+
+/* A command that ignores SIGTERM is killed once the grace period is over,
+ * in its cgroup and under fork tracking alike. */
+static void test_stop_timeout(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = { "/bin/sh", "-c", "trap '' TERM; exec sleep 30", NULL };
+
+	for (int fork_tracking = 0; fork_tracking <= 1; fork_tracking++) {
+		struct recorder_opts opts = opts_for(argv);
+		struct recorder_result res = {};
+		struct recorder_error error;
+		struct recorder *r = NULL;
+
+		opts.duration = 0.5;
+		opts.stop_timeout = 0.5;
+		if (fork_tracking)
+			opts.cgroupfs_root = f->dir;
+		assert_int_equal(recorder__new(&opts, &r), 0);
+		assert_int_equal(recorder_run(r, f->rings, &res, &error), 0);
+		assert_true(res.stopped);
+		assert_true(res.killed);
+		assert_false(res.stopped_cleanly);
+		expect_killed(&res, SIGKILL);
+		recorder_result_free(&res);
+		recorder__free(r);
+	}
 }
 
 /* No stop flag at all (a caller without a signal handler): the wait
@@ -630,6 +664,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_exec_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_stop_flag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_on_ready_aborts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_denied_syslog, setup, teardown),
