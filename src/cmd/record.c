@@ -195,18 +195,26 @@ static struct supervise_opts rerun_opts(const struct record_args *a, const char 
 struct outcome {
 	int code;
 	bool probe_ok;
+	/* The command could not start (-EPERM: an exec the kernel refused
+	 * without the capability, e.g. ping's file capability outside the
+	 * bounding set); 0 when it ran. */
+	int start_err;
 };
 
 static void describe(const struct record_args *a, const struct outcome *o, char *buf, size_t size)
 {
-	snprintf(buf, size, "exit %d%s", o->code,
-		 !a->probe ? "" : o->probe_ok ? ", probe ok" : ", probe failed");
+	if (o->start_err)
+		snprintf(buf, size, "the command cannot start: %s", strerror(-o->start_err));
+	else
+		snprintf(buf, size, "exit %d%s", o->code,
+			 !a->probe ? "" : o->probe_ok ? ", probe ok" : ", probe failed");
 }
 
 static bool same_outcome(const struct record_args *a, const struct outcome *x,
 			 const struct outcome *y)
 {
-	return x->code == y->code && (!a->probe || x->probe_ok == y->probe_ok);
+	return x->start_err == y->start_err && x->code == y->code &&
+	       (!a->probe || x->probe_ok == y->probe_ok);
 }
 
 /* One run of a held child (forked at start, while captrail still had every
@@ -222,12 +230,17 @@ static int rerun(struct held *h, const struct record_args *a, struct rings *ring
 	spec.set_caps = true;
 	spec.caps = caps;
 	err = supervise_run(&sv, &opts, h, &spec, rings, &stop_requested, NULL);
+	if (err == -EPERM && !sv.start_ns) { /* refused at exec: an outcome of the set */
+		*ret_outcome = (struct outcome){ .code = 126, .start_err = err };
+		return 0;
+	}
 	if (err)
 		return err;
 	if (stop_requested)
 		return -EINTR;
 	ret_outcome->code = run_exit_code(sv.wait_status, supervise_stopped_cleanly(&sv));
 	ret_outcome->probe_ok = supervise_probe_ok(&sv);
+	ret_outcome->start_err = 0;
 	return 0;
 }
 
@@ -473,8 +486,10 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 		return cmd_rings_failed(CMD, rings);
 	if (err)
 		return cmd_fail(CMD, err, "cannot %s", error.step);
-	recorded.code = run_exit_code(res.wait_status, res.stopped_cleanly);
-	recorded.probe_ok = res.probe_ok;
+	recorded = (struct outcome){
+		.code = run_exit_code(res.wait_status, res.stopped_cleanly),
+		.probe_ok = res.probe_ok,
+	};
 	/* A signal ended the recording; the next one ends verify or minimize. */
 	stop_requested = 0;
 	err = record_profile_build(&res, args->argv, args->confine.set_user ? args->confine.uid : 0,
