@@ -26,7 +26,7 @@ chmod 755 "$WORK"
 
 acc_reset() { :; }
 
-# acc_need BINARY...: root, BPF, a captrail with issue 15's options, and the
+# acc_need BINARY...: root, a captrail with issue 15's options, and the
 # programs (from scripts/install-deps.sh test).
 acc_need() {
 	local bin
@@ -47,15 +47,15 @@ acc_port_free() {
 	[ -z "$(ss -Hln$flag "sport = :$2")" ]
 }
 
-# acc_pick_port tcp|udp PORT...: the first free one (ports below 1024, where
-# binding is a CAP_NET_BIND_SERVICE check, for what the test is about).
+# acc_pick_port VAR tcp|udp PORT...: VAR is the first free one (ports below
+# 1024 where binding one is a CAP_NET_BIND_SERVICE check the test is about).
 acc_pick_port() {
-	local proto=$1 port
-	shift
-	for port in "$@"; do
-		acc_port_free "$proto" "$port" && { echo "$port"; return 0; }
+	local _var=$1 _proto=$2 _port
+	shift 2
+	for _port in "$@"; do
+		acc_port_free "$_proto" "$_port" && { printf -v "$_var" %s "$_port"; return 0; }
 	done
-	fail "none of $proto ports $* is free"
+	fail "none of $_proto ports $* is free"
 }
 
 # acc_restore PATH...: what does not exist yet and the program may create on
@@ -143,6 +143,9 @@ acc_works() {
 		fi
 	fi
 	acc_no_leftover "run --profile $1"
+	# A profile captrail refuses would pass for a capability that matters.
+	grep -q "^captrail run: cannot read profile" "$WORK/run.err" &&
+		fail "captrail run refused $1: $(cat "$WORK/run.err")"
 	return $ok
 }
 
