@@ -16,7 +16,11 @@
 # ACC_PROBE      the probe, a script under $WORK (empty: the exit status only)
 # acc_reset      (optional function) puts the host back into the state every
 #                run starts from, before each run
+# record runs a daemon to its deadline (what the probe caused is recorded);
+# captrail run is stopped as soon as the probe passed, so its deadline only
+# bounds a run that does not work and can be generous.
 ACC_DURATION=${ACC_DURATION:-8}
+ACC_RUN_DURATION=${ACC_RUN_DURATION:-20}
 ACC_STOP_TIMEOUT=5
 ACC_RECORD=()
 ACC_EXPECT=""
@@ -114,7 +118,7 @@ acc_works() {
 	local pid ok=1 rc i
 	acc_reset
 	if [ "$ACC_KIND" = daemon ]; then
-		"$CAPTRAIL" run --profile "$1" -d "$ACC_DURATION" --stop-timeout "$ACC_STOP_TIMEOUT" \
+		"$CAPTRAIL" run --profile "$1" -d "$ACC_RUN_DURATION" --stop-timeout "$ACC_STOP_TIMEOUT" \
 			-- "${ACC_CMD[@]}" >"$WORK/run.out" 2>"$WORK/run.err" &
 		pid=$!
 		while kill -0 "$pid" 2>/dev/null; do
