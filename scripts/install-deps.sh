@@ -12,7 +12,11 @@ test="libcmocka-dev runc busybox-static jq python3 python3-yaml util-linux
       libclang-rt-dev nginx dnsmasq-base chrony tcpdump iputils-ping"
 bench="bpftrace"
 # The acceptance suite's daemons (tests/acceptance) run under the tests only.
-daemons="nginx|dnsmasq|chronyd"
+daemons="nginx dnsmasq chronyd"
+
+daemon_pids() {
+	for name in $daemons; do pgrep -x "$name" || true; done
+}
 
 case "${1:-all}" in
 build) want="$build" ;;
@@ -37,7 +41,7 @@ export DEBIAN_FRONTEND=noninteractive
 # No service may start from a postinst: a policy-rc.d refusing every start
 # while installing (one already there is left as it is), and whatever
 # started anyway is stopped.
-running=" $(pgrep -x "$daemons" | tr '\n' ' ') "
+running=" $(daemon_pids | tr '\n' ' ') "
 policy=/usr/sbin/policy-rc.d
 if [ ! -e $policy ]; then
 	printf '#!/bin/sh\nexit 101\n' >$policy
@@ -47,6 +51,6 @@ fi
 apt-get update -qq
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
-for pid in $(pgrep -x "$daemons" || true); do
+for pid in $(daemon_pids); do
 	case $running in *" $pid "*) ;; *) kill "$pid" 2>/dev/null || true ;; esac
 done
