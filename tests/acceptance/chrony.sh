@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 acc_need /usr/sbin/chronyd /usr/bin/chronyc
 id _chrony >/dev/null 2>&1 || skip "no _chrony user (the chrony package creates it)"
+cmd=""
 acc_pick_port cmd udp 10323 10423 10523 10623
 dir=$WORK/chrony
 mkdir -p "$dir"

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 acc_need /usr/sbin/dnsmasq /usr/bin/python3
 id dnsmasq >/dev/null 2>&1 || skip "no dnsmasq user (dnsmasq-base creates it)"
+port=""
 acc_pick_port port udp 53 153 253 353 553
 acc_port_free tcp "$port" || fail "tcp port $port is taken"
 dir=$WORK/dnsmasq

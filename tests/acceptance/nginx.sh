@@ -8,6 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 acc_need /usr/sbin/nginx /usr/bin/curl
 id www-data >/dev/null 2>&1 || skip "no www-data user"
+port=""
 acc_pick_port port tcp 80 81 82 591
 dir=$WORK/nginx
 mkdir -p "$dir/html"
