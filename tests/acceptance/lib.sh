@@ -105,7 +105,11 @@ acc_record() {
 	grep -q "cannot load the BPF programs" "$WORK/record.err" &&
 		skip "BPF programs cannot load here: $(head -n 1 "$WORK/record.err")"
 	sed 's/^/# record: /' "$WORK/record.err"
-	[ "$rc" -eq 0 ] || fail "record exited $rc"
+	if [ "$rc" -ne 0 ]; then
+		ACC_ROW[0]="no profile: record exited $rc ($(grep '^captrail record:' \
+			"$WORK/record.err" | tail -n 1 | tr '|' '/'))"
+		fail "record exited $rc"
+	fi
 	jq -e . "$prof" >/dev/null || fail "record wrote no valid JSON profile"
 	jq -e '.minimize.runs >= 0' "$prof" >/dev/null || fail "the profile has no \"minimize\""
 	acc_no_leftover record
