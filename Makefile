@@ -56,7 +56,7 @@ FUZZ_JOBS ?= 1
 FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 		 -fno-sanitize-recover=all
 
-.PHONY: all check unit e2e kernel-matrix bench soak fuzz fuzz-build deps demo install clean
+.PHONY: all check unit e2e acceptance kernel-matrix bench soak fuzz fuzz-build deps demo install clean
 .SECONDARY:
 all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(FUZZ_REPLAYS) $(TEST_HELPERS)
 
@@ -126,6 +126,10 @@ unit: all
 
 e2e: all
 	BUILD=$(BUILD) tests/run.sh e2e
+
+# Real Debian programs recorded, minimized and confined (tests/acceptance).
+acceptance: all
+	BUILD=$(BUILD) tests/run.sh acceptance
 
 # The end-to-end cases on Debian's 5.10, 6.1 and 6.12 kernels under qemu.
 kernel-matrix: all

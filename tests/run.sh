@@ -1,6 +1,9 @@
 #!/bin/bash
 # Runs the unit tests (cmocka binaries) and the end-to-end scripts, one
-# process each, and closes with "N passed, N failed, N skipped".
+# process each, and closes with "N passed, N failed, N skipped". The
+# acceptance suite (real Debian programs, minutes) runs only when asked:
+# tests/run.sh acceptance [FILTER]; it closes with the table of its rows
+# ("| program | ..." lines of the tests that ran).
 # Exit code 77 from a test means "skipped"; with CAPTRAIL_NO_SKIP=1 (CI) a
 # skip counts as a failure, because CI must run every test.
 set -u
@@ -11,7 +14,7 @@ export CAPTRAIL_BUILD=$PWD/$BUILD
 export CAPTRAIL_SRC=$PWD
 suite=${1:-all}
 filter=${2:-}
-passed=0 failed=0 skipped=0 failures=""
+passed=0 failed=0 skipped=0 failures="" rows=""
 
 run_one() {
 	local name=$1; shift
@@ -32,6 +35,7 @@ run_one() {
 		failed=$((failed + 1)); failures="$failures $name"
 		echo "FAIL $name (exit $rc)"; sed 's/^/    /' "$log" | tail -n 60 ;;
 	esac
+	[ "$rc" -ne 77 ] && rows="$rows$(grep '^| ' "$log")"$'\n'
 	rm -f "$log"
 }
 
@@ -48,6 +52,18 @@ if [ "$suite" = all ] || [ "$suite" = e2e ]; then
 		[ -n "$filter" ] && [[ $t != *$filter* ]] && continue
 		run_one "e2e/$(basename "$t" .sh)" bash "$t"
 	done
+fi
+if [ "$suite" = acceptance ]; then
+	for t in tests/acceptance/*.sh; do
+		case $t in */lib.sh) continue ;; esac
+		[ -n "$filter" ] && [[ $t != *$filter* ]] && continue
+		run_one "acceptance/$(basename "$t" .sh)" bash "$t"
+	done
+fi
+if [ -n "${rows//$'\n'/}" ]; then
+	echo "| program | recommended | sufficient | minimal |"
+	echo "|---|---|---|---|"
+	printf '%s' "$rows" | grep .
 fi
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
