@@ -658,6 +658,132 @@ int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+/* How a recorded process comes to hold capabilities (record only): none
+ * of these passes through cap_capable(). The syscalls are watched at entry
+ * for what they ask, whether they then succeed or not: a request the
+ * granted set cannot satisfy fails, which is what the profile must
+ * prevent. */
+const volatile bool cfg_watch_priv = false;
+const volatile __s32 cfg_nr_capset = -1;
+const volatile __s32 cfg_nr_prctl = -1;
+
+/* The user-space layout of capset()'s arguments (linux/capability.h). */
+struct ct_cap_user_header {
+	__u32 version;
+	__s32 pid;
+};
+
+struct ct_cap_user_data {
+	__u32 effective;
+	__u32 permitted;
+	__u32 inheritable;
+};
+
+/* Counted with the lifecycle records when the ring is full: both carry
+ * what the profile is built from beside the checks. */
+static __always_inline struct ct_priv_event *priv_reserve(__u32 kind, struct task_struct *task)
+{
+	struct ct_priv_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	const struct cred *cred;
+
+	if (!e) {
+		count(CT_STAT_PROC_LOST);
+		return NULL;
+	}
+	cred = BPF_CORE_READ(task, cred);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = CT_REC_PRIV;
+	e->kind = kind;
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->exec_gen = (__u32)BPF_CORE_READ(task, self_exec_id);
+	e->uid = BPF_CORE_READ(cred, uid.val);
+	e->euid = BPF_CORE_READ(cred, euid.val);
+	e->held_effective = cap_set_core(&cred->cap_effective);
+	e->held_permitted = cap_set_core(&cred->cap_permitted);
+	return e;
+}
+
+static __always_inline void capset_request(struct pt_regs *regs, struct task_struct *task)
+{
+	struct ct_cap_user_header hdr = {};
+	struct ct_cap_user_data data[2] = {};
+	void *datap = (void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	struct ct_priv_event *e = priv_reserve(CT_PRIV_CAPSET, task);
+
+	if (!e)
+		return;
+	/* Version 1 has one 32-bit word per set, 2 and 3 two. */
+	if (bpf_probe_read_user(&hdr, sizeof(hdr), (void *)PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
+	    bpf_probe_read_user(&data[0], sizeof(data[0]), datap) ||
+	    (hdr.version != CT_CAPSET_V1 &&
+	     bpf_probe_read_user(&data[1], sizeof(data[1]), datap + sizeof(data[0]))))
+		e->flags |= CT_PRIV_UNREAD;
+	e->asked_effective = data[0].effective | (__u64)data[1].effective << 32;
+	e->asked_permitted = data[0].permitted | (__u64)data[1].permitted << 32;
+	e->asked_inheritable = data[0].inheritable | (__u64)data[1].inheritable << 32;
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+}
+
+/* Every syscall of the host passes here while record runs: two compares
+ * against the two numbers come first. The task is read untyped, as kernels
+ * before 5.11 have no bpf_get_current_task_btf(). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(priv_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct ct_priv_event *e;
+	__u64 option, arg2, arg = 0;
+	__u32 kind;
+
+	if (id != cfg_nr_capset && id != cfg_nr_prctl)
+		return 0;
+	if (!agg_armed) /* the launcher's own confining, before the command's exec */
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!recorded_cgroup_core(task))
+		return 0;
+	if (id == cfg_nr_capset) {
+		capset_request(regs, task);
+		return 0;
+	}
+	option = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	arg2 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (option == CT_PR_CAP_AMBIENT && arg2 == CT_PR_CAP_AMBIENT_RAISE) {
+		kind = CT_PRIV_AMBIENT_RAISE;
+		arg = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	} else if (option == CT_PR_SET_KEEPCAPS) {
+		kind = CT_PRIV_KEEPCAPS;
+		arg = arg2;
+	} else if (option == CT_PR_SET_SECUREBITS) {
+		kind = CT_PRIV_SECUREBITS;
+		arg = arg2;
+	} else {
+		return 0;
+	}
+	e = priv_reserve(kind, task);
+	if (!e)
+		return 0;
+	e->arg = arg;
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+	return 0;
+}
+
+/* The kernel marks an exec secure (AT_SECURE) when it changed ids or
+ * raised capabilities from the file; a root user gains nothing by it. */
+static __always_inline void exec_privilege(struct task_struct *task, struct linux_binprm *bprm)
+{
+	struct ct_priv_event *e;
+
+	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec) ||
+	    BPF_CORE_READ(task, cred, uid.val) == 0)
+		return;
+	e = priv_reserve(CT_PRIV_EXEC, task);
+	if (e)
+		bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+}
+
 /* Process lifecycle. */
 
 static __always_inline struct ct_proc_event *proc_event_reserve(__u32 type,
@@ -869,6 +995,9 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	read_args(task, e);
 	read_cwd(task, e);
 	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+	/* After its exec record, which names the image. */
+	if (cfg_watch_priv)
+		exec_privilege(task, bprm);
 	return 0;
 }
 

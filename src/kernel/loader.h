@@ -37,6 +37,10 @@ struct loader_aggregate {
 	 * costs every syscall on the host a test of one word while nothing
 	 * denied is pending */
 	bool watch_denials;
+	/* send CT_REC_PRIV records: capset()/prctl() requests and privileged
+	 * execs of what is followed (record); costs every syscall on the host
+	 * a program run while attached */
+	bool privileges;
 };
 
 struct loader_opts {

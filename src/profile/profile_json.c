@@ -334,13 +334,57 @@ static int parse_instances(struct profile *p, struct json_object *v, char *why)
 	return 0;
 }
 
+/* "kept": [{"capability", "how", "binary", "count"}]. */
+static int parse_kept(struct profile *p, struct json_object *v, char *why)
+{
+	struct json_object *f;
+	const char *how;
+	char at[64];
+	size_t n = 0;
+	int err;
+
+	if ((err = get_array(v, "kept", &n, why)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *k = json_object_array_get_idx(v, i);
+		struct profile_kept kept = { .count = 1 };
+
+		snprintf(at, sizeof(at), "kept[%zu]", i);
+		if (!json_object_is_type(k, json_type_object) ||
+		    !json_object_object_get_ex(k, "capability", &f) ||
+		    !json_object_object_get_ex(k, "how", NULL))
+			return bad(why, "%s: not an object with \"capability\" and \"how\"", at);
+		if ((err = get_cap(f, at, &kept.cap, why)))
+			return err;
+		json_object_object_foreach(k, key, val) {
+			if (strcmp(key, "how") == 0) {
+				err = get_str(val, at, &how, why);
+				if (!err && (!how || profile_kept_how_parse(how, &kept.how)))
+					err = bad(why, "%s.how: not \"capset\", \"ambient\" or "
+						  "\"file_caps\"", at);
+			} else if (strcmp(key, "binary") == 0) {
+				err = get_str(val, at, &kept.binary, why);
+			} else if (strcmp(key, "count") == 0) {
+				err = get_uint(val, at, UINT64_MAX, &kept.count, why);
+			} else if (strcmp(key, "capability")) {
+				err = bad(why, "%s.%s: unknown field", at, key);
+			}
+			if (err)
+				return err;
+		}
+		if ((err = profile_add_kept(p, &kept)))
+			return err;
+	}
+	return 0;
+}
+
 static int parse_root(struct profile *p, struct json_object *root, char *why)
 {
 	static const char *const derived[] = {
 		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials", NULL
 	};
 	struct json_object *version, *caps = NULL, *v;
-	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false;
+	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false, keep = false;
 	uint64_t value, grant_mask = 0;
 	const char *workload;
 	char at[48];
@@ -369,6 +413,12 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 			err = get_bool(val, key, &gained, why);
 			if (!err)
 				profile_set_exec_gain(p, gained);
+		} else if (strcmp(key, "kept") == 0) {
+			err = parse_kept(p, val, why);
+		} else if (strcmp(key, "keep_caps") == 0) {
+			err = get_bool(val, key, &keep, why);
+			if (!err)
+				profile_set_keep_caps(p, keep);
 		} else if (strcmp(key, "instances") == 0) {
 			err = parse_instances(p, val, why);
 		} else if (strcmp(key, "unnamed_instance") == 0) {

@@ -375,6 +375,32 @@ static void json_meta(const struct profile *p, struct json_object *root)
 			       json_object_new_boolean(profile_exec_gain(p)));
 }
 
+/* "kept": [{capability, how, binary, count}] and "keep_caps". */
+static void json_kept(const struct profile *p, struct json_object *root)
+{
+	struct json_object *array = json_object_new_array(), *k;
+	struct profile_kept *kept;
+	char name[CAPS_NAME_LEN];
+	size_t n;
+
+	json_object_object_add(root, "keep_caps", json_object_new_boolean(profile_keep_caps(p)));
+	if (!array || profile_kept(p, &kept, &n) != 0) {
+		json_object_put(array);
+		return;
+	}
+	for (size_t i = 0; i < n && (k = json_object_new_object()); i++) {
+		caps_name(kept[i].cap, name);
+		json_add_str(k, "capability", name);
+		json_add_str(k, "how", profile_kept_how_name(kept[i].how));
+		if (kept[i].binary)
+			json_add_text(k, "binary", kept[i].binary, TEXT_PATH_MAX);
+		json_object_object_add(k, "count", json_object_new_uint64(kept[i].count));
+		json_object_array_add(array, k);
+	}
+	free(kept);
+	json_object_object_add(root, "kept", array);
+}
+
 static int render_json(const struct profile *p, FILE *out)
 {
 	struct json_object *root = json_object_new_object(), *obj;
@@ -418,6 +444,7 @@ static int render_json(const struct profile *p, FILE *out)
 		json_object_object_add(root, "classes", obj);
 	}
 	json_object_object_add(root, "denials", json_denials(p));
+	json_kept(p, root);
 	if ((obj = json_object_new_array())) {
 		for (int cap = 0; cap < CAPS_MAX; cap++) {
 			if (present & (1ull << cap))
@@ -609,8 +636,56 @@ static void denied_phrase(FILE *out, const struct profile_obs *obs, size_t n, in
 	}
 }
 
-static void cap_headline(FILE *out, const struct profile_cap *s, const struct profile_obs *obs,
-			 size_t n, unsigned int coverage)
+/* "kept: chronyd keeps it with capset() across its uid change": the
+ * first two ways, then how many more. */
+#define KEPT_SHOWN 2
+
+static void kept_way(FILE *out, const struct profile *p, const struct profile_kept *k)
+{
+	const char *binary = k->binary ? k->binary : "the program";
+	const char *base = strrchr(binary, '/');
+
+	put_clean(out, base && base[1] ? base + 1 : binary, TEXT_PATH_MAX);
+	switch (k->how) {
+	case PROFILE_KEPT_CAPSET:
+		fputs(" keeps it with capset()", out);
+		if (profile_keep_caps(p))
+			fputs(" across its uid change", out);
+		break;
+	case PROFILE_KEPT_AMBIENT:
+		fputs(" raises it as an ambient capability", out);
+		break;
+	default:
+		fputs(" gains it from the file's capabilities at exec", out);
+		break;
+	}
+}
+
+static void kept_phrase(FILE *out, const struct profile *p, int cap)
+{
+	struct profile_kept *kept;
+	size_t n, shown = 0, more = 0;
+
+	fputs("kept", out);
+	if (profile_kept(p, &kept, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (kept[i].cap != cap)
+			continue;
+		if (shown == KEPT_SHOWN) {
+			more++;
+			continue;
+		}
+		fputs(shown++ ? "; " : ": ", out);
+		kept_way(out, p, &kept[i]);
+	}
+	if (more)
+		fprintf(out, "; %zu more in \"kept\"", more);
+	free(kept);
+}
+
+static void cap_headline(FILE *out, const struct profile *p, const struct profile_cap *s,
+			 const struct profile_obs *obs, size_t n, unsigned int coverage)
 {
 	char name[CAPS_NAME_LEN];
 
@@ -630,9 +705,12 @@ static void cap_headline(FILE *out, const struct profile_cap *s, const struct pr
 		fputs("denied only, not recommended", out);
 		denied_phrase(out, obs, n, s->cap);
 		break;
+	case PROFILE_CLASS_KEPT:
+		kept_phrase(out, p, s->cap);
+		break;
 	case PROFILE_CLASS_CAPSET:
-		fputs("raised by the program itself with capset: a constraint of this binary, "
-		      "reported apart, not recommended",
+		fputs("asked by the kernel inside capset() (whether the inheritable set may grow "
+		      "past the permitted one), not a use of the capability: not recommended",
 		      out);
 		break;
 	case PROFILE_CLASS_FOREIGN_USERNS:
@@ -696,8 +774,9 @@ static int text_caps(const struct profile *p, FILE *out)
 				n_rows++;
 			}
 			fputc('\n', out);
-			cap_headline(out, &caps[cap], obs, n, coverage);
-			text_table(out, rows, n_rows, coverage > 1);
+			cap_headline(out, p, &caps[cap], obs, n, coverage);
+			if (n_rows)
+				text_table(out, rows, n_rows, coverage > 1);
 		}
 	}
 	free(rows);
@@ -753,7 +832,9 @@ static void text_meta(const struct profile *p, FILE *out)
 
 static int render_text(const struct profile *p, FILE *out)
 {
-	uint64_t grant = profile_grant_mask(p), required = profile_mask(p, PROFILE_CLASS_REQUIRED);
+	uint64_t grant = profile_grant_mask(p);
+	uint64_t required = profile_mask(p, PROFILE_CLASS_REQUIRED) |
+			    profile_mask(p, PROFILE_CLASS_KEPT);
 	int err;
 
 	text_meta(p, out);

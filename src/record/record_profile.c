@@ -3,6 +3,24 @@
 #include <errno.h>
 #include <string.h>
 
+static int add_kept(struct profile *p, const struct recorder_kept *k)
+{
+	struct profile_kept kept = { .cap = k->cap, .binary = k->binary, .count = k->count };
+
+	switch (k->how) {
+	case CT_PRIV_CAPSET:
+		kept.how = PROFILE_KEPT_CAPSET;
+		break;
+	case CT_PRIV_AMBIENT_RAISE:
+		kept.how = PROFILE_KEPT_AMBIENT;
+		break;
+	default:
+		kept.how = PROFILE_KEPT_FILE_CAPS;
+		break;
+	}
+	return profile_add_kept(p, &kept);
+}
+
 int record_profile_build(const struct recorder_result *res, char *const *argv, uid_t uid,
 			 const char *user_name, struct profile **ret_profile)
 {
@@ -24,6 +42,10 @@ int record_profile_build(const struct recorder_result *res, char *const *argv, u
 	profile_set_exit(p, res->wait_status);
 	for (size_t i = 0; !err && i < res->n_entries; i++)
 		err = profile_add_check(p, &res->entries[i].check, res->entries[i].binary, NULL);
+	for (size_t i = 0; !err && i < res->n_kept; i++)
+		err = add_kept(p, &res->kept[i]);
+	profile_set_keep_caps(p, res->keep_caps);
+	profile_set_exec_gain(p, res->exec_gain);
 	if (err) {
 		profile__free(p);
 		return err;

@@ -20,10 +20,24 @@
 
 #define POLL_MS 50
 #define MAX_PROCESSES 65536 /* processes followed by fork tracking */
+#define MAX_KEPT 4096 /* distinct (capability, how, image) kept */
 
 struct process {
 	uint32_t pid;
 	bool live; /* fork tracking: still running */
+	UT_hash_handle hh;
+};
+
+struct kept_key {
+	int32_t cap;
+	uint32_t how; /* enum ct_priv_kind */
+	uint32_t pid;
+	uint32_t exec_gen;
+};
+
+struct kept {
+	struct kept_key key;
+	uint64_t count;
 	UT_hash_handle hh;
 };
 
@@ -39,6 +53,9 @@ struct recorder {
 	struct images *images;
 	uint64_t untracked; /* processes past the bound */
 	size_t n_live;
+	struct kept *kept;
+	bool keep_caps;
+	bool exec_gain;
 };
 
 static struct process *process_get(struct recorder *r, uint32_t pid)
@@ -102,6 +119,46 @@ static int on_proc(void *ctx, const struct ct_proc_event *e)
 	if (e->type == CT_REC_FORK || e->type == CT_REC_EXIT)
 		on_fork_exit(r, e);
 	return images_apply(r->images, e);
+}
+
+static int kept_add(struct recorder *r, const struct ct_priv_event *e, int cap)
+{
+	struct kept_key key = { cap, e->kind, e->pid, e->exec_gen };
+	struct kept *k;
+
+	HASH_FIND(hh, r->kept, &key, sizeof(key), k);
+	if (!k && HASH_COUNT(r->kept) >= MAX_KEPT) {
+		r->untracked++;
+		return 0;
+	}
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		k->key = key;
+		HASH_ADD(hh, r->kept, key, sizeof(k->key), k);
+		if (hash_add_failed()) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
+	k->count++;
+	return 0;
+}
+
+static int on_priv(void *ctx, const struct ct_priv_event *e)
+{
+	struct recorder *r = ctx;
+	struct records_priv priv;
+	int err = 0;
+
+	records_priv(e, &priv);
+	r->keep_caps = r->keep_caps || priv.keep_caps;
+	r->exec_gain = r->exec_gain || priv.exec_gain;
+	for (int cap = 0; cap < 64 && !err; cap++)
+		if (priv.kept & (1ull << cap))
+			err = kept_add(r, e, cap);
+	return err;
 }
 
 /* A cgroup of the recording's own; without one, fork tracking. */
@@ -172,10 +229,12 @@ static int attach(struct recorder *r, struct recorder_result *res,
 	lopts.aggregate.noaudit = ranges;
 	lopts.aggregate.n_noaudit = n_ranges;
 	lopts.aggregate.watch_denials = true;
+	lopts.aggregate.privileges = true;
 	lopts.track_procs = true;
 	lopts.proc_cgroup_id = r->cgroup_id;
 	lopts.handlers = (struct records_handlers){
 		.on_proc = on_proc,
+		.on_priv = on_priv,
 		.ctx = r,
 	};
 	if (!r->cgroup_id) {
@@ -285,6 +344,30 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	return 0;
 }
 
+static int collect_kept(struct recorder *r, struct recorder_result *res)
+{
+	size_t n = HASH_COUNT(r->kept), i = 0;
+	const struct image *img;
+	struct kept *k, *tmp;
+
+	res->kept = calloc(n + 1, sizeof(*res->kept));
+	if (!res->kept)
+		return -ENOMEM;
+	HASH_ITER(hh, r->kept, k, tmp) {
+		img = images_find(r->images, k->key.pid, k->key.exec_gen);
+		res->kept[i++] = (struct recorder_kept){
+			.cap = k->key.cap,
+			.how = (enum ct_priv_kind)k->key.how,
+			.binary = img ? img->binary : NULL,
+			.count = k->count,
+		};
+	}
+	res->n_kept = n;
+	res->keep_caps = r->keep_caps;
+	res->exec_gain = r->exec_gain;
+	return 0;
+}
+
 static int failed(struct recorder_error *ret_error, const char *step, int err)
 {
 	if (ret_error)
@@ -331,6 +414,8 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	if (!err)
 		err = loader_agg_drain(r->loader, collect_entry, &collect);
 	rings_leave(r->rings);
+	if (!err)
+		err = collect_kept(r, &res);
 	if (err) {
 		recorder_result_free(&res);
 		return failed(ret_error, "read the aggregation maps", err);
@@ -347,11 +432,15 @@ void recorder_result_free(struct recorder_result *result)
 	free(result->entries);
 	result->entries = NULL;
 	result->n_entries = 0;
+	free(result->kept);
+	result->kept = NULL;
+	result->n_kept = 0;
 }
 
 void recorder__free(struct recorder *r)
 {
 	struct process *p, *tmp;
+	struct kept *k, *ktmp;
 
 	if (!r)
 		return;
@@ -373,6 +462,10 @@ void recorder__free(struct recorder *r)
 	HASH_ITER(hh, r->processes, p, tmp) {
 		HASH_DEL(r->processes, p);
 		free(p);
+	}
+	HASH_ITER(hh, r->kept, k, ktmp) {
+		HASH_DEL(r->kept, k);
+		free(k);
 	}
 	images__free(r->images);
 	free(r);

@@ -35,6 +35,16 @@ struct recorder_entry {
 	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
 };
 
+/* A capability a process kept or gained without a check: how (a
+ * ct_priv_kind: capset, ambient raise or a privileged exec), by which
+ * image, in how many requests. */
+struct recorder_kept {
+	int cap;
+	enum ct_priv_kind how;
+	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
+	uint64_t count;
+};
+
 struct recorder_result {
 	int wait_status; /* of the command, as from waitpid() */
 	bool used_cgroup; /* false: fork tracking */
@@ -44,6 +54,10 @@ struct recorder_result {
 	struct loader_stats stats;
 	struct recorder_entry *entries;
 	size_t n_entries;
+	struct recorder_kept *kept;
+	size_t n_kept;
+	bool keep_caps; /* PR_SET_KEEPCAPS or SECBIT_KEEP_CAPS asked */
+	bool exec_gain; /* an exec gained capabilities or became root */
 };
 
 struct recorder;

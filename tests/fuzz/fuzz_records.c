@@ -82,6 +82,17 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 	return 0;
 }
 
+/* A privilege record keeps capabilities a profile can name. */
+static int on_priv(void *ctx, const struct ct_priv_event *e)
+{
+	struct records_priv priv;
+
+	(void)ctx;
+	records_priv(e, &priv);
+	FUZZ_CHECK(!priv.exec_gain || e->kind == CT_PRIV_EXEC);
+	return 0;
+}
+
 static size_t record_size(const uint8_t *data, size_t size)
 {
 	uint32_t type;
@@ -96,6 +107,8 @@ static size_t record_size(const uint8_t *data, size_t size)
 	case CT_REC_FORK:
 	case CT_REC_EXIT:
 		return sizeof(struct ct_proc_event);
+	case CT_REC_PRIV:
+		return sizeof(struct ct_priv_event);
 	default:
 		return size;
 	}
@@ -125,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct sinks s = { 0 };
 	struct records_handlers h = {
-		.on_cap = on_cap, .on_proc = on_proc, .ctx = &s,
+		.on_cap = on_cap, .on_proc = on_proc, .on_priv = on_priv, .ctx = &s,
 	};
 	struct ct_agg_key key;
 	struct ct_agg_value value;

@@ -242,9 +242,80 @@ static void test_capset(void **state)
 	assert_int_equal(profile_grant_mask(p), 0);
 	assert_int_equal(profile_mask(p, PROFILE_CLASS_CAPSET), BIT(CAP_NET_RAW));
 	text = render(p, PROFILE_FORMAT_TEXT);
-	assert_non_null(strstr(text, "CAP_NET_RAW: raised by the program itself with capset"));
+	assert_non_null(strstr(text, "CAP_NET_RAW: asked by the kernel inside capset()"));
+	assert_null(strstr(text, "raised"));
 	free(text);
 	profile__free(p);
+}
+
+/* Rule: a capability kept with capset(), raised as ambient or gained from
+ * file capabilities is granted without any check; one a check needs is
+ * required whatever else keeps it. */
+static void test_kept(void **state)
+{
+	struct profile *p = new_profile(), *q = new_profile(), *back = NULL;
+	struct profile_kept k = { CAP_NET_BIND_SERVICE, PROFILE_KEPT_CAPSET, "/usr/sbin/chronyd", 1 };
+	struct profile_kept *kept;
+	char why[PROFILE_WHY_LEN] = "", *text, *text2;
+	size_t n;
+
+	(void)state;
+	add(p, obs_of(CAP_SETUID, true, CHECK_AUDITED, 105));
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	k.how = PROFILE_KEPT_AMBIENT;
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	k.cap = CAP_SETUID; /* required wins */
+	k.how = PROFILE_KEPT_FILE_CAPS;
+	k.binary = NULL;
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	profile_set_keep_caps(p, true);
+	assert_int_equal(profile_mask(p, PROFILE_CLASS_KEPT), BIT(CAP_NET_BIND_SERVICE));
+	assert_int_equal(profile_required_mask(p), BIT(CAP_SETUID));
+	assert_int_equal(profile_grant_mask(p), BIT(CAP_SETUID) | BIT(CAP_NET_BIND_SERVICE));
+	assert_false(profile_grant_edited(p));
+	assert_int_equal(summary_of(p, CAP_NET_BIND_SERVICE).cls, PROFILE_CLASS_KEPT);
+	assert_int_equal(summary_of(p, CAP_NET_BIND_SERVICE).by_class[PROFILE_CLASS_KEPT], 3);
+	assert_int_equal(profile_kept(p, &kept, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(kept[0].cap, CAP_SETUID);
+	assert_int_equal(kept[1].how, PROFILE_KEPT_CAPSET);
+	assert_int_equal(kept[1].count, 2);
+	assert_string_equal(kept[2].binary, "/usr/sbin/chronyd");
+	free(kept);
+	k.how = PROFILE_KEPT_HOW_COUNT;
+	assert_int_equal(profile_add_kept(p, &k), -EINVAL);
+	k = (struct profile_kept){ CAPS_MAX, PROFILE_KEPT_CAPSET, NULL, 1 };
+	assert_int_equal(profile_add_kept(p, &k), -EINVAL);
+
+	text = render(p, PROFILE_FORMAT_TEXT);
+	assert_non_null(strstr(text, "CAP_NET_BIND_SERVICE: kept: chronyd keeps it with capset() "
+				     "across its uid change; chronyd raises it as an ambient "
+				     "capability\n"));
+	assert_non_null(strstr(text, "recommended: CAP_SETUID CAP_NET_BIND_SERVICE"));
+	free(text);
+
+	/* Read back as written; a grant without the kept one is an edit. */
+	text = render(p, PROFILE_FORMAT_JSON);
+	assert_int_equal(profile_parse_json(text, &back, why), 0);
+	text2 = render(back, PROFILE_FORMAT_JSON);
+	assert_string_equal(text2, text);
+	assert_true(profile_keep_caps(back));
+	profile_set_grant(back, BIT(CAP_SETUID));
+	assert_true(profile_grant_edited(back));
+	free(text);
+	free(text2);
+
+	/* A union keeps both sides' kept entries. */
+	k = (struct profile_kept){ CAP_NET_RAW, PROFILE_KEPT_FILE_CAPS, "/bin/ping", 1 };
+	assert_int_equal(profile_add_kept(q, &k), 0);
+	assert_int_equal(profile_merge(q, p), 0);
+	assert_int_equal(profile_mask(q, PROFILE_CLASS_KEPT),
+			 BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_NET_RAW));
+	assert_true(profile_keep_caps(q));
+	profile__free(p);
+	profile__free(q);
+	profile__free(back);
 }
 
 /* Rule: required by one check and denied (or probed) by others is
@@ -949,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_override_cred),
 		cmocka_unit_test(test_foreign_userns),
 		cmocka_unit_test(test_capset),
+		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_required_beats_denied_and_noaudit),
 		cmocka_unit_test(test_check_class_precedence),
 		cmocka_unit_test(test_add_merges_identical_keys),
