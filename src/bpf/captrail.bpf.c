@@ -389,18 +389,17 @@ static __always_inline void agg_slot_flush(struct ct_agg_slot *slot)
  * added per check here (bpf_stats run_time_ns over a capcheck loop);
  * a per-CPU slot hit is an inlined array lookup and four compares. Slots are
  * per CPU and the trampoline never nests a program on one CPU, so plain
- * increments are safe. */
-static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
-				      const struct ct_agg_key *key)
+ * increments are safe. Returns the key's count after this check (0: the
+ * map is full). */
+static __always_inline __u64 agg_count(void *ctx, struct ct_agg_cpu *cpu,
+					const struct ct_agg_key *key)
 {
 	__u32 index = ((__u32)key->cap ^ (__u32)key->syscall) % CT_AGG_SLOTS;
 	struct ct_agg_slot *slot = &cpu->slots[index];
 	__u64 n;
 
-	if (!cfg_agg_slots) {
-		agg_map_count(ctx, key);
-		return;
-	}
+	if (!cfg_agg_slots)
+		return agg_map_count(ctx, key);
 	if (slot->base && agg_keys_equal(&slot->key, key)) {
 		n = slot->base + ++slot->pending;
 		if (chain_sampled() && is_power_of_two(n)) {
@@ -409,7 +408,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 			else
 				slot->audit_pending++;
 		}
-		return;
+		return n;
 	}
 	agg_slot_flush(slot);
 	slot->key = *key;
@@ -417,6 +416,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 	slot->pending = 0;
 	slot->noaudit_pending = 0;
 	slot->audit_pending = 0;
+	return slot->base;
 }
 
 static __always_inline bool same_key(const struct ct_agg_key *a, const struct ct_agg_key *b)
@@ -478,6 +478,103 @@ static __always_inline __u32 agg_opts_flags(__u32 flags)
 	if (flags & CT_CAP_INSETID)
 		key |= CT_AGG_INSETID;
 	return key;
+}
+
+/* The object of a check (record only): for a key's first
+ * CT_OBJECT_SAMPLES checks, the syscall's arguments and what the one its
+ * spec names points to. The user registers are read with a helper: this
+ * runs a few times per key, never on a key's steady state. */
+const volatile bool cfg_objects = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_OBJECT_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct ct_object_spec);
+} object_specs SEC(".maps");
+
+/* Into scratch (data[], which is larger): where task_pt_regs() puts them. */
+static __always_inline long read_user_regs(void *scratch)
+{
+	__u32 size = bpf_core_type_size(struct pt_regs);
+	void *src;
+
+	if (size > CT_OBJECT_DATA)
+		return -1;
+	if (has_task_pt_regs() &&
+	    bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		src = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	else
+		src = (void *)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), stack) +
+		      cfg_thread_size - size;
+	return bpf_probe_read_kernel(scratch, size, src);
+}
+
+static __always_inline __u64 object_arg(const struct ct_object_event *e, __u8 arg)
+{
+	switch (arg) {
+	case 0: return e->args[0];
+	case 1: return e->args[1];
+	case 2: return e->args[2];
+	case 3: return e->args[3];
+	case 4: return e->args[4];
+	default: return 0;
+	}
+}
+
+/* struct sockaddr_in6, else struct sockaddr_in (bind's address may end at
+ * a page's end). */
+#define SOCKADDR_IN6_LEN 28
+#define SOCKADDR_IN_LEN 16
+
+static __always_inline void send_object(const struct ct_agg_key *key)
+{
+	__u32 nr = (__u32)key->syscall;
+	struct ct_object_spec *spec;
+	struct ct_object_event *e;
+	struct pt_regs *regs;
+	void *ptr;
+	long n;
+
+	if (key->syscall < 0)
+		return;
+	spec = bpf_map_lookup_elem(&object_specs, &nr);
+	if (!spec || spec->read == CT_OBJECT_NONE)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_STAT_PROC_LOST);
+		return;
+	}
+	regs = (struct pt_regs *)e->data;
+	if (read_user_regs(regs)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	e->args[0] = PT_REGS_PARM1_SYSCALL(regs);
+	e->args[1] = PT_REGS_PARM2_SYSCALL(regs);
+	e->args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	e->args[3] = PT_REGS_PARM4_SYSCALL(regs);
+	e->args[4] = PT_REGS_PARM5_SYSCALL(regs);
+	e->type = CT_REC_OBJECT;
+	e->flags = 0;
+	e->key = *key;
+	e->data_len = 0;
+	e->pad = 0;
+	ptr = (void *)object_arg(e, spec->arg);
+	if (spec->read == CT_OBJECT_STRING) {
+		n = bpf_probe_read_user_str(e->data, sizeof(e->data), ptr);
+		if (n > 0)
+			e->data_len = n;
+	} else if (spec->read == CT_OBJECT_SOCKADDR) {
+		if (!bpf_probe_read_user(e->data, SOCKADDR_IN6_LEN, ptr))
+			e->data_len = SOCKADDR_IN6_LEN;
+		else if (!bpf_probe_read_user(e->data, SOCKADDR_IN_LEN, ptr))
+			e->data_len = SOCKADDR_IN_LEN;
+	}
+	if (spec->read != CT_OBJECT_ARGS_ONLY)
+		e->flags |= e->data_len ? CT_OBJECT_DATA_READ : CT_OBJECT_DATA_FAILED;
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 }
 
 #define CT_FLAVOR _typed

@@ -45,6 +45,7 @@ enum ct_record_type {
 	CT_REC_FORK = 3,
 	CT_REC_EXIT = 4,
 	CT_REC_PRIV = 5, /* a way of coming to hold a capability: struct ct_priv_event */
+	CT_REC_OBJECT = 6, /* what a check's syscall named: struct ct_object_event */
 };
 
 /* AUDIT_KNOWN, NOAUDIT and INSETID are for hooks that see cap_capable's
@@ -301,6 +302,45 @@ struct ct_priv_event {
 	__u64 asked_inheritable;
 	__u64 held_effective;
 	__u64 held_permitted;
+};
+
+/* The object of a check (record only): the arguments of the syscall that
+ * made it, from the task's saved user registers, for the first
+ * CT_OBJECT_SAMPLES checks of each aggregation key, plus what one argument
+ * points to when the syscall's spec says so. */
+#define CT_OBJECT_SAMPLES 8
+#define CT_OBJECT_SYSCALLS 1024 /* entries of the spec map: syscall numbers */
+#define CT_OBJECT_DATA 256 /* bytes of a path read (longer ones are cut) */
+#define CT_OBJECT_ARGS 5 /* the first five: none the objects need is later */
+
+/* What to read for a syscall, by number; a syscall without a spec sends
+ * no object. */
+enum ct_object_read {
+	CT_OBJECT_NONE = 0,
+	CT_OBJECT_ARGS_ONLY = 1, /* the arguments are the object (uid, pid...) */
+	CT_OBJECT_STRING = 2, /* and a user string (a path) at argument arg */
+	CT_OBJECT_SOCKADDR = 3, /* and a struct sockaddr at argument arg */
+};
+
+struct ct_object_spec {
+	__u8 read; /* enum ct_object_read */
+	__u8 arg; /* the argument that points to the data */
+	__u8 pad[2];
+};
+
+enum ct_object_flag {
+	CT_OBJECT_DATA_READ = 1u << 0, /* data[] holds data_len bytes read */
+	CT_OBJECT_DATA_FAILED = 1u << 1, /* the spec asked for data, the read failed */
+};
+
+struct ct_object_event {
+	__u32 type; /* CT_REC_OBJECT */
+	__u32 flags; /* enum ct_object_flag */
+	struct ct_agg_key key; /* the check's aggregation key */
+	__u64 args[CT_OBJECT_ARGS];
+	__u32 data_len; /* bytes in data[] (a string's NUL included) */
+	__u32 pad;
+	char data[CT_OBJECT_DATA];
 };
 
 #endif /* CAPTRAIL_BPF_H */

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "captrail.skel.h"
+#include "kernel/objects.h"
 #include "lib/syscalls.h"
 #include "lib/util.h"
 
@@ -101,6 +102,7 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 		return -EOPNOTSUPP;
 	cfg->cfg_nr_capset = nr_capset;
 	cfg->cfg_nr_prctl = nr_prctl;
+	cfg->cfg_objects = opts->aggregate.enabled && opts->aggregate.objects && !opts->probe_only;
 
 	/* The exec program also arms aggregation at the command's exec, and
 	 * fork/exit keep the fork-tracking set. */
@@ -158,6 +160,17 @@ static int seed_tracked(struct captrail_bpf *skel, uint32_t pid)
 	return 0;
 }
 
+static int put_object_spec(void *ctx, int nr, const struct ct_object_spec *spec)
+{
+	struct captrail_bpf *skel = ctx;
+	__u32 key = (__u32)nr;
+
+	if (bpf_map__update_elem(skel->maps.object_specs, &key, sizeof(key), spec, sizeof(*spec),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int ring_callback(void *ctx, void *data, size_t size)
 {
 	struct loader *loader = ctx;
@@ -205,6 +218,8 @@ static int try_hook(struct loader *loader, const struct loader_opts *opts, enum 
 	err = fill_pid_filter(loader->skel, &opts->filter);
 	if (!err)
 		err = seed_tracked(loader->skel, opts->aggregate.tracked_pid);
+	if (!err && loader->skel->rodata->cfg_objects)
+		err = objects_specs(put_object_spec, loader->skel);
 	if (err)
 		goto fail;
 	step = "make the ring buffer reader";

@@ -41,6 +41,9 @@ struct loader_aggregate {
 	 * execs of what is followed (record); costs every syscall on the host
 	 * a program run while attached */
 	bool privileges;
+	/* send CT_REC_OBJECT records: what the first checks of each key were
+	 * made on (record) */
+	bool objects;
 };
 
 struct loader_opts {

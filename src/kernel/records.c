@@ -72,6 +72,10 @@ int records_dispatch(const struct records_handlers *h, const void *data, size_t 
 		if (size < sizeof(struct ct_priv_event))
 			return -EBADMSG;
 		return h->on_priv ? h->on_priv(h->ctx, data) : 0;
+	case CT_REC_OBJECT:
+		if (size < sizeof(struct ct_object_event))
+			return -EBADMSG;
+		return h->on_object ? h->on_object(h->ctx, data) : 0;
 	default:
 		return -EBADMSG;
 	}

@@ -23,6 +23,7 @@ struct records_handlers {
 	int (*on_cap)(void *ctx, const struct ct_cap_event *e);
 	int (*on_proc)(void *ctx, const struct ct_proc_event *e); /* exec, fork, exit */
 	int (*on_priv)(void *ctx, const struct ct_priv_event *e);
+	int (*on_object)(void *ctx, const struct ct_object_event *e);
 	void *ctx;
 };
 

@@ -41,6 +41,8 @@ struct entry {
 	uint64_t count;
 	uint64_t first_ns;
 	uint64_t last_ns;
+	const char *objects[PROFILE_OBJECTS]; /* interned */
+	unsigned int n_objects;
 	UT_hash_handle hh;
 };
 
@@ -61,6 +63,8 @@ struct profile {
 	struct kept *kept;
 	bool keep_caps;
 	struct str_item *binaries;
+	struct str_item *objects; /* interned object texts */
+	uint64_t objects_dropped;
 	struct str_item *instances; /* the instance set, also interning ids */
 	bool unnamed_instance;
 	uint64_t folded;
@@ -121,6 +125,7 @@ void profile__free(struct profile *p)
 		free(k);
 	}
 	free_strings(&p->binaries);
+	free_strings(&p->objects);
 	free_strings(&p->instances);
 	free(p->workload);
 	free(p->user_name);
@@ -233,6 +238,27 @@ int profile_add_instance(struct profile *p, const char *instance)
 	return id ? 0 : -ENOSPC;
 }
 
+/* Distinct objects, in the order first seen, up to PROFILE_OBJECTS. */
+static int entry_objects(struct profile *p, struct entry *e, const struct profile_obs *obs)
+{
+	for (unsigned int i = 0; i < obs->n_objects && i < PROFILE_OBJECTS; i++) {
+		const char *text = intern(&p->objects, obs->objects[i]);
+		bool seen = false;
+
+		if (!text)
+			return -ENOMEM;
+		for (unsigned int j = 0; j < e->n_objects && !seen; j++)
+			seen = e->objects[j] == text;
+		if (seen)
+			continue;
+		if (e->n_objects == PROFILE_OBJECTS)
+			p->objects_dropped++;
+		else
+			e->objects[e->n_objects++] = text;
+	}
+	return 0;
+}
+
 static void entry_account(struct entry *e, const struct profile_obs *obs)
 {
 	e->count = check_count_add(e->count, obs->count);
@@ -252,8 +278,11 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 	if (obs->cap < 0 || obs->cap >= CAPS_MAX || obs->syscall < CHECK_NO_SYSCALL ||
 	    !check_audit_name(obs->audit) ||
 	    (unsigned int)obs->outcome >= PROFILE_OUTCOME_COUNT || !str_ok(obs->binary) ||
-	    !str_ok(obs->instance))
+	    !str_ok(obs->instance) || obs->n_objects > PROFILE_OBJECTS)
 		return -EINVAL;
+	for (unsigned int i = 0; i < obs->n_objects; i++)
+		if (!obs->objects[i] || !str_ok(obs->objects[i]))
+			return -EINVAL;
 	if (!obs->count)
 		return 0;
 
@@ -306,11 +335,17 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 		}
 	}
 	entry_account(e, obs);
-	return 0;
+	return entry_objects(p, e, obs);
 }
 
 int profile_add_check(struct profile *p, const struct check *c, const char *binary,
 		      const char *instance)
+{
+	return profile_add_check_objects(p, c, binary, instance, NULL, 0);
+}
+
+int profile_add_check_objects(struct profile *p, const struct check *c, const char *binary,
+			      const char *instance, const char *const *objects, unsigned int n)
 {
 	struct profile_obs obs = {
 		.cap = c->cap,
@@ -325,8 +360,13 @@ int profile_add_check(struct profile *p, const struct check *c, const char *bina
 		.last_ns = c->last_ns,
 		.binary = binary,
 		.instance = instance,
+		.n_objects = n,
 	};
 
+	if (n > PROFILE_OBJECTS)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		obs.objects[i] = objects[i];
 	if (c->flags & CHECK_KTHREAD)
 		return 0;
 	return c->denied ? profile_add_denied(p, &obs, &c->outcome) : profile_add(p, &obs);
@@ -348,7 +388,10 @@ static void entry_obs(const struct entry *e, struct profile_obs *ret_obs)
 		.last_ns = e->last_ns,
 		.binary = e->key.binary,
 		.instance = e->key.instance,
+		.n_objects = e->n_objects,
 	};
+	for (unsigned int i = 0; i < e->n_objects; i++)
+		ret_obs->objects[i] = e->objects[i];
 }
 
 static int cmp_str_null_first(const char *a, const char *b)
@@ -749,6 +792,11 @@ uint64_t profile_folded(const struct profile *p)
 	return p->folded;
 }
 
+uint64_t profile_objects_dropped(const struct profile *p)
+{
+	return p->objects_dropped;
+}
+
 /* Audited checks first, probes next, the unclassified last. */
 static int audit_rank(uint8_t audit)
 {
@@ -927,6 +975,7 @@ int profile_merge(struct profile *dst, const struct profile *src)
 			return err;
 	}
 	dst->keep_caps = dst->keep_caps || src->keep_caps;
+	dst->objects_dropped = check_count_add(dst->objects_dropped, src->objects_dropped);
 	dst->folded = check_count_add(dst->folded, src->folded);
 	if (dst->has_grant || src->has_grant) {
 		dst->has_grant = true;

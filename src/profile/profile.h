@@ -69,6 +69,8 @@ enum profile_class {
 	PROFILE_CLASS_COUNT,
 };
 
+#define PROFILE_OBJECTS 4 /* distinct objects kept per entry */
+
 /* One aggregated observation. Strings are copied; NULL is unknown. */
 struct profile_obs {
 	int cap;
@@ -84,6 +86,11 @@ struct profile_obs {
 	uint64_t last_ns;
 	const char *binary;
 	const char *instance; /* container id; NULL: the one unnamed instance */
+	/* what the checks were made on, rendered ("/etc/x -> 33:33", "port
+	 * 80"): merged into the entry's, distinct, up to PROFILE_OBJECTS;
+	 * more are counted in profile_objects_dropped() */
+	const char *objects[PROFILE_OBJECTS];
+	unsigned int n_objects;
 };
 
 /* One capability, summed over its checks. */
@@ -156,6 +163,9 @@ int profile_add_denied(struct profile *p, const struct profile_obs *obs,
  * are not the workload's and add nothing; capset(2)'s are class capset. */
 int profile_add_check(struct profile *p, const struct check *c, const char *binary,
 		      const char *instance);
+/* The same with what the checks were made on (n at most PROFILE_OBJECTS). */
+int profile_add_check_objects(struct profile *p, const struct check *c, const char *binary,
+			      const char *instance, const char *const *objects, unsigned int n);
 /* An instance that was observed, with or without any check (a replica
  * that needed nothing still counts toward coverage). NULL: unnamed. */
 int profile_add_instance(struct profile *p, const char *instance);
@@ -225,6 +235,7 @@ bool profile_no_escalation(const struct profile *p);
 /* Instances observed: distinct ids, plus one for the unnamed instance. */
 unsigned int profile_coverage(const struct profile *p);
 uint64_t profile_folded(const struct profile *p); /* checks kept without binary/instance */
+uint64_t profile_objects_dropped(const struct profile *p);
 /* Every capability's summary; bit cap of *ret_present when it has checks
  * (the others' summaries are zero, class PROFILE_CLASS_COUNT). */
 int profile_summary(const struct profile *p, struct profile_cap ret_caps[CAPS_MAX],

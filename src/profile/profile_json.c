@@ -89,6 +89,29 @@ static int get_cap(struct json_object *v, const char *where, int *ret_cap, char 
 	return 0;
 }
 
+/* "objects": distinct strings, up to PROFILE_OBJECTS (more are counted as
+ * dropped, as when they were recorded). */
+static int parse_objects(struct json_object *v, const char *where, struct profile_obs *obs,
+			 char *why)
+{
+	char at[192];
+	size_t n = 0;
+	int err;
+
+	if ((err = get_array(v, where, &n, why)))
+		return err;
+	for (size_t i = 0; i < n && i < PROFILE_OBJECTS; i++) {
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		err = get_str(json_object_array_get_idx(v, i), at, &obs->objects[i], why);
+		if (!err && !obs->objects[i])
+			err = bad(why, "%s: not a string", at);
+		if (err)
+			return err;
+		obs->n_objects++;
+	}
+	return 0;
+}
+
 static int parse_check(struct profile *p, int cap, struct json_object *check, const char *where,
 		       char *why)
 {
@@ -159,6 +182,9 @@ static int parse_check(struct profile *p, int cap, struct json_object *check, co
 				return err;
 		} else if (strcmp(key, "instance") == 0) {
 			if ((err = get_str(v, at, &obs.instance, why)))
+				return err;
+		} else if (strcmp(key, "objects") == 0) {
+			if ((err = parse_objects(v, at, &obs, why)))
 				return err;
 		} else if (!is_one_of(key, derived)) {
 			return bad(why, "%s: unknown field", at);

@@ -253,6 +253,18 @@ static struct json_object *json_syscall(int nr)
 	return text ? json_object_new_string(text) : NULL;
 }
 
+/* "objects": what the checks were made on; absent when none is known. */
+static void json_objects(struct json_object *c, const struct profile_obs *o)
+{
+	struct json_object *array;
+
+	if (!o->n_objects || !(array = json_object_new_array()))
+		return;
+	for (unsigned int i = 0; i < o->n_objects; i++)
+		json_object_array_add(array, text_json_string(o->objects[i], TEXT_PATH_MAX, NULL));
+	json_object_object_add(c, "objects", array);
+}
+
 static struct json_object *json_check(const struct profile_obs *o)
 {
 	struct json_object *c = json_object_new_object();
@@ -276,6 +288,7 @@ static struct json_object *json_check(const struct profile_obs *o)
 		json_add_text(c, "binary", o->binary, TEXT_PATH_MAX);
 	if (o->instance)
 		json_add_text(c, "instance", o->instance, TEXT_NAME_MAX);
+	json_objects(c, o);
 	return c;
 }
 
@@ -599,6 +612,27 @@ static void text_table(FILE *out, struct text_row *rows, size_t n, bool show_ins
 	}
 }
 
+/* "  CAP_CHOWN: chown /var/lib/nginx/body -> 33:33": each row's first
+ * object after its syscall, so the reader sees what it was used on. */
+static void text_objects(FILE *out, const struct text_row *rows, size_t n)
+{
+	char cap[CAPS_NAME_LEN], sys[SYSCALLS_NAME_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_obs *o = rows[i].obs;
+		const char *name = syscalls_name(o->syscall, sys);
+
+		if (!o->n_objects)
+			continue;
+		caps_name(o->cap, cap);
+		fprintf(out, "  %s: %s ", cap, name ? name : "none");
+		put_clean(out, o->objects[0], TEXT_PATH_MAX);
+		if (o->n_objects > 1)
+			fprintf(out, " (and %u more)", o->n_objects - 1);
+		fputc('\n', out);
+	}
+}
+
 static void denied_phrase(FILE *out, const struct profile_obs *obs, size_t n, int cap)
 {
 	static const char *const words[PROFILE_OUTCOME_COUNT] = {
@@ -777,6 +811,7 @@ static int text_caps(const struct profile *p, FILE *out)
 			cap_headline(out, p, &caps[cap], obs, n, coverage);
 			if (n_rows)
 				text_table(out, rows, n_rows, coverage > 1);
+			text_objects(out, rows, n_rows);
 		}
 	}
 	free(rows);
@@ -828,6 +863,9 @@ static void text_meta(const struct profile *p, FILE *out)
 		fprintf(out, "note       %" PRIu64 " checks kept without binary and instance: "
 			     "profile full\n",
 			profile_folded(p));
+	if (profile_objects_dropped(p))
+		fprintf(out, "note       %" PRIu64 " objects past %d per check not kept\n",
+			profile_objects_dropped(p), PROFILE_OBJECTS);
 }
 
 static int render_text(const struct profile *p, FILE *out)

@@ -40,8 +40,12 @@ int record_profile_build(const struct recorder_result *res, char *const *argv, u
 	if (!err)
 		err = profile_add_instance(p, NULL);
 	profile_set_exit(p, res->wait_status);
-	for (size_t i = 0; !err && i < res->n_entries; i++)
-		err = profile_add_check(p, &res->entries[i].check, res->entries[i].binary, NULL);
+	for (size_t i = 0; !err && i < res->n_entries; i++) {
+		const struct recorder_entry *e = &res->entries[i];
+
+		err = profile_add_check_objects(p, &e->check, e->binary, NULL, e->objects,
+						e->n_objects);
+	}
 	for (size_t i = 0; !err && i < res->n_kept; i++)
 		err = add_kept(p, &res->kept[i]);
 	profile_set_keep_caps(p, res->keep_caps);

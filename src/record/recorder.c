@@ -13,6 +13,7 @@
 #include "identity/cgroup.h"
 #include "identity/images.h"
 #include "kernel/kallsyms.h"
+#include "kernel/objects.h"
 #include "kernel/records.h"
 #include "lib/clock.h"
 #include "lib/hash.h"
@@ -21,6 +22,7 @@
 #define POLL_MS 50
 #define MAX_PROCESSES 65536 /* processes followed by fork tracking */
 #define MAX_KEPT 4096 /* distinct (capability, how, image) kept */
+#define MAX_OBJECT_KEYS CT_AGG_ENTRIES /* aggregation keys with objects */
 
 struct process {
 	uint32_t pid;
@@ -41,6 +43,14 @@ struct kept {
 	UT_hash_handle hh;
 };
 
+/* The objects of one aggregation key. */
+struct objects {
+	struct ct_agg_key key;
+	char *texts[RECORDER_OBJECTS];
+	unsigned int n;
+	UT_hash_handle hh;
+};
+
 struct recorder {
 	struct recorder_opts opts;
 	struct held held;
@@ -56,6 +66,8 @@ struct recorder {
 	struct kept *kept;
 	bool keep_caps;
 	bool exec_gain;
+	struct objects *objects;
+	uint64_t objects_dropped;
 };
 
 static struct process *process_get(struct recorder *r, uint32_t pid)
@@ -161,6 +173,44 @@ static int on_priv(void *ctx, const struct ct_priv_event *e)
 	return err;
 }
 
+static int on_object(void *ctx, const struct ct_object_event *e)
+{
+	struct recorder *r = ctx;
+	char text[OBJECTS_TEXT_LEN];
+	struct objects *o;
+
+	if (objects_render(e, text))
+		return 0; /* nothing to show for this syscall */
+	HASH_FIND(hh, r->objects, &e->key, sizeof(e->key), o);
+	if (!o && HASH_COUNT(r->objects) >= MAX_OBJECT_KEYS) {
+		r->objects_dropped++;
+		return 0;
+	}
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		o->key = e->key;
+		HASH_ADD(hh, r->objects, key, sizeof(o->key), o);
+		if (hash_add_failed()) {
+			free(o);
+			return -ENOMEM;
+		}
+	}
+	for (unsigned int i = 0; i < o->n; i++)
+		if (!strcmp(o->texts[i], text))
+			return 0;
+	if (o->n == RECORDER_OBJECTS) {
+		r->objects_dropped++;
+		return 0;
+	}
+	o->texts[o->n] = strdup(text);
+	if (!o->texts[o->n])
+		return -ENOMEM;
+	o->n++;
+	return 0;
+}
+
 /* A cgroup of the recording's own; without one, fork tracking. */
 static void place_in_cgroup(struct recorder *r)
 {
@@ -230,11 +280,13 @@ static int attach(struct recorder *r, struct recorder_result *res,
 	lopts.aggregate.n_noaudit = n_ranges;
 	lopts.aggregate.watch_denials = true;
 	lopts.aggregate.privileges = true;
+	lopts.aggregate.objects = true;
 	lopts.track_procs = true;
 	lopts.proc_cgroup_id = r->cgroup_id;
 	lopts.handlers = (struct records_handlers){
 		.on_proc = on_proc,
 		.on_priv = on_priv,
+		.on_object = on_object,
 		.ctx = r,
 	};
 	if (!r->cgroup_id) {
@@ -325,6 +377,7 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	bool outcome_known = false;
 	struct recorder_entry *e;
 	const struct image *img;
+	struct objects *o;
 
 	if (c->res->n_entries == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
@@ -341,6 +394,10 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	records_check(key, value, outcome_known ? &outcome : NULL, &e->check);
 	img = images_find(c->r->images, key->pid, key->exec_gen);
 	e->binary = img ? img->binary : NULL;
+	HASH_FIND(hh, c->r->objects, key, sizeof(*key), o);
+	e->n_objects = o ? o->n : 0;
+	for (unsigned int i = 0; i < e->n_objects; i++)
+		e->objects[i] = o->texts[i];
 	return 0;
 }
 
@@ -364,6 +421,7 @@ static int collect_kept(struct recorder *r, struct recorder_result *res)
 	}
 	res->n_kept = n;
 	res->keep_caps = r->keep_caps;
+	res->objects_dropped = r->objects_dropped;
 	res->exec_gain = r->exec_gain;
 	return 0;
 }
@@ -441,6 +499,7 @@ void recorder__free(struct recorder *r)
 {
 	struct process *p, *tmp;
 	struct kept *k, *ktmp;
+	struct objects *o, *otmp;
 
 	if (!r)
 		return;
@@ -466,6 +525,12 @@ void recorder__free(struct recorder *r)
 	HASH_ITER(hh, r->kept, k, ktmp) {
 		HASH_DEL(r->kept, k);
 		free(k);
+	}
+	HASH_ITER(hh, r->objects, o, otmp) {
+		HASH_DEL(r->objects, o);
+		for (unsigned int i = 0; i < o->n; i++)
+			free(o->texts[i]);
+		free(o);
 	}
 	images__free(r->images);
 	free(r);

@@ -28,11 +28,16 @@ struct recorder_opts {
 	void *ctx;
 };
 
+#define RECORDER_OBJECTS 4 /* distinct objects kept per entry */
+
 /* One aggregation entry: denied checks carry their outcome when the exit
- * hook observed their syscall's return. */
+ * hook observed their syscall's return, and what the first of them were
+ * made on (kernel/objects.h), in the order seen. */
 struct recorder_entry {
 	struct check check;
 	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
+	const char *objects[RECORDER_OBJECTS]; /* owned by the recorder */
+	unsigned int n_objects;
 };
 
 /* A capability a process kept or gained without a check: how (a
@@ -58,6 +63,7 @@ struct recorder_result {
 	size_t n_kept;
 	bool keep_caps; /* PR_SET_KEEPCAPS or SECBIT_KEEP_CAPS asked */
 	bool exec_gain; /* an exec gained capabilities or became root */
+	uint64_t objects_dropped; /* past RECORDER_OBJECTS per entry, or past the bound */
 };
 
 struct recorder;

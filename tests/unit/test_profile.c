@@ -318,6 +318,62 @@ static void test_kept(void **state)
 	profile__free(back);
 }
 
+/* What checks were made on stays with their entry: distinct, in the
+ * order seen, at most PROFILE_OBJECTS, the rest counted; written and read
+ * back; the text shows the first after the syscall. */
+static void test_objects(void **state)
+{
+	struct profile *p = new_profile(), *back = NULL;
+	struct profile_obs o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, SYS_fchownat);
+	const char *five[] = { "/a -> 33:33", "/b -> 33:33", "/c -> 33:33", "/d -> 33:33",
+			       "/e -> 33:33" };
+	struct check c = { .cap = CAP_NET_BIND_SERVICE, .audit = CHECK_AUDITED,
+			   .syscall = SYS_bind, .count = 2 };
+	const char *ports[] = { "port 80", "port 81" };
+	char why[PROFILE_WHY_LEN] = "", *text, *text2;
+	struct profile_obs *obs;
+	size_t n;
+
+	(void)state;
+	o.objects[0] = five[0];
+	o.objects[1] = five[0];
+	o.n_objects = 2;
+	add(p, o);
+	for (int i = 0; i < 5; i++) {
+		o.objects[0] = five[i];
+		o.n_objects = 1;
+		add(p, o);
+	}
+	assert_int_equal(profile_add_check_objects(p, &c, "/usr/sbin/nginx", NULL, ports, 2), 0);
+	assert_int_equal(profile_add_check_objects(p, &c, NULL, NULL, ports, PROFILE_OBJECTS + 1),
+			 -EINVAL);
+	o.objects[0] = NULL;
+	assert_int_equal(profile_add(p, &o), -EINVAL);
+	assert_int_equal(profile_objects_dropped(p), 1);
+	assert_int_equal(profile_entries(p, &obs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(obs[0].n_objects, PROFILE_OBJECTS);
+	assert_string_equal(obs[0].objects[0], "/a -> 33:33");
+	assert_string_equal(obs[0].objects[3], "/d -> 33:33");
+	assert_int_equal(obs[1].n_objects, 2);
+	free(obs);
+
+	text = render(p, PROFILE_FORMAT_TEXT);
+	assert_non_null(strstr(text, "\n  CAP_CHOWN: fchownat /a -> 33:33 (and 3 more)\n"));
+	assert_non_null(strstr(text, "\n  CAP_NET_BIND_SERVICE: bind port 80 (and 1 more)\n"));
+	assert_non_null(strstr(text, "1 objects past 4 per check not kept"));
+	free(text);
+	text = render(p, PROFILE_FORMAT_JSON);
+	assert_non_null(strstr(text, "\"objects\""));
+	assert_int_equal(profile_parse_json(text, &back, why), 0);
+	text2 = render(back, PROFILE_FORMAT_JSON);
+	assert_string_equal(text2, text);
+	free(text);
+	free(text2);
+	profile__free(p);
+	profile__free(back);
+}
+
 /* Rule: required by one check and denied (or probed) by others is
  * required, and the denials are counted. */
 static void test_required_beats_denied_and_noaudit(void **state)
@@ -1021,6 +1077,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_userns),
 		cmocka_unit_test(test_capset),
 		cmocka_unit_test(test_kept),
+		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_required_beats_denied_and_noaudit),
 		cmocka_unit_test(test_check_class_precedence),
 		cmocka_unit_test(test_add_merges_identical_keys),

@@ -335,7 +335,7 @@ static void test_dispatch_callback_error(void **state)
 
 static void test_dispatch_bad_records(void **state)
 {
-	static const uint32_t unknown[] = { 0, 6, 0x100, UINT32_MAX };
+	static const uint32_t unknown[] = { 0, 7, 0x100, UINT32_MAX };
 	struct calls calls = { 0 };
 	const struct records_handlers h = {
 		.on_cap = on_cap, .on_proc = on_proc, .ctx = &calls,
@@ -379,6 +379,26 @@ static void test_dispatch_priv(void **state)
 	assert_int_equal(records_dispatch(&h, &e, sizeof(e) - 1), -EBADMSG);
 	assert_int_equal(records_dispatch(&h, &e, sizeof(e)), 0);
 	assert_int_equal(calls.cap, 1);
+	assert_ptr_equal(calls.last, &e);
+}
+
+static int on_object(void *ctx, const struct ct_object_event *e)
+{
+	struct calls *calls = ctx;
+
+	return called(calls, &calls->proc, e, e->type);
+}
+
+static void test_dispatch_object(void **state)
+{
+	struct calls calls = { 0 };
+	const struct records_handlers h = { .on_object = on_object, .ctx = &calls };
+	static struct ct_object_event e = { .type = CT_REC_OBJECT };
+
+	(void)state;
+	assert_int_equal(records_dispatch(&h, &e, sizeof(e) - 1), -EBADMSG);
+	assert_int_equal(records_dispatch(&h, &e, sizeof(e)), 0);
+	assert_int_equal(calls.proc, 1);
 	assert_ptr_equal(calls.last, &e);
 }
 
@@ -816,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_exec_binary_longest),
 		cmocka_unit_test(test_dispatch_priv),
 		cmocka_unit_test(test_priv_kept),
+		cmocka_unit_test(test_dispatch_object),
 		cmocka_unit_test(test_exec_args),
 		cmocka_unit_test(test_exec_args_bounds),
 		cmocka_unit_test(test_exec_args_argv0_scratch),
