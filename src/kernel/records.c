@@ -89,10 +89,14 @@ void records_priv(const struct ct_priv_event *e, struct records_priv *ret_priv)
 	case CT_PRIV_CAPSET:
 		if (e->flags & CT_PRIV_UNREAD)
 			break;
+		/* What it asks for and does not hold, the request cannot get: a
+		 * program that ran on after that failure did not need it. Raising
+		 * the whole permitted set into the effective one (setpriv and
+		 * libcap-ng after a uid change with keepcaps) chooses nothing. */
 		if (e->asked_permitted != e->held_permitted)
-			priv.kept = e->asked_permitted;
-		else
-			priv.kept = e->asked_effective & ~e->held_effective;
+			priv.kept = e->asked_permitted & e->held_permitted;
+		else if ((e->asked_effective & e->held_permitted) != e->held_permitted)
+			priv.kept = e->asked_effective & ~e->held_effective & e->held_permitted;
 		break;
 	case CT_PRIV_AMBIENT_RAISE:
 		if (e->arg < 64)

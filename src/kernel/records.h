@@ -34,10 +34,11 @@ int records_dispatch(const struct records_handlers *h, const void *data, size_t 
 
 /* What a privilege record says a process comes to hold on purpose. */
 struct records_priv {
-	/* capset: what the request keeps. A request that drops part of the
-	 * permitted set keeps the permitted set it asks for; one that leaves
-	 * it as it is keeps what it raises into the effective set (a program
-	 * re-setting what it has asks for nothing). ambient: the raised
+	/* capset: what the request keeps of what the process holds. A request
+	 * that changes the permitted set keeps the part of it it asks for;
+	 * one that leaves it as it is keeps what it raises into the effective
+	 * set, unless it raises all of it (a program re-setting what it has,
+	 * or raising everything it kept, chooses nothing). ambient: the raised
 	 * capability. exec: the new permitted set, when file capabilities and
 	 * not a set-user-ID root binary gave it. */
 	uint64_t kept;

@@ -422,15 +422,25 @@ static void test_priv_kept(void **state)
 	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = nbs,
 					    .asked_effective = nbs, .held_permitted = all });
 	assert_true(r.kept == nbs && !r.keep_caps && !r.exec_gain);
-	/* Asking for more than held (it will fail) keeps it too. */
+	/* What it does not hold, the request cannot keep (setpriv re-applying
+	 * its first sets after a uid change without keepcaps: it fails, and
+	 * the program runs on). */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
+					    .asked_effective = all, .held_permitted = 0 });
+	assert_true(r.kept == 0);
 	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = nbs | raw,
-					    .held_permitted = nbs });
-	assert_true(r.kept == (nbs | raw));
+					    .held_permitted = nbs | (1ull << 1) });
+	assert_true(r.kept == nbs);
 	/* Permitted left as it is: only what it raises into effective. */
 	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
 					    .asked_effective = raw | nbs, .held_permitted = all,
 					    .held_effective = nbs });
 	assert_true(r.kept == raw);
+	/* setpriv after its setresuid with keepcaps: everything back into
+	 * effective, chosen by no one. */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
+					    .asked_effective = all, .held_permitted = all });
+	assert_true(r.kept == 0);
 	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
 					    .held_permitted = all, .flags = CT_PRIV_UNREAD,
 					    .asked_effective = raw });
