@@ -254,7 +254,8 @@ static void test_capset(void **state)
 static void test_kept(void **state)
 {
 	struct profile *p = new_profile(), *q = new_profile(), *back = NULL;
-	struct profile_kept k = { CAP_NET_BIND_SERVICE, PROFILE_KEPT_CAPSET, "/usr/sbin/chronyd", 1 };
+	struct profile_kept k = { CAP_NET_BIND_SERVICE, PROFILE_KEPT_CAPSET, "/usr/sbin/chronyd",
+				  1 };
 	struct profile_kept *kept;
 	char why[PROFILE_WHY_LEN] = "", *text, *text2;
 	size_t n;
