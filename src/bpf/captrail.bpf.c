@@ -394,18 +394,17 @@ static __always_inline void agg_slot_flush(struct ct_agg_slot *slot)
  * added per check here (bpf_stats run_time_ns over a capcheck loop);
  * a per-CPU slot hit is an inlined array lookup and four compares. Slots are
  * per CPU and the trampoline never nests a program on one CPU, so plain
- * increments are safe. */
-static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
-				      const struct ct_agg_key *key)
+ * increments are safe. Returns the key's count after this check (0: the
+ * map is full). */
+static __always_inline __u64 agg_count(void *ctx, struct ct_agg_cpu *cpu,
+					const struct ct_agg_key *key)
 {
 	__u32 index = ((__u32)key->cap ^ (__u32)key->syscall) % CT_AGG_SLOTS;
 	struct ct_agg_slot *slot = &cpu->slots[index];
 	__u64 n;
 
-	if (!cfg_agg_slots) {
-		agg_map_count(ctx, key, false);
-		return;
-	}
+	if (!cfg_agg_slots)
+		return agg_map_count(ctx, key, false);
 	if (slot->base && agg_keys_equal(&slot->key, key)) {
 		n = slot->base + ++slot->pending;
 		if (chain_sampled() && is_power_of_two(n)) {
@@ -414,7 +413,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 			else
 				slot->audit_pending++;
 		}
-		return;
+		return n;
 	}
 	agg_slot_flush(slot);
 	slot->key = *key;
@@ -422,6 +421,7 @@ static __always_inline void agg_count(void *ctx, struct ct_agg_cpu *cpu,
 	slot->pending = 0;
 	slot->noaudit_pending = 0;
 	slot->audit_pending = 0;
+	return slot->base;
 }
 
 static __always_inline bool same_key(const struct ct_agg_key *a, const struct ct_agg_key *b)
@@ -486,6 +486,103 @@ static __always_inline __u32 agg_opts_flags(__u32 flags)
 	if (flags & CT_CAP_INSETID)
 		key |= CT_AGG_INSETID;
 	return key;
+}
+
+/* The object of a check (record only): for a key's first
+ * CT_OBJECT_SAMPLES checks, the syscall's arguments and what the one its
+ * spec names points to. The user registers are read with a helper: this
+ * runs a few times per key, never on a key's steady state. */
+const volatile bool cfg_objects = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CT_OBJECT_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct ct_object_spec);
+} object_specs SEC(".maps");
+
+/* Into scratch (data[], which is larger): where task_pt_regs() puts them. */
+static __always_inline long read_user_regs(void *scratch)
+{
+	__u32 size = bpf_core_type_size(struct pt_regs);
+	void *src;
+
+	if (size > CT_OBJECT_DATA)
+		return -1;
+	if (has_task_pt_regs() &&
+	    bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		src = (void *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	else
+		src = (void *)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), stack) +
+		      cfg_thread_size - size;
+	return bpf_probe_read_kernel(scratch, size, src);
+}
+
+static __always_inline __u64 object_arg(const struct ct_object_event *e, __u8 arg)
+{
+	switch (arg) {
+	case 0: return e->args[0];
+	case 1: return e->args[1];
+	case 2: return e->args[2];
+	case 3: return e->args[3];
+	case 4: return e->args[4];
+	default: return 0;
+	}
+}
+
+/* struct sockaddr_in6, else struct sockaddr_in (bind's address may end at
+ * a page's end). */
+#define SOCKADDR_IN6_LEN 28
+#define SOCKADDR_IN_LEN 16
+
+static __always_inline void send_object(const struct ct_agg_key *key)
+{
+	__u32 nr = (__u32)key->syscall;
+	struct ct_object_spec *spec;
+	struct ct_object_event *e;
+	struct pt_regs *regs;
+	void *ptr;
+	long n;
+
+	if (key->syscall < 0)
+		return;
+	spec = bpf_map_lookup_elem(&object_specs, &nr);
+	if (!spec || spec->read == CT_OBJECT_NONE)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(CT_STAT_PROC_LOST);
+		return;
+	}
+	regs = (struct pt_regs *)e->data;
+	if (read_user_regs(regs)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	e->args[0] = PT_REGS_PARM1_SYSCALL(regs);
+	e->args[1] = PT_REGS_PARM2_SYSCALL(regs);
+	e->args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	e->args[3] = PT_REGS_PARM4_SYSCALL(regs);
+	e->args[4] = PT_REGS_PARM5_SYSCALL(regs);
+	e->type = CT_REC_OBJECT;
+	e->flags = 0;
+	e->key = *key;
+	e->data_len = 0;
+	e->pad = 0;
+	ptr = (void *)object_arg(e, spec->arg);
+	if (spec->read == CT_OBJECT_STRING) {
+		n = bpf_probe_read_user_str(e->data, sizeof(e->data), ptr);
+		if (n > 0)
+			e->data_len = n;
+	} else if (spec->read == CT_OBJECT_SOCKADDR) {
+		if (!bpf_probe_read_user(e->data, SOCKADDR_IN6_LEN, ptr))
+			e->data_len = SOCKADDR_IN6_LEN;
+		else if (!bpf_probe_read_user(e->data, SOCKADDR_IN_LEN, ptr))
+			e->data_len = SOCKADDR_IN_LEN;
+	}
+	if (spec->read != CT_OBJECT_ARGS_ONLY)
+		e->flags |= e->data_len ? CT_OBJECT_DATA_READ : CT_OBJECT_DATA_FAILED;
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 }
 
 #define CT_FLAVOR _typed
@@ -664,6 +761,132 @@ int BPF_PROG(denial_outcome, struct pt_regs *regs, long ret)
 		count_outcome(&p->keys[i], p->checks[i], ret);
 	forget_denials(tid);
 	return 0;
+}
+
+/* How a recorded process comes to hold capabilities (record only): none
+ * of these passes through cap_capable(). The syscalls are watched at entry
+ * for what they ask, whether they then succeed or not: a request the
+ * granted set cannot satisfy fails, which is what the profile must
+ * prevent. */
+const volatile bool cfg_watch_priv = false;
+const volatile __s32 cfg_nr_capset = -1;
+const volatile __s32 cfg_nr_prctl = -1;
+
+/* The user-space layout of capset()'s arguments (linux/capability.h). */
+struct ct_cap_user_header {
+	__u32 version;
+	__s32 pid;
+};
+
+struct ct_cap_user_data {
+	__u32 effective;
+	__u32 permitted;
+	__u32 inheritable;
+};
+
+/* Counted with the lifecycle records when the ring is full: both carry
+ * what the profile is built from beside the checks. */
+static __always_inline struct ct_priv_event *priv_reserve(__u32 kind, struct task_struct *task)
+{
+	struct ct_priv_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	const struct cred *cred;
+
+	if (!e) {
+		count(CT_STAT_PROC_LOST);
+		return NULL;
+	}
+	cred = BPF_CORE_READ(task, cred);
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = CT_REC_PRIV;
+	e->kind = kind;
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->pid = BPF_CORE_READ(task, tgid);
+	e->exec_gen = (__u32)BPF_CORE_READ(task, self_exec_id);
+	e->uid = BPF_CORE_READ(cred, uid.val);
+	e->euid = BPF_CORE_READ(cred, euid.val);
+	e->held_effective = cap_set_core(&cred->cap_effective);
+	e->held_permitted = cap_set_core(&cred->cap_permitted);
+	return e;
+}
+
+static __always_inline void capset_request(struct pt_regs *regs, struct task_struct *task)
+{
+	struct ct_cap_user_header hdr = {};
+	struct ct_cap_user_data data[2] = {};
+	void *datap = (void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
+	struct ct_priv_event *e = priv_reserve(CT_PRIV_CAPSET, task);
+
+	if (!e)
+		return;
+	/* Version 1 has one 32-bit word per set, 2 and 3 two. */
+	if (bpf_probe_read_user(&hdr, sizeof(hdr), (void *)PT_REGS_PARM1_CORE_SYSCALL(regs)) ||
+	    bpf_probe_read_user(&data[0], sizeof(data[0]), datap) ||
+	    (hdr.version != CT_CAPSET_V1 &&
+	     bpf_probe_read_user(&data[1], sizeof(data[1]), datap + sizeof(data[0]))))
+		e->flags |= CT_PRIV_UNREAD;
+	e->asked_effective = data[0].effective | (__u64)data[1].effective << 32;
+	e->asked_permitted = data[0].permitted | (__u64)data[1].permitted << 32;
+	e->asked_inheritable = data[0].inheritable | (__u64)data[1].inheritable << 32;
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+}
+
+/* Every syscall of the host passes here while record runs: two compares
+ * against the two numbers come first. The task is read untyped, as kernels
+ * before 5.11 have no bpf_get_current_task_btf(). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(priv_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task;
+	struct ct_priv_event *e;
+	__u64 option, arg2, arg = 0;
+	__u32 kind;
+
+	if (id != cfg_nr_capset && id != cfg_nr_prctl)
+		return 0;
+	if (!agg_armed) /* the launcher's own confining, before the command's exec */
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	if (!recorded_cgroup_core(task))
+		return 0;
+	if (id == cfg_nr_capset) {
+		capset_request(regs, task);
+		return 0;
+	}
+	option = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	arg2 = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	if (option == CT_PR_CAP_AMBIENT && arg2 == CT_PR_CAP_AMBIENT_RAISE) {
+		kind = CT_PRIV_AMBIENT_RAISE;
+		arg = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	} else if (option == CT_PR_SET_KEEPCAPS) {
+		kind = CT_PRIV_KEEPCAPS;
+		arg = arg2;
+	} else if (option == CT_PR_SET_SECUREBITS) {
+		kind = CT_PRIV_SECUREBITS;
+		arg = arg2;
+	} else {
+		return 0;
+	}
+	e = priv_reserve(kind, task);
+	if (!e)
+		return 0;
+	e->arg = arg;
+	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+	return 0;
+}
+
+/* The kernel marks an exec secure (AT_SECURE) when it changed ids or
+ * raised capabilities from the file; a root user gains nothing by it. */
+static __always_inline void exec_privilege(struct task_struct *task, struct linux_binprm *bprm)
+{
+	struct ct_priv_event *e;
+
+	if (!BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec) ||
+	    BPF_CORE_READ(task, cred, uid.val) == 0)
+		return;
+	e = priv_reserve(CT_PRIV_EXEC, task);
+	if (e)
+		bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
 }
 
 /* Process lifecycle. */
@@ -877,6 +1100,9 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	read_args(task, e);
 	read_cwd(task, e);
 	bpf_ringbuf_submit(e, wakeup_flags(sizeof(*e)));
+	/* After its exec record, which names the image. */
+	if (cfg_watch_priv)
+		exec_privilege(task, bprm);
 	return 0;
 }
 

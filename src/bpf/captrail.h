@@ -44,6 +44,8 @@ enum ct_record_type {
 	CT_REC_EXEC = 2, /* struct ct_proc_event */
 	CT_REC_FORK = 3,
 	CT_REC_EXIT = 4,
+	CT_REC_PRIV = 5, /* a way of coming to hold a capability: struct ct_priv_event */
+	CT_REC_OBJECT = 6, /* what a check's syscall named: struct ct_object_event */
 };
 
 /* AUDIT_KNOWN, NOAUDIT and INSETID are for hooks that see cap_capable's
@@ -261,6 +263,90 @@ struct ct_proc_event {
 	 * args_len are scratch */
 	char args[CT_ARGS_MAX];
 	char cwd[CT_PATH_MAX]; /* cwd components, leaf first: "b\0a\0" is /a/b */
+};
+
+/* How a recorded process came to hold (or asked to keep) capabilities,
+ * none of which passes through cap_capable(): a capset() or prctl() request
+ * read at the syscall's entry (whether it then succeeds or not: a request
+ * the set lacks fails, which is what the profile must prevent), or an exec
+ * that gained privilege. */
+enum ct_priv_kind {
+	CT_PRIV_CAPSET = 1, /* asked: the sets requested; held: the cred's at entry */
+	CT_PRIV_AMBIENT_RAISE = 2, /* prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, arg) */
+	CT_PRIV_KEEPCAPS = 3, /* prctl(PR_SET_KEEPCAPS, arg) */
+	CT_PRIV_SECUREBITS = 4, /* prctl(PR_SET_SECUREBITS, arg) */
+	CT_PRIV_EXEC = 5, /* an exec the kernel marked secure (AT_SECURE) by a
+			   * non-root user: held is the new cred's */
+};
+
+enum ct_priv_flag {
+	CT_PRIV_UNREAD = 1u << 0, /* capset: the request could not be read */
+};
+
+/* The kernel's prctl() and capset() numbers the programs look for. */
+#define CT_PR_SET_KEEPCAPS 8
+#define CT_PR_SET_SECUREBITS 28
+#define CT_PR_CAP_AMBIENT 47
+#define CT_PR_CAP_AMBIENT_RAISE 2
+#define CT_SECBIT_KEEP_CAPS (1u << 4)
+#define CT_CAPSET_V1 0x19980330u /* one 32-bit word per set */
+
+struct ct_priv_event {
+	__u32 type; /* CT_REC_PRIV */
+	__u32 kind; /* enum ct_priv_kind */
+	__u64 ktime_ns; /* CLOCK_BOOTTIME */
+	__u64 cgroup_id;
+	__u32 pid; /* tgid */
+	__u32 exec_gen; /* the image that asked, as in ct_agg_key */
+	__u32 uid; /* real, of the cred at entry (exec: the new one) */
+	__u32 euid;
+	__u32 flags; /* enum ct_priv_flag */
+	__u32 pad;
+	__u64 arg; /* prctl's third (ambient) or second argument */
+	__u64 asked_effective; /* capset */
+	__u64 asked_permitted;
+	__u64 asked_inheritable;
+	__u64 held_effective;
+	__u64 held_permitted;
+};
+
+/* The object of a check (record only): the arguments of the syscall that
+ * made it, from the task's saved user registers, for the first
+ * CT_OBJECT_SAMPLES checks of each aggregation key, plus what one argument
+ * points to when the syscall's spec says so. */
+#define CT_OBJECT_SAMPLES 8
+#define CT_OBJECT_SYSCALLS 1024 /* entries of the spec map: syscall numbers */
+#define CT_OBJECT_DATA 256 /* bytes of a path read (longer ones are cut) */
+#define CT_OBJECT_ARGS 5 /* the first five: none the objects need is later */
+
+/* What to read for a syscall, by number; a syscall without a spec sends
+ * no object. */
+enum ct_object_read {
+	CT_OBJECT_NONE = 0,
+	CT_OBJECT_ARGS_ONLY = 1, /* the arguments are the object (uid, pid...) */
+	CT_OBJECT_STRING = 2, /* and a user string (a path) at argument arg */
+	CT_OBJECT_SOCKADDR = 3, /* and a struct sockaddr at argument arg */
+};
+
+struct ct_object_spec {
+	__u8 read; /* enum ct_object_read */
+	__u8 arg; /* the argument that points to the data */
+	__u8 pad[2];
+};
+
+enum ct_object_flag {
+	CT_OBJECT_DATA_READ = 1u << 0, /* data[] holds data_len bytes read */
+	CT_OBJECT_DATA_FAILED = 1u << 1, /* the spec asked for data, the read failed */
+};
+
+struct ct_object_event {
+	__u32 type; /* CT_REC_OBJECT */
+	__u32 flags; /* enum ct_object_flag */
+	struct ct_agg_key key; /* the check's aggregation key */
+	__u64 args[CT_OBJECT_ARGS];
+	__u32 data_len; /* bytes in data[] (a string's NUL included) */
+	__u32 pad;
+	char data[CT_OBJECT_DATA];
 };
 
 #endif /* CAPTRAIL_BPF_H */

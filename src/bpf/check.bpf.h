@@ -207,6 +207,7 @@ static __always_inline int CT_FN(agg_check)(void *ctx, const struct cred *cred,
 	struct task_struct *task;
 	struct ct_agg_cpu *cpu;
 	struct ct_agg_key key;
+	__u64 n;
 
 	if (!agg_armed)
 		return 0;
@@ -228,7 +229,9 @@ static __always_inline int CT_FN(agg_check)(void *ctx, const struct cred *cred,
 	if (CT_RD(task, flags) & PF_KTHREAD)
 		key.flags |= CT_AGG_KTHREAD;
 
-	agg_count(ctx, cpu, &key);
+	n = agg_count(ctx, cpu, &key);
+	if (cfg_objects && n && n <= CT_OBJECT_SAMPLES)
+		send_object(&key);
 	if (ret)
 		notice_denial(&key);
 	return 0;

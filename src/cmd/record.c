@@ -432,9 +432,12 @@ static void report_summary(const struct recorder_result *res)
 			 (unsigned long long)s->track_full, (unsigned long long)s->outcome_full,
 			 (unsigned long long)s->proc_lost);
 	if (res->untracked)
-		cmd_warn(CMD, 0, "%llu processes or program images past the recorder's bound: "
-				 "their checks are counted without a binary",
+		cmd_warn(CMD, 0, "%llu processes, program images or kept capabilities past the "
+				 "recorder's bound: their checks are counted without a binary",
 			 (unsigned long long)res->untracked);
+	if (res->objects_dropped)
+		cmd_say(CMD, "note: %llu objects of checks not kept (past %d per check)",
+			(unsigned long long)res->objects_dropped, RECORDER_OBJECTS);
 	if (res->noaudit_unknown)
 		cmd_warn(CMD, 0, "kernel symbols unreadable: noaudit probes count as audited, the "
 				 "profile may ask for more than needed");

@@ -14,6 +14,8 @@
 #include <bpf/libbpf.h>
 
 #include "captrail.skel.h"
+#include "kernel/objects.h"
+#include "lib/syscalls.h"
 #include "lib/util.h"
 
 #define VMLINUX_BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -64,6 +66,7 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 {
 	const struct loader_filter *f = &opts->filter;
 	struct captrail_bpf__rodata *cfg = skel->rodata;
+	int nr_capset = -1, nr_prctl = -1;
 
 	cfg->cfg_self_tgid = f->self_tgid;
 	cfg->cfg_filter_pids = f->n_pids > 0;
@@ -92,6 +95,14 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 	cfg->cfg_task_cache = opts->aggregate.enabled && features->task_cache;
 	cfg->cfg_opts_style = hook == HOOK_TRACEPOINT ? CT_OPTS_NONE : features->opts_style;
 	cfg->cfg_agg_loaded = opts->aggregate.enabled;
+	cfg->cfg_watch_priv = opts->aggregate.enabled && opts->aggregate.privileges &&
+			      !opts->probe_only;
+	if (cfg->cfg_watch_priv &&
+	    (syscalls_number("capset", &nr_capset) || syscalls_number("prctl", &nr_prctl)))
+		return -EOPNOTSUPP;
+	cfg->cfg_nr_capset = nr_capset;
+	cfg->cfg_nr_prctl = nr_prctl;
+	cfg->cfg_objects = opts->aggregate.enabled && opts->aggregate.objects && !opts->probe_only;
 
 	/* The exec program also arms aggregation at the command's exec, and
 	 * fork/exit keep the fork-tracking set. */
@@ -111,6 +122,8 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 			load = true;
 		else if (prog == skel->progs.denial_outcome)
 			load = cfg->cfg_watch_denials;
+		else if (prog == skel->progs.priv_enter)
+			load = cfg->cfg_watch_priv;
 		else if (prog == skel->progs.task_gen_new || prog == skel->progs.task_gen_moved)
 			load = cfg->cfg_task_cache && !opts->probe_only;
 		else if (prog == skel->progs.proc_exec || prog == skel->progs.proc_fork ||
@@ -143,6 +156,17 @@ static int seed_tracked(struct captrail_bpf *skel, uint32_t pid)
 	if (!pid)
 		return 0;
 	if (bpf_map__update_elem(skel->maps.tracked, &pid, sizeof(pid), &one, sizeof(one), 0))
+		return -errno;
+	return 0;
+}
+
+static int put_object_spec(void *ctx, int nr, const struct ct_object_spec *spec)
+{
+	struct captrail_bpf *skel = ctx;
+	__u32 key = (__u32)nr;
+
+	if (bpf_map__update_elem(skel->maps.object_specs, &key, sizeof(key), spec, sizeof(*spec),
+				 BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -194,6 +218,8 @@ static int try_hook(struct loader *loader, const struct loader_opts *opts, enum 
 	err = fill_pid_filter(loader->skel, &opts->filter);
 	if (!err)
 		err = seed_tracked(loader->skel, opts->aggregate.tracked_pid);
+	if (!err && loader->skel->rodata->cfg_objects)
+		err = objects_specs(put_object_spec, loader->skel);
 	if (err)
 		goto fail;
 	step = "make the ring buffer reader";

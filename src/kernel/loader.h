@@ -37,6 +37,13 @@ struct loader_aggregate {
 	 * costs every syscall on the host a test of one word while nothing
 	 * denied is pending */
 	bool watch_denials;
+	/* send CT_REC_PRIV records: capset()/prctl() requests and privileged
+	 * execs of what is followed (record); costs every syscall on the host
+	 * a program run while attached */
+	bool privileges;
+	/* send CT_REC_OBJECT records: what the first checks of each key were
+	 * made on (record) */
+	bool objects;
 };
 
 struct loader_opts {

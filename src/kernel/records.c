@@ -69,9 +69,53 @@ int records_dispatch(const struct records_handlers *h, const void *data, size_t 
 		if (size < sizeof(struct ct_proc_event))
 			return -EBADMSG;
 		return h->on_proc ? h->on_proc(h->ctx, data) : 0;
+	case CT_REC_PRIV:
+		if (size < sizeof(struct ct_priv_event))
+			return -EBADMSG;
+		return h->on_priv ? h->on_priv(h->ctx, data) : 0;
+	case CT_REC_OBJECT:
+		if (size < sizeof(struct ct_object_event))
+			return -EBADMSG;
+		return h->on_object ? h->on_object(h->ctx, data) : 0;
 	default:
 		return -EBADMSG;
 	}
+}
+
+void records_priv(const struct ct_priv_event *e, struct records_priv *ret_priv)
+{
+	struct records_priv priv = {};
+
+	switch (e->kind) {
+	case CT_PRIV_CAPSET:
+		if (e->flags & CT_PRIV_UNREAD)
+			break;
+		/* What it asks for and does not hold, the request cannot get: a
+		 * program that ran on after that failure did not need it. Raising
+		 * the whole permitted set into the effective one (setpriv and
+		 * libcap-ng after a uid change with keepcaps) chooses nothing. */
+		if (e->asked_permitted != e->held_permitted)
+			priv.kept = e->asked_permitted & e->held_permitted;
+		else if ((e->asked_effective & e->held_permitted) != e->held_permitted)
+			priv.kept = e->asked_effective & ~e->held_effective & e->held_permitted;
+		break;
+	case CT_PRIV_AMBIENT_RAISE:
+		if (e->arg < 64)
+			priv.kept = 1ull << e->arg;
+		break;
+	case CT_PRIV_KEEPCAPS:
+		priv.keep_caps = e->arg != 0;
+		break;
+	case CT_PRIV_SECUREBITS:
+		priv.keep_caps = e->arg & CT_SECBIT_KEEP_CAPS;
+		break;
+	case CT_PRIV_EXEC:
+		priv.exec_gain = e->euid == 0 || e->held_permitted != 0;
+		if (e->euid != 0)
+			priv.kept = e->held_permitted;
+		break;
+	}
+	*ret_priv = priv;
 }
 
 /* rec->cwd holds components leaf first, each NUL-terminated ("b\0a\0" is

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bpf/captrail.h"
 #include "lib/check.h"
@@ -21,6 +22,8 @@ void records_check(const struct ct_agg_key *key, const struct ct_agg_value *valu
 struct records_handlers {
 	int (*on_cap)(void *ctx, const struct ct_cap_event *e);
 	int (*on_proc)(void *ctx, const struct ct_proc_event *e); /* exec, fork, exit */
+	int (*on_priv)(void *ctx, const struct ct_priv_event *e);
+	int (*on_object)(void *ctx, const struct ct_object_event *e);
 	void *ctx;
 };
 
@@ -28,6 +31,22 @@ struct records_handlers {
  * or of a type this build does not know, is -EBADMSG: both sides are built
  * from one header, so it means a bug, never a workload's doing. */
 int records_dispatch(const struct records_handlers *h, const void *data, size_t size);
+
+/* What a privilege record says a process comes to hold on purpose. */
+struct records_priv {
+	/* capset: what the request keeps of what the process holds. A request
+	 * that changes the permitted set keeps the part of it it asks for;
+	 * one that leaves it as it is keeps what it raises into the effective
+	 * set, unless it raises all of it (a program re-setting what it has,
+	 * or raising everything it kept, chooses nothing). ambient: the raised
+	 * capability. exec: the new permitted set, when file capabilities and
+	 * not a set-user-ID root binary gave it. */
+	uint64_t kept;
+	bool keep_caps; /* PR_SET_KEEPCAPS 1, or SECBIT_KEEP_CAPS set */
+	bool exec_gain; /* an exec by a non-root user gained capabilities */
+};
+
+void records_priv(const struct ct_priv_event *e, struct records_priv *ret_priv);
 
 /* The longest strings an exec record decodes into, NUL included. */
 #define RECORDS_BINARY_LEN (2 * CT_PATH_MAX + 1) /* a relative filename joined to cwd */

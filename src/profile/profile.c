@@ -41,12 +41,30 @@ struct entry {
 	uint64_t count;
 	uint64_t first_ns;
 	uint64_t last_ns;
+	const char *objects[PROFILE_OBJECTS]; /* interned */
+	unsigned int n_objects;
+	UT_hash_handle hh;
+};
+
+struct kept_key {
+	int32_t cap;
+	int32_t how;
+	const char *binary; /* interned */
+};
+
+struct kept {
+	struct kept_key key;
+	uint64_t count;
 	UT_hash_handle hh;
 };
 
 struct profile {
 	struct entry *entries;
+	struct kept *kept;
+	bool keep_caps;
 	struct str_item *binaries;
+	struct str_item *objects; /* interned object texts */
+	uint64_t objects_dropped;
 	struct str_item *instances; /* the instance set, also interning ids */
 	bool unnamed_instance;
 	uint64_t folded;
@@ -104,11 +122,18 @@ void profile__free(struct profile *p)
 
 	if (!p)
 		return;
+	struct kept *k, *ktmp;
+
 	HASH_ITER(hh, p->entries, e, tmp) {
 		HASH_DEL(p->entries, e);
 		free(e);
 	}
+	HASH_ITER(hh, p->kept, k, ktmp) {
+		HASH_DEL(p->kept, k);
+		free(k);
+	}
 	free_strings(&p->binaries);
+	free_strings(&p->objects);
 	free_strings(&p->instances);
 	free(p->workload);
 	free(p->user_name);
@@ -224,6 +249,27 @@ int profile_add_instance(struct profile *p, const char *instance)
 	return id ? 0 : -ENOSPC;
 }
 
+/* Distinct objects, in the order first seen, up to PROFILE_OBJECTS. */
+static int entry_objects(struct profile *p, struct entry *e, const struct profile_obs *obs)
+{
+	for (unsigned int i = 0; i < obs->n_objects && i < PROFILE_OBJECTS; i++) {
+		const char *text = intern(&p->objects, obs->objects[i]);
+		bool seen = false;
+
+		if (!text)
+			return -ENOMEM;
+		for (unsigned int j = 0; j < e->n_objects && !seen; j++)
+			seen = e->objects[j] == text;
+		if (seen)
+			continue;
+		if (e->n_objects == PROFILE_OBJECTS)
+			p->objects_dropped++;
+		else
+			e->objects[e->n_objects++] = text;
+	}
+	return 0;
+}
+
 static void entry_account(struct entry *e, const struct profile_obs *obs)
 {
 	e->count = check_count_add(e->count, obs->count);
@@ -243,8 +289,11 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 	if (obs->cap < 0 || obs->cap >= CAPS_MAX || obs->syscall < CHECK_NO_SYSCALL ||
 	    !check_audit_name(obs->audit) ||
 	    (unsigned int)obs->outcome >= PROFILE_OUTCOME_COUNT || !str_ok(obs->binary) ||
-	    !str_ok(obs->instance))
+	    !str_ok(obs->instance) || obs->n_objects > PROFILE_OBJECTS)
 		return -EINVAL;
+	for (unsigned int i = 0; i < obs->n_objects; i++)
+		if (!obs->objects[i] || !str_ok(obs->objects[i]))
+			return -EINVAL;
 	if (!obs->count)
 		return 0;
 
@@ -297,11 +346,17 @@ int profile_add(struct profile *p, const struct profile_obs *obs)
 		}
 	}
 	entry_account(e, obs);
-	return 0;
+	return entry_objects(p, e, obs);
 }
 
 int profile_add_check(struct profile *p, const struct check *c, const char *binary,
 		      const char *instance)
+{
+	return profile_add_check_objects(p, c, binary, instance, NULL, 0);
+}
+
+int profile_add_check_objects(struct profile *p, const struct check *c, const char *binary,
+			      const char *instance, const char *const *objects, unsigned int n)
 {
 	struct profile_obs obs = {
 		.cap = c->cap,
@@ -316,8 +371,13 @@ int profile_add_check(struct profile *p, const struct check *c, const char *bina
 		.last_ns = c->last_ns,
 		.binary = binary,
 		.instance = instance,
+		.n_objects = n,
 	};
 
+	if (n > PROFILE_OBJECTS)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		obs.objects[i] = objects[i];
 	if (c->flags & CHECK_KTHREAD)
 		return 0;
 	return c->denied ? profile_add_denied(p, &obs, &c->outcome) : profile_add(p, &obs);
@@ -339,8 +399,26 @@ static void entry_obs(const struct entry *e, struct profile_obs *ret_obs)
 		.last_ns = e->last_ns,
 		.binary = e->key.binary,
 		.instance = e->key.instance,
+		.n_objects = e->n_objects,
 	};
+	for (unsigned int i = 0; i < e->n_objects; i++)
+		ret_obs->objects[i] = e->objects[i];
 }
+
+static int cmp_str_null_first(const char *a, const char *b)
+{
+	if (a == b)
+		return 0;
+	if (!a || !b)
+		return a ? 1 : -1;
+	return strcmp(a, b);
+}
+
+#define CMP_FIELD(a, b)                            \
+	do {                                       \
+		if ((a) != (b))                    \
+			return (a) < (b) ? -1 : 1; \
+	} while (0)
 
 static int set_str(char **field, const char *value)
 {
@@ -402,6 +480,84 @@ void profile_set_exec_gain(struct profile *p, bool gained)
 	p->exec_gain = gained;
 }
 
+void profile_set_keep_caps(struct profile *p, bool keep)
+{
+	p->keep_caps = keep;
+}
+
+int profile_add_kept(struct profile *p, const struct profile_kept *k)
+{
+	struct kept_key key;
+	struct kept *e = NULL;
+
+	if (k->cap < 0 || k->cap >= CAPS_MAX || (unsigned int)k->how >= PROFILE_KEPT_HOW_COUNT ||
+	    !str_ok(k->binary))
+		return -EINVAL;
+	if (!k->count)
+		return 0;
+	memset(&key, 0, sizeof(key));
+	key.cap = k->cap;
+	key.how = k->how;
+	if (k->binary) {
+		key.binary = find_str(p->binaries, k->binary);
+		if (!key.binary && HASH_COUNT(p->kept) < PROFILE_MAX_KEPT &&
+		    !(key.binary = intern(&p->binaries, k->binary)))
+			return -ENOMEM;
+	}
+	HASH_FIND(hh, p->kept, &key, sizeof(key), e);
+	if (!e && key.binary && HASH_COUNT(p->kept) >= PROFILE_MAX_KEPT) {
+		key.binary = NULL;
+		HASH_FIND(hh, p->kept, &key, sizeof(key), e);
+	}
+	if (k->binary && !key.binary)
+		p->folded = check_count_add(p->folded, k->count);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		e->key = key;
+		HASH_ADD(hh, p->kept, key, sizeof(e->key), e);
+		if (hash_add_failed()) {
+			free(e);
+			return -ENOMEM;
+		}
+	}
+	e->count = check_count_add(e->count, k->count);
+	return 0;
+}
+
+bool profile_keep_caps(const struct profile *p)
+{
+	return p->keep_caps;
+}
+
+static int cmp_kept(const void *a, const void *b)
+{
+	const struct profile_kept *x = a, *y = b;
+
+	CMP_FIELD(x->cap, y->cap);
+	CMP_FIELD(x->how, y->how);
+	return cmp_str_null_first(x->binary, y->binary);
+}
+
+int profile_kept(const struct profile *p, struct profile_kept **ret_kept, size_t *ret_n)
+{
+	size_t n = HASH_COUNT(p->kept), i = 0;
+	const struct kept *k, *tmp;
+	struct profile_kept *out;
+
+	out = calloc(n + 1, sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	HASH_ITER(hh, p->kept, k, tmp)
+		out[i++] = (struct profile_kept){ k->key.cap, (enum profile_kept_how)k->key.how,
+						  k->key.binary, k->count };
+	qsort(out, n, sizeof(*out), cmp_kept);
+	*ret_kept = out;
+	*ret_n = n;
+	return 0;
+}
+
 void profile_set_unnamed_instance(struct profile *p, bool seen)
 {
 	p->unnamed_instance = seen;
@@ -412,9 +568,11 @@ void profile_add_folded(struct profile *p, uint64_t checks)
 	p->folded = check_count_add(p->folded, checks);
 }
 
+static uint64_t implied_grant(const struct profile *p);
+
 void profile_set_grant(struct profile *p, uint64_t grant)
 {
-	p->has_grant = grant != (profile_required_mask(p) & ~p->not_needed);
+	p->has_grant = grant != (implied_grant(p) & ~p->not_needed);
 	p->grant = grant;
 }
 
@@ -546,6 +704,7 @@ static int summarize(const struct profile *p, struct profile_cap caps[CAPS_MAX],
 {
 	struct cap_instance *pairs;
 	const struct entry *e, *tmp;
+	const struct kept *k, *ktmp;
 	size_t n = 0;
 
 	memset(present, 0, CAPS_MAX * sizeof(*present));
@@ -569,6 +728,16 @@ static int summarize(const struct profile *p, struct profile_cap caps[CAPS_MAX],
 			c->first_ns = e->first_ns;
 		if (e->last_ns > c->last_ns)
 			c->last_ns = e->last_ns;
+	}
+
+	HASH_ITER(hh, p->kept, k, ktmp) {
+		struct profile_cap *c = &caps[k->key.cap];
+
+		present[k->key.cap] = true;
+		c->by_class[PROFILE_CLASS_KEPT] =
+			check_count_add(c->by_class[PROFILE_CLASS_KEPT], k->count);
+		if (PROFILE_CLASS_KEPT < c->cls)
+			c->cls = PROFILE_CLASS_KEPT;
 	}
 
 	/* Coverage of a capability: distinct instances among the checks
@@ -612,6 +781,7 @@ static uint64_t class_mask(const struct profile *p, enum profile_class cls)
 {
 	enum profile_class best[CAPS_MAX];
 	const struct entry *e, *tmp;
+	const struct kept *k, *ktmp;
 	uint64_t mask = 0;
 
 	for (int cap = 0; cap < CAPS_MAX; cap++)
@@ -621,6 +791,10 @@ static uint64_t class_mask(const struct profile *p, enum profile_class cls)
 
 		if (c < best[e->key.cap])
 			best[e->key.cap] = c;
+	}
+	HASH_ITER(hh, p->kept, k, ktmp) {
+		if (PROFILE_CLASS_KEPT < best[k->key.cap])
+			best[k->key.cap] = PROFILE_CLASS_KEPT;
 	}
 	for (int cap = 0; cap < CAPS_MAX; cap++) {
 		if (best[cap] == cls)
@@ -639,9 +813,15 @@ uint64_t profile_required_mask(const struct profile *p)
 	return class_mask(p, PROFILE_CLASS_REQUIRED);
 }
 
+/* A kept capability is granted as a required one is. */
+static uint64_t implied_grant(const struct profile *p)
+{
+	return class_mask(p, PROFILE_CLASS_REQUIRED) | class_mask(p, PROFILE_CLASS_KEPT);
+}
+
 uint64_t profile_grant_mask(const struct profile *p)
 {
-	return (p->has_grant ? p->grant : profile_required_mask(p)) & ~p->not_needed;
+	return (p->has_grant ? p->grant : implied_grant(p)) & ~p->not_needed;
 }
 
 bool profile_grant_edited(const struct profile *p)
@@ -670,6 +850,11 @@ uint64_t profile_folded(const struct profile *p)
 	return p->folded;
 }
 
+uint64_t profile_objects_dropped(const struct profile *p)
+{
+	return p->objects_dropped;
+}
+
 /* Audited checks first, probes next, the unclassified last. */
 static int audit_rank(uint8_t audit)
 {
@@ -679,21 +864,6 @@ static int audit_rank(uint8_t audit)
 	default: return 2;
 	}
 }
-
-static int cmp_str_null_first(const char *a, const char *b)
-{
-	if (a == b)
-		return 0;
-	if (!a || !b)
-		return a ? 1 : -1;
-	return strcmp(a, b);
-}
-
-#define CMP_FIELD(a, b)                            \
-	do {                                       \
-		if ((a) != (b))                    \
-			return (a) < (b) ? -1 : 1; \
-	} while (0)
 
 static int cmp_entries(const void *a, const void *b)
 {
@@ -834,6 +1004,7 @@ int profile_merge(struct profile *dst, const struct profile *src)
 	uint64_t grant_dst = profile_grant_mask(dst), grant_src = profile_grant_mask(src);
 	const struct str_item *item, *tmp;
 	const struct entry *e, *etmp;
+	const struct kept *k, *ktmp;
 	int err;
 
 	if (dst == src)
@@ -853,6 +1024,16 @@ int profile_merge(struct profile *dst, const struct profile *src)
 		if (err)
 			return err;
 	}
+	HASH_ITER(hh, src->kept, k, ktmp) {
+		struct profile_kept kept = { k->key.cap, (enum profile_kept_how)k->key.how,
+					     k->key.binary, k->count };
+
+		err = profile_add_kept(dst, &kept);
+		if (err)
+			return err;
+	}
+	dst->keep_caps = dst->keep_caps || src->keep_caps;
+	dst->objects_dropped = check_count_add(dst->objects_dropped, src->objects_dropped);
 	dst->folded = check_count_add(dst->folded, src->folded);
 	if (dst->has_grant || src->has_grant) {
 		dst->has_grant = true;
@@ -930,6 +1111,7 @@ void profile_set_cap_runs(struct profile *p, int cap, uint64_t runs)
 
 static const char *const class_names[PROFILE_CLASS_COUNT] = {
 	[PROFILE_CLASS_REQUIRED] = "required",
+	[PROFILE_CLASS_KEPT] = "kept",
 	[PROFILE_CLASS_DENIED] = "denied",
 	[PROFILE_CLASS_CAPSET] = "capset",
 	[PROFILE_CLASS_FOREIGN_USERNS] = "foreign_userns",
@@ -959,6 +1141,28 @@ int profile_outcome_parse(const char *name, enum profile_outcome *ret_outcome)
 	for (int i = 0; i < PROFILE_OUTCOME_COUNT; i++) {
 		if (!strcmp(name, outcome_names[i])) {
 			*ret_outcome = (enum profile_outcome)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *const kept_how_names[PROFILE_KEPT_HOW_COUNT] = {
+	[PROFILE_KEPT_CAPSET] = "capset",
+	[PROFILE_KEPT_AMBIENT] = "ambient",
+	[PROFILE_KEPT_FILE_CAPS] = "file_caps",
+};
+
+const char *profile_kept_how_name(enum profile_kept_how how)
+{
+	return (unsigned int)how < PROFILE_KEPT_HOW_COUNT ? kept_how_names[how] : "?";
+}
+
+int profile_kept_how_parse(const char *name, enum profile_kept_how *ret_how)
+{
+	for (int i = 0; i < PROFILE_KEPT_HOW_COUNT; i++) {
+		if (!strcmp(name, kept_how_names[i])) {
+			*ret_how = (enum profile_kept_how)i;
 			return 0;
 		}
 	}

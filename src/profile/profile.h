@@ -5,8 +5,9 @@
  * profile_parse_json() reads back (`captrail run --profile`).
  *
  * Each check is classified by the first of these that holds:
- *   capset          the program raised the capability itself with capset:
- *                   a constraint of this binary, reported on its own;
+ *   capset          asked by the kernel inside capset() (may the inheritable
+ *                   set grow past the permitted one: CAP_SETPCAP), not a
+ *                   use of the capability: reported on its own;
  *   override_cred   checked under credentials that are not the task's
  *                   real ones (overlayfs copy-up...): not the workload's;
  *   foreign_userns  checked against a user namespace other than the
@@ -15,7 +16,11 @@
  *   required        granted;
  *   denied          denied: never added automatically, reported with its
  *                   syscall and what that syscall returned.
- * A capability takes the first class in enum profile_class order that any
+ * A capability no check needs may still be kept: the program keeps it
+ * with capset() (across a uid change), raises it as ambient, or gains it
+ * from a file's capabilities at exec. It never passes through a check
+ * until it is used, yet the program fails without it: class "kept",
+ * granted. A capability takes the first class in enum profile_class order that any
  * of its checks has: required by one check and denied (or probed) by
  * others is required ("also denied N times").
  *
@@ -55,6 +60,7 @@ enum profile_outcome {
 /* In the order a capability's class is chosen from its checks' classes. */
 enum profile_class {
 	PROFILE_CLASS_REQUIRED,
+	PROFILE_CLASS_KEPT,
 	PROFILE_CLASS_DENIED,
 	PROFILE_CLASS_CAPSET,
 	PROFILE_CLASS_FOREIGN_USERNS,
@@ -62,6 +68,8 @@ enum profile_class {
 	PROFILE_CLASS_NOAUDIT,
 	PROFILE_CLASS_COUNT,
 };
+
+#define PROFILE_OBJECTS 4 /* distinct objects kept per entry */
 
 /* One aggregated observation. Strings are copied; NULL is unknown. */
 struct profile_obs {
@@ -78,6 +86,11 @@ struct profile_obs {
 	uint64_t last_ns;
 	const char *binary;
 	const char *instance; /* container id; NULL: the one unnamed instance */
+	/* what the checks were made on, rendered ("/etc/x -> 33:33", "port
+	 * 80"): merged into the entry's, distinct, up to PROFILE_OBJECTS;
+	 * more are counted in profile_objects_dropped() */
+	const char *objects[PROFILE_OBJECTS];
+	unsigned int n_objects;
 };
 
 /* One capability, summed over its checks. */
@@ -99,6 +112,23 @@ struct profile_denial {
 	int syscall;
 	uint64_t outcomes[PROFILE_OUTCOME_COUNT]; /* checks */
 	const char *binary; /* the first by name; owned by the profile */
+};
+
+#define PROFILE_MAX_KEPT 4096 /* distinct (capability, how, binary) */
+
+/* How a program came to hold a capability no check needed. */
+enum profile_kept_how {
+	PROFILE_KEPT_CAPSET, /* asked for in capset() */
+	PROFILE_KEPT_AMBIENT, /* raised with PR_CAP_AMBIENT_RAISE */
+	PROFILE_KEPT_FILE_CAPS, /* gained from the file's capabilities at exec */
+	PROFILE_KEPT_HOW_COUNT,
+};
+
+struct profile_kept {
+	int cap;
+	enum profile_kept_how how;
+	const char *binary; /* NULL unknown */
+	uint64_t count; /* requests or execs */
 };
 
 enum profile_format {
@@ -133,6 +163,9 @@ int profile_add_denied(struct profile *p, const struct profile_obs *obs,
  * are not the workload's and add nothing; capset(2)'s are class capset. */
 int profile_add_check(struct profile *p, const struct check *c, const char *binary,
 		      const char *instance);
+/* The same with what the checks were made on (n at most PROFILE_OBJECTS). */
+int profile_add_check_objects(struct profile *p, const struct check *c, const char *binary,
+			      const char *instance, const char *const *objects, unsigned int n);
 /* An instance that was observed, with or without any check (a replica
  * that needed nothing still counts toward coverage). NULL: unnamed. */
 int profile_add_instance(struct profile *p, const char *instance);
@@ -161,6 +194,13 @@ int profile_set_user(struct profile *p, uid_t uid, const char *name); /* name ma
 int profile_set_command(struct profile *p, char *const *argv);
 void profile_set_exit(struct profile *p, int wait_status);
 void profile_set_exec_gain(struct profile *p, bool gained);
+/* Merges into the entry of the same capability, how and binary; past
+ * PROFILE_MAX_KEPT entries the binary is dropped (counted in
+ * profile_folded()). -EINVAL for out-of-range fields. */
+int profile_add_kept(struct profile *p, const struct profile_kept *k);
+/* Whether PR_SET_KEEPCAPS or SECBIT_KEEP_CAPS was asked for: permitted
+ * capabilities then survive a change away from uid 0. */
+void profile_set_keep_caps(struct profile *p, bool keep);
 /* What a profile file says beyond its checks: whether the unnamed instance
  * was seen, checks kept without binary and instance, and the capabilities
  * to grant (edited by hand when they differ from what the checks need). */
@@ -183,6 +223,10 @@ bool profile_user(const struct profile *p, uid_t *ret_uid, const char **ret_name
 char *const *profile_command(const struct profile *p); /* NULL unset */
 bool profile_exit(const struct profile *p, int *ret_wait_status);
 bool profile_exec_gain(const struct profile *p);
+bool profile_keep_caps(const struct profile *p);
+/* Every kept entry by capability, how and binary; free() *ret_kept
+ * (strings stay the profile's). */
+int profile_kept(const struct profile *p, struct profile_kept **ret_kept, size_t *ret_n);
 
 /* Every entry, ordered by capability, class, verdict, audit, flags,
  * syscall, outcome, binary, instance; free() *ret_entries (strings stay
@@ -198,8 +242,9 @@ enum profile_class profile_obs_class(const struct profile_obs *obs);
 uint64_t profile_mask(const struct profile *p, enum profile_class cls);
 /* profile_mask(p, PROFILE_CLASS_REQUIRED): what the checks need. */
 uint64_t profile_required_mask(const struct profile *p);
-/* What a confined run gets: the required mask, unless a JSON profile
- * edited by hand said otherwise ("grant"), without what is not needed. */
+/* What a confined run gets: the required and kept masks, unless a JSON
+ * profile edited by hand said otherwise ("grant"), without what is not
+ * needed. */
 uint64_t profile_grant_mask(const struct profile *p);
 bool profile_grant_edited(const struct profile *p);
 /* True when the renderings add `allowPrivilegeEscalation: false`: no exec
@@ -211,6 +256,7 @@ bool profile_no_escalation(const struct profile *p);
 /* Instances observed: distinct ids, plus one for the unnamed instance. */
 unsigned int profile_coverage(const struct profile *p);
 uint64_t profile_folded(const struct profile *p); /* checks kept without binary/instance */
+uint64_t profile_objects_dropped(const struct profile *p);
 /* Every capability's summary; bit cap of *ret_present when it has checks
  * (the others' summaries are zero, class PROFILE_CLASS_COUNT). */
 int profile_summary(const struct profile *p, struct profile_cap ret_caps[CAPS_MAX],
@@ -224,6 +270,8 @@ const char *profile_format_name(enum profile_format format);
 /* The names the JSON rendering uses: "required", "noaudit", "mattered"... */
 const char *profile_class_name(enum profile_class cls);
 const char *profile_outcome_name(enum profile_outcome outcome);
+const char *profile_kept_how_name(enum profile_kept_how how); /* "capset", "ambient", "file_caps" */
+int profile_kept_how_parse(const char *name, enum profile_kept_how *ret_how);
 int profile_outcome_parse(const char *name, enum profile_outcome *ret_outcome);
 
 /* -EIO when the stream fails (disk full); text and YAML end with a newline. */

@@ -89,6 +89,29 @@ static int get_cap(struct json_object *v, const char *where, int *ret_cap, char 
 	return 0;
 }
 
+/* "objects": distinct strings, up to PROFILE_OBJECTS (more are counted as
+ * dropped, as when they were recorded). */
+static int parse_objects(struct json_object *v, const char *where, struct profile_obs *obs,
+			 char *why)
+{
+	char at[192];
+	size_t n = 0;
+	int err;
+
+	if ((err = get_array(v, where, &n, why)))
+		return err;
+	for (size_t i = 0; i < n && i < PROFILE_OBJECTS; i++) {
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		err = get_str(json_object_array_get_idx(v, i), at, &obs->objects[i], why);
+		if (!err && !obs->objects[i])
+			err = bad(why, "%s: not a string", at);
+		if (err)
+			return err;
+		obs->n_objects++;
+	}
+	return 0;
+}
+
 static int parse_check(struct profile *p, int cap, struct json_object *check, const char *where,
 		       char *why)
 {
@@ -159,6 +182,9 @@ static int parse_check(struct profile *p, int cap, struct json_object *check, co
 				return err;
 		} else if (strcmp(key, "instance") == 0) {
 			if ((err = get_str(v, at, &obs.instance, why)))
+				return err;
+		} else if (strcmp(key, "objects") == 0) {
+			if ((err = parse_objects(v, at, &obs, why)))
 				return err;
 		} else if (!is_one_of(key, derived)) {
 			return bad(why, "%s: unknown field", at);
@@ -371,6 +397,50 @@ static int parse_not_needed(struct profile *p, struct json_object *v, char *why)
 	return 0;
 }
 
+/* "kept": [{"capability", "how", "binary", "count"}]. */
+static int parse_kept(struct profile *p, struct json_object *v, char *why)
+{
+	struct json_object *f;
+	const char *how;
+	char at[64];
+	size_t n = 0;
+	int err;
+
+	if ((err = get_array(v, "kept", &n, why)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *k = json_object_array_get_idx(v, i);
+		struct profile_kept kept = { .count = 1 };
+
+		snprintf(at, sizeof(at), "kept[%zu]", i);
+		if (!json_object_is_type(k, json_type_object) ||
+		    !json_object_object_get_ex(k, "capability", &f) ||
+		    !json_object_object_get_ex(k, "how", NULL))
+			return bad(why, "%s: not an object with \"capability\" and \"how\"", at);
+		if ((err = get_cap(f, at, &kept.cap, why)))
+			return err;
+		json_object_object_foreach(k, key, val) {
+			if (strcmp(key, "how") == 0) {
+				err = get_str(val, at, &how, why);
+				if (!err && (!how || profile_kept_how_parse(how, &kept.how)))
+					err = bad(why, "%s.how: not \"capset\", \"ambient\" or "
+						  "\"file_caps\"", at);
+			} else if (strcmp(key, "binary") == 0) {
+				err = get_str(val, at, &kept.binary, why);
+			} else if (strcmp(key, "count") == 0) {
+				err = get_uint(val, at, UINT64_MAX, &kept.count, why);
+			} else if (strcmp(key, "capability")) {
+				err = bad(why, "%s.%s: unknown field", at, key);
+			}
+			if (err)
+				return err;
+		}
+		if ((err = profile_add_kept(p, &kept)))
+			return err;
+	}
+	return 0;
+}
+
 /* "minimize": {"runs": N, "probe": "CMD"} */
 static int parse_minimize(struct profile *p, struct json_object *v, char *why)
 {
@@ -396,7 +466,7 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 		"coverage", "grant_edited", "allow_privilege_escalation", "classes", "denials", NULL
 	};
 	struct json_object *version, *caps = NULL, *v;
-	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false;
+	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false, keep = false;
 	uint64_t value, grant_mask = 0;
 	const char *workload;
 	char at[48];
@@ -425,6 +495,12 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 			err = get_bool(val, key, &gained, why);
 			if (!err)
 				profile_set_exec_gain(p, gained);
+		} else if (strcmp(key, "kept") == 0) {
+			err = parse_kept(p, val, why);
+		} else if (strcmp(key, "keep_caps") == 0) {
+			err = get_bool(val, key, &keep, why);
+			if (!err)
+				profile_set_keep_caps(p, keep);
 		} else if (strcmp(key, "instances") == 0) {
 			err = parse_instances(p, val, why);
 		} else if (strcmp(key, "unnamed_instance") == 0) {

@@ -253,6 +253,18 @@ static struct json_object *json_syscall(int nr)
 	return text ? json_object_new_string(text) : NULL;
 }
 
+/* "objects": what the checks were made on; absent when none is known. */
+static void json_objects(struct json_object *c, const struct profile_obs *o)
+{
+	struct json_object *array;
+
+	if (!o->n_objects || !(array = json_object_new_array()))
+		return;
+	for (unsigned int i = 0; i < o->n_objects; i++)
+		json_object_array_add(array, text_json_string(o->objects[i], TEXT_PATH_MAX, NULL));
+	json_object_object_add(c, "objects", array);
+}
+
 static struct json_object *json_check(const struct profile_obs *o)
 {
 	struct json_object *c = json_object_new_object();
@@ -276,6 +288,7 @@ static struct json_object *json_check(const struct profile_obs *o)
 		json_add_text(c, "binary", o->binary, TEXT_PATH_MAX);
 	if (o->instance)
 		json_add_text(c, "instance", o->instance, TEXT_NAME_MAX);
+	json_objects(c, o);
 	return c;
 }
 
@@ -406,6 +419,32 @@ static void json_not_needed(const struct profile *p, struct json_object *root)
 	}
 }
 
+/* "kept": [{capability, how, binary, count}] and "keep_caps". */
+static void json_kept(const struct profile *p, struct json_object *root)
+{
+	struct json_object *array = json_object_new_array(), *k;
+	struct profile_kept *kept;
+	char name[CAPS_NAME_LEN];
+	size_t n;
+
+	json_object_object_add(root, "keep_caps", json_object_new_boolean(profile_keep_caps(p)));
+	if (!array || profile_kept(p, &kept, &n) != 0) {
+		json_object_put(array);
+		return;
+	}
+	for (size_t i = 0; i < n && (k = json_object_new_object()); i++) {
+		caps_name(kept[i].cap, name);
+		json_add_str(k, "capability", name);
+		json_add_str(k, "how", profile_kept_how_name(kept[i].how));
+		if (kept[i].binary)
+			json_add_text(k, "binary", kept[i].binary, TEXT_PATH_MAX);
+		json_object_object_add(k, "count", json_object_new_uint64(kept[i].count));
+		json_object_array_add(array, k);
+	}
+	free(kept);
+	json_object_object_add(root, "kept", array);
+}
+
 static int render_json(const struct profile *p, FILE *out)
 {
 	struct json_object *root = json_object_new_object(), *obj;
@@ -454,6 +493,7 @@ static int render_json(const struct profile *p, FILE *out)
 	json_object_object_add(root, "denials", json_denials(p));
 	if (profile_runs(p))
 		json_object_object_add(root, "runs", json_object_new_uint64(profile_runs(p)));
+	json_kept(p, root);
 	if ((obj = json_object_new_array())) {
 		for (int cap = 0; cap < CAPS_MAX; cap++) {
 			struct json_object *c;
@@ -615,6 +655,27 @@ static void text_table(FILE *out, struct text_row *rows, size_t n, bool show_ins
 	}
 }
 
+/* "  CAP_CHOWN: chown /var/lib/nginx/body -> 33:33": each row's first
+ * object after its syscall, so the reader sees what it was used on. */
+static void text_objects(FILE *out, const struct text_row *rows, size_t n)
+{
+	char cap[CAPS_NAME_LEN], sys[SYSCALLS_NAME_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct profile_obs *o = rows[i].obs;
+		const char *name = syscalls_name(o->syscall, sys);
+
+		if (!o->n_objects)
+			continue;
+		caps_name(o->cap, cap);
+		fprintf(out, "  %s: %s ", cap, name ? name : "none");
+		put_clean(out, o->objects[0], TEXT_PATH_MAX);
+		if (o->n_objects > 1)
+			fprintf(out, " (and %u more)", o->n_objects - 1);
+		fputc('\n', out);
+	}
+}
+
 static void denied_phrase(FILE *out, const struct profile_obs *obs, size_t n, int cap)
 {
 	static const char *const words[PROFILE_OUTCOME_COUNT] = {
@@ -652,8 +713,56 @@ static void denied_phrase(FILE *out, const struct profile_obs *obs, size_t n, in
 	}
 }
 
-static void cap_headline(FILE *out, const struct profile_cap *s, const struct profile_obs *obs,
-			 size_t n, unsigned int coverage)
+/* "kept: chronyd keeps it with capset() across its uid change": the
+ * first two ways, then how many more. */
+#define KEPT_SHOWN 2
+
+static void kept_way(FILE *out, const struct profile *p, const struct profile_kept *k)
+{
+	const char *binary = k->binary ? k->binary : "the program";
+	const char *base = strrchr(binary, '/');
+
+	put_clean(out, base && base[1] ? base + 1 : binary, TEXT_PATH_MAX);
+	switch (k->how) {
+	case PROFILE_KEPT_CAPSET:
+		fputs(" keeps it with capset()", out);
+		if (profile_keep_caps(p))
+			fputs(" across its uid change", out);
+		break;
+	case PROFILE_KEPT_AMBIENT:
+		fputs(" raises it as an ambient capability", out);
+		break;
+	default:
+		fputs(" gains it from the file's capabilities at exec", out);
+		break;
+	}
+}
+
+static void kept_phrase(FILE *out, const struct profile *p, int cap)
+{
+	struct profile_kept *kept;
+	size_t n, shown = 0, more = 0;
+
+	fputs("kept", out);
+	if (profile_kept(p, &kept, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (kept[i].cap != cap)
+			continue;
+		if (shown == KEPT_SHOWN) {
+			more++;
+			continue;
+		}
+		fputs(shown++ ? "; " : ": ", out);
+		kept_way(out, p, &kept[i]);
+	}
+	if (more)
+		fprintf(out, "; %zu more in \"kept\"", more);
+	free(kept);
+}
+
+static void cap_headline(FILE *out, const struct profile *p, const struct profile_cap *s,
+			 const struct profile_obs *obs, size_t n, unsigned int coverage)
 {
 	char name[CAPS_NAME_LEN];
 
@@ -673,9 +782,12 @@ static void cap_headline(FILE *out, const struct profile_cap *s, const struct pr
 		fputs("denied only, not recommended", out);
 		denied_phrase(out, obs, n, s->cap);
 		break;
+	case PROFILE_CLASS_KEPT:
+		kept_phrase(out, p, s->cap);
+		break;
 	case PROFILE_CLASS_CAPSET:
-		fputs("raised by the program itself with capset: a constraint of this binary, "
-		      "reported apart, not recommended",
+		fputs("asked by the kernel inside capset() (whether the inheritable set may grow "
+		      "past the permitted one), not a use of the capability: not recommended",
 		      out);
 		break;
 	case PROFILE_CLASS_FOREIGN_USERNS:
@@ -739,8 +851,10 @@ static int text_caps(const struct profile *p, FILE *out)
 				n_rows++;
 			}
 			fputc('\n', out);
-			cap_headline(out, &caps[cap], obs, n, coverage);
-			text_table(out, rows, n_rows, coverage > 1);
+			cap_headline(out, p, &caps[cap], obs, n, coverage);
+			if (n_rows)
+				text_table(out, rows, n_rows, coverage > 1);
+			text_objects(out, rows, n_rows);
 		}
 	}
 	free(rows);
@@ -814,6 +928,9 @@ static void text_meta(const struct profile *p, FILE *out)
 		fprintf(out, "note       %" PRIu64 " checks kept without binary and instance: "
 			     "profile full\n",
 			profile_folded(p));
+	if (profile_objects_dropped(p))
+		fprintf(out, "note       %" PRIu64 " objects past %d per check not kept\n",
+			profile_objects_dropped(p), PROFILE_OBJECTS);
 }
 
 static void text_not_needed(const struct profile *p, FILE *out)
@@ -842,7 +959,9 @@ static void text_not_needed(const struct profile *p, FILE *out)
 
 static int render_text(const struct profile *p, FILE *out)
 {
-	uint64_t grant = profile_grant_mask(p), required = profile_mask(p, PROFILE_CLASS_REQUIRED);
+	uint64_t grant = profile_grant_mask(p);
+	uint64_t required = profile_mask(p, PROFILE_CLASS_REQUIRED) |
+			    profile_mask(p, PROFILE_CLASS_KEPT);
 	int err;
 
 	text_meta(p, out);

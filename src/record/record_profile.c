@@ -32,6 +32,24 @@ static int passwd_name(uid_t uid, char **ret_name)
 	return !err && found && !*ret_name ? -ENOMEM : 0;
 }
 
+static int add_kept(struct profile *p, const struct recorder_kept *k)
+{
+	struct profile_kept kept = { .cap = k->cap, .binary = k->binary, .count = k->count };
+
+	switch (k->how) {
+	case CT_PRIV_CAPSET:
+		kept.how = PROFILE_KEPT_CAPSET;
+		break;
+	case CT_PRIV_AMBIENT_RAISE:
+		kept.how = PROFILE_KEPT_AMBIENT;
+		break;
+	default:
+		kept.how = PROFILE_KEPT_FILE_CAPS;
+		break;
+	}
+	return profile_add_kept(p, &kept);
+}
+
 int record_profile_build(const struct recorder_result *res, char *const *argv, uid_t uid,
 			 const char *user_name, struct profile **ret_profile)
 {
@@ -59,8 +77,16 @@ int record_profile_build(const struct recorder_result *res, char *const *argv, u
 	if (!err)
 		err = profile_add_instance(p, NULL);
 	profile_set_exit(p, res->wait_status);
-	for (size_t i = 0; !err && i < res->n_entries; i++)
-		err = profile_add_check(p, &res->entries[i].check, res->entries[i].binary, NULL);
+	for (size_t i = 0; !err && i < res->n_entries; i++) {
+		const struct recorder_entry *e = &res->entries[i];
+
+		err = profile_add_check_objects(p, &e->check, e->binary, NULL, e->objects,
+						e->n_objects);
+	}
+	for (size_t i = 0; !err && i < res->n_kept; i++)
+		err = add_kept(p, &res->kept[i]);
+	profile_set_keep_caps(p, res->keep_caps);
+	profile_set_exec_gain(p, res->exec_gain);
 	if (err) {
 		profile__free(p);
 		return err;

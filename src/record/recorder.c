@@ -11,6 +11,7 @@
 
 #include "identity/images.h"
 #include "kernel/kallsyms.h"
+#include "kernel/objects.h"
 #include "kernel/records.h"
 #include "lib/hash.h"
 #include "privilege/held.h"
@@ -18,10 +19,33 @@
 
 #define POLL_MS 50
 #define MAX_PROCESSES 65536 /* processes followed by fork tracking */
+#define MAX_KEPT 4096 /* distinct (capability, how, image) kept */
+#define MAX_OBJECT_KEYS CT_AGG_ENTRIES /* aggregation keys with objects */
 
 struct process {
 	uint32_t pid;
 	bool live; /* fork tracking: still running */
+	UT_hash_handle hh;
+};
+
+struct kept_key {
+	int32_t cap;
+	uint32_t how; /* enum ct_priv_kind */
+	uint32_t pid;
+	uint32_t exec_gen;
+};
+
+struct kept {
+	struct kept_key key;
+	uint64_t count;
+	UT_hash_handle hh;
+};
+
+/* The objects of one aggregation key. */
+struct objects {
+	struct ct_agg_key key;
+	char *texts[RECORDER_OBJECTS];
+	unsigned int n;
 	UT_hash_handle hh;
 };
 
@@ -38,6 +62,11 @@ struct recorder {
 	struct images *images;
 	uint64_t untracked; /* processes past the bound */
 	size_t n_live;
+	struct kept *kept;
+	bool keep_caps;
+	bool exec_gain;
+	struct objects *objects;
+	uint64_t objects_dropped;
 };
 
 static struct process *process_get(struct recorder *r, uint32_t pid)
@@ -110,6 +139,84 @@ static bool others_alive(void *ctx)
 	return r->n_live > 0;
 }
 
+static int kept_add(struct recorder *r, const struct ct_priv_event *e, int cap)
+{
+	struct kept_key key = { cap, e->kind, e->pid, e->exec_gen };
+	struct kept *k;
+
+	HASH_FIND(hh, r->kept, &key, sizeof(key), k);
+	if (!k && HASH_COUNT(r->kept) >= MAX_KEPT) {
+		r->untracked++;
+		return 0;
+	}
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		k->key = key;
+		HASH_ADD(hh, r->kept, key, sizeof(k->key), k);
+		if (hash_add_failed()) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
+	k->count++;
+	return 0;
+}
+
+static int on_priv(void *ctx, const struct ct_priv_event *e)
+{
+	struct recorder *r = ctx;
+	struct records_priv priv;
+	int err = 0;
+
+	records_priv(e, &priv);
+	r->keep_caps = r->keep_caps || priv.keep_caps;
+	r->exec_gain = r->exec_gain || priv.exec_gain;
+	for (int cap = 0; cap < 64 && !err; cap++)
+		if (priv.kept & (1ull << cap))
+			err = kept_add(r, e, cap);
+	return err;
+}
+
+static int on_object(void *ctx, const struct ct_object_event *e)
+{
+	struct recorder *r = ctx;
+	char text[OBJECTS_TEXT_LEN];
+	struct objects *o;
+
+	if (objects_render(e, text))
+		return 0; /* nothing to show for this syscall */
+	HASH_FIND(hh, r->objects, &e->key, sizeof(e->key), o);
+	if (!o && HASH_COUNT(r->objects) >= MAX_OBJECT_KEYS) {
+		r->objects_dropped++;
+		return 0;
+	}
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return -ENOMEM;
+		o->key = e->key;
+		HASH_ADD(hh, r->objects, key, sizeof(o->key), o);
+		if (hash_add_failed()) {
+			free(o);
+			return -ENOMEM;
+		}
+	}
+	for (unsigned int i = 0; i < o->n; i++)
+		if (!strcmp(o->texts[i], text))
+			return 0;
+	if (o->n == RECORDER_OBJECTS) {
+		r->objects_dropped++;
+		return 0;
+	}
+	o->texts[o->n] = strdup(text);
+	if (!o->texts[o->n])
+		return -ENOMEM;
+	o->n++;
+	return 0;
+}
+
 /* A cgroup of the recording's own; without one, fork tracking. */
 static void place_in_cgroup(struct recorder *r)
 {
@@ -178,10 +285,14 @@ static int attach(struct recorder *r, struct recorder_result *res,
 	lopts.aggregate.noaudit = ranges;
 	lopts.aggregate.n_noaudit = n_ranges;
 	lopts.aggregate.watch_denials = true;
+	lopts.aggregate.privileges = true;
+	lopts.aggregate.objects = true;
 	lopts.track_procs = true;
 	lopts.proc_cgroup_id = r->cgroup_id;
 	lopts.handlers = (struct records_handlers){
 		.on_proc = on_proc,
+		.on_priv = on_priv,
+		.on_object = on_object,
 		.ctx = r,
 	};
 	if (!r->cgroup_id) {
@@ -263,6 +374,7 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	bool outcome_known = false;
 	struct recorder_entry *e;
 	const struct image *img;
+	struct objects *o;
 
 	if (c->res->n_entries == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
@@ -279,6 +391,35 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	records_check(key, value, outcome_known ? &outcome : NULL, &e->check);
 	img = images_find(c->r->images, key->pid, key->exec_gen);
 	e->binary = img ? img->binary : NULL;
+	HASH_FIND(hh, c->r->objects, key, sizeof(*key), o);
+	e->n_objects = o ? o->n : 0;
+	for (unsigned int i = 0; i < e->n_objects; i++)
+		e->objects[i] = o->texts[i];
+	return 0;
+}
+
+static int collect_kept(struct recorder *r, struct recorder_result *res)
+{
+	size_t n = HASH_COUNT(r->kept), i = 0;
+	const struct image *img;
+	struct kept *k, *tmp;
+
+	res->kept = calloc(n + 1, sizeof(*res->kept));
+	if (!res->kept)
+		return -ENOMEM;
+	HASH_ITER(hh, r->kept, k, tmp) {
+		img = images_find(r->images, k->key.pid, k->key.exec_gen);
+		res->kept[i++] = (struct recorder_kept){
+			.cap = k->key.cap,
+			.how = (enum ct_priv_kind)k->key.how,
+			.binary = img ? img->binary : NULL,
+			.count = k->count,
+		};
+	}
+	res->n_kept = n;
+	res->keep_caps = r->keep_caps;
+	res->objects_dropped = r->objects_dropped;
+	res->exec_gain = r->exec_gain;
 	return 0;
 }
 
@@ -330,6 +471,8 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	if (!err)
 		err = loader_agg_drain(r->loader, collect_entry, &collect);
 	rings_leave(r->rings);
+	if (!err)
+		err = collect_kept(r, &res);
 	if (err) {
 		recorder_result_free(&res);
 		return failed(ret_error, "read the aggregation maps", err);
@@ -346,11 +489,16 @@ void recorder_result_free(struct recorder_result *result)
 	free(result->entries);
 	result->entries = NULL;
 	result->n_entries = 0;
+	free(result->kept);
+	result->kept = NULL;
+	result->n_kept = 0;
 }
 
 void recorder__free(struct recorder *r)
 {
 	struct process *p, *tmp;
+	struct kept *k, *ktmp;
+	struct objects *o, *otmp;
 
 	if (!r)
 		return;
@@ -363,6 +511,16 @@ void recorder__free(struct recorder *r)
 	HASH_ITER(hh, r->processes, p, tmp) {
 		HASH_DEL(r->processes, p);
 		free(p);
+	}
+	HASH_ITER(hh, r->kept, k, ktmp) {
+		HASH_DEL(r->kept, k);
+		free(k);
+	}
+	HASH_ITER(hh, r->objects, o, otmp) {
+		HASH_DEL(r->objects, o);
+		for (unsigned int i = 0; i < o->n; i++)
+			free(o->texts[i]);
+		free(o);
 	}
 	images__free(r->images);
 	free(r);

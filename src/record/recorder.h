@@ -31,11 +31,26 @@ struct recorder_opts {
 	void *ctx;
 };
 
+#define RECORDER_OBJECTS 4 /* distinct objects kept per entry */
+
 /* One aggregation entry: denied checks carry their outcome when the exit
- * hook observed their syscall's return. */
+ * hook observed their syscall's return, and what the first of them were
+ * made on (kernel/objects.h), in the order seen. */
 struct recorder_entry {
 	struct check check;
 	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
+	const char *objects[RECORDER_OBJECTS]; /* owned by the recorder */
+	unsigned int n_objects;
+};
+
+/* A capability a process kept or gained without a check: how (a
+ * ct_priv_kind: capset, ambient raise or a privileged exec), by which
+ * image, in how many requests. */
+struct recorder_kept {
+	int cap;
+	enum ct_priv_kind how;
+	const char *binary; /* NULL when its exec was not seen; owned by the recorder */
+	uint64_t count;
 };
 
 struct recorder_result {
@@ -52,6 +67,11 @@ struct recorder_result {
 	struct loader_stats stats;
 	struct recorder_entry *entries;
 	size_t n_entries;
+	struct recorder_kept *kept;
+	size_t n_kept;
+	bool keep_caps; /* PR_SET_KEEPCAPS or SECBIT_KEEP_CAPS asked */
+	bool exec_gain; /* an exec gained capabilities or became root */
+	uint64_t objects_dropped; /* past RECORDER_OBJECTS per entry, or past the bound */
 };
 
 struct recorder;

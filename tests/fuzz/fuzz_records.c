@@ -12,6 +12,7 @@
 
 #include "identity/identity.h"
 #include "identity/images.h"
+#include "kernel/objects.h"
 #include "kernel/records.h"
 
 #include "fuzz.h"
@@ -82,6 +83,28 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 	return 0;
 }
 
+/* A privilege record keeps capabilities a profile can name. */
+static int on_priv(void *ctx, const struct ct_priv_event *e)
+{
+	struct records_priv priv;
+
+	(void)ctx;
+	records_priv(e, &priv);
+	FUZZ_CHECK(!priv.exec_gain || e->kind == CT_PRIV_EXEC);
+	return 0;
+}
+
+/* The syscall's arguments and data come from the workload. */
+static int on_object(void *ctx, const struct ct_object_event *e)
+{
+	char text[OBJECTS_TEXT_LEN];
+
+	(void)ctx;
+	if (!objects_render(e, text))
+		FUZZ_CHECK(memchr(text, '\0', sizeof(text)));
+	return 0;
+}
+
 static size_t record_size(const uint8_t *data, size_t size)
 {
 	uint32_t type;
@@ -96,6 +119,10 @@ static size_t record_size(const uint8_t *data, size_t size)
 	case CT_REC_FORK:
 	case CT_REC_EXIT:
 		return sizeof(struct ct_proc_event);
+	case CT_REC_PRIV:
+		return sizeof(struct ct_priv_event);
+	case CT_REC_OBJECT:
+		return sizeof(struct ct_object_event);
 	default:
 		return size;
 	}
@@ -125,7 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct sinks s = { 0 };
 	struct records_handlers h = {
-		.on_cap = on_cap, .on_proc = on_proc, .ctx = &s,
+		.on_cap = on_cap, .on_proc = on_proc, .on_priv = on_priv,
+		.on_object = on_object, .ctx = &s,
 	};
 	struct ct_agg_key key;
 	struct ct_agg_value value;

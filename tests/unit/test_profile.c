@@ -242,9 +242,137 @@ static void test_capset(void **state)
 	assert_int_equal(profile_grant_mask(p), 0);
 	assert_int_equal(profile_mask(p, PROFILE_CLASS_CAPSET), BIT(CAP_NET_RAW));
 	text = render(p, PROFILE_FORMAT_TEXT);
-	assert_non_null(strstr(text, "CAP_NET_RAW: raised by the program itself with capset"));
+	assert_non_null(strstr(text, "CAP_NET_RAW: asked by the kernel inside capset()"));
+	assert_null(strstr(text, "raised"));
 	free(text);
 	profile__free(p);
+}
+
+/* Rule: a capability kept with capset(), raised as ambient or gained from
+ * file capabilities is granted without any check; one a check needs is
+ * required whatever else keeps it. */
+static void test_kept(void **state)
+{
+	struct profile *p = new_profile(), *q = new_profile(), *back = NULL;
+	struct profile_kept k = { CAP_NET_BIND_SERVICE, PROFILE_KEPT_CAPSET, "/usr/sbin/chronyd",
+				  1 };
+	struct profile_kept *kept;
+	char why[PROFILE_WHY_LEN] = "", *text, *text2;
+	size_t n;
+
+	(void)state;
+	add(p, obs_of(CAP_SETUID, true, CHECK_AUDITED, 105));
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	k.how = PROFILE_KEPT_AMBIENT;
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	k.cap = CAP_SETUID; /* required wins */
+	k.how = PROFILE_KEPT_FILE_CAPS;
+	k.binary = NULL;
+	assert_int_equal(profile_add_kept(p, &k), 0);
+	profile_set_keep_caps(p, true);
+	assert_int_equal(profile_mask(p, PROFILE_CLASS_KEPT), BIT(CAP_NET_BIND_SERVICE));
+	assert_int_equal(profile_required_mask(p), BIT(CAP_SETUID));
+	assert_int_equal(profile_grant_mask(p), BIT(CAP_SETUID) | BIT(CAP_NET_BIND_SERVICE));
+	assert_false(profile_grant_edited(p));
+	assert_int_equal(summary_of(p, CAP_NET_BIND_SERVICE).cls, PROFILE_CLASS_KEPT);
+	assert_int_equal(summary_of(p, CAP_NET_BIND_SERVICE).by_class[PROFILE_CLASS_KEPT], 3);
+	assert_int_equal(profile_kept(p, &kept, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(kept[0].cap, CAP_SETUID);
+	assert_int_equal(kept[1].how, PROFILE_KEPT_CAPSET);
+	assert_int_equal(kept[1].count, 2);
+	assert_string_equal(kept[2].binary, "/usr/sbin/chronyd");
+	free(kept);
+	k.how = PROFILE_KEPT_HOW_COUNT;
+	assert_int_equal(profile_add_kept(p, &k), -EINVAL);
+	k = (struct profile_kept){ CAPS_MAX, PROFILE_KEPT_CAPSET, NULL, 1 };
+	assert_int_equal(profile_add_kept(p, &k), -EINVAL);
+
+	text = render(p, PROFILE_FORMAT_TEXT);
+	assert_non_null(strstr(text, "CAP_NET_BIND_SERVICE: kept: chronyd keeps it with capset() "
+				     "across its uid change; chronyd raises it as an ambient "
+				     "capability\n"));
+	assert_non_null(strstr(text, "recommended: CAP_SETUID CAP_NET_BIND_SERVICE"));
+	free(text);
+
+	/* Read back as written; a grant without the kept one is an edit. */
+	text = render(p, PROFILE_FORMAT_JSON);
+	assert_int_equal(profile_parse_json(text, &back, why), 0);
+	text2 = render(back, PROFILE_FORMAT_JSON);
+	assert_string_equal(text2, text);
+	assert_true(profile_keep_caps(back));
+	profile_set_grant(back, BIT(CAP_SETUID));
+	assert_true(profile_grant_edited(back));
+	free(text);
+	free(text2);
+
+	/* A union keeps both sides' kept entries. */
+	k = (struct profile_kept){ CAP_NET_RAW, PROFILE_KEPT_FILE_CAPS, "/bin/ping", 1 };
+	assert_int_equal(profile_add_kept(q, &k), 0);
+	assert_int_equal(profile_merge(q, p), 0);
+	assert_int_equal(profile_mask(q, PROFILE_CLASS_KEPT),
+			 BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_NET_RAW));
+	assert_true(profile_keep_caps(q));
+	profile__free(p);
+	profile__free(q);
+	profile__free(back);
+}
+
+/* What checks were made on stays with their entry: distinct, in the
+ * order seen, at most PROFILE_OBJECTS, the rest counted; written and read
+ * back; the text shows the first after the syscall. */
+static void test_objects(void **state)
+{
+	struct profile *p = new_profile(), *back = NULL;
+	struct profile_obs o = obs_of(CAP_CHOWN, true, CHECK_AUDITED, SYS_fchownat);
+	const char *five[] = { "/a -> 33:33", "/b -> 33:33", "/c -> 33:33", "/d -> 33:33",
+			       "/e -> 33:33" };
+	struct check c = { .cap = CAP_NET_BIND_SERVICE, .audit = CHECK_AUDITED,
+			   .syscall = SYS_bind, .count = 2 };
+	const char *ports[] = { "port 80", "port 81" };
+	char why[PROFILE_WHY_LEN] = "", *text, *text2;
+	struct profile_obs *obs;
+	size_t n;
+
+	(void)state;
+	o.objects[0] = five[0];
+	o.objects[1] = five[0];
+	o.n_objects = 2;
+	add(p, o);
+	for (int i = 0; i < 5; i++) {
+		o.objects[0] = five[i];
+		o.n_objects = 1;
+		add(p, o);
+	}
+	assert_int_equal(profile_add_check_objects(p, &c, "/usr/sbin/nginx", NULL, ports, 2), 0);
+	assert_int_equal(profile_add_check_objects(p, &c, NULL, NULL, ports, PROFILE_OBJECTS + 1),
+			 -EINVAL);
+	o.objects[0] = NULL;
+	assert_int_equal(profile_add(p, &o), -EINVAL);
+	assert_int_equal(profile_objects_dropped(p), 1);
+	assert_int_equal(profile_entries(p, &obs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(obs[0].n_objects, PROFILE_OBJECTS);
+	assert_string_equal(obs[0].objects[0], "/a -> 33:33");
+	assert_string_equal(obs[0].objects[3], "/d -> 33:33");
+	assert_int_equal(obs[1].n_objects, 2);
+	free(obs);
+
+	text = render(p, PROFILE_FORMAT_TEXT);
+	assert_non_null(strstr(text, "\n  CAP_CHOWN: fchownat /a -> 33:33 (and 3 more)\n"));
+	assert_non_null(strstr(text, "\n  CAP_NET_BIND_SERVICE: bind port 80 (and 1 more)\n"));
+	assert_non_null(strstr(text, "1 objects past 4 per check not kept"));
+	free(text);
+	text = render(p, PROFILE_FORMAT_JSON);
+	assert_non_null(strstr(text, "\"objects\""));
+	assert_int_equal(profile_parse_json(text, &back, why), 0);
+	text2 = render(back, PROFILE_FORMAT_JSON);
+	assert_string_equal(text2, text);
+	free(text);
+	free(text2);
+	profile__free(p);
+	profile__free(back);
 }
 
 /* Rule: required by one check and denied (or probed) by others is
@@ -1123,6 +1251,8 @@ int main(void)
 		cmocka_unit_test(test_override_cred),
 		cmocka_unit_test(test_foreign_userns),
 		cmocka_unit_test(test_capset),
+		cmocka_unit_test(test_kept),
+		cmocka_unit_test(test_objects),
 		cmocka_unit_test(test_required_beats_denied_and_noaudit),
 		cmocka_unit_test(test_check_class_precedence),
 		cmocka_unit_test(test_add_merges_identical_keys),

@@ -336,9 +336,7 @@ static void test_dispatch_callback_error(void **state)
 
 static void test_dispatch_bad_records(void **state)
 {
-	/* 5 was the first-denial notice, gone since the outcome hook is
-	 * attached from the start. */
-	static const uint32_t unknown[] = { 0, 5, 6, 0x100, UINT32_MAX };
+	static const uint32_t unknown[] = { 0, 7, 0x100, UINT32_MAX };
 	struct calls calls = { 0 };
 	const struct records_handlers h = {
 		.on_cap = on_cap, .on_proc = on_proc, .ctx = &calls,
@@ -363,6 +361,115 @@ static void test_dispatch_bad_records(void **state)
 		assert_int_equal(records_dispatch(&h, &rec, sizeof(rec)), -EBADMSG);
 	}
 	assert_int_equal(calls.cap + calls.proc, 0);
+}
+
+static int on_priv(void *ctx, const struct ct_priv_event *e)
+{
+	struct calls *calls = ctx;
+
+	return called(calls, &calls->cap, e, e->type);
+}
+
+static void test_dispatch_priv(void **state)
+{
+	struct calls calls = { 0 };
+	const struct records_handlers h = { .on_priv = on_priv, .ctx = &calls };
+	struct ct_priv_event e = { .type = CT_REC_PRIV, .kind = CT_PRIV_CAPSET };
+
+	(void)state;
+	assert_int_equal(records_dispatch(&h, &e, sizeof(e) - 1), -EBADMSG);
+	assert_int_equal(records_dispatch(&h, &e, sizeof(e)), 0);
+	assert_int_equal(calls.cap, 1);
+	assert_ptr_equal(calls.last, &e);
+}
+
+static int on_object(void *ctx, const struct ct_object_event *e)
+{
+	struct calls *calls = ctx;
+
+	return called(calls, &calls->proc, e, e->type);
+}
+
+static void test_dispatch_object(void **state)
+{
+	struct calls calls = { 0 };
+	const struct records_handlers h = { .on_object = on_object, .ctx = &calls };
+	static struct ct_object_event e = { .type = CT_REC_OBJECT };
+
+	(void)state;
+	assert_int_equal(records_dispatch(&h, &e, sizeof(e) - 1), -EBADMSG);
+	assert_int_equal(records_dispatch(&h, &e, sizeof(e)), 0);
+	assert_int_equal(calls.proc, 1);
+	assert_ptr_equal(calls.last, &e);
+}
+
+static struct records_priv priv_of(struct ct_priv_event e)
+{
+	struct records_priv priv;
+
+	memset(&priv, 0xff, sizeof(priv));
+	records_priv(&e, &priv);
+	return priv;
+}
+
+/* What each privilege record keeps. */
+static void test_priv_kept(void **state)
+{
+	const uint64_t all = (1ull << 41) - 1, nbs = 1ull << 10, raw = 1ull << 13;
+	struct records_priv r;
+
+	(void)state;
+	/* chronyd: full permitted after setuid with keepcaps, asks for one. */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = nbs,
+					    .asked_effective = nbs, .held_permitted = all });
+	assert_true(r.kept == nbs && !r.keep_caps && !r.exec_gain);
+	/* What it does not hold, the request cannot keep (setpriv re-applying
+	 * its first sets after a uid change without keepcaps: it fails, and
+	 * the program runs on). */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
+					    .asked_effective = all, .held_permitted = 0 });
+	assert_true(r.kept == 0);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = nbs | raw,
+					    .held_permitted = nbs | (1ull << 1) });
+	assert_true(r.kept == nbs);
+	/* Permitted left as it is: only what it raises into effective. */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
+					    .asked_effective = raw | nbs, .held_permitted = all,
+					    .held_effective = nbs });
+	assert_true(r.kept == raw);
+	/* setpriv after its setresuid with keepcaps: everything back into
+	 * effective, chosen by no one. */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
+					    .asked_effective = all, .held_permitted = all });
+	assert_true(r.kept == 0);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_CAPSET, .asked_permitted = all,
+					    .held_permitted = all, .flags = CT_PRIV_UNREAD,
+					    .asked_effective = raw });
+	assert_true(r.kept == 0);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_AMBIENT_RAISE, .arg = 10 });
+	assert_true(r.kept == nbs);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_AMBIENT_RAISE, .arg = 64 });
+	assert_true(r.kept == 0);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_KEEPCAPS, .arg = 1 });
+	assert_true(r.keep_caps && !r.kept);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_KEEPCAPS, .arg = 0 });
+	assert_false(r.keep_caps);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_SECUREBITS,
+					    .arg = CT_SECBIT_KEEP_CAPS | 1 });
+	assert_true(r.keep_caps);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_SECUREBITS, .arg = 1 });
+	assert_false(r.keep_caps);
+	/* File capabilities: the new permitted set is kept; a set-user-ID
+	 * root binary gains everything, which says nothing about a need. */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_EXEC, .uid = 1000, .euid = 1000,
+					    .held_permitted = nbs });
+	assert_true(r.exec_gain && r.kept == nbs);
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_EXEC, .uid = 1000, .euid = 0,
+					    .held_permitted = all });
+	assert_true(r.exec_gain && !r.kept);
+	/* A set-user-ID binary of another user gains no capability. */
+	r = priv_of((struct ct_priv_event){ .kind = CT_PRIV_EXEC, .uid = 1000, .euid = 33 });
+	assert_false(r.exec_gain);
 }
 
 /* --- exec records: cwd --- */
@@ -738,6 +845,9 @@ int main(void)
 		cmocka_unit_test(test_exec_path_bounds),
 		cmocka_unit_test(test_exec_binary),
 		cmocka_unit_test(test_exec_binary_longest),
+		cmocka_unit_test(test_dispatch_priv),
+		cmocka_unit_test(test_priv_kept),
+		cmocka_unit_test(test_dispatch_object),
 		cmocka_unit_test(test_exec_args),
 		cmocka_unit_test(test_exec_args_bounds),
 		cmocka_unit_test(test_exec_args_argv0_scratch),
