@@ -23,7 +23,6 @@
 
 struct record_args {
 	struct confine_spec confine;
-	const char *user_name;
 	enum profile_format format;
 	const char *output_path;
 	double duration;
@@ -104,15 +103,11 @@ static const struct option long_options[] = {
 static int parse_option(void *ctx, int opt, const char *arg)
 {
 	struct record_args *a = ctx;
-	int rc = -1;
 
 	switch (opt) {
 	case 'o': return cmd_format_option(CMD, arg, &a->format);
 	case OPT_OUTPUT: a->output_path = arg; break;
-	case OPT_USER:
-		rc = cmd_user_option(CMD, &a->confine, arg);
-		a->user_name = arg;
-		break;
+	case OPT_USER: return cmd_user_option(CMD, &a->confine, arg);
 	case OPT_GROUP: return cmd_group_option(CMD, &a->confine, arg);
 	case OPT_GRANT:
 		a->confine.set_caps = true;
@@ -127,7 +122,7 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case OPT_HOOK: return cmd_hook_option(CMD, arg, &a->hook);
 	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
 	}
-	return rc;
+	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct record_args *a)
@@ -496,7 +491,7 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 	/* A signal ended the recording; the next one ends verify or minimize. */
 	stop_requested = 0;
 	err = record_profile_build(&res, args->argv, args->confine.set_user ? args->confine.uid : 0,
-				   args->user_name, &profile);
+				   &profile);
 	if (err) {
 		rc = cmd_fail(CMD, err, "cannot build the profile");
 		goto out;

@@ -7,29 +7,14 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#define PASSWD_BUF_MAX (1u << 20) /* getpwuid_r's buffer, doubled on ERANGE */
-
-/* The passwd name of uid into *ret_name (free() it); NULL when it has none. */
+/* The passwd name of uid into *ret_name (free() it); NULL when it has none.
+ * From the uid, not from what --user said: "65534" is named "nobody". */
 static int passwd_name(uid_t uid, char **ret_name)
 {
-	struct passwd pw, *found = NULL;
-	size_t size = 1024;
-	char *buf = NULL, *grown;
-	int err;
+	struct passwd *pw = getpwuid(uid);
 
-	do {
-		size *= 2;
-		grown = realloc(buf, size);
-		if (!grown) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = grown;
-		err = getpwuid_r(uid, &pw, buf, size, &found);
-	} while (err == ERANGE && size < PASSWD_BUF_MAX);
-	*ret_name = !err && found ? strdup(found->pw_name) : NULL;
-	free(buf);
-	return !err && found && !*ret_name ? -ENOMEM : 0;
+	*ret_name = pw ? strdup(pw->pw_name) : NULL;
+	return pw && !*ret_name ? -ENOMEM : 0;
 }
 
 static int add_kept(struct profile *p, const struct recorder_kept *k)
@@ -51,20 +36,19 @@ static int add_kept(struct profile *p, const struct recorder_kept *k)
 }
 
 int record_profile_build(const struct recorder_result *res, char *const *argv, uid_t uid,
-			 const char *user_name, struct profile **ret_profile)
+			 struct profile **ret_profile)
 {
 	struct profile *p = NULL;
-	char *looked_up = NULL;
+	char *user_name = NULL;
 	const char *name;
 	int err;
 
-	/* A uid without a name (no --user) is named from passwd: the profile
-	 * says "root", not a bare uid 0. */
-	if (!user_name && (err = passwd_name(uid, &looked_up)))
+	err = passwd_name(uid, &user_name);
+	if (err)
 		return err;
 	err = profile__new(&p);
 	if (err) {
-		free(looked_up);
+		free(user_name);
 		return err;
 	}
 	name = strrchr(argv[0], '/');
@@ -72,8 +56,8 @@ int record_profile_build(const struct recorder_result *res, char *const *argv, u
 	if (!err)
 		err = profile_set_command(p, argv);
 	if (!err)
-		err = profile_set_user(p, uid, user_name ? user_name : looked_up);
-	free(looked_up);
+		err = profile_set_user(p, uid, user_name);
+	free(user_name);
 	if (!err)
 		err = profile_add_instance(p, NULL);
 	profile_set_exit(p, res->wait_status);

@@ -7,9 +7,9 @@
 #include "profile/profile.h"
 #include "record/recorder.h"
 
-/* user_name NULL: uid's name in passwd, if it has one. */
+/* The user is named from passwd, when uid has an entry. */
 int record_profile_build(const struct recorder_result *res, char *const *argv, uid_t uid,
-			 const char *user_name, struct profile **ret_profile);
+			 struct profile **ret_profile);
 
 /* Kernel knowledge --minimize applies without a run: CAP_DAC_READ_SEARCH
  * granted with CAP_DAC_OVERRIDE, when every check of it came from a path

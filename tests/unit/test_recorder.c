@@ -282,7 +282,7 @@ static void test_cgroup_chown(void **state)
 	}
 
 	/* The profile of the recording. */
-	assert_int_equal(record_profile_build(&res, argv, 0, "root", &p), 0);
+	assert_int_equal(record_profile_build(&res, argv, 0, &p), 0);
 	assert_true(profile_required_mask(p) & RINGS_CAP(CAP_CHOWN));
 	assert_true(profile_required_mask(p) & RINGS_CAP(CAP_FOWNER));
 	assert_true(profile_grant_mask(p) == profile_required_mask(p));
@@ -580,7 +580,7 @@ static void test_denied_syslog(void **state)
 	assert_true(syscall_seen);
 	expect_binaries_absolute(&res);
 
-	assert_int_equal(record_profile_build(&res, argv, 0, NULL, &p), 0);
+	assert_int_equal(record_profile_build(&res, argv, 0, &p), 0);
 	assert_true(profile_user(p, &uid, &user));
 	assert_int_equal(uid, 0);
 	assert_string_equal(user, "root");
