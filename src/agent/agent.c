@@ -124,6 +124,7 @@ static int update_metrics(struct agent *a)
 	struct store_stats ss;
 	struct api_server_stats as;
 	struct export_stats es;
+	struct ledger_stats ledger;
 	int err;
 
 	if (!a->metrics)
@@ -148,6 +149,8 @@ static int update_metrics(struct agent *a)
 	metrics_set(a->metrics, METRICS_CONTAINER_CUT, cs.cut);
 	metrics_set(a->metrics, METRICS_CONTAINER_REFUSED, cs.refused);
 	metrics_set(a->metrics, METRICS_CONTAINER_LIVE_EVICTIONS, cs.evictions_live);
+	ledger_stats(a->ledger, &ledger);
+	metrics_set(a->metrics, METRICS_RUNTIME_CHECKS, ledger.runtime);
 	if (a->export) {
 		export_stats(a->export, &es);
 		metrics_set(a->metrics, METRICS_EXPORT_RATE_DROPPED, es.rate_dropped);

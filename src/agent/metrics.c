@@ -82,6 +82,9 @@ static const struct {
 					  "Events the export's rate limit dropped." },
 	[METRICS_EXPORT_WRITE_ERRORS] = { "captrail_export_write_errors_total", "counter",
 					  "Failed writes to the export file." },
+	[METRICS_RUNTIME_CHECKS] = { "captrail_runtime_checks_total", "counter",
+				     "Checks of a container runtime's start-up, kept out of "
+				     "the profiles." },
 };
 
 static const char *const cache_names[METRICS_CACHES] = {

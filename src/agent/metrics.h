@@ -43,6 +43,7 @@ enum metrics_value {
 	METRICS_CONTAINER_LIVE_EVICTIONS, /* captrail_container_live_evictions_total */
 	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
 	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
+	METRICS_RUNTIME_CHECKS, /* captrail_runtime_checks_total: not in the profiles */
 	METRICS_VALUES,
 };
 

@@ -183,6 +183,9 @@ static int report_summary(struct agent *agent, struct agent_summary *ret_summary
 	if (s.unstored)
 		cmd_warn(CMD, s.store_err, "%llu rows of counts could not be stored and are lost",
 			 (unsigned long long)s.unstored);
+	if (s.runtime)
+		cmd_say(CMD, "%llu checks of container runtimes' start-up kept out of the profiles",
+			(unsigned long long)s.runtime);
 	if (s.images_untracked)
 		cmd_warn(CMD, 0, "%llu program images past the bound were not tracked: their "
 				 "runtime start-up checks may count as the workload's",

@@ -204,6 +204,8 @@ static void json_tags(struct jsonw *w, const struct identity_event *ev)
 		jsonw_string(w, NULL, "insetid");
 	if (!(e->flags & CT_CAP_REAL_CRED))
 		jsonw_string(w, NULL, "override_creds");
+	if (ev->runtime)
+		jsonw_string(w, NULL, "runtime");
 	if (ev->syscall) {
 		snprintf(tag, sizeof(tag), "syscall:%s", ev->syscall);
 		jsonw_string(w, NULL, tag);

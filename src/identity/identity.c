@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity/images.h"
 #include "identity/procfs.h"
 #include "lib/syscalls.h"
 
@@ -196,6 +197,21 @@ static const struct identity_pod *resolve_pod(struct identity *id, uint64_t cgro
 	return pod;
 }
 
+/* The agent's rule (agent/ledger.c) on the process cache's image: an
+ * image exec'd where it is not known (a procFS entry) is the workload's. */
+static bool runtime_start(const struct identity *id, const struct proc_entry *proc,
+			  uint64_t cgroup_id)
+{
+	const uint32_t *host_ns = identity_host_ns(id);
+	struct image img;
+
+	if (!proc || !proc->image_cgroup)
+		return false;
+	img = (struct image){ .binary = proc->binary, .exec_cgroup = proc->image_cgroup,
+			      .exec_mntns = proc->image_mntns };
+	return image_is_runtime_start(&img, cgroup_id, host_ns ? host_ns[CT_NS_MNT] : 0);
+}
+
 void identity_resolve(struct identity *id, const struct ct_cap_event *e,
 		      struct identity_view *ret_view)
 {
@@ -224,6 +240,7 @@ void identity_resolve(struct identity *id, const struct ct_cap_event *e,
 	v->ev.process.uid = e->euid;
 	v->ev.process.ns = e->ns;
 	v->ev.process.pod = resolve_pod(id, e->cgroup_id, e->ns_pid, &v->pod);
+	v->ev.runtime = v->ev.process.pod && runtime_start(id, proc, e->cgroup_id);
 	/* The parent's own cgroup: a container's first process has a
 	 * parent on the host (the runtime). Its in-namespace pid is not
 	 * known here. */

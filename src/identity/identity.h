@@ -73,6 +73,9 @@ struct identity_event {
 	struct identity_process process;
 	const struct identity_process *parent; /* NULL when unknown */
 	const char *syscall; /* name, NULL when not in a syscall */
+	/* A container runtime's start-up (its init before it execs the
+	 * workload): image_is_runtime_start() of the image that asked. */
+	bool runtime;
 };
 
 /* Where a resolved pod's strings live. */

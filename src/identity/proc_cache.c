@@ -550,7 +550,10 @@ static bool exe_now(struct proc_cache *c, uint32_t pid, char exe[RECORDS_BINARY_
 /* binary, when the exec's name is no program's (identity/images.h): the
  * image it replaced (before, NULL when unknown) ran itself again, else a
  * file it opened: the file /proc/PID/exe names, or, for a sealed copy,
- * what ran before. Left as it was when nothing tells. */
+ * what ran before. Left as it was when nothing tells. Here and not in the exec
+ * program: bpf_d_path() is not allowed from tracepoints, a dentry walk in
+ * BPF would cost every exec for the few that name no path, and a sealed
+ * copy (runc's memfd) has no path to walk at all. */
 static void resolve_exec_name(struct proc_cache *c, uint32_t pid, const char *before,
 			      char binary[RECORDS_BINARY_LEN])
 {
@@ -580,6 +583,8 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 	int err;
 
 	fill_from_record(&draft, rec);
+	draft.image_cgroup = rec->cgroup_id;
+	draft.image_mntns = rec->ns[CT_NS_MNT];
 	if (records_exec_cwd(rec, cwd))
 		draft.flags |= PROC_ERR_CWD;
 	records_exec_path(rec, cwd, binary);
@@ -645,6 +650,8 @@ static int apply_fork(struct proc_cache *c, const struct ct_proc_event *rec)
 		draft.binary = parent->pub.binary;
 		draft.arguments = parent->pub.arguments;
 		draft.cwd = parent->pub.cwd;
+		draft.image_cgroup = parent->pub.image_cgroup;
+		draft.image_mntns = parent->pub.image_mntns;
 	}
 	/* The parent was touched last: adding its child cannot evict it. */
 	err = add_entry(c, &draft, true, &e);

@@ -88,6 +88,10 @@ struct proc_entry {
 	const char *cwd; /* "" when unknown */
 	uint64_t ktime_ns; /* boot clock at exec/fork (in exec_id); procFS: stat starttime */
 	uint64_t cgroup_id; /* 0 when unknown (procFS entries) */
+	/* Where the image was exec'd (a fork's: its parent's), as struct image
+	 * keeps it for image_is_runtime_start(); 0 when unknown. */
+	uint64_t image_cgroup;
+	uint32_t image_mntns;
 	uint32_t pid; /* tgid */
 	uint32_t tid; /* of the exec or fork: an event's own tid is in the event */
 	uint32_t ppid; /* the parent named by parent_exec_id, when known */

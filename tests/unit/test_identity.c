@@ -697,6 +697,79 @@ static void test_parent_pod(void **state)
 	identity__free(id);
 }
 
+/* A runtime's init (runc init, exec'd on the host through /proc/self/exe)
+ * joins the pod's cgroup, forks, and execs the workload inside the pod's
+ * mount namespace: its checks, and its children's before their exec, are
+ * the runtime's; the workload's and an unknown image's are not. */
+static void test_runtime_start(void **state)
+{
+	static const char *const init_args[] = { "init" };
+	struct identity *id = new_identity(proc_fixture);
+	uint64_t host = cgid(CG_HOST), pod_cg = cgid(CG_A);
+	struct ct_cap_event e;
+	struct identity_view v;
+	struct ct_proc_event *r;
+
+	(void)state;
+	assert_int_equal(identity_scan(id), 0);
+	r = mk(CT_REC_EXEC, REF_KTIME, 74000, UNKNOWN_PID);
+	set_binary(r, "/usr/sbin/runc");
+	r->cgroup_id = host;
+	memcpy(r->ns, init_ns, sizeof(r->ns));
+	assert_int_equal(identity_apply(id, r), 0);
+	r = mk(CT_REC_EXEC, REF_KTIME + 1000, 74000, UNKNOWN_PID);
+	r->exec_gen = 1;
+	set_binary(r, "/proc/self/exe");
+	set_args(r, init_args, 1);
+	r->cgroup_id = host;
+	memcpy(r->ns, init_ns, sizeof(r->ns));
+	assert_int_equal(identity_apply(id, r), 0);
+
+	/* Moved into the pod's cgroup by runc create: the pod, runc's file. */
+	e = mk_cap(REF_KTIME + 2000, 74000, 0, pod_cg);
+	identity_resolve(id, &e, &v);
+	assert_non_null(v.ev.process.pod);
+	assert_string_equal(v.ev.process.binary, "/usr/sbin/runc");
+	assert_string_equal(v.ev.process.arguments, "init");
+	assert_true(v.ev.runtime);
+
+	/* Its child, forked in the pod's cgroup and mount namespace, still
+	 * runs runc's image. */
+	r = mk(CT_REC_FORK, REF_KTIME + 3000, 74001, 74000);
+	r->cgroup_id = pod_cg;
+	set_ns(r->ns, 4026534600u);
+	assert_int_equal(identity_apply(id, r), 0);
+	e = mk_cap(REF_KTIME + 4000, 74001, 74000, pod_cg);
+	identity_resolve(id, &e, &v);
+	assert_string_equal(v.ev.process.binary, "/usr/sbin/runc");
+	assert_true(v.ev.runtime);
+
+	/* The workload, exec'd inside the pod's namespaces. */
+	r = mk(CT_REC_EXEC, REF_KTIME + 5000, 74001, 74000);
+	set_binary(r, "/bin/sh");
+	r->cgroup_id = pod_cg;
+	set_ns(r->ns, 4026534600u);
+	assert_int_equal(identity_apply(id, r), 0);
+	e = mk_cap(REF_KTIME + 6000, 74001, 74000, pod_cg);
+	identity_resolve(id, &e, &v);
+	assert_string_equal(v.ev.process.binary, "/bin/sh");
+	assert_non_null(v.ev.process.pod);
+	assert_false(v.ev.runtime);
+
+	/* runc itself on the host: no pod, no runtime tag. */
+	e = mk_cap(REF_KTIME + 7000, 74000, 0, host);
+	identity_resolve(id, &e, &v);
+	assert_null(v.ev.process.pod);
+	assert_false(v.ev.runtime);
+
+	/* A process of the pod that no exec record named: the workload's. */
+	e = mk_cap(REF_KTIME + 8000, UNKNOWN_PID, 0, pod_cg);
+	identity_resolve(id, &e, &v);
+	assert_non_null(v.ev.process.pod);
+	assert_false(v.ev.runtime);
+	identity__free(id);
+}
+
 static void test_workload(void **state)
 {
 	struct identity *id = new_identity(proc_fixture);
@@ -772,6 +845,7 @@ int main(void)
 		cmocka_unit_test(test_container_without_pod),
 		cmocka_unit_test(test_host_has_no_pod),
 		cmocka_unit_test(test_parent_pod),
+		cmocka_unit_test(test_runtime_start),
 		cmocka_unit_test(test_workload),
 	};
 

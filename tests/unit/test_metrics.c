@@ -65,6 +65,7 @@ static void test_served(void **state)
 	metrics_set(m, METRICS_EVENTS_LOST, 7);
 	metrics_set(m, METRICS_STORE_FLUSHES, 12);
 	metrics_set(m, METRICS_STORE_FLUSH_ERRORS, 1);
+	metrics_set(m, METRICS_RUNTIME_CHECKS, 94);
 	metrics_set_cache(m, METRICS_CACHE_PROCESS, 300, 4);
 	metrics_set_cache(m, METRICS_CACHE_CONTAINER, 2, 0);
 
@@ -82,6 +83,7 @@ static void test_served(void **state)
 	assert_non_null(strstr(resp, "\ncaptrail_events_lost_total 7\n"));
 	assert_non_null(strstr(resp, "\ncaptrail_store_flushes_total 12\n"));
 	assert_non_null(strstr(resp, "\ncaptrail_store_flush_errors_total 1\n"));
+	assert_non_null(strstr(resp, "\ncaptrail_runtime_checks_total 94\n"));
 	assert_non_null(strstr(resp, "\ncaptrail_cache_entries{cache=\"process\"} 300\n"));
 	assert_non_null(strstr(resp, "\ncaptrail_cache_evictions_total{cache=\"process\"} 4\n"));
 	assert_non_null(strstr(resp, "\ncaptrail_cache_entries{cache=\"container\"} 2\n"));

@@ -325,6 +325,36 @@ static void test_compact_from_json(void **state)
 	json_object_put(event);
 }
 
+/* A runtime's start-up check is tagged, in the tags strict parsers of the
+ * reference format accept; others are not. */
+static void test_runtime_tag(void **state)
+{
+	struct ct_cap_event e = reference_event();
+	struct identity_event ev = { .cap = &e, .runtime = true };
+	struct json_object *root, *tags;
+	char *text;
+	bool found = false;
+
+	(void)state;
+	ev.process = (struct identity_process){ .pid = 73860, .binary = "/usr/sbin/runc",
+					      .ns = e.ns };
+	for (int runtime = 1; runtime >= 0; runtime--) {
+		ev.runtime = runtime;
+		text = render(&ev, OUTPUT_JSON, e.ns);
+		root = json_tokener_parse(text);
+		assert_non_null(root);
+		tags = get(root, "process_kprobe.tags");
+		assert_non_null(tags);
+		found = false;
+		for (size_t i = 0; i < json_object_array_length(tags); i++)
+			found |= !strcmp(json_object_get_string(json_object_array_get_idx(tags, i)),
+					 "runtime");
+		assert_int_equal(found, runtime);
+		json_object_put(root);
+		free(text);
+	}
+}
+
 static void test_format_parse(void **state)
 {
 	enum output_format f = OUTPUT_TABLE;
@@ -344,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_compact_and_table),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_compact_from_json),
+		cmocka_unit_test(test_runtime_tag),
 		cmocka_unit_test(test_format_parse),
 	};
 
