@@ -25,11 +25,12 @@ wait_for "$WORK/trace.err" '^captrail [a-z]*: ready' || fail "trace not ready: $
 
 DB=$WORK/agent.db
 SOCK=$WORK/agent.sock
-"$CAPTRAIL" agent --db "$DB" --socket "$SOCK" --flush-interval 1 \
+"$CAPTRAIL" agent --db "$DB" --socket "$SOCK" --flush-interval 1 --metrics 127.0.0.1:0 \
 	--state-root "$POD_RUNC_ROOT" 2>"$WORK/agent.err" &
 agent=$!
 cleanup_hooks+=("kill -KILL $agent 2>/dev/null")
 wait_for "$WORK/agent.err" '^captrail agent: ready' || fail "agent not ready: $(cat "$WORK/agent.err")"
+port=$(sed -n 's/^captrail agent: metrics on port //p' "$WORK/agent.err")
 
 pod_start "$id" "$WORK/bundle" || fail "pod did not start"
 wait_for "$WORK/out" '"value":34' || fail "no CAP_SYSLOG event from the pod: $(cat "$WORK/trace.err")"
@@ -79,6 +80,8 @@ jq -e '.classes.required | index("CAP_SYS_ADMIN") | not' "$WORK/profile.json" >/
 	fail "the pod's profile requires CAP_SYS_ADMIN"
 jq -e '[.capabilities[] | select(.name == "CAP_SYS_ADMIN") | .granted] | add // 0 | . == 0' \
 	"$WORK/profile.json" >/dev/null || fail "runc's granted CAP_SYS_ADMIN checks are in the profile"
+scraped=$(curl -s "http://127.0.0.1:$port/metrics" | sed -n 's/^captrail_runtime_checks_total //p')
+[ "${scraped:-0}" -ge 1 ] || fail "captrail_runtime_checks_total is '$scraped'"
 kill -INT $agent
 wait $agent || fail "agent exited $? on SIGINT: $(cat "$WORK/agent.err")"
 runtime=$(sed -n "s/^captrail agent: \([0-9]*\) checks of container runtimes' start-up.*/\1/p" \
