@@ -1092,6 +1092,11 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	if (!e)
 		return 0;
 	read_namespaces_typed(task, e->ns);
+	/* Which file, not only which name: /dev/fd/N or /proc/self/exe
+	 * name no program, and user space tells a runtime's re-exec of its
+	 * own file by it (identity/proc_cache.c). */
+	e->exe_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
+	e->exe_dev = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_dev);
 	n = bpf_probe_read_kernel_str(e->binary, sizeof(e->binary), BPF_CORE_READ(bprm, filename));
 	if (n > 0)
 		e->binary_len = n;

@@ -252,6 +252,10 @@ struct ct_proc_event {
 	__u32 uid; /* effective */
 	__u32 auid; /* loginuid, 4294967295 when unset */
 	__u32 exec_gen; /* CT_REC_EXEC: the new image's ct_agg_key.exec_gen */
+	/* CT_REC_EXEC: the exec'd file (bprm->file), whatever name it was
+	 * exec'd by: its inode and its superblock's (kernel) dev_t */
+	__u64 exe_ino;
+	__u32 exe_dev;
 	__u32 ns[CT_NS_COUNT];
 	__u16 binary_len; /* bytes in binary[], including the NUL */
 	__u16 args_len; /* bytes in args[]: arguments, NUL-separated */

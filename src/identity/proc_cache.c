@@ -544,29 +544,33 @@ static bool exe_now(struct proc_cache *c, uint32_t pid, char exe[RECORDS_BINARY_
 	err = procfs_read_exe(c->root, pid, exe, RECORDS_BINARY_LEN, &deleted);
 	if (c->around_miss)
 		c->around_miss(c->around_miss_ctx, false);
-	return !err && !deleted && exe[0] == '/' && strncmp(exe, "/memfd:", 7);
+	return !err && !deleted && exe[0] == '/' && exe[1] && strncmp(exe, "/memfd:", 7);
 }
 
 /* binary, when the exec's name is no program's (identity/images.h): the
- * image it replaced (before, NULL when unknown) ran itself again, else a
- * file it opened: the file /proc/PID/exe names, or, for a sealed copy,
- * what ran before. Left as it was when nothing tells. Here and not in the exec
- * program: bpf_d_path() is not allowed from tracepoints, a dentry walk in
- * BPF would cost every exec for the few that name no path, and a sealed
- * copy (runc's memfd) has no path to walk at all. */
-static void resolve_exec_name(struct proc_cache *c, uint32_t pid, const char *before,
-			      char binary[RECORDS_BINARY_LEN])
+ * image it replaced (old, NULL when unknown) ran itself again, or its own
+ * file by another name (runc 1.1's read-only bind of itself, which
+ * /proc/PID/exe shows as "/"), else a file it opened: the file
+ * /proc/PID/exe names, or, for a sealed copy, what ran before. Left as it
+ * was when nothing tells. Which file was exec'd comes from the exec
+ * program (bprm->file), which cannot name it: bpf_d_path() is not allowed
+ * from tracepoints, a dentry walk would cost every exec for the few that
+ * name no path, and a sealed copy (a memfd) has no path to walk. */
+static void resolve_exec_name(struct proc_cache *c, const struct ct_proc_event *rec,
+			      const struct proc_entry *old, char binary[RECORDS_BINARY_LEN])
 {
-	enum image_exec_name name = image_exec_name(binary, pid);
+	enum image_exec_name name = image_exec_name(binary, rec->pid);
+	const char *before = old ? old->binary : NULL;
 	char exe[RECORDS_BINARY_LEN];
 
 	if (name == IMAGE_EXEC_PATH)
 		return;
-	if (before && (!before[0] || image_exec_name(before, pid) != IMAGE_EXEC_PATH))
+	if (before && (!before[0] || image_exec_name(before, rec->pid) != IMAGE_EXEC_PATH))
 		before = NULL;
-	if (name == IMAGE_EXEC_SELF && before)
+	if (before && (name == IMAGE_EXEC_SELF ||
+		       (rec->exe_ino && rec->exe_ino == old->exe_ino && rec->exe_dev == old->exe_dev)))
 		copy_str(binary, RECORDS_BINARY_LEN, before, RECORDS_BINARY_LEN);
-	else if (exe_now(c, pid, exe))
+	else if (exe_now(c, rec->pid, exe))
 		memcpy(binary, exe, RECORDS_BINARY_LEN);
 	else if (before)
 		copy_str(binary, RECORDS_BINARY_LEN, before, RECORDS_BINARY_LEN);
@@ -585,11 +589,13 @@ static int apply_exec(struct proc_cache *c, const struct ct_proc_event *rec)
 	fill_from_record(&draft, rec);
 	draft.image_cgroup = rec->cgroup_id;
 	draft.image_mntns = rec->ns[CT_NS_MNT];
+	draft.exe_ino = rec->exe_ino;
+	draft.exe_dev = rec->exe_dev;
 	if (records_exec_cwd(rec, cwd))
 		draft.flags |= PROC_ERR_CWD;
 	records_exec_path(rec, cwd, binary);
 	/* Before parent_at() below, which may evict old. */
-	resolve_exec_name(c, rec->pid, same ? old->pub.binary : NULL, binary);
+	resolve_exec_name(c, rec, same ? &old->pub : NULL, binary);
 	/* The image this exec replaces keeps its parent (the one that forked
 	 * it, even if it was reparented since) and its "clone". */
 	if (same) {
@@ -652,6 +658,8 @@ static int apply_fork(struct proc_cache *c, const struct ct_proc_event *rec)
 		draft.cwd = parent->pub.cwd;
 		draft.image_cgroup = parent->pub.image_cgroup;
 		draft.image_mntns = parent->pub.image_mntns;
+		draft.exe_ino = parent->pub.exe_ino;
+		draft.exe_dev = parent->pub.exe_dev;
 	}
 	/* The parent was touched last: adding its child cannot evict it. */
 	err = add_entry(c, &draft, true, &e);

@@ -92,6 +92,8 @@ struct proc_entry {
 	 * keeps it for image_is_runtime_start(); 0 when unknown. */
 	uint64_t image_cgroup;
 	uint32_t image_mntns;
+	uint64_t exe_ino; /* the image's file (a fork's: its parent's); 0 unknown */
+	uint32_t exe_dev;
 	uint32_t pid; /* tgid */
 	uint32_t tid; /* of the exec or fork: an event's own tid is in the event */
 	uint32_t ppid; /* the parent named by parent_exec_id, when known */

@@ -45,7 +45,9 @@ runtime='select(.process_kprobe.tags | index("runtime"))'
 	fail "no CAP_SYS_ADMIN check of runc's init tagged runtime"
 jq -r "$runtime"' | .process_kprobe.process.binary' "$WORK/out" | sort -u >"$WORK/binaries"
 [ "$(cat "$WORK/binaries")" = "$runc_bin" ] ||
-	fail "runtime checks are named '$(tr '\n' ' ' <"$WORK/binaries")', want $runc_bin"
+	fail "runtime checks are named '$(tr '\n' ' ' <"$WORK/binaries")', want $runc_bin:" \
+		"$(jq -c "$runtime | select(.process_kprobe.process.binary != \"$runc_bin\")" \
+			"$WORK/out" | head -n 1)"
 [ "$(jq -r "$runtime"' | .process_kprobe.process.pod.name' "$WORK/out" | sort -u)" = initpod ] ||
 	fail "runc's init checks lost the pod"
 # No check is named by the path string runc gave to execve.

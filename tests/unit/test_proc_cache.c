@@ -838,14 +838,23 @@ static void exe_link(const char *dir, uint32_t pid, const char *target)
 	assert_int_equal(symlink(target, path), 0);
 }
 
-static const char *exec_as(struct proc_cache *c, uint64_t ktime_ns, uint32_t pid,
-			   const char *binary)
+/* An exec of binary, the file exe_ino on device 7 (0: unknown). */
+static const char *exec_file(struct proc_cache *c, uint64_t ktime_ns, uint32_t pid,
+			     const char *binary, uint64_t exe_ino)
 {
 	struct ct_proc_event *r = mk(CT_REC_EXEC, ktime_ns, pid, 1);
 
 	set_binary(r, binary);
+	r->exe_ino = exe_ino;
+	r->exe_dev = exe_ino ? 7 : 0;
 	assert_int_equal(proc_cache_apply(c, r), 0);
 	return lookup(c, pid, ktime_ns)->binary;
+}
+
+static const char *exec_as(struct proc_cache *c, uint64_t ktime_ns, uint32_t pid,
+			   const char *binary)
+{
+	return exec_file(c, ktime_ns, pid, binary, 0);
 }
 
 /* Names of /proc and /dev/fd are no program's: runc runs itself through
@@ -859,6 +868,9 @@ static void test_exec_self_names(void **state)
 	assert_int_equal(scratch_dir_make(dir, "proc-self"), 0);
 	exe_link(dir, 650, "/memfd:runc_cloned:/proc/self/exe (deleted)");
 	exe_link(dir, 651, "/usr/libexec/real");
+	exe_link(dir, 653, "/");
+	exe_link(dir, 654, "/usr/bin/other");
+	exe_link(dir, 655, "/var/lib/bundle/rootfs/bin/sh");
 	/* new_cache() reads root */
 	memcpy(saved, root, sizeof(root));
 	snprintf(root, sizeof(root), "%s", dir);
@@ -876,6 +888,18 @@ static void test_exec_self_names(void **state)
 	assert_string_equal(exec_as(c, 100, 652, "/proc/self/exe"), "/proc/self/exe");
 	/* names that only look alike are paths */
 	assert_string_equal(exec_as(c, 500, 650, "/proc/self/exe2"), "/proc/self/exe2");
+	/* runc 1.1's read-only bind of itself: the same file, which
+	 * /proc/PID/exe shows as "/" (its mount is detached) */
+	assert_string_equal(exec_file(c, 100, 653, "/usr/sbin/runc", 42), "/usr/sbin/runc");
+	assert_string_equal(exec_file(c, 200, 653, "/dev/fd/5", 42), "/usr/sbin/runc");
+	assert_string_equal(exec_file(c, 300, 653, "/dev/fd/5", 43), "/usr/sbin/runc");
+	/* the same file, though the process ran another since: the file, not
+	 * what /proc/PID/exe names by the time the record is read */
+	assert_string_equal(exec_file(c, 100, 655, "/usr/sbin/runc", 42), "/usr/sbin/runc");
+	assert_string_equal(exec_file(c, 200, 655, "/dev/fd/5", 42), "/usr/sbin/runc");
+	/* another file, by the same name: the exec'd file's own */
+	assert_string_equal(exec_file(c, 100, 654, "/usr/sbin/runc", 42), "/usr/sbin/runc");
+	assert_string_equal(exec_file(c, 200, 654, "/dev/fd/4", 44), "/usr/bin/other");
 	proc_cache__free(c);
 	memcpy(root, saved, sizeof(root));
 	assert_int_equal(scratch_dir_remove(dir), 0);
