@@ -57,7 +57,7 @@ check '.process_kprobe.process.docker' "${id:0:31}"
 check '.process_kprobe.process.binary' /bin/dmesg
 check '.process_kprobe.process.uid' 0
 for ns in pid mnt uts ipc; do
-	check ".process_kprobe.process.ns.$ns.is_host" false
+	check ".process_kprobe.process.ns.$ns.is_host // false" false
 done
 check '.process_kprobe.process.ns.user.is_host' true
 check '.process_kprobe.args[0].user_ns_arg.ns.is_host' true

@@ -134,10 +134,16 @@ log "initramfs: $captrail${helpers[*]:+ ${helpers[*]}}"
 
 # qemu_boot KERNEL_DIR CONSOLE EXTRA_APPEND: the VM in the background; sets
 # QEMU_PID.
+# Under TCG the two vCPUs share one host thread: with a thread each
+# (MTTCG), a CPU could run a stale copy of code the kernel had just
+# patched to attach a tracepoint and die on its int3 (seen once on 6.12:
+# "Oops: int3" in syscall_exit_to_user_mode_prepare while a program
+# attached to sys_exit).
 qemu_boot() {
-	local cpu=()
+	local accel_opt=$accel cpu=()
 	[ "$accel" = kvm ] && cpu=(-cpu host)
-	qemu-system-x86_64 -accel "$accel" "${cpu[@]}" -smp 2 -m 1024 -nographic -no-reboot -nic none \
+	[ "$accel" = tcg ] && accel_opt=tcg,thread=single
+	qemu-system-x86_64 -accel "$accel_opt" "${cpu[@]}" -smp 2 -m 1024 -nographic -no-reboot -nic none \
 		-kernel "$1/vmlinuz" -initrd "$work/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 quiet $3" </dev/null >"$2" 2>&1 &
 	QEMU_PID=$!
