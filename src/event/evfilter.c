@@ -365,13 +365,19 @@ bool evfilter_match_json(struct evfilter *f, json_object *event)
 {
 	json_object *process = json_obj(json_obj(event, "process_kprobe"), "process");
 	json_object *pod = json_obj(process, "pod");
+	const char *docker = json_member_string(process, "docker");
 	struct evfilter_subject s = {
 		.namespace_ = json_member_string(pod, "namespace"),
 		.pod = json_member_string(pod, "name"),
 		.container = json_member_string(json_obj(pod, "container"), "name"),
 		.binary = json_member_string(process, "binary"),
-		.has_pod = pod != NULL,
+		.has_pod = pod || docker,
 	};
+
+	/* A container outside Kubernetes has no "pod" in the event, only its
+	 * id: --containers matches that. */
+	if (!pod)
+		s.container = docker;
 
 	if (!process)
 		return evfilter_empty(f);

@@ -73,8 +73,10 @@ bool evfilter_match(struct evfilter *f, const struct evfilter_subject *s);
 void evfilter_subject_of(const struct identity_event *ev, struct evfilter_subject *ret_subject);
 
 /* Matches a process_kprobe JSON event (process.pod.namespace,
- * process.pod.name, process.pod.container.name, process.binary). An object
- * that is no such event matches only the empty filter. */
+ * process.pod.name, process.pod.container.name, process.binary; for a
+ * container outside Kubernetes, which has no "pod", --containers matches
+ * process.docker, its id). An object that is no such event matches only
+ * the empty filter. */
 bool evfilter_match_json(struct evfilter *f, json_object *event);
 
 /* Regex matches that reached a limit (counted as non-matches), and values

@@ -45,18 +45,27 @@ static const char *verdict(const struct ct_cap_event *e)
 	return e->ret == 0 ? "granted" : "denied";
 }
 
+/* captrail's own string, when known and not empty (protojson omits those). */
 static void json_optional(struct jsonw *w, const char *key, const char *value)
 {
-	if (value)
+	if (value && *value)
 		jsonw_string(w, key, value);
 }
 
-/* A string the workload controls, when known. */
+/* A string the workload controls, when known. protojson omits empty
+ * strings, and strict consumers compare against that. */
 static void json_text(struct output *o, const char *key, const char *value, size_t max,
 		      bool upstream_cut)
 {
-	if (value && jsonw_text(&o->json, key, value, max, upstream_cut))
+	if (value && *value && jsonw_text(&o->json, key, value, max, upstream_cut))
 		o->cut++;
+}
+
+/* Tetragon sets "pod" only for a Kubernetes pod; a container of any other
+ * engine has only "docker". */
+static bool is_kubernetes_pod(const struct identity_pod *pod)
+{
+	return pod->namespace_ || pod->name || pod->uid;
 }
 
 static void json_pod(struct output *o, const struct identity_pod *pod)
@@ -70,10 +79,12 @@ static void json_pod(struct output *o, const struct identity_pod *pod)
 	jsonw_object(w, "container");
 	json_text(o, "id", pod->container_id, TEXT_NAME_MAX, false);
 	json_text(o, "name", pod->container_name, TEXT_NAME_MAX, false);
-	jsonw_object(w, "image");
-	jsonw_string(w, "id", "");
-	json_text(o, "name", pod->image ? pod->image : "", TEXT_IMAGE_MAX, false);
-	jsonw_end(w, '}');
+	/* No image id is known: Image.id is omitted, as protojson does. */
+	if (pod->image && *pod->image) {
+		jsonw_object(w, "image");
+		json_text(o, "name", pod->image, TEXT_IMAGE_MAX, false);
+		jsonw_end(w, '}');
+	}
 	json_text(o, "start_time", pod->container_start_time, TEXT_NAME_MAX, false);
 	if (pod->container_pid)
 		jsonw_uint(w, "pid", pod->container_pid);
@@ -104,10 +115,9 @@ static const struct output_ns_json *ns_json(struct output *o, const uint32_t *ns
 	for (int i = 0; i < CT_NS_COUNT; i++) {
 		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
 					"%s\"%s\":{\"inum\":%u", i ? "," : "", procfs_ns_name(i), ns[i]);
-		if (o->have_host_ns)
+		if (o->have_host_ns && ns[i] == o->host_ns[i])
 			len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
-						",\"is_host\":%s",
-						ns[i] == o->host_ns[i] ? "true" : "false");
+						",\"is_host\":true");
 		slot->json[len++] = '}';
 	}
 	slot->json[len++] = '}';
@@ -123,6 +133,28 @@ static void json_namespaces(struct output *o, const uint32_t *ns)
 	jsonw_raw(&o->json, "ns", rendered->json, rendered->len);
 }
 
+/* Tetragon's names for capabilities, its CapabilitiesType enum and its
+ * capability_arg name table alike: the kernel's, except value 1, which it
+ * spells without the prefix. Numbers past its last value have no name. */
+static const char *const tetragon_caps[] = {
+	"CAP_CHOWN", "DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+static const char *tetragon_cap_name(int cap)
+{
+	if (cap < 0 || cap >= (int)(sizeof(tetragon_caps) / sizeof(tetragon_caps[0])))
+		return NULL;
+	return tetragon_caps[cap];
+}
+
 static const struct output_capset *capset_json(struct output *o, uint64_t mask)
 {
 	struct output_capset *slot;
@@ -134,11 +166,20 @@ static const struct output_capset *capset_json(struct output *o, uint64_t mask)
 	slot = &o->capsets[o->next_capset++ % OUTPUT_CAPSET_CACHE];
 	slot->json[len++] = '[';
 	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		const char *name = tetragon_cap_name(cap);
+
 		if (!(mask & (1ull << cap)))
 			continue;
-		/* Capability names need no escaping. */
-		len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len, "%s\"%s\"",
-					len > 1 ? "," : "", caps_name_static(cap));
+		if (len > 1)
+			slot->json[len++] = ',';
+		/* protojson writes a value its enum lacks as the number. Names
+		 * need no escaping. */
+		if (name)
+			len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len,
+						"\"%s\"", name);
+		else
+			len += (size_t)snprintf(slot->json + len, sizeof(slot->json) - len, "%d",
+						cap);
 	}
 	slot->json[len++] = ']';
 	slot->len = len;
@@ -148,8 +189,11 @@ static const struct output_capset *capset_json(struct output *o, uint64_t mask)
 
 static void json_cap_list(struct output *o, const char *key, uint64_t mask)
 {
-	const struct output_capset *set = capset_json(o, mask);
+	const struct output_capset *set;
 
+	if (!mask)
+		return;
+	set = capset_json(o, mask);
 	jsonw_raw(&o->json, key, set->json, set->len);
 }
 
@@ -171,12 +215,14 @@ static void json_process(struct output *o, const char *key, const struct identit
 	json_optional(w, "start_time", p->start_time);
 	jsonw_uint(w, "auid", p->auid);
 	if (p->pod) {
-		json_pod(o, p->pod);
+		if (is_kubernetes_pod(p->pod))
+			json_pod(o, p->pod);
 		json_text(o, "docker", p->pod->docker, TEXT_NAME_MAX, false);
 	}
 	json_optional(w, "parent_exec_id", p->parent_exec_id);
-	if (p->tid)
-		jsonw_uint(w, "tid", p->tid);
+	/* The parent is known from its exec, when its thread group leader was
+	 * the only thread: Tetragon gives it that tid, the pid. */
+	jsonw_uint(w, "tid", p->tid ? p->tid : p->pid);
 	if (p->ns)
 		json_namespaces(o, p->ns);
 	if (creds) {
@@ -217,7 +263,7 @@ static void json_event(struct output *o, const struct identity_event *ev)
 {
 	const struct ct_cap_event *e = ev->cap;
 	struct jsonw *w = &o->json;
-	char name[CAPS_NAME_LEN], time[RFC3339_LEN];
+	char time[RFC3339_LEN];
 
 	jsonw_object(w, NULL);
 	jsonw_object(w, "process_kprobe");
@@ -232,16 +278,17 @@ static void json_event(struct output *o, const struct identity_event *ev)
 	jsonw_uint(w, "uid", e->target_ns_uid);
 	jsonw_uint(w, "gid", e->target_ns_gid);
 	jsonw_object(w, "ns");
-	jsonw_uint(w, "inum", e->target_ns_inum);
-	jsonw_bool(w, "is_host", e->target_ns_level == 0);
+	if (e->target_ns_inum)
+		jsonw_uint(w, "inum", e->target_ns_inum);
+	if (e->target_ns_level == 0)
+		jsonw_bool(w, "is_host", true);
 	jsonw_end(w, '}');
 	jsonw_end(w, '}');
 	jsonw_end(w, '}');
 	jsonw_object(w, NULL);
 	jsonw_object(w, "capability_arg");
 	jsonw_int(w, "value", e->cap);
-	caps_name(e->cap, name);
-	jsonw_string(w, "name", name);
+	json_optional(w, "name", tetragon_cap_name(e->cap));
 	jsonw_end(w, '}');
 	jsonw_end(w, '}');
 	jsonw_end(w, ']');
@@ -250,9 +297,11 @@ static void json_event(struct output *o, const struct identity_event *ev)
 	jsonw_end(w, '}');
 	jsonw_string(w, "action", "KPROBE_ACTION_POST");
 	jsonw_string(w, "policy_name", "captrail");
+	jsonw_string(w, "return_action", "KPROBE_ACTION_POST");
 	json_tags(w, ev);
 	jsonw_end(w, '}');
-	jsonw_string(w, "node_name", o->node_name);
+	if (o->node_name[0])
+		jsonw_string(w, "node_name", o->node_name);
 	clock_rfc3339(e->ktime_ns + o->opts.boot_offset_ns, time);
 	jsonw_string(w, "time", time);
 	jsonw_end(w, '}');
@@ -354,15 +403,19 @@ static json_object *member(json_object *obj, const char *key)
 	return json_member(obj, key, json_type_object);
 }
 
-/* The capability_arg's name among the arguments. */
+/* The capability_arg among the arguments, by captrail's name of its value:
+ * the event's name is Tetragon's spelling, absent for a number it lacks. */
 static const char *json_capability(json_object *args)
 {
 	const char *found = NULL;
 
 	for (size_t i = 0; args && i < json_object_array_length(args); i++) {
-		const char *name = json_member_string(
-			member(json_object_array_get_idx(args, i), "capability_arg"), "name");
+		json_object *cap = member(json_object_array_get_idx(args, i), "capability_arg");
+		json_object *value = json_member(cap, "value", json_type_int);
+		const char *name = value ? caps_name_static(json_object_get_int(value)) : NULL;
 
+		if (!name)
+			name = json_member_string(cap, "name");
 		if (name)
 			found = name;
 	}

@@ -34,7 +34,7 @@ mkdir "$WORK/a"
 rc=$?
 [ "$rc" -eq 0 ] || fail "run -d exited $rc: $(cat "$WORK/a.err")"
 [ "$(cat "$WORK/a/marker" 2>/dev/null)" = clean ] || fail "run -d: no SIGTERM handled"
-grep -q "stopped after 1 s with SIGTERM; it exited cleanly" "$WORK/a.err" &&
+grep -Eq "stopped after [0-9.]+ s with SIGTERM; it exited cleanly" "$WORK/a.err" &&
 	grep -q "did not exit within 1 s of signal 15; killed" "$WORK/a.err" ||
 	fail "run -d: $(cat "$WORK/a.err")"
 gone "$(cat "$WORK/a/worker")" || fail "run -d left the worker running"

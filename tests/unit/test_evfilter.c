@@ -132,6 +132,10 @@ static void test_match_json(void **state)
 	json_object *host_event = json_tokener_parse(
 		"{\"process_kprobe\":{\"process\":{\"binary\":\"/usr/bin/dmesg\"}}}");
 	json_object *notice = json_tokener_parse("{\"notice\":\"dropped 3 events\"}");
+	/* outside Kubernetes: no "pod", the container by its id */
+	json_object *docker_event = json_tokener_parse(
+		"{\"process_kprobe\":{\"process\":{\"binary\":\"/bin/dmesg\","
+		"\"docker\":\"cfb961400ff25811d22d139a10f6a62\"}}}");
 
 	(void)state;
 	assert_true(evfilter_match_json(f, notice));
@@ -142,13 +146,21 @@ static void test_match_json(void **state)
 	assert_int_equal(evfilter_add(f, EVFILTER_CONTAINERS, "spaceship", NULL, 0), 0);
 	assert_true(evfilter_match_json(f, pod_event));
 	assert_false(evfilter_match_json(f, host_event));
+	assert_false(evfilter_match_json(f, docker_event));
+	evfilter__free(f);
+
+	f = filter();
+	assert_int_equal(evfilter_add(f, EVFILTER_CONTAINERS, "^cfb961", NULL, 0), 0);
+	assert_true(evfilter_match_json(f, docker_event));
 	evfilter__free(f);
 
 	f = filter();
 	assert_int_equal(evfilter_set_host(f, true, NULL, 0), 0);
 	assert_false(evfilter_match_json(f, pod_event));
+	assert_false(evfilter_match_json(f, docker_event));
 	assert_true(evfilter_match_json(f, host_event));
 	evfilter__free(f);
+	json_object_put(docker_event);
 	json_object_put(pod_event);
 	json_object_put(host_event);
 	json_object_put(notice);

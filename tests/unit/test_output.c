@@ -129,7 +129,11 @@ static void test_json_reference_shape(void **state)
 	assert_int_equal(get_int(pk, "process.ns.user.inum"), 4026531839);
 	assert_true(json_object_get_boolean(get(pk, "process.ns.pid.is_host")));
 	assert_string_equal(get_str(pk, "process.cap.effective.1"), "CAP_SYSLOG");
-	assert_int_equal(json_object_array_length(get(pk, "process.cap.inheritable")), 0);
+	/* protojson omits what is empty, false or zero */
+	assert_null(get(pk, "process.cap.inheritable"));
+	assert_null(get(pk, "process.arguments"));
+	assert_null(get(pk, "process.exec_id"));
+	assert_string_equal(get_str(pk, "return_action"), "KPROBE_ACTION_POST");
 	assert_null(get(pk, "parent"));
 	assert_null(get(pk, "process.pod"));
 	assert_string_equal(get_str(pk, "tags.0"), "denied");
@@ -178,12 +182,55 @@ static void test_json_pod_parent_and_escaping(void **state)
 	assert_string_equal(get_str(root, "process_kprobe.process.pod.pod_labels.org"), "alliance");
 	assert_string_equal(get_str(root, "process_kprobe.process.docker"),
 			    "cfb961400ff25811d22d139a10f6a62");
-	assert_false(json_object_get_boolean(get(root, "process_kprobe.process.ns.pid.is_host")));
+	assert_null(get(root, "process_kprobe.process.ns.pid.is_host"));
 	assert_true(json_object_get_boolean(get(root, "process_kprobe.process.ns.uts.is_host")));
 	assert_string_equal(get_str(root, "process_kprobe.parent.exec_id"),
 			    get_str(root, "process_kprobe.process.parent_exec_id"));
-	assert_null(get(root, "process_kprobe.parent.tid"));
+	assert_int_equal(get_int(root, "process_kprobe.parent.tid"), 73850);
+	assert_null(get(root, "process_kprobe.process.pod.container.image"));
 	assert_null(get(root, "process_kprobe.parent.cap"));
+	json_object_put(root);
+	free(text);
+}
+
+/* Tetragon's spelling of capability 1, a number past its table, and a
+ * container outside Kubernetes, which has "docker" and no "pod". */
+static void test_json_tetragon_names(void **state)
+{
+	struct ct_cap_event e = reference_event();
+	struct identity_pod container = {
+		.container_id = "docker://cfb961400ff25811d22d139a10f6a62efef53c2ecc11af47bc911a7f9a2ac1f7",
+		.container_name = "spaceship",
+		.image = "spaceship:1",
+		.docker = "cfb961400ff25811d22d139a10f6a62",
+	};
+	struct identity_event ev = { .cap = &e };
+	struct json_object *root, *pk;
+	char *text;
+
+	(void)state;
+	e.cap = 41;
+	e.cap_permitted = (1ull << 1) | (1ull << 40) | (1ull << 41);
+	ev.process = (struct identity_process){ .pid = 7, .binary = "/bin/x", .pod = &container };
+	text = render(&ev, OUTPUT_JSON, NULL);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	pk = get(root, "process_kprobe");
+	assert_non_null(strstr(text, "\"permitted\":[\"DAC_OVERRIDE\",\"CAP_CHECKPOINT_RESTORE\",41]"));
+	assert_int_equal(get_int(pk, "args.1.capability_arg.value"), 41);
+	assert_null(get(pk, "args.1.capability_arg.name"));
+	assert_null(get(pk, "process.pod"));
+	assert_string_equal(get_str(pk, "process.docker"), "cfb961400ff25811d22d139a10f6a62");
+	assert_int_equal(get_int(pk, "process.tid"), 7);
+	json_object_put(root);
+	free(text);
+
+	e.cap = 1;
+	text = render(&ev, OUTPUT_JSON, NULL);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_string_equal(get_str(root, "process_kprobe.args.1.capability_arg.name"),
+			    "DAC_OVERRIDE");
 	json_object_put(root);
 	free(text);
 }
@@ -371,6 +418,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_reference_shape),
 		cmocka_unit_test(test_json_pod_parent_and_escaping),
+		cmocka_unit_test(test_json_tetragon_names),
 		cmocka_unit_test(test_compact_and_table),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_compact_from_json),

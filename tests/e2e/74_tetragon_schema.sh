@@ -1,0 +1,74 @@
+#!/bin/bash
+# Every event of a real trace is read the way a strict protojson parser of
+# Tetragon's schema reads it (tests/tetragon_schema.py --canonical: no
+# unknown field, wrong type or enum name, nothing protojson would omit):
+# dmesg denied as nobody, a granted CAP_DAC_OVERRIDE (Tetragon spells it
+# DAC_OVERRIDE), a runc pod, and a container outside Kubernetes, which has
+# "docker" and no "pod".
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_pod.sh"
+need_root
+pod_available || skip "$POD_SKIP_REASON"
+command -v python3 >/dev/null || skip "python3 is not installed"
+SCHEMA=$(dirname "$0")/../tetragon_schema.py
+
+uid=$(pod_new_uid)
+pod_id=$(pod_new_id)
+plain_id=$(pod_new_id)
+pod_bundle "$WORK/pod" default xwing spaceship docker.io/library/busybox:1.35 "$uid" \
+	"$pod_id" /bin/sh -c '/bin/dmesg >/dev/null 2>&1; exec sleep 600'
+# The same container as Docker's cgroupfs driver places it, without the
+# CRI annotations: no pod.
+pod_bundle "$WORK/plain" "" "" "" "" "" "$plain_id" \
+	/bin/sh -c '/bin/dmesg >/dev/null 2>&1; exec sleep 600'
+jq --arg cg "/docker/$plain_id" '.linux.cgroupsPath = $cg | .hostname = "plain" | del(.annotations)' \
+	"$WORK/plain/config.json" >"$WORK/plain.json" && mv "$WORK/plain.json" "$WORK/plain/config.json"
+
+install -m 000 /dev/null "$WORK/sealed"
+start_trace -o json --state-root "$POD_RUNC_ROOT"
+run_dmesg_as_nobody
+# root writes to a file no mode bit allows: CAP_DAC_OVERRIDE granted
+tee -a "$WORK/sealed" </dev/null >/dev/null
+pod_start "$pod_id" "$WORK/pod" || fail "pod did not start"
+pod_start "$plain_id" "$WORK/plain" || fail "plain container did not start"
+wait_event '"name":"xwing"'
+wait_event "\"docker\":\"${plain_id:0:31}\".*\"value\":34|\"value\":34.*\"docker\":\"${plain_id:0:31}\""
+wait_event '"value":1,'
+stop_trace
+[ "$TRACE_RC" -eq 0 ] || fail "trace exited $TRACE_RC"
+
+python3 "$SCHEMA" --canonical "$WORK/out" >"$WORK/schema.out" ||
+	fail "events Tetragon's schema rejects: $(head -n 20 "$WORK/schema.out")"
+note "$(tail -n 1 "$WORK/schema.out")"
+
+first() { jq_out "select($1)" | head -n 1; }
+check() { # EVENT JQ WANT
+	[ "$(jq -r "$2" <<<"$1")" = "$3" ] || fail "$2 is '$(jq -r "$2" <<<"$1")', want '$3'"
+}
+
+ev=$(first '.process_kprobe.args[1].capability_arg.value == 34 and .process_kprobe.process.uid == 65534')
+[ -n "$ev" ] || fail "no CAP_SYSLOG event of nobody"
+check "$ev" '.process_kprobe.args[1].capability_arg.name' CAP_SYSLOG
+check "$ev" '.process_kprobe.return_action' KPROBE_ACTION_POST
+check "$ev" '.process_kprobe.process | has("pod") or has("docker")' false
+check "$ev" '.process_kprobe.process.cap | has("permitted")' false # nobody holds none
+check "$ev" '.process_kprobe.parent.tid == .process_kprobe.parent.pid' true
+
+ev=$(first '.process_kprobe.args[1].capability_arg.value == 1 and .process_kprobe.return.int_arg == 0
+	and (.process_kprobe.process.binary | endswith("/tee"))')
+[ -n "$ev" ] || fail "no granted CAP_DAC_OVERRIDE event of tee"
+check "$ev" '.process_kprobe.args[1].capability_arg.name' DAC_OVERRIDE
+check "$ev" '.process_kprobe.process.cap.effective | index("DAC_OVERRIDE") != null' true
+
+ev=$(first '.process_kprobe.args[1].capability_arg.value == 34 and .process_kprobe.process.pod.name == "xwing"')
+[ -n "$ev" ] || fail "no CAP_SYSLOG event of the pod"
+check "$ev" '.process_kprobe.process.pod.namespace' default
+check "$ev" '.process_kprobe.process.pod.uid' "$uid"
+check "$ev" '.process_kprobe.process.pod.container.image | keys | join(",")' name
+check "$ev" '.process_kprobe.process.docker' "${pod_id:0:31}"
+
+ev=$(first ".process_kprobe.args[1].capability_arg.value == 34
+	and .process_kprobe.process.docker == \"${plain_id:0:31}\"")
+[ -n "$ev" ] || fail "no CAP_SYSLOG event of the plain container"
+check "$ev" '.process_kprobe.process | has("pod")' false
+exit 0
