@@ -54,7 +54,7 @@ struct identity_pod {
 /* What is known of one process; NULL strings are unknown and omitted. */
 struct identity_process {
 	uint32_t pid;
-	uint32_t tid; /* 0: omitted (the parent object has none) */
+	uint32_t tid; /* 0: unknown (the parent): written as the pid */
 	uint32_t uid;
 	uint32_t auid;
 	const char *exec_id;
