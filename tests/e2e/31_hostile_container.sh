@@ -36,11 +36,7 @@ DB=$WORK/captrail.db SOCK=$WORK/captrail.sock
 	--state-root "$POD_RUNC_ROOT" 2>"$WORK/agent.err" &
 AGENT=$!
 cleanup_hooks+=("kill -KILL $AGENT 2>/dev/null")
-wait_for "$WORK/agent.err" '^captrail agent: ready' || {
-	grep -q "cannot load the BPF programs" "$WORK/agent.err" &&
-		skip "BPF programs cannot load here: $(head -n 1 "$WORK/agent.err")"
-	fail "agent not ready: $(cat "$WORK/agent.err")"
-}
+wait_agent
 start_trace -o json --containers-only --state-root "$POD_RUNC_ROOT"
 
 pod_start "$id" "$WORK/bundle" || fail "the pod did not start"

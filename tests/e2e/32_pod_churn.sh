@@ -18,11 +18,7 @@ DB=$WORK/captrail.db SOCK=$WORK/captrail.sock
 	--state-root "$POD_RUNC_ROOT" 2>"$WORK/agent.err" &
 AGENT=$!
 cleanup_hooks+=("kill -KILL $AGENT 2>/dev/null")
-wait_for "$WORK/agent.err" '^captrail agent: ready' || {
-	grep -q "cannot load the BPF programs" "$WORK/agent.err" &&
-		skip "BPF programs cannot load here: $(head -n 1 "$WORK/agent.err")"
-	fail "agent not ready: $(cat "$WORK/agent.err")"
-}
+wait_agent
 
 # One rootfs for all: each pod's bundle is a config.json naming it.
 POD_CAPS=CAP_CHOWN pod_bundle "$WORK/base" "$NS" base c busybox:1.36 "$(pod_new_uid)" \

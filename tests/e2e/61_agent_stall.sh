@@ -19,11 +19,7 @@ DB=$WORK/captrail.db SOCK=$WORK/run/captrail.sock
 	2>"$WORK/agent.err" &
 AGENT=$!
 cleanup_hooks+=("kill -KILL $AGENT 2>/dev/null")
-if ! wait_for "$WORK/agent.err" '^captrail agent: metrics on port'; then
-	grep -q "cannot load the BPF programs" "$WORK/agent.err" &&
-		skip "BPF programs cannot load here: $(head -n 1 "$WORK/agent.err")"
-	fail "agent not ready: $(cat "$WORK/agent.err")"
-fi
+wait_agent '^captrail agent: metrics on port'
 PORT=$(sed -n 's/^captrail agent: metrics on port //p' "$WORK/agent.err")
 
 # 70 half requests, more than the agent's 64 slots; held until the agent

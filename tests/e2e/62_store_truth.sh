@@ -24,11 +24,7 @@ start_agent() {
 	"$CAPTRAIL" agent --db "$db" --socket "$sock" "$@" 2>"$WORK/agent.err" &
 	AGENT=$!
 	cleanup_hooks+=("kill -KILL $AGENT 2>/dev/null")
-	if ! wait_for "$WORK/agent.err" '^captrail agent: ready'; then
-		grep -q "cannot load the BPF programs" "$WORK/agent.err" &&
-			skip "BPF programs cannot load here: $(head -n 1 "$WORK/agent.err")"
-		fail "agent not ready: $(cat "$WORK/agent.err")"
-	fi
+	wait_agent
 }
 stop_agent() {
 	kill -INT "$AGENT"

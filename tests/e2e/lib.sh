@@ -35,6 +35,16 @@ wait_for() {
 	return 1
 }
 
+# wait_agent [PATTERN]: until the agent started with 2>"$WORK/agent.err"
+# prints PATTERN (default: its ready line); skips where the BPF programs
+# cannot load, fails on anything else.
+wait_agent() {
+	wait_for "$WORK/agent.err" "${1:-^captrail agent: ready}" && return 0
+	grep -q "cannot load the BPF programs" "$WORK/agent.err" &&
+		skip "BPF programs cannot load here: $(head -n 1 "$WORK/agent.err")"
+	fail "agent not ready: $(cat "$WORK/agent.err")"
+}
+
 # start_trace ARGS...: captrail trace in the background; stdout in
 # $WORK/out, stderr in $WORK/err; returns once it says it is ready.
 start_trace() {
