@@ -11,7 +11,6 @@
 #include "lib/clock.h"
 
 #define POLL_MS 50
-#define NS_PER_S 1000000000ull
 
 static uint64_t seconds_ns(double s)
 {
@@ -266,7 +265,7 @@ bool supervise_stopped_cleanly(const struct supervise *sv)
 
 double supervise_stopped_after(const struct supervise *sv)
 {
-	return sv->stopping ? (double)(sv->stop_ns - sv->start_ns) / NS_PER_S : 0;
+	return sv->stopping ? (double)(sv->stop_ns - sv->start_ns) / NSEC_PER_SEC : 0;
 }
 
 bool supervise_probe_ok(const struct supervise *sv)
