@@ -9,7 +9,9 @@ build="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
        libseccomp-dev libpcre2-dev"
 test="libcmocka-dev runc busybox-static jq python3 python3-yaml util-linux
       procps iproute2 sqlite3 libcap2-bin systemd curl prometheus man-db
-      libclang-rt-dev nginx dnsmasq-base chrony tcpdump iputils-ping"
+      libclang-rt-dev nginx dnsmasq-base chrony tcpdump iputils-ping
+      containerd docker.io podman crun catatonit buildah python3-grpcio
+      python3-protobuf protobuf-compiler"
 bench="bpftrace"
 # The acceptance suite's daemons (tests/acceptance) run under the tests only.
 daemons="nginx dnsmasq chronyd"
