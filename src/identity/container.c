@@ -599,9 +599,31 @@ static void read_init_pid(const char *task_dir, struct container_info *info)
 		info->init_pid = pid;
 }
 
+/* A shim given a runc root of its own (the CRI runtime option Root) names
+ * it in the task's options.json; runc's state there has the container's
+ * start time. The default root, /run/containerd/runc, is a state root
+ * already, and a shim then writes no root. */
+static void read_task_runc_state(const char *task, const char *ns, struct container_info *info,
+				 struct runtime_state *st)
+{
+	struct json_object *opts;
+	const char *root;
+	char path[PATH_MAX];
+
+	if (pathf(path, sizeof(path), "%s/options.json", task) || read_json(path, info, &opts))
+		return;
+	root = json_member_string(opts, "root");
+	/* The bundle named the container already: its state only adds to it. */
+	if (root && *root && !pathf(path, sizeof(path), "%s/%s/%s", root, ns, info->id))
+		(void)read_state_file(path, info, st);
+	json_object_put(opts);
+}
+
 /* containerd shims keep the bundle under <root>/<task plugin>/<ns>/<id>/,
- * whichever runtime state root runc was given. */
-static int find_task_bundle(const char *root, struct container_info *info)
+ * whichever runtime state root runc was given. st, when the runtime state
+ * is still missing, takes runc's from the root the shim was given. */
+static int find_task_bundle(const char *root, struct container_info *info,
+			    struct runtime_state *st)
 {
 	static const char *const plugins[] = { "io.containerd.runtime.v2.task",
 					       "io.containerd.runtime.v1.linux" };
@@ -627,6 +649,8 @@ static int find_task_bundle(const char *root, struct container_info *info)
 				continue;
 			err = apply_bundle_config(info, config);
 			if (!err) {
+				if (st && !st->obj)
+					read_task_runc_state(task, de->d_name, info, st);
 				if (!info->init_pid)
 					read_init_pid(task, info);
 				found = 0;
@@ -733,6 +757,39 @@ static int find_pods_log(const char *root, struct container_info *info)
 	return err;
 }
 
+/* The containerd root, then any state root that is a containerd state
+ * directory (a containerd started with its own --state): the first that
+ * has the task's bundle. */
+static int find_containerd_task(const struct container_roots *roots, struct container_info *info,
+				struct runtime_state *st)
+{
+	int err = -ENOENT, e;
+	size_t i;
+
+	if (roots->containerd) {
+		err = find_task_bundle(roots->containerd, info, st);
+		if (!err)
+			return 0;
+	}
+	for (i = 0; i < CONTAINER_STATE_ROOTS && roots->state[i]; i++) {
+		e = find_task_bundle(roots->state[i], info, st);
+		if (!e)
+			return 0;
+		if (err == -ENOENT)
+			err = e;
+	}
+	return err;
+}
+
+/* A CRI sandbox (the pause container) has no container name of its own:
+ * containerd writes none. It goes by the kubelet's name for it, "POD", so
+ * that every sandbox of a pod is one workload, not one per sandbox id. */
+static void name_sandbox(struct container_info *info)
+{
+	if (!strcmp(info->type, "sandbox") && !*info->name)
+		set_str(&info->name, "POD");
+}
+
 /* Fills info from what its id leads to, and meta_err with why nothing did;
  * 1 when the runtime state (start time, init pid) was found too, else 0. */
 static int read_metadata(const struct container_roots *roots, struct container_info *info)
@@ -758,10 +815,11 @@ static int read_metadata(const struct container_roots *roots, struct container_i
 		if (e && err == -ENOENT)
 			err = e;
 	}
-	if (info->source == CONTAINER_SRC_NONE && roots->containerd) {
-		e = find_task_bundle(roots->containerd, info);
+	if (info->source == CONTAINER_SRC_NONE) {
+		e = find_containerd_task(roots, info, &st);
 		if (e && err == -ENOENT)
 			err = e;
+		have_state = st.obj != NULL;
 	}
 	if (info->source == CONTAINER_SRC_NONE && st.labels) {
 		/* The bundle is gone; runc copied its annotations. */
@@ -786,6 +844,7 @@ static int read_metadata(const struct container_roots *roots, struct container_i
 		if (e && err == -ENOENT)
 			err = e;
 	}
+	name_sandbox(info);
 	info->meta_err = info->source == CONTAINER_SRC_NONE ? err : 0;
 	return have_state;
 }

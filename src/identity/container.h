@@ -32,7 +32,8 @@ struct container_roots {
 	const char *cgroupfs; /* /sys/fs/cgroup: cgroup2 there, or at <cgroupfs>/unified */
 	/* runc-style state roots, NULL-terminated: <root>/<id>/state.json (runc)
 	 * or <root>/<id>/status (crun), also one namespace level deeper
-	 * (<root>/<ns>/<id>/..., as containerd's /run/containerd/runc/k8s.io).
+	 * (<root>/<ns>/<id>/..., as containerd's /run/containerd/runc/k8s.io);
+	 * or a containerd state directory, searched as containerd is below.
 	 * A runc started with a private --root is only found if that root is
 	 * listed here. */
 	const char *state[CONTAINER_STATE_ROOTS];
