@@ -148,6 +148,10 @@ if [ -n "${CRI_EVIDENCE:-}" ]; then
 		jq . "$WORK/chowner.event"
 		echo "# one event (CAP_SYSLOG denied to reader):"
 		cat "$WORK/reader.event"
+		echo "# one check of runc init in chowner's cgroup (the runtime's):"
+		jq -c "$runtime"' | select(.process_kprobe.args[1].capability_arg.value == 21
+			and .process_kprobe.process.pod.container.name == "chowner")' "$WORK/out" |
+			head -n 1
 		echo "# $(tail -n 1 "$WORK/schema.out") by tests/tetragon_schema.py --canonical"
 		echo "# captrail profile --pod $ns/$pod:"
 		cat "$WORK/profile.txt"
