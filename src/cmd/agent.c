@@ -266,7 +266,8 @@ int cmd_agent(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	cmd_say_hooks(CMD, agent_hooks(agent), args.verbose);
-	cmd_say(CMD, "ready, recording every workload (store %s, socket %s)%s", args.opts.db,
+	cmd_say(CMD, "ready, recording %s (store %s, socket %s)%s",
+		args.scope ? "the pods of --namespaces" : "every workload", args.opts.db,
 		args.opts.socket, cmd_hook_note(agent_hooks(agent)));
 	if (agent_metrics_port(agent))
 		cmd_say(CMD, "metrics on port %u", agent_metrics_port(agent));

@@ -136,6 +136,14 @@ static bool is_schedule_time(const char *s, size_t len)
 	return len >= 8 && len <= 10 && all_of(s, len, "0123456789");
 }
 
+/* What follows a labelled pod's last dash: the labels say which controller
+ * made it, so the suffix's alphabet is not checked. */
+static bool is_any(const char *s, size_t len)
+{
+	(void)s;
+	return len > 0;
+}
+
 static const char *label_of(const struct container_label *labels, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
@@ -175,7 +183,7 @@ static bool owner_by_labels(const char *pod, const struct container_label *label
 
 	v = label_of(labels, n, "pod-template-hash");
 	hash_len = v ? strlen(v) : 0;
-	base = strip_last(pod, len, is_suffix);
+	base = strip_last(pod, len, is_any);
 	/* A ReplicaSet is <deploy>-<hash>, its pods <replicaset>-<suffix>. */
 	if (hash_len && base > hash_len + 1 && !memcmp(pod + base - hash_len, v, hash_len) &&
 	    pod[base - hash_len - 1] == '-') {
@@ -202,7 +210,7 @@ static bool owner_by_labels(const char *pod, const struct container_label *label
 					"label:batch.kubernetes.io/job-name", v, len);
 		return true;
 	}
-	base = strip_last(pod, strlen(pod), is_suffix);
+	base = strip_last(pod, strlen(pod), is_any);
 	if (label_of(labels, n, "pod-template-generation") &&
 	    label_of(labels, n, "controller-revision-hash") && base) {
 		set_owner(o, WORKLOAD_OWNER_DAEMONSET, "label:pod-template-generation", pod, base);

@@ -285,6 +285,9 @@ static const struct owner_case owner_cases[] = {
 	/* A Deployment whose name has dashes and digits of its own. */
 	{ "web-api-2-5f7c8d9b4-b8k2p", { { "pod-template-hash", "5f7c8d9b4" } },
 	  "Deployment", "web-api-2", "label:pod-template-hash" },
+	/* With the label, any suffix: the labels say who made the pod. */
+	{ "coredns-5d78c9869d-abcde", { { "pod-template-hash", "5d78c9869d" } },
+	  "Deployment", "coredns", "label:pod-template-hash" },
 	/* The hash label does not match the name: not guessed from it. */
 	{ "checkout-7d4b9c6f5-x2x9q", { { "pod-template-hash", "zzzzzzzz" } },
 	  "Deployment", "checkout", "name-pattern" },
