@@ -64,6 +64,9 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 	long len;
 
 	identity_resolve(a->identity, e, &a->view);
+	evfilter_subject_of(&a->view.ev, &subject);
+	if (a->opts.scope && !evfilter_match(a->opts.scope, &subject))
+		return 0;
 	rewind(a->line);
 	output_event(&a->out, &a->view.ev);
 	if (fflush(a->line))
@@ -72,7 +75,6 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 	if (len <= 0)
 		return 0;
 	if (a->api) {
-		evfilter_subject_of(&a->view.ev, &subject);
 		api_server_broadcast(a->api, a->line_buf, (size_t)len, &subject);
 	}
 	/* What the export drops or fails to write, it counts (metrics). */
@@ -151,6 +153,7 @@ static int update_metrics(struct agent *a)
 	metrics_set(a->metrics, METRICS_CONTAINER_LIVE_EVICTIONS, cs.evictions_live);
 	ledger_stats(a->ledger, &ledger);
 	metrics_set(a->metrics, METRICS_RUNTIME_CHECKS, ledger.runtime);
+	metrics_set(a->metrics, METRICS_OUT_OF_SCOPE, ledger.out_of_scope);
 	if (a->export) {
 		export_stats(a->export, &es);
 		metrics_set(a->metrics, METRICS_EXPORT_RATE_DROPPED, es.rate_dropped);
@@ -321,6 +324,13 @@ static int start_services(struct agent *a, struct agent_error *ret_error)
 	struct ledger_opts lopts = {
 		.identity = a->identity,
 		.boot_offset_ns = a->boot_offset_ns,
+		.scope = a->opts.scope,
+	};
+	struct metrics_opts mopts = {
+		.addr = a->opts.metrics_addr,
+		.max_workloads = a->opts.metrics_workloads,
+		.max_series = a->opts.metrics_series,
+		.node = a->opts.node_name,
 	};
 	int err;
 
@@ -337,7 +347,7 @@ static int start_services(struct agent *a, struct agent_error *ret_error)
 			return fail(ret_error, "open the export", a->opts.export.path, err);
 	}
 	if (a->opts.metrics_addr) {
-		err = metrics__new(a->opts.metrics_addr, a->opts.metrics_workloads, &a->metrics);
+		err = metrics__new(&mopts, &a->metrics);
 		if (err)
 			return fail(ret_error, "serve metrics on", a->opts.metrics_addr, err);
 	}
@@ -507,6 +517,7 @@ int agent_summary(struct agent *a, struct agent_summary *ret_summary)
 		.stream_dropped = ks.lost,
 		.images_untracked = ls.images_untracked,
 		.runtime = ls.runtime,
+		.out_of_scope = ls.out_of_scope,
 	};
 	return 0;
 }

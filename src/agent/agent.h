@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "agent/export.h"
+#include "event/evfilter.h"
 #include "kernel/loader.h"
 #include "privilege/rings.h"
 
@@ -25,6 +26,10 @@ struct agent_opts {
 	const char *socket; /* the API's; NULL: API_DEFAULT_SOCKET */
 	const char *metrics_addr; /* NULL: no metrics */
 	size_t metrics_workloads; /* 0: METRICS_DEFAULT_WORKLOADS */
+	size_t metrics_series; /* 0: METRICS_DEFAULT_SERIES */
+	/* Only the pods it matches are recorded, streamed and metered (a node
+	 * scope: --namespaces); NULL: every workload. Not owned. */
+	struct evfilter *scope;
 	struct export_opts export; /* path NULL: no export */
 	double flush_seconds;
 	bool watch_denials; /* count what denied syscalls return */
@@ -54,6 +59,7 @@ struct agent_summary {
 	uint64_t stream_dropped; /* events the ring buffer dropped: clients lost them */
 	uint64_t images_untracked; /* program images past the bound */
 	uint64_t runtime; /* a container runtime's start-up: not stored */
+	uint64_t out_of_scope; /* checks of workloads outside the scope: not stored */
 	uint64_t unstored; /* rows of counts the store could not take: lost at exit */
 	int store_err; /* why: the last flush's -errno, 0 when it worked */
 };

@@ -42,6 +42,9 @@ json_object *api_row_to_json(const struct store_row *r)
 	add_text(obj, "image", w->image, TEXT_IMAGE_MAX);
 	add_text(obj, "binary", w->binary, TEXT_PATH_MAX);
 	add_text(obj, "unit", w->unit, TEXT_NAME_MAX);
+	add_str(obj, "owner_kind", w->owner_kind);
+	add_text(obj, "owner_name", w->owner_name, TEXT_LABEL_MAX);
+	add_str(obj, "owner_how", w->owner_how);
 	add_u64(obj, "instances", r->instances);
 	json_object_object_add(obj, "cap", json_object_new_int(c->cap));
 	caps_name(c->cap, name);
@@ -153,6 +156,21 @@ fail:
 	return err;
 }
 
+/* A member an agent before the owners did not send: "" then. */
+static int read_optional_string(json_object *obj, const char *key, const char **ret_value)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		*ret_value = "";
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	*ret_value = json_object_get_string(v);
+	return 0;
+}
+
 int api_row_from_json(json_object *obj, struct store_row *ret_row)
 {
 	struct store_row r = { .workload_id = 0 };
@@ -172,6 +190,9 @@ int api_row_from_json(json_object *obj, struct store_row *ret_row)
 	err |= json_read_string(obj, "image", &w->image);
 	err |= json_read_string(obj, "binary", &w->binary);
 	err |= json_read_string(obj, "unit", &w->unit);
+	err |= read_optional_string(obj, "owner_kind", &w->owner_kind);
+	err |= read_optional_string(obj, "owner_name", &w->owner_name);
+	err |= read_optional_string(obj, "owner_how", &w->owner_how);
 	err |= json_read_u64(obj, "instances", &r.instances);
 	err |= json_read_int(obj, "cap", &c->cap);
 	err |= json_read_bool(obj, "denied", &c->denied);
@@ -203,6 +224,7 @@ static const struct {
 	{ "container", STORE_SELECT_CONTAINER },
 	{ "binary", STORE_SELECT_BINARY },
 	{ "unit", STORE_SELECT_UNIT },
+	{ "workload", STORE_SELECT_WORKLOAD },
 };
 
 int api_select_to_json(const struct store_filter *f, json_object **ret_select)
@@ -230,6 +252,11 @@ int api_select_to_json(const struct store_filter *f, json_object **ret_select)
 	case STORE_SELECT_UNIT:
 		value = json_object_new_string(f->unit ? f->unit : "");
 		break;
+	case STORE_SELECT_WORKLOAD:
+		snprintf(pod, sizeof(pod), "%s/%s/%s", f->pod_namespace ? f->pod_namespace : "",
+			 f->owner_kind ? f->owner_kind : "", f->owner_name ? f->owner_name : "");
+		value = json_object_new_string(pod);
+		break;
 	}
 	for (size_t i = 0; value && i < sizeof(selects) / sizeof(selects[0]); i++)
 		if (selects[i].select == f->select) {
@@ -254,7 +281,7 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 	    json_object_object_length(select) != 1)
 		return invalid_input(err, err_size,
 				     "\"select\" must be an object with one of \"pod\", "
-				     "\"container\", \"binary\", \"unit\", \"all\"");
+				     "\"container\", \"binary\", \"unit\", \"workload\", \"all\"");
 	json_object_object_foreach(select, key, value) {
 		for (i = 0; i < sizeof(selects) / sizeof(selects[0]); i++)
 			if (!strcmp(key, selects[i].key))
@@ -283,6 +310,15 @@ int api_select_from_json(json_object *select, struct store_filter *ret_filter, c
 				text_echo(text, echo, sizeof(echo));
 				return invalid_input(err, err_size,
 						     "\"pod\" must be NAMESPACE/NAME, not \"%s\"",
+						     echo);
+			}
+			break;
+		case STORE_SELECT_WORKLOAD:
+			if (store_filter_workload(text, &f, buf, size)) {
+				text_echo(text, echo, sizeof(echo));
+				return invalid_input(err, err_size,
+						     "\"workload\" must be NAMESPACE/KIND/NAME, not "
+						     "\"%s\"",
 						     echo);
 			}
 			break;

@@ -6,6 +6,7 @@
 #include "identity/images.h"
 #include "kernel/records.h"
 #include "lib/hash.h"
+#include "profile/profile.h"
 
 /* What the store already has of one aggregation entry. */
 struct seen {
@@ -173,6 +174,71 @@ static struct check_outcome outcome_growth(struct seen *s, const struct ct_agg_k
 	return growth;
 }
 
+static bool in_scope(struct ledger *l, const struct workload *w)
+{
+	struct evfilter_subject subject = {
+		.namespace_ = w->pod_namespace,
+		.pod = w->pod_name,
+		.container = w->container_name,
+		.has_pod = true,
+	};
+
+	if (!l->opts.scope)
+		return true;
+	return w->kind == WORKLOAD_POD_CONTAINER && evfilter_match(l->opts.scope, &subject);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* c: the checks that grew, with the outcomes that grew. */
+static void meter_replica(struct ledger *l, const struct workload *w, const struct check *c,
+			  bool runtime)
+{
+	const bool pod = w->kind == WORKLOAD_POD_CONTAINER;
+	const struct metrics_replica r = {
+		.namespace = pod ? w->pod_namespace : NULL,
+		.kind = w->owner_kind,
+		.workload = w->owner_name,
+		.container = workload_container(w),
+		.pod = pod ? w->pod_name : NULL,
+	};
+	const struct {
+		enum profile_outcome outcome;
+		uint64_t n;
+	} parts[] = {
+		{ PROFILE_OUTCOME_MATTERED, check_count_add(c->outcome.eperm, c->outcome.eacces) },
+		{ PROFILE_OUTCOME_FALLBACK, c->outcome.success },
+		{ PROFILE_OUTCOME_OTHER_ERROR, c->outcome.other },
+	};
+	struct metrics *m = l->opts.metrics;
+	enum profile_class cls;
+	uint64_t left = c->count, n;
+
+	if (!m || !w->owner_kind || !*w->owner_kind || !c->count)
+		return;
+	metrics_add_replica(m, &r);
+	if (runtime) {
+		metrics_add_replica_checks(m, &r, c->cap, "runtime", NULL, c->count);
+		return;
+	}
+	cls = profile_check_class(c);
+	if (cls != PROFILE_CLASS_DENIED) {
+		metrics_add_replica_checks(m, &r, c->cap, profile_class_name(cls), NULL, c->count);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		n = min_u64(left, parts[i].n);
+		metrics_add_replica_checks(m, &r, c->cap, "denied",
+					   profile_outcome_name(parts[i].outcome), n);
+		left -= n;
+	}
+	metrics_add_replica_checks(m, &r, c->cap, "denied",
+				   profile_outcome_name(PROFILE_OUTCOME_UNOBSERVED), left);
+}
+
 int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct_agg_value *value,
 		 const struct ct_outcome *outcome, uint64_t now_ns)
 {
@@ -211,13 +277,19 @@ int ledger_entry(struct ledger *l, const struct ct_agg_key *key, const struct ct
 	 * what its pid runs now: a runtime's init becomes the workload. */
 	identity_workload(l->opts.identity, key->cgroup_id, key->pid, img ? img->binary : NULL,
 			  &obs.workload);
-	if (runtime_start(l, key, img, &obs.workload)) {
-		l->stats.runtime += grew;
+	if (!in_scope(l, &obs.workload)) {
+		l->stats.out_of_scope += grew;
 		return 0;
 	}
 	records_check(key, value, NULL, &obs.check);
 	obs.check.count = grew;
 	obs.check.outcome = growth;
+	if (runtime_start(l, key, img, &obs.workload)) {
+		l->stats.runtime += grew;
+		meter_replica(l, &obs.workload, &obs.check, true);
+		return 0;
+	}
+	meter_replica(l, &obs.workload, &obs.check, false);
 	obs.check.first_ns = value->first_ns + (uint64_t)l->opts.boot_offset_ns;
 	obs.check.last_ns = now_ns;
 	if (l->opts.metrics && grew) {

@@ -4,7 +4,13 @@
  * last one. Entries of a process that exited are read one last time and
  * then deleted. Each entry is named by its workload; a container's runtime
  * start-up (identity/images.h) is counted apart, never stored as the
- * workload's. Kernel threads working for a cgroup are not its workload. */
+ * workload's. Kernel threads working for a cgroup are not its workload.
+ *
+ * The replica metrics (agent/metrics.h) of a pod's container or a
+ * container get what grew, by class; a denied group's checks by what
+ * their syscall returned as far as this flush knows it, the rest
+ * "unobserved": an outcome that comes in later is not counted again, so a
+ * replica's series add up to its checks. */
 #ifndef CAPTRAIL_AGENT_LEDGER_H
 #define CAPTRAIL_AGENT_LEDGER_H
 
@@ -13,6 +19,7 @@
 #include "agent/metrics.h"
 #include "agent/store.h"
 #include "bpf/captrail.h"
+#include "event/evfilter.h"
 #include "identity/identity.h"
 
 #define LEDGER_MAX_EXITS 65536 /* exited processes remembered between two drains */
@@ -21,6 +28,9 @@ struct ledger_opts {
 	struct identity *identity; /* names workloads; its scan gives the host's mount ns */
 	struct store *store;
 	struct metrics *metrics; /* NULL: none */
+	/* Only pods this filter matches are stored and metered (the agent's
+	 * --namespaces); NULL: every workload. */
+	struct evfilter *scope;
 	int64_t boot_offset_ns; /* wall clock - boot clock, for first-seen times */
 	size_t max_images; /* 0: IMAGES_DEFAULT_MAX */
 };
@@ -29,6 +39,7 @@ struct ledger_stats {
 	uint64_t checks; /* counted by the kernel, kernel threads' aside */
 	uint64_t denied;
 	uint64_t runtime; /* a container runtime's start-up: not stored */
+	uint64_t out_of_scope; /* workloads the scope leaves out: not stored */
 	uint64_t images_untracked; /* past the image bound: their checks are stored */
 	uint64_t exits_untracked; /* past LEDGER_MAX_EXITS: keys left in the kernel's map */
 };

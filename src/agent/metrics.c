@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "lib/caps.h"
+#include "lib/check.h"
 #include "lib/hash.h"
 #include "lib/text.h"
 
@@ -28,8 +29,22 @@ struct workload {
 	uint64_t checks[CAPS_MAX][2]; /* [cap][denied] */
 };
 
+/* One series of the replica families: its labels as written. */
+struct series {
+	UT_hash_handle hh;
+	char *labels; /* `node="n",...` without braces */
+	uint64_t value;
+};
+
+enum { FAMILY_CHECKS, FAMILY_INSTANCES, FAMILIES };
+
 struct metrics {
 	pthread_mutex_t lock;
+	char *node; /* escaped */
+	size_t max_series;
+	size_t n_series;
+	struct series *series[FAMILIES]; /* uthash, insertion order */
+	uint64_t series_overflow;
 	struct MHD_Daemon *daemon;
 	uint16_t port;
 	size_t max_workloads;
@@ -85,6 +100,9 @@ static const struct {
 	[METRICS_RUNTIME_CHECKS] = { "captrail_runtime_checks_total", "counter",
 				     "Checks of a container runtime's start-up, kept out of "
 				     "the profiles." },
+	[METRICS_OUT_OF_SCOPE] = { "captrail_out_of_scope_checks_total", "counter",
+				   "Checks of workloads outside the agent's --namespaces, not "
+				   "stored." },
 };
 
 static const char *const cache_names[METRICS_CACHES] = {
@@ -105,6 +123,36 @@ static void render_workload(FILE *out, const struct workload *w)
 				     "workload=\"%s\"} %llu\n", name, denied ? "denied" : "granted",
 				w->name, (unsigned long long)w->checks[cap][denied]);
 		}
+}
+
+static void render_series(FILE *out, const struct metrics *m)
+{
+	static const struct {
+		const char *name;
+		const char *type;
+		const char *help;
+	} families[FAMILIES] = {
+		[FAMILY_CHECKS] = { "captrail_workload_capability_checks_total", "counter",
+				    "Capability checks of a replica by capability, profile class "
+				    "and, for denied checks, what their syscall returned." },
+		[FAMILY_INSTANCES] = { "captrail_workload_instances", "gauge",
+				       "Replicas (pod containers, containers) seen, 1 each." },
+	};
+	struct series *s, *tmp;
+
+	for (int f = 0; f < FAMILIES; f++) {
+		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+			families[f].name, families[f].type);
+		HASH_ITER(hh, m->series[f], s, tmp)
+			fprintf(out, "%s{%s} %llu\n", families[f].name, s->labels,
+				(unsigned long long)s->value);
+	}
+	fprintf(out,
+		"# HELP captrail_workload_series_overflow_total Replica updates not counted: "
+		"their series would have been one past %zu.\n"
+		"# TYPE captrail_workload_series_overflow_total counter\n"
+		"captrail_workload_series_overflow_total %llu\n",
+		m->max_series, (unsigned long long)m->series_overflow);
 }
 
 static void render_locked(struct metrics *m, FILE *out)
@@ -132,6 +180,7 @@ static void render_locked(struct metrics *m, FILE *out)
 		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", value_info[i].name,
 			value_info[i].help, value_info[i].name, value_info[i].type,
 			value_info[i].name, (unsigned long long)m->values[i]);
+	render_series(out, m);
 	fputs("# HELP captrail_cache_entries Entries in the process and container caches.\n"
 	      "# TYPE captrail_cache_entries gauge\n", out);
 	for (int i = 0; i < METRICS_CACHES; i++)
@@ -292,7 +341,20 @@ out:
 	return err;
 }
 
-int metrics__new(const char *addr, size_t max_workloads, struct metrics **ret_metrics)
+/* A label value as written: bounded, escaped, its cut counted. */
+static char *label_value(struct metrics *m, const char *value, size_t max)
+{
+	char *buf = malloc(TEXT_BUF(TEXT_LABEL_MAX));
+	bool cut;
+
+	if (!buf)
+		return NULL;
+	text_render(buf, TEXT_BUF(TEXT_LABEL_MAX), value ? value : "", max, TEXT_PROM, &cut);
+	m->labels_cut += cut;
+	return buf;
+}
+
+int metrics__new(const struct metrics_opts *opts, struct metrics **ret_metrics)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 	struct metrics *m;
@@ -303,8 +365,14 @@ int metrics__new(const char *addr, size_t max_workloads, struct metrics **ret_me
 	if (!m)
 		return -ENOMEM;
 	pthread_mutex_init(&m->lock, NULL);
-	m->max_workloads = max_workloads ? max_workloads : METRICS_DEFAULT_WORKLOADS;
-	err = listen_on(addr, &fd, &family, &m->port);
+	m->max_workloads = opts->max_workloads ? opts->max_workloads : METRICS_DEFAULT_WORKLOADS;
+	m->max_series = opts->max_series ? opts->max_series : METRICS_DEFAULT_SERIES;
+	m->node = label_value(m, opts->node, TEXT_NAME_MAX);
+	if (!m->node) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = listen_on(opts->addr, &fd, &family, &m->port);
 	if (err)
 		goto fail;
 	if (family == AF_INET6)
@@ -328,6 +396,7 @@ int metrics__new(const char *addr, size_t max_workloads, struct metrics **ret_me
 	return 0;
 fail:
 	pthread_mutex_destroy(&m->lock);
+	free(m->node);
 	free(m);
 	return err;
 }
@@ -353,6 +422,16 @@ void metrics__free(struct metrics *m)
 		free_workload(w);
 	}
 	free_workload(m->other);
+	for (int f = 0; f < FAMILIES; f++) {
+		struct series *s, *stmp;
+
+		HASH_ITER(hh, m->series[f], s, stmp) {
+			HASH_DEL(m->series[f], s);
+			free(s->labels);
+			free(s);
+		}
+	}
+	free(m->node);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -438,5 +517,114 @@ void metrics_set_cache(struct metrics *m, enum metrics_cache which, uint64_t ent
 	pthread_mutex_lock(&m->lock);
 	m->cache_entries[which] = entries;
 	m->cache_evictions[which] = evictions;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* `key="value"` for a value that is not empty, after a comma when not
+ * first. */
+static void put_label(FILE *out, const char *key, const char *value)
+{
+	if (!*value)
+		return;
+	fprintf(out, "%s%s=\"%s\"", ftell(out) ? "," : "", key, value);
+}
+
+/* The labels of r (and the check's, when cap >= 0) as written, malloc'd;
+ * under the lock. */
+static char *replica_labels(struct metrics *m, const struct metrics_replica *r, int cap,
+			    const char *cls, const char *outcome)
+{
+	const char *raw[] = { r->namespace, r->kind, r->workload, r->container, r->pod };
+	static const char *const keys[] = { "namespace", "workload_kind", "workload", "container",
+					    "pod" };
+	static const size_t max[] = { TEXT_NAME_MAX, TEXT_NAME_MAX, TEXT_LABEL_MAX,
+				      TEXT_NAME_MAX, TEXT_NAME_MAX };
+	char *text = NULL, capname[CAPS_NAME_LEN];
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	bool ok = out;
+
+	if (!out)
+		return NULL;
+	put_label(out, "node", m->node);
+	for (size_t i = 0; ok && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char *v = label_value(m, raw[i], max[i]);
+
+		ok = v;
+		if (v)
+			put_label(out, keys[i], v);
+		free(v);
+	}
+	if (cap >= 0) {
+		caps_name(cap, capname);
+		put_label(out, "capability", capname);
+		put_label(out, "class", cls);
+		put_label(out, "outcome", outcome ? outcome : "");
+	}
+	if (fclose(out) || !ok) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* Under the lock: the series of labels (consumed), NULL past the bound
+ * (counted) or without memory. */
+static struct series *find_series(struct metrics *m, int family, char *labels)
+{
+	struct series *s;
+
+	HASH_FIND_STR(m->series[family], labels, s);
+	if (s) {
+		free(labels);
+		return s;
+	}
+	if (m->n_series >= m->max_series) {
+		m->series_overflow++;
+		free(labels);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		free(labels);
+		return NULL;
+	}
+	s->labels = labels;
+	HASH_ADD_KEYPTR(hh, m->series[family], s->labels, strlen(s->labels), s);
+	if (hash_add_failed()) {
+		free(s->labels);
+		free(s);
+		return NULL;
+	}
+	m->n_series++;
+	return s;
+}
+
+void metrics_add_replica_checks(struct metrics *m, const struct metrics_replica *r, int cap,
+				const char *cls, const char *outcome, uint64_t n)
+{
+	struct series *s;
+	char *labels;
+
+	if (cap < 0 || cap >= CAPS_MAX || !n || !cls)
+		return;
+	pthread_mutex_lock(&m->lock);
+	labels = replica_labels(m, r, cap, cls, outcome);
+	s = labels ? find_series(m, FAMILY_CHECKS, labels) : NULL;
+	if (s)
+		s->value = check_count_add(s->value, n);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_add_replica(struct metrics *m, const struct metrics_replica *r)
+{
+	struct series *s;
+	char *labels;
+
+	pthread_mutex_lock(&m->lock);
+	labels = replica_labels(m, r, -1, NULL, NULL);
+	s = labels ? find_series(m, FAMILY_INSTANCES, labels) : NULL;
+	if (s)
+		s->value = 1;
 	pthread_mutex_unlock(&m->lock);
 }

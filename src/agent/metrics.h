@@ -16,7 +16,22 @@
  * bounded and escaped as lib/text.h's TEXT_PROM says (valid UTF-8, cut to
  * TEXT_WORKLOAD_MAX bytes, each cut update counted in
  * captrail_metrics_labels_cut_total). The agent's loop updates the
- * values; a mutex keeps the HTTP thread's reads consistent. */
+ * values; a mutex keeps the HTTP thread's reads consistent.
+ *
+ * Profile-grade series, per replica, for a Prometheus to sum over nodes and
+ * time (README "Metrics"; the contract of `profile --prometheus`):
+ *   captrail_workload_capability_checks_total{node, namespace, workload_kind,
+ *       workload, container, pod, capability, class, outcome}
+ *   captrail_workload_instances{node, namespace, workload_kind, workload,
+ *       container, pod} 1
+ * class is profile_class_name() of the checks, or "runtime" for a container
+ * runtime's start-up; outcome, for class "denied" only, profile_outcome_name().
+ * A label whose value is empty is not written (Prometheus reads it as
+ * ""): namespace and pod outside Kubernetes, outcome but for denied checks.
+ * At most max_series series of both families exist; an update that would
+ * make one more is not counted in them but in
+ * captrail_workload_series_overflow_total. Series stay for the agent's
+ * life: a counter that vanished would read as a reset. */
 #ifndef CAPTRAIL_METRICS_H
 #define CAPTRAIL_METRICS_H
 
@@ -25,6 +40,7 @@
 #include <stdint.h>
 
 #define METRICS_DEFAULT_WORKLOADS 500
+#define METRICS_DEFAULT_SERIES 20000
 #define METRICS_OTHER "other"
 
 /* Totals kept by their sources; the agent copies them in (metrics_set). */
@@ -44,6 +60,7 @@ enum metrics_value {
 	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
 	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
 	METRICS_RUNTIME_CHECKS, /* captrail_runtime_checks_total: not in the profiles */
+	METRICS_OUT_OF_SCOPE, /* captrail_out_of_scope_checks_total: --namespaces */
 	METRICS_VALUES,
 };
 
@@ -55,10 +72,17 @@ enum metrics_cache {
 
 struct metrics;
 
-/* addr: "HOST:PORT", ":PORT" (every IPv4 address) or "[IPV6]:PORT"; port 0
- * picks a free one (see metrics_port). max_workloads 0: the default.
- * -EINVAL: bad address; -EADDRINUSE and friends from bind(). */
-int metrics__new(const char *addr, size_t max_workloads, struct metrics **ret_metrics);
+struct metrics_opts {
+	/* "HOST:PORT", ":PORT" (every IPv4 address) or "[IPV6]:PORT"; port 0
+	 * picks a free one (see metrics_port) */
+	const char *addr;
+	size_t max_workloads; /* 0: METRICS_DEFAULT_WORKLOADS */
+	size_t max_series; /* 0: METRICS_DEFAULT_SERIES */
+	const char *node; /* the node label; NULL: "" */
+};
+
+/* -EINVAL: bad address; -EADDRINUSE and friends from bind(). */
+int metrics__new(const struct metrics_opts *opts, struct metrics **ret_metrics);
 void metrics__free(struct metrics *m);
 
 uint16_t metrics_port(const struct metrics *m);
@@ -67,6 +91,22 @@ uint16_t metrics_port(const struct metrics *m);
  * "ns/pod/container", a container name, a binary or a unit). */
 void metrics_add_checks(struct metrics *m, const char *workload, int cap, bool denied,
 			uint64_t n);
+/* One replica's labels; NULL or "" for none. */
+struct metrics_replica {
+	const char *namespace;
+	const char *kind; /* workload_kind */
+	const char *workload;
+	const char *container;
+	const char *pod;
+};
+
+/* n checks of cap of class cls ("required", ..., "runtime") by replica r;
+ * outcome NULL but for class "denied". */
+void metrics_add_replica_checks(struct metrics *m, const struct metrics_replica *r, int cap,
+				const char *cls, const char *outcome, uint64_t n);
+/* r was seen: its captrail_workload_instances series is 1. */
+void metrics_add_replica(struct metrics *m, const struct metrics_replica *r);
+
 void metrics_set(struct metrics *m, enum metrics_value which, uint64_t value);
 void metrics_set_cache(struct metrics *m, enum metrics_cache which, uint64_t entries,
 		       uint64_t evictions);

@@ -36,6 +36,7 @@ struct pending {
 	enum workload_kind kind;
 	const char *ident[5]; /* into key: see enum ident */
 	char *image;
+	char *owner[3]; /* kind, name, how: the latest known */
 	char *instance; /* NULL for a check row; set for an instance row */
 	struct row_key row;
 	uint64_t count;
@@ -56,6 +57,7 @@ enum stmt {
 struct store {
 	sqlite3 *db;
 	bool rdonly;
+	bool no_owners; /* a version 1 file opened read only */
 	sqlite3_stmt *stmt[ST_N];
 	struct pending *checks; /* uthash */
 	struct pending *instances;
@@ -72,6 +74,9 @@ static const char schema[] =
 	" binary TEXT NOT NULL,"
 	" unit TEXT NOT NULL,"
 	" image TEXT NOT NULL DEFAULT '',"
+	" owner_kind TEXT NOT NULL DEFAULT '',"
+	" owner_name TEXT NOT NULL DEFAULT '',"
+	" owner_how TEXT NOT NULL DEFAULT '',"
 	" UNIQUE(kind, pod_namespace, pod_name, container_name, binary, unit));"
 	"CREATE TABLE instances("
 	" workload_id INTEGER NOT NULL REFERENCES workloads(id),"
@@ -95,7 +100,18 @@ static const char schema[] =
 	" success INTEGER NOT NULL DEFAULT 0,"
 	" other INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(workload_id, cap, denied, audit, syscall, flags)) WITHOUT ROWID;"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+static const char upgrade_v1[] =
+	"ALTER TABLE workloads ADD COLUMN owner_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE workloads ADD COLUMN owner_name TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE workloads ADD COLUMN owner_how TEXT NOT NULL DEFAULT '';"
+	"PRAGMA user_version = 2;";
+
+/* What a query of a version 1 file reads the workloads table as. */
+static const char no_owners_prefix[] =
+	"WITH workloads AS (SELECT *, '' AS owner_kind, '' AS owner_name, '' AS owner_how"
+	" FROM main.workloads) ";
 
 /* col + the new row's col, held at STORE_COUNT_MAX: SQLite would turn an
  * integer overflow into a float. A value that is not an integer (an edited
@@ -108,10 +124,17 @@ static const char schema[] =
 static const char *const statements[ST_N] = {
 	[ST_WORKLOAD] =
 		"INSERT INTO workloads(kind, pod_namespace, pod_name, container_name, binary,"
-		" unit, image) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" unit, image, owner_kind, owner_name, owner_how)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT(kind, pod_namespace, pod_name, container_name, binary, unit)"
 		" DO UPDATE SET image = CASE WHEN excluded.image <> '' THEN excluded.image"
-		" ELSE image END RETURNING id",
+		" ELSE image END,"
+		" owner_kind = CASE WHEN excluded.owner_kind <> '' THEN excluded.owner_kind"
+		" ELSE owner_kind END,"
+		" owner_name = CASE WHEN excluded.owner_kind <> '' THEN excluded.owner_name"
+		" ELSE owner_name END,"
+		" owner_how = CASE WHEN excluded.owner_kind <> '' THEN excluded.owner_how"
+		" ELSE owner_how END RETURNING id",
 	[ST_CHECK] =
 		"INSERT INTO checks(workload_id, cap, denied, audit, syscall, flags, count,"
 		" first_seen, last_seen, eperm, eacces, success, other)"
@@ -218,6 +241,20 @@ static int quick_check(sqlite3 *db)
 	return ok ? 0 : -EUCLEAN;
 }
 
+static int upgrade(struct store *s)
+{
+	int err = exec_sql(s->db, "BEGIN IMMEDIATE");
+
+	if (err)
+		return err;
+	err = exec_sql(s->db, upgrade_v1);
+	if (!err)
+		err = exec_sql(s->db, "COMMIT");
+	if (err)
+		exec_sql(s->db, "ROLLBACK");
+	return err;
+}
+
 static int check_schema(struct store *s)
 {
 	int64_t version, tables;
@@ -230,6 +267,12 @@ static int check_schema(struct store *s)
 		return -EPROTO;
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
+	if (version == 1 && s->rdonly) {
+		s->no_owners = true;
+		return 0;
+	}
+	if (version == 1)
+		return upgrade(s);
 	err = query_int(s->db, "SELECT count(*) FROM sqlite_schema", &tables);
 	if (err)
 		return err;
@@ -313,6 +356,8 @@ static void pending_free(struct pending *p)
 {
 	free(p->key);
 	free(p->image);
+	for (int i = 0; i < 3; i++)
+		free(p->owner[i]);
 	free(p->instance);
 	free(p);
 }
@@ -412,6 +457,30 @@ static int set_image(struct pending *p, const char *image)
 		return -ENOMEM;
 	free(p->image);
 	p->image = copy;
+	return 0;
+}
+
+/* A workload's owner as last derived: a label read late may correct a
+ * name pattern. */
+static int set_owner(struct pending *p, const struct workload *w)
+{
+	const char *owner[3] = { w->owner_kind, w->owner_name, w->owner_how };
+	char *copy[3] = { NULL };
+
+	if (!owner[0] || !*owner[0])
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		copy[i] = strdup(owner[i] ? owner[i] : "");
+		if (!copy[i]) {
+			while (i--)
+				free(copy[i]);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		free(p->owner[i]);
+		p->owner[i] = copy[i];
+	}
 	return 0;
 }
 
@@ -524,6 +593,8 @@ int store_add(struct store *s, const struct store_obs *obs)
 		err = set_image(p, obs->workload.image);
 	}
 	if (!err)
+		err = set_owner(p, &obs->workload);
+	if (!err)
 		err = add_instance(s, obs, ident);
 	if (err)
 		s->stats.dropped++;
@@ -547,6 +618,8 @@ static int upsert_workload(struct store *s, const struct pending *p, int64_t *re
 	for (int i = 0; i < ID_COUNT; i++)
 		sqlite3_bind_text(st, 2 + i, p->ident[i], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, p->image ? p->image : "", -1, SQLITE_STATIC);
+	for (int i = 0; i < 3; i++)
+		sqlite3_bind_text(st, 8 + i, p->owner[i] ? p->owner[i] : "", -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*ret_id = sqlite3_column_int64(st, 0);
@@ -652,7 +725,7 @@ static const char query_head[] =
 	" w.binary, w.unit,"
 	" (SELECT count(*) FROM instances i WHERE i.workload_id = w.id),"
 	" c.cap, c.denied, c.audit, c.syscall, c.flags, c.count, c.first_seen, c.last_seen,"
-	" c.eperm, c.eacces, c.success, c.other"
+	" c.eperm, c.eacces, c.success, c.other, w.owner_kind, w.owner_name, w.owner_how"
 	" FROM checks c JOIN workloads w ON w.id = c.workload_id WHERE ";
 
 _Static_assert(WORKLOAD_POD_CONTAINER == 1 && WORKLOAD_CONTAINER == 2 &&
@@ -668,6 +741,8 @@ static const char *const query_where[] = {
 		" (length(?1) >= 12 AND substr(i.instance, 1, length(?1)) = ?1)))",
 	[STORE_SELECT_BINARY] = "w.kind = 3 AND w.binary = ?1",
 	[STORE_SELECT_UNIT] = "w.kind = 4 AND w.unit = ?1",
+	[STORE_SELECT_WORKLOAD] = "w.kind IN (1, 2) AND w.pod_namespace = ?1 AND"
+				  " w.owner_kind = ?2 AND w.owner_name = ?3",
 };
 
 static const char query_tail[] =
@@ -698,7 +773,7 @@ bool store_row_valid(const struct store_row *r)
 	       c->outcome.success <= STORE_COUNT_MAX && c->outcome.other <= STORE_COUNT_MAX;
 }
 
-enum { COL_TEXT_FIRST = 2, COL_TEXT_LAST = 7, COL_COUNT = 21 };
+enum { COL_TEXT_FIRST = 2, COL_TEXT_LAST = 7, COL_OWNER = 21, COL_COUNT = 24 };
 
 /* Column col as an integer if it is one within min..max. */
 static bool column_in(sqlite3_stmt *st, int col, int64_t min, int64_t max, int64_t *ret_value)
@@ -721,8 +796,8 @@ static bool read_row(sqlite3_stmt *st, struct store_row *r)
 	int64_t kind, cap, denied, audit, syscall, flags;
 
 	for (int col = 0; col < COL_COUNT; col++) {
-		int want = col >= COL_TEXT_FIRST && col <= COL_TEXT_LAST ? SQLITE_TEXT :
-									  SQLITE_INTEGER;
+		int want = (col >= COL_TEXT_FIRST && col <= COL_TEXT_LAST) || col >= COL_OWNER ?
+				   SQLITE_TEXT : SQLITE_INTEGER;
 
 		if (sqlite3_column_type(st, col) != want)
 			return false;
@@ -741,6 +816,9 @@ static bool read_row(sqlite3_stmt *st, struct store_row *r)
 	w->image = column_text(st, 5);
 	w->binary = column_text(st, 6);
 	w->unit = column_text(st, 7);
+	w->owner_kind = column_text(st, COL_OWNER);
+	w->owner_name = column_text(st, COL_OWNER + 1);
+	w->owner_how = column_text(st, COL_OWNER + 2);
 	r->instances = (uint64_t)sqlite3_column_int64(st, 8);
 	c->cap = (int)cap;
 	c->denied = denied;
@@ -769,13 +847,14 @@ static const char *strip_runtime(const char *container)
 static int prepare_select(struct store *s, const struct store_filter *f, const char *head,
 			  const char *tail, sqlite3_stmt **ret_st)
 {
-	char sql[1024];
+	char sql[2048];
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((unsigned)f->select >= sizeof(query_where) / sizeof(query_where[0]))
 		return -EINVAL;
-	snprintf(sql, sizeof(sql), "%s%s%s", head, query_where[f->select], tail);
+	snprintf(sql, sizeof(sql), "%s%s%s%s", s->no_owners ? no_owners_prefix : "", head,
+		 query_where[f->select], tail);
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return sqlite_err(rc);
@@ -794,6 +873,11 @@ static int prepare_select(struct store *s, const struct store_filter *f, const c
 		break;
 	case STORE_SELECT_UNIT:
 		sqlite3_bind_text(st, 1, str(f->unit), -1, SQLITE_STATIC);
+		break;
+	case STORE_SELECT_WORKLOAD:
+		sqlite3_bind_text(st, 1, str(f->pod_namespace), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, str(f->owner_kind), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, str(f->owner_name), -1, SQLITE_STATIC);
 		break;
 	}
 	*ret_st = st;
@@ -880,6 +964,33 @@ int store_filter_pod(const char *text, struct store_filter *ret_filter, char *bu
 		.select = STORE_SELECT_POD,
 		.pod_namespace = buf,
 		.pod_name = slash + 1,
+	};
+	return 0;
+}
+
+int store_filter_workload(const char *text, struct store_filter *ret_filter, char *buf,
+			  size_t size)
+{
+	char *kind, *name;
+	const char *canonical;
+
+	if (!text || snprintf(buf, size, "%s", text) >= (int)size)
+		return -EINVAL;
+	kind = strchr(buf, '/');
+	name = kind ? strchr(kind + 1, '/') : NULL;
+	if (!name || !name[1] || strchr(name + 1, '/'))
+		return -EINVAL;
+	*kind++ = '\0';
+	*name++ = '\0';
+	canonical = workload_owner_kind(kind);
+	/* Only a plain container is outside every namespace. */
+	if (!canonical || !*buf != !strcmp(canonical, WORKLOAD_OWNER_CONTAINER))
+		return -EINVAL;
+	*ret_filter = (struct store_filter){
+		.select = STORE_SELECT_WORKLOAD,
+		.pod_namespace = buf,
+		.owner_kind = canonical,
+		.owner_name = name,
 	};
 	return 0;
 }

@@ -17,7 +17,9 @@
 #include "identity/workload.h"
 #include "lib/check.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* 2 added the workloads' owners; a version 1 file is upgraded when the
+ * agent opens it, and read as it is (owners unknown) by a reader. */
+#define STORE_SCHEMA_VERSION 2
 #define STORE_MAX_PENDING 65536 /* buffered rows before store_add() flushes */
 /* A stored count saturates here (SQLite integers are signed 64-bit). */
 #define STORE_COUNT_MAX ((uint64_t)INT64_MAX)
@@ -43,6 +45,9 @@ enum store_select {
 	STORE_SELECT_CONTAINER, /* container: a name, an id or an id prefix of 12+ */
 	STORE_SELECT_BINARY, /* binary path, exact (host binaries) */
 	STORE_SELECT_UNIT,
+	/* pod_namespace, owner_kind and owner_name, exact: every pod's
+	 * container (or container) of one owner */
+	STORE_SELECT_WORKLOAD,
 };
 
 struct store_filter {
@@ -52,6 +57,8 @@ struct store_filter {
 	const char *container; /* may carry a "<runtime>://" prefix */
 	const char *binary;
 	const char *unit;
+	const char *owner_kind;
+	const char *owner_name;
 };
 
 struct store_stats {
@@ -126,5 +133,9 @@ void store_gaps(const struct store *store, uint64_t invalid_before, struct store
 /* "pod/container" selection text "NS/NAME" into a filter; -EINVAL. The
  * filter points into text. */
 int store_filter_pod(const char *text, struct store_filter *ret_filter, char *buf, size_t size);
+/* "NS/KIND/NAME" (KIND as workload_owner_kind() reads it; NS empty for a
+ * plain Container) into a filter; -EINVAL. The filter points into buf. */
+int store_filter_workload(const char *text, struct store_filter *ret_filter, char *buf,
+			  size_t size);
 
 #endif

@@ -17,6 +17,8 @@ struct workload_rows {
 	struct check *checks;
 	char *binary; /* host binaries: their path, which the profile keeps per check */
 	size_t n_checks;
+	char *pod; /* a pod's container: its pod, the replica */
+	char *container; /* a pod's container or a container: its name, else its id */
 };
 
 struct workload_profiles {
@@ -41,6 +43,8 @@ static void rows_free(struct workload_rows *w)
 	free(w->instances);
 	free(w->checks);
 	free(w->binary);
+	free(w->pod);
+	free(w->container);
 	free(w);
 }
 
@@ -109,6 +113,13 @@ int workload_profiles_add_row(void *ctx, const struct store_row *row)
 	if (row->workload.kind == WORKLOAD_HOST_BINARY && !w->binary &&
 	    !(w->binary = strdup(row->workload.binary ? row->workload.binary : "")))
 		return -ENOMEM;
+	if (row->workload.kind == WORKLOAD_POD_CONTAINER && !w->pod &&
+	    !(w->pod = strdup(row->workload.pod_name ? row->workload.pod_name : "")))
+		return -ENOMEM;
+	if ((row->workload.kind == WORKLOAD_POD_CONTAINER ||
+	     row->workload.kind == WORKLOAD_CONTAINER) && !w->container &&
+	    !(w->container = strdup(workload_container(&row->workload))))
+		return -ENOMEM;
 	w->checks[w->n_checks++] = row->check;
 	return 0;
 }
@@ -146,12 +157,17 @@ void workload_profiles_gaps(const struct workload_profiles *wp, struct store_gap
 	*ret_gaps = wp->gaps;
 }
 
-static int add_workload(struct profile *p, const struct workload_rows *w)
+/* replica: the instance the workload's checks and instances count as
+ * (its pod), NULL for its own instances. */
+static int add_workload(struct profile *p, const struct workload_rows *w, const char *replica)
 {
+	const char *instance = replica ? replica : w->first_instance;
 	int err = 0;
 
 	for (size_t i = 0; !err && i < w->n_checks; i++)
-		err = profile_add_check(p, &w->checks[i], w->binary, w->first_instance);
+		err = profile_add_check(p, &w->checks[i], w->binary, instance);
+	if (replica)
+		return err ? err : profile_add_instance(p, replica);
 	for (size_t i = 0; !err && i < w->n_instances; i++)
 		err = profile_add_instance(p, w->instances[i]);
 	if (!err && !w->n_instances)
@@ -159,30 +175,50 @@ static int add_workload(struct profile *p, const struct workload_rows *w)
 	return err;
 }
 
-int workload_profiles_build(const struct workload_profiles *wp, const char *merged_name,
-			    struct profile ***ret_profiles, size_t *ret_n)
+static struct profile *find_profile(struct profile **profiles, size_t n, const char *name)
 {
-	size_t max = merged_name ? 1 : HASH_COUNT(wp->workloads), n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(profile_workload(profiles[i]), name))
+			return profiles[i];
+	return NULL;
+}
+
+/* Each workload's rows into the profile of name (made when new); by
+ * name, so the same workload read from several stores is one profile. */
+static int build(const struct workload_profiles *wp, const char *merged_name, bool replicas,
+		 struct profile ***ret_profiles, size_t *ret_n)
+{
+	size_t max = HASH_COUNT(wp->workloads), n = 0;
 	struct profile **profiles = calloc(max ? max : 1, sizeof(*profiles));
 	struct workload_rows *w, *tmp;
+	char name[WORKLOAD_NAME_MAX + PROFILE_STR_MAX];
+	struct profile *p;
 	int err = 0;
 
 	if (!profiles)
 		return -ENOMEM;
 	HASH_ITER(hh, wp->workloads, w, tmp) {
-		struct profile **p = &profiles[merged_name ? 0 : n];
-
 		if (!w->n_checks)
 			continue; /* instances of a workload without checks */
-		if (!*p) {
-			err = profile__new(p);
+		if (replicas)
+			snprintf(name, sizeof(name), "%s/%s", merged_name,
+				 w->container ? w->container : "");
+		else
+			snprintf(name, sizeof(name), "%s", merged_name ? merged_name : w->name);
+		p = find_profile(profiles, n, name);
+		if (!p) {
+			err = profile__new(&profiles[n]);
+			p = profiles[n];
 			if (!err)
-				err = profile_set_workload(*p, merged_name ? merged_name : w->name);
+				err = profile_set_workload(p, name);
 			if (err)
 				break;
+			profile_set_replicas(p, replicas);
 			n++;
 		}
-		err = add_workload(*p, w);
+		/* A pod is one replica whatever its containers' restarts; a
+		 * plain container's instances are its replicas. */
+		err = add_workload(p, w, replicas ? w->pod : NULL);
 		if (err)
 			break;
 	}
@@ -195,4 +231,16 @@ int workload_profiles_build(const struct workload_profiles *wp, const char *merg
 	*ret_profiles = profiles;
 	*ret_n = n;
 	return 0;
+}
+
+int workload_profiles_build(const struct workload_profiles *wp, const char *merged_name,
+			    struct profile ***ret_profiles, size_t *ret_n)
+{
+	return build(wp, merged_name, false, ret_profiles, ret_n);
+}
+
+int workload_profiles_build_replicas(const struct workload_profiles *wp, const char *name,
+				     struct profile ***ret_profiles, size_t *ret_n)
+{
+	return build(wp, name, true, ret_profiles, ret_n);
 }

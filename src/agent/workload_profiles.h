@@ -30,9 +30,17 @@ int workload_profiles_add_gaps(void *wp, const struct store_gaps *gaps);
 void workload_profiles_gaps(const struct workload_profiles *wp, struct store_gaps *ret_gaps);
 
 /* The profiles, in workload order: one per workload with checks, named as
- * workload_name() names it; with merged_name, one for them all, named so.
+ * workload_name() names it (workloads of the same name, from several
+ * stores, are one); with merged_name, one for them all, named so.
  * Free each with profile__free() and the array with free(). */
 int workload_profiles_build(const struct workload_profiles *wp, const char *merged_name,
 			    struct profile ***ret_profiles, size_t *ret_n);
+/* The replicas of one owner (a workload selection: its rows only), one
+ * profile per container name, named "NAME/CONTAINER": every pod's
+ * container of that name merged, each pod one instance (a replica, however
+ * often its container restarted; the same pod read from two stores once),
+ * a plain container's ids its instances; coverage in replicas. */
+int workload_profiles_build_replicas(const struct workload_profiles *wp, const char *name,
+				     struct profile ***ret_profiles, size_t *ret_n);
 
 #endif

@@ -23,6 +23,8 @@ struct agent_args {
 	size_t n_state_roots;
 	bool verbose;
 	struct rings_config rings;
+	const char *node_name; /* --node-name: over NODE_NAME and the host name */
+	struct evfilter *scope; /* --namespaces */
 };
 
 static void usage(FILE *out)
@@ -41,6 +43,12 @@ static void usage(FILE *out)
 		"      --metrics ADDR         Prometheus metrics on HTTP, e.g. 127.0.0.1:9464\n"
 		"      --metrics-workloads N  distinct workload labels before \"other\" ("
 		STR(METRICS_DEFAULT_WORKLOADS) ")\n"
+		"      --metrics-series N     replica series (captrail_workload_*) at most ("
+		STR(METRICS_DEFAULT_SERIES) ")\n"
+		"      --node-name NAME       the node label and exec ids (default $NODE_NAME,\n"
+		"                             else the host name)\n"
+		"      --namespaces LIST      only pods in these Kubernetes namespaces (a node\n"
+		"                             scope); other checks are counted, not stored\n"
 		"      --export FILE          JSON-lines copy of every check (mode 0600)\n"
 		"      --export-max-size BYTES   rotate the export at this size (%llu MiB)\n"
 		"      --export-max-backups N    rotated files kept (" STR(AGENT_DEFAULT_EXPORT_BACKUPS)
@@ -61,6 +69,9 @@ enum {
 	OPT_FLUSH,
 	OPT_METRICS,
 	OPT_METRICS_WORKLOADS,
+	OPT_METRICS_SERIES,
+	OPT_NODE_NAME,
+	OPT_NAMESPACES,
 	OPT_EXPORT,
 	OPT_EXPORT_SIZE,
 	OPT_EXPORT_BACKUPS,
@@ -77,6 +88,9 @@ static const struct option long_options[] = {
 	{ "flush-interval", required_argument, NULL, OPT_FLUSH },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-workloads", required_argument, NULL, OPT_METRICS_WORKLOADS },
+	{ "metrics-series", required_argument, NULL, OPT_METRICS_SERIES },
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "namespaces", required_argument, NULL, OPT_NAMESPACES },
 	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "export-max-size", required_argument, NULL, OPT_EXPORT_SIZE },
 	{ "export-max-backups", required_argument, NULL, OPT_EXPORT_BACKUPS },
@@ -106,6 +120,17 @@ static int parse_option(void *ctx, int opt, const char *arg)
 			return usage_error("invalid workload count '%s' (1 to 1000000)", arg);
 		o->metrics_workloads = (size_t)value;
 		break;
+	case OPT_METRICS_SERIES:
+		if (parse_long(arg, 1, 10000000, &value))
+			return usage_error("invalid series count '%s' (1 to 10000000)", arg);
+		o->metrics_series = (size_t)value;
+		break;
+	case OPT_NODE_NAME:
+		if (!*arg)
+			return usage_error("empty node name");
+		a->node_name = arg;
+		break;
+	case OPT_NAMESPACES: return cmd_filter_option(CMD, &a->scope, EVFILTER_NAMESPACES, arg);
 	case OPT_EXPORT: o->export.path = arg; break;
 	case OPT_EXPORT_SIZE:
 		if (parse_long(arg, 0, 0x7fffffffffffffffL, &value))
@@ -153,6 +178,7 @@ static int parse_args(int argc, char **argv, struct agent_args *a)
 	a->opts.socket = API_DEFAULT_SOCKET;
 	a->opts.flush_seconds = AGENT_DEFAULT_FLUSH_SECONDS;
 	a->opts.metrics_workloads = METRICS_DEFAULT_WORKLOADS;
+	a->opts.metrics_series = METRICS_DEFAULT_SERIES;
 	a->opts.export.max_size = AGENT_DEFAULT_EXPORT_MAX_SIZE;
 	a->opts.export.max_backups = AGENT_DEFAULT_EXPORT_BACKUPS;
 	a->opts.state_roots = a->state_roots;
@@ -186,6 +212,9 @@ static int report_summary(struct agent *agent, struct agent_summary *ret_summary
 	if (s.runtime)
 		cmd_say(CMD, "%llu checks of container runtimes' start-up kept out of the profiles",
 			(unsigned long long)s.runtime);
+	if (s.out_of_scope)
+		cmd_say(CMD, "%llu checks of workloads outside --namespaces not recorded",
+			(unsigned long long)s.out_of_scope);
 	if (s.images_untracked)
 		cmd_warn(CMD, 0, "%llu program images past the bound were not tracked: their "
 				 "runtime start-up checks may count as the workload's",
@@ -204,17 +233,25 @@ int cmd_agent(int argc, char **argv)
 	int rc, err;
 
 	rc = parse_args(argc, argv, &args);
-	if (rc >= 0)
+	if (rc >= 0) {
+		evfilter__free(args.scope);
 		return rc;
+	}
 	cmd_libbpf_output(args.verbose);
 	/* Before any thread (the metrics server) exists: rings are per thread. */
 	args.rings.ebpf_extra = loader_extra_caps(NULL, args.rings.procfs_root, args.opts.hook);
 	rc = cmd_rings_start(CMD, &args.rings, args.verbose,
 			     RINGS_NEED_PROC | RINGS_NEED_KALLSYMS, &rings);
-	if (rc >= 0)
+	if (rc >= 0) {
+		evfilter__free(args.scope);
 		return rc;
-	cli_node_name(node, sizeof(node));
+	}
+	if (args.node_name)
+		snprintf(node, sizeof(node), "%s", args.node_name);
+	else
+		cli_node_name(node, sizeof(node));
 	args.opts.node_name = node;
+	args.opts.scope = args.scope;
 	args.opts.rings = rings;
 	args.opts.warn = warn;
 	err = agent__new(&args.opts, &agent, &error);
@@ -229,7 +266,8 @@ int cmd_agent(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	cmd_say_hooks(CMD, agent_hooks(agent), args.verbose);
-	cmd_say(CMD, "ready, recording every workload (store %s, socket %s)%s", args.opts.db,
+	cmd_say(CMD, "ready, recording %s (store %s, socket %s)%s",
+		args.scope ? "the pods of --namespaces" : "every workload", args.opts.db,
 		args.opts.socket, cmd_hook_note(agent_hooks(agent)));
 	if (agent_metrics_port(agent))
 		cmd_say(CMD, "metrics on port %u", agent_metrics_port(agent));
@@ -244,5 +282,6 @@ int cmd_agent(int argc, char **argv)
 cleanup:
 	agent__free(agent);
 	rings__free(rings);
+	evfilter__free(args.scope);
 	return rc;
 }

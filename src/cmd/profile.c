@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/agent.h"
 #include "agent/api_client.h"
@@ -14,13 +15,16 @@
 #include "cmd/commands.h"
 #include "profile/profile.h"
 
+#define MAX_DBS 256
 
 struct profile_args {
 	const char *socket;
-	const char *db;
+	const char *dbs[MAX_DBS]; /* --db, each a node's store */
+	int n_dbs;
 	struct store_filter filter;
 	bool selected;
 	char pod[1024];
+	char pod_label[1100]; /* --workload's, its kind as Kubernetes spells it */
 	enum profile_format format;
 	const char *output_path;
 	bool merge;
@@ -42,6 +46,10 @@ static void usage(FILE *out)
 		"\n"
 		"selection (one of):\n"
 		"      --pod NS/NAME         every container of this pod, one profile each\n"
+		"      --workload NS/KIND/NAME   every replica of a Deployment, DaemonSet,\n"
+		"                            StatefulSet, Job, CronJob or Pod, one profile per\n"
+		"                            container name with its coverage in replicas;\n"
+		"                            /Container/NAME: a plain container's instances\n"
 		"      --container ID|NAME   a container by id (or a 12+ digit prefix) or name;\n"
 		"                            the replicas it names merge into one profile\n"
 		"      --binary PATH         a program on the host\n"
@@ -55,18 +63,20 @@ static void usage(FILE *out)
 		"      --output FILE         write to FILE instead of stdout\n"
 		"      --socket PATH         the agent's socket (default %s)\n"
 		"      --db FILE             read a store file instead of asking the agent\n"
-		"                            (the agent's is %s)\n",
+		"                            (the agent's is %s); several --db merge\n"
+		"                            the stores of several nodes\n",
 		API_DEFAULT_SOCKET, AGENT_DEFAULT_DB);
 }
 
 #define CMD "profile"
 #define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
-enum { OPT_POD = 256, OPT_CONTAINER, OPT_BINARY, OPT_UNIT, OPT_ALL, OPT_MERGE, OPT_OUTPUT,
-       OPT_SOCKET, OPT_DB };
+enum { OPT_POD = 256, OPT_WORKLOAD, OPT_CONTAINER, OPT_BINARY, OPT_UNIT, OPT_ALL, OPT_MERGE,
+       OPT_OUTPUT, OPT_SOCKET, OPT_DB };
 
 static const struct option long_options[] = {
 	{ "pod", required_argument, NULL, OPT_POD },
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
 	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "binary", required_argument, NULL, OPT_BINARY },
 	{ "unit", required_argument, NULL, OPT_UNIT },
@@ -83,8 +93,8 @@ static const struct option long_options[] = {
 static int select_one(struct profile_args *a, enum store_select select, const char *value)
 {
 	if (a->selected)
-		return usage_error("one selection only: --pod, --container, --binary, --unit "
-				   "or --all");
+		return usage_error("one selection only: --pod, --workload, --container, --binary, "
+				   "--unit or --all");
 	if (value && !*value)
 		return usage_error("empty selection value");
 	a->selected = true;
@@ -93,6 +103,15 @@ static int select_one(struct profile_args *a, enum store_select select, const ch
 	case STORE_SELECT_POD:
 		if (store_filter_pod(value, &a->filter, a->pod, sizeof(a->pod)))
 			return usage_error("invalid pod '%s' (NAMESPACE/NAME)", value);
+		break;
+	case STORE_SELECT_WORKLOAD:
+		if (store_filter_workload(value, &a->filter, a->pod, sizeof(a->pod)))
+			return usage_error("invalid workload '%s' (NAMESPACE/KIND/NAME, KIND one of "
+					   "Deployment, DaemonSet, StatefulSet, Job, CronJob, Pod; "
+					   "/Container/NAME outside Kubernetes)",
+					   value);
+		snprintf(a->pod_label, sizeof(a->pod_label), "%s/%s/%s", a->filter.pod_namespace,
+			 a->filter.owner_kind, a->filter.owner_name);
 		break;
 	case STORE_SELECT_CONTAINER: a->filter.container = value; break;
 	case STORE_SELECT_BINARY: a->filter.binary = value; break;
@@ -108,6 +127,7 @@ static int parse_option(void *ctx, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_POD: return select_one(a, STORE_SELECT_POD, arg);
+	case OPT_WORKLOAD: return select_one(a, STORE_SELECT_WORKLOAD, arg);
 	case OPT_CONTAINER: return select_one(a, STORE_SELECT_CONTAINER, arg);
 	case OPT_BINARY: return select_one(a, STORE_SELECT_BINARY, arg);
 	case OPT_UNIT: return select_one(a, STORE_SELECT_UNIT, arg);
@@ -116,7 +136,12 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case 'o': return cmd_format_option(CMD, arg, &a->format);
 	case OPT_OUTPUT: a->output_path = arg; break;
 	case OPT_SOCKET: a->socket = arg; a->agent_option = true; break;
-	case OPT_DB: a->db = arg; a->agent_option = true; break;
+	case OPT_DB:
+		if (a->n_dbs == MAX_DBS)
+			return usage_error("at most %d --db stores", MAX_DBS);
+		a->dbs[a->n_dbs++] = arg;
+		a->agent_option = true;
+		break;
 	}
 	return -1;
 }
@@ -152,8 +177,8 @@ static int parse_args(int argc, char **argv, struct profile_args *a)
 	if (a->merge)
 		return -1;
 	if (!a->selected)
-		return usage_error("say which workload: --pod, --container, --binary, --unit "
-				   "or --all");
+		return usage_error("say which workload: --pod, --workload, --container, --binary, "
+				   "--unit or --all");
 	return -1;
 }
 
@@ -168,6 +193,10 @@ static const char *describe(const struct profile_args *a, char *buf, size_t size
 	case STORE_SELECT_CONTAINER: snprintf(buf, size, "container %s", f->container); break;
 	case STORE_SELECT_BINARY: snprintf(buf, size, "binary %s", f->binary); break;
 	case STORE_SELECT_UNIT: snprintf(buf, size, "unit %s", f->unit); break;
+	case STORE_SELECT_WORKLOAD:
+		snprintf(buf, size, "workload %s/%s/%s", f->pod_namespace, f->owner_kind,
+			 f->owner_name);
+		break;
 	case STORE_SELECT_ALL: snprintf(buf, size, "any workload"); break;
 	}
 	return buf;
@@ -195,28 +224,86 @@ static int ask_agent(const struct profile_args *a, struct workload_profiles *wp)
 	return EXIT_OK;
 }
 
-static int read_store(const struct profile_args *a, struct workload_profiles *wp)
+/* One store's rows into the collection, its workload ids moved past
+ * those of the stores read before (each file numbers its own). */
+struct store_reader {
+	struct workload_profiles *wp;
+	int64_t base;
+};
+
+static int reader_row(void *ctx, const struct store_row *row)
 {
+	struct store_reader *r = ctx;
+	struct store_row moved = *row;
+
+	moved.workload_id += r->base;
+	return workload_profiles_add_row(r->wp, &moved);
+}
+
+static int reader_instance(void *ctx, int64_t workload_id, const char *instance)
+{
+	struct store_reader *r = ctx;
+
+	return workload_profiles_add_instance(r->wp, workload_id + r->base, instance);
+}
+
+static int read_store(const struct profile_args *a, const char *db, int64_t base,
+		      struct workload_profiles *wp)
+{
+	struct store_reader reader = { wp, base };
 	struct store *store = NULL;
 	struct store_gaps gaps;
 	int err;
 
-	err = store__new(a->db, STORE_RDONLY, &store);
+	err = store__new(db, STORE_RDONLY, &store);
 	if (err)
-		return cmd_store_open_failed(CMD, a->db, err);
-	err = store_query(store, &a->filter, workload_profiles_add_row, wp);
+		return cmd_store_open_failed(CMD, db, err);
+	err = store_query(store, &a->filter, reader_row, &reader);
 	if (!err)
-		err = store_instances(store, &a->filter, workload_profiles_add_instance, wp);
+		err = store_instances(store, &a->filter, reader_instance, &reader);
 	if (!err) {
 		store_gaps(store, 0, &gaps);
 		err = workload_profiles_add_gaps(wp, &gaps);
 	}
 	store__free(store);
 	if (err == -EUCLEAN)
-		return cmd_store_open_failed(CMD, a->db, err);
+		return cmd_store_open_failed(CMD, db, err);
 	if (err)
-		return cmd_fail(CMD, err, "cannot read store %s", a->db);
+		return cmd_fail(CMD, err, "cannot read store %s", db);
 	return EXIT_OK;
+}
+
+/* Whether store i is a file an earlier --db named (a path twice, or a
+ * link): its counts would be added twice. */
+static bool read_before(const struct profile_args *a, int i)
+{
+	struct stat st, earlier;
+
+	if (stat(a->dbs[i], &st))
+		return false; /* store__new() says why */
+	for (int j = 0; j < i; j++)
+		if (!stat(a->dbs[j], &earlier) && earlier.st_dev == st.st_dev &&
+		    earlier.st_ino == st.st_ino)
+			return true;
+	return false;
+}
+
+/* Every store given: the union of the nodes' stores. A workload's counts
+ * add up across them; its instances and replicas (pods) count once each. */
+static int read_stores(const struct profile_args *a, struct workload_profiles *wp)
+{
+	/* SQLite row ids stay far below 2^40 in a node's store. */
+	const int64_t stride = (int64_t)1 << 40;
+	int rc = EXIT_OK;
+
+	for (int i = 0; i < a->n_dbs && rc == EXIT_OK; i++) {
+		if (read_before(a, i)) {
+			cmd_warn(CMD, 0, "store %s was given already: read once", a->dbs[i]);
+			continue;
+		}
+		rc = read_store(a, a->dbs[i], stride * i, wp);
+	}
+	return rc;
 }
 
 /* What the profile cannot show, said before it; nothing when all is there. */
@@ -299,13 +386,15 @@ int cmd_profile(int argc, char **argv)
 	err = workload_profiles__new(&wp);
 	if (err)
 		return cmd_fail(CMD, err, "cannot collect the profile");
-	rc = args.db ? read_store(&args, wp) : ask_agent(&args, wp);
+	rc = args.n_dbs ? read_stores(&args, wp) : ask_agent(&args, wp);
 	if (rc != EXIT_OK)
 		goto out;
-	/* Replicas that --container names merge into one profile. */
-	err = workload_profiles_build(wp, args.filter.select == STORE_SELECT_CONTAINER ?
-						  args.filter.container : NULL,
-				      &profiles, &n);
+	if (args.filter.select == STORE_SELECT_WORKLOAD)
+		err = workload_profiles_build_replicas(wp, args.pod_label, &profiles, &n);
+	else /* replicas that --container names merge into one profile */
+		err = workload_profiles_build(wp, args.filter.select == STORE_SELECT_CONTAINER ?
+							  args.filter.container : NULL,
+					      &profiles, &n);
 	workload_profiles_gaps(wp, &gaps);
 	if (!err)
 		report_gaps(&gaps);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "identity/cgroup.h"
+#include "identity/workload.h"
 #include "lib/clock.h"
 #include "lib/hash.h"
 #include "lib/json.h"
@@ -356,6 +357,7 @@ static void info_init(struct container_info *info)
 	info->runtime = empty;
 	info->cgroup = info->pod_namespace = info->pod_name = empty;
 	info->name = info->image = info->type = info->start_time = empty;
+	info->owner_kind = info->owner_how = info->owner_name = empty;
 }
 
 static void info_free(struct container_info *info)
@@ -369,6 +371,8 @@ static void info_free(struct container_info *info)
 	set_str(&info->image, NULL);
 	set_str(&info->type, NULL);
 	set_str(&info->start_time, NULL);
+	set_str(&info->owner_name, NULL);
+	info->owner_kind = info->owner_how = empty;
 	for (i = 0; i < info->n_labels; i++) {
 		free(info->labels[i].key);
 		free(info->labels[i].value);
@@ -846,6 +850,14 @@ static int read_metadata(const struct container_roots *roots, struct container_i
 	}
 	name_sandbox(info);
 	info->meta_err = info->source == CONTAINER_SRC_NONE ? err : 0;
+	if (*info->pod_name) {
+		struct workload_owner owner;
+
+		workload_owner_of(info->pod_name, info->labels, info->n_labels, &owner);
+		set_str(&info->owner_name, owner.name);
+		info->owner_kind = owner.kind;
+		info->owner_how = owner.how;
+	}
 	return have_state;
 }
 

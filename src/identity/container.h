@@ -89,6 +89,11 @@ struct container_info {
 	pid_t init_pid; /* in the initial pid namespace, 0 unknown */
 	struct container_label *labels; /* pod labels (CRI-O), NULL if none */
 	size_t n_labels;
+	/* A pod's owner (identity/workload.h: workload_owner_of()), "" outside
+	 * a pod; kind and how are static strings. */
+	const char *owner_kind;
+	char *owner_name;
+	const char *owner_how;
 	enum container_source source;
 	int meta_err; /* why source is NONE for a container: negative errno */
 	unsigned int cut; /* values cut and labels dropped at the bounds above */

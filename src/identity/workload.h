@@ -18,8 +18,21 @@ enum workload_kind {
 
 #define WORKLOAD_NAME_MAX 1024 /* bytes of workload_name(), NUL included */
 
+/* The owner a pod belongs to, as Kubernetes names its kind. */
+#define WORKLOAD_OWNER_DEPLOYMENT "Deployment"
+#define WORKLOAD_OWNER_DAEMONSET "DaemonSet"
+#define WORKLOAD_OWNER_STATEFULSET "StatefulSet"
+#define WORKLOAD_OWNER_JOB "Job"
+#define WORKLOAD_OWNER_CRONJOB "CronJob"
+#define WORKLOAD_OWNER_POD "Pod" /* a bare pod: its own owner */
+#define WORKLOAD_OWNER_CONTAINER "Container" /* outside Kubernetes, by container name */
+#define WORKLOAD_OWNER_NAME_MAX 320 /* a label value's bound (TEXT_LABEL_MAX) */
+
 /* Strings NULL or "" when unknown. Only the fields of the kind name the
- * workload; image is its latest attribute, container_id an instance. */
+ * workload; image is its latest attribute, container_id an instance. The
+ * owner is an attribute of a pod's container or a container: its kind (one
+ * of the WORKLOAD_OWNER_ names), name, and how it was derived (see
+ * workload_owner_of()). */
 struct workload {
 	enum workload_kind kind;
 	const char *pod_namespace;
@@ -29,7 +42,41 @@ struct workload {
 	const char *image;
 	const char *binary;
 	const char *unit;
+	const char *owner_kind;
+	const char *owner_name;
+	const char *owner_how;
 };
+
+/* kind and how are static strings. */
+struct workload_owner {
+	const char *kind;
+	const char *how;
+	char name[WORKLOAD_OWNER_NAME_MAX + 1];
+};
+
+/* The owner of pod pod_name from what the node has: the pod's labels when
+ * its runtime records them (CRI-O), else the names each controller gives
+ * its pods. how says which:
+ *   "label:pod-template-hash"      Deployment: pod <deploy>-<hash>-<suffix>
+ *   "label:statefulset.kubernetes.io/pod-name"   StatefulSet: <sts>-<ordinal>
+ *   "label:pod-template-generation"   DaemonSet: <ds>-<suffix>
+ *   "label:job-name" (or "label:batch.kubernetes.io/job-name")   Job
+ *   "label:job-name+name-pattern"  CronJob: a job named <cronjob>-<minutes>
+ *   "name-pattern"                 no label: <deploy>-<hash>-<suffix> (a hash
+ *                                  of the suffix alphabet), <cronjob>-<digits>-
+ *                                  <suffix> (digits a hash cannot have), or
+ *                                  <sts>-<ordinal>
+ *   "none"                         a bare Pod, or a DaemonSet or Job pod
+ *                                  whose labels the runtime did not record
+ *                                  (<name>-<suffix> fits both): the pod
+ *                                  is its own workload.
+ * A name past WORKLOAD_OWNER_NAME_MAX is cut. */
+void workload_owner_of(const char *pod_name, const struct container_label *labels,
+		       size_t n_labels, struct workload_owner *ret_owner);
+
+/* The canonical WORKLOAD_OWNER_ name kind spells (case-insensitively, as
+ * kubectl accepts kinds), NULL for none. */
+const char *workload_owner_kind(const char *kind);
 
 /* "pod-container", "container", "host-binary", "unit"; NULL out of range. */
 const char *workload_kind_name(enum workload_kind kind);

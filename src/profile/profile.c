@@ -67,6 +67,7 @@ struct profile {
 	uint64_t objects_dropped;
 	struct str_item *instances; /* the instance set, also interning ids */
 	bool unnamed_instance;
+	bool replicas; /* the instances are replicas */
 	uint64_t folded;
 	char *workload;
 	bool has_user;
@@ -563,6 +564,16 @@ void profile_set_unnamed_instance(struct profile *p, bool seen)
 	p->unnamed_instance = seen;
 }
 
+void profile_set_replicas(struct profile *p, bool replicas)
+{
+	p->replicas = replicas;
+}
+
+bool profile_replicas(const struct profile *p)
+{
+	return p->replicas;
+}
+
 void profile_add_folded(struct profile *p, uint64_t checks)
 {
 	p->folded = check_count_add(p->folded, checks);
@@ -680,6 +691,12 @@ enum profile_class profile_obs_class(const struct profile_obs *obs)
 {
 	return classify(obs->granted, obs->audit, obs->override_cred, obs->foreign_userns,
 			obs->via_capset);
+}
+
+enum profile_class profile_check_class(const struct check *c)
+{
+	return classify(!c->denied, c->audit, c->flags & CHECK_OVERRIDE_CRED,
+			c->flags & CHECK_FOREIGN_USERNS, syscalls_is_capset(c->syscall));
 }
 
 struct cap_instance {
@@ -1016,6 +1033,8 @@ int profile_merge(struct profile *dst, const struct profile *src)
 	}
 	if (src->unnamed_instance)
 		dst->unnamed_instance = true;
+	if (src->replicas)
+		dst->replicas = true;
 	HASH_ITER(hh, src->entries, e, etmp) {
 		struct profile_obs obs;
 

@@ -238,6 +238,8 @@ bool profile_unnamed_instance(const struct profile *p);
 
 /* The class of one check (the first rule of the list above that holds). */
 enum profile_class profile_obs_class(const struct profile_obs *obs);
+/* The same for a group of checks as profile_add_check() reads it. */
+enum profile_class profile_check_class(const struct check *c);
 /* Capabilities whose class is cls. */
 uint64_t profile_mask(const struct profile *p, enum profile_class cls);
 /* profile_mask(p, PROFILE_CLASS_REQUIRED): what the checks need. */
@@ -253,6 +255,11 @@ bool profile_grant_edited(const struct profile *p);
  * (Kubernetes gives a non-root container capabilities only through file
  * capabilities, which no_new_privs ignores; root keeps its own). */
 bool profile_no_escalation(const struct profile *p);
+/* The instances are a workload's replicas (pods, or containers outside
+ * Kubernetes): coverage is said as "N of M replicas". A union keeps it
+ * when any part has it. */
+void profile_set_replicas(struct profile *p, bool replicas);
+bool profile_replicas(const struct profile *p);
 /* Instances observed: distinct ids, plus one for the unnamed instance. */
 unsigned int profile_coverage(const struct profile *p);
 uint64_t profile_folded(const struct profile *p); /* checks kept without binary/instance */

@@ -468,7 +468,7 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 	struct json_object *version, *caps = NULL, *v;
 	bool unnamed = false, has_unnamed = false, has_grant = false, gained = false, keep = false;
 	uint64_t value, grant_mask = 0;
-	const char *workload;
+	const char *workload, *coverage_of;
 	char at[48];
 	size_t n = 0;
 	int err;
@@ -506,6 +506,13 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 		} else if (strcmp(key, "unnamed_instance") == 0) {
 			err = get_bool(val, key, &unnamed, why);
 			has_unnamed = true;
+		} else if (strcmp(key, "coverage_of") == 0) {
+			err = get_str(val, key, &coverage_of, why);
+			if (!err && (!coverage_of || (strcmp(coverage_of, "replicas") &&
+						      strcmp(coverage_of, "instances"))))
+				err = bad(why, "coverage_of: not \"replicas\" or \"instances\"");
+			if (!err)
+				profile_set_replicas(p, !strcmp(coverage_of, "replicas"));
 		} else if (strcmp(key, "folded") == 0) {
 			err = get_uint(val, key, UINT64_MAX, &value, why);
 			if (!err)

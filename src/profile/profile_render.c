@@ -472,6 +472,7 @@ static int render_json(const struct profile *p, FILE *out)
 	json_object_object_add(root, "allow_privilege_escalation",
 			       json_object_new_boolean(!profile_no_escalation(p)));
 	json_object_object_add(root, "coverage", json_object_new_int64(profile_coverage(p)));
+	json_add_str(root, "coverage_of", profile_replicas(p) ? "replicas" : "instances");
 	if ((obj = json_object_new_array())) {
 		for (size_t i = 0; i < n_ids; i++)
 			json_object_array_add(obj, text_json_string(ids[i], TEXT_NAME_MAX, NULL));
@@ -802,7 +803,10 @@ static void cap_headline(FILE *out, const struct profile *p, const struct profil
 		fputs("noaudit probe: never recommended", out);
 		break;
 	}
-	if (coverage > 1)
+	if (profile_replicas(p))
+		fprintf(out, "; %u of %u replica%s", s->instances, coverage,
+			coverage == 1 ? "" : "s");
+	else if (coverage > 1)
 		fprintf(out, "; in %u of %u instances", s->instances, coverage);
 	fputc('\n', out);
 }
@@ -917,7 +921,8 @@ static void text_meta(const struct profile *p, FILE *out)
 		else if (WIFSIGNALED(status))
 			fprintf(out, "exit       killed by signal %d\n", WTERMSIG(status));
 	}
-	fprintf(out, "instances  %u\n", profile_coverage(p));
+	fprintf(out, "%s  %u\n", profile_replicas(p) ? "replicas " : "instances",
+		profile_coverage(p));
 	if (profile_runs(p))
 		fprintf(out, "runs       %" PRIu64 " merged\n", profile_runs(p));
 	if (profile_exec_gain(p))

@@ -780,9 +780,39 @@ static void test_row_and_select_json(void **state)
 	assert_int_equal(back.check.count, row.check.count);
 	assert_int_equal(back.check.last_ns, row.check.last_ns);
 	assert_int_equal(back.check.outcome.other, 4);
+	assert_string_equal(back.workload.owner_kind, "");
+	json_object_object_del(obj, "owner_kind"); /* an older agent's row */
+	assert_int_equal(api_row_from_json(obj, &back), 0);
+	assert_string_equal(back.workload.owner_kind, "");
+	json_object_object_add(obj, "owner_kind", json_object_new_int(3));
+	assert_int_equal(api_row_from_json(obj, &back), -EINVAL);
+	json_object_object_add(obj, "owner_kind", json_object_new_string("Deployment"));
 	json_object_object_del(obj, "count");
 	assert_int_equal(api_row_from_json(obj, &back), -EINVAL);
 	json_object_put(obj);
+	row.workload.owner_kind = "StatefulSet";
+	row.workload.owner_name = "web";
+	row.workload.owner_how = "name-pattern";
+	obj = api_row_to_json(&row);
+	assert_int_equal(api_row_from_json(obj, &back), 0);
+	assert_string_equal(back.workload.owner_kind, "StatefulSet");
+	assert_string_equal(back.workload.owner_name, "web");
+	assert_string_equal(back.workload.owner_how, "name-pattern");
+	json_object_put(obj);
+
+	filter = (struct store_filter){ .select = STORE_SELECT_WORKLOAD, .pod_namespace = "shop",
+					.owner_kind = "Deployment", .owner_name = "checkout" };
+	assert_int_equal(api_select_to_json(&filter, &sel), 0);
+	assert_string_equal(json_object_to_json_string_ext(sel, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE),
+			    "{\"workload\":\"shop/Deployment/checkout\"}");
+	assert_int_equal(api_select_from_json(sel, &parsed, buf, sizeof(buf), err, sizeof(err)),
+			 0);
+	assert_int_equal(parsed.select, STORE_SELECT_WORKLOAD);
+	assert_string_equal(parsed.pod_namespace, "shop");
+	assert_string_equal(parsed.owner_kind, "Deployment");
+	assert_string_equal(parsed.owner_name, "checkout");
+	json_object_put(sel);
 
 	filter = (struct store_filter){ .select = STORE_SELECT_POD, .pod_namespace = "default",
 					.pod_name = "xwing" };
@@ -799,7 +829,8 @@ static void test_row_and_select_json(void **state)
 
 	static const char *const bad[] = {
 		"{}", "{\"all\":false}", "{\"pod\":\"a\",\"all\":true}", "{\"binary\":\"\"}",
-		"{\"binary\":3}", "{\"nope\":\"x\"}", "[]",
+		"{\"binary\":3}", "{\"nope\":\"x\"}", "[]", "{\"workload\":\"shop/checkout\"}",
+		"{\"workload\":\"shop/ReplicaSet/x\"}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		sel = json_tokener_parse(bad[i]);

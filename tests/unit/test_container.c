@@ -229,6 +229,10 @@ static void test_containerd_annotations(void **state)
 	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
 	assert_int_equal(info->meta_err, 0);
 	assert_null(info->labels);
+	/* no labels (containerd): the owner from the pod's name */
+	assert_string_equal(info->owner_kind, "Deployment");
+	assert_string_equal(info->owner_name, "api");
+	assert_string_equal(info->owner_how, "name-pattern");
 	container_cache__free(cache);
 }
 
@@ -253,6 +257,10 @@ static void test_crio_annotations(void **state)
 	assert_int_equal(info->n_labels, 3);
 	assert_string_equal(label(info, "k8s-app"), "kube-dns");
 	assert_string_equal(label(info, "pod-template-hash"), "5d78c9869d");
+	/* the owner, from the labels */
+	assert_string_equal(info->owner_kind, "Deployment");
+	assert_string_equal(info->owner_name, "coredns");
+	assert_string_equal(info->owner_how, "label:pod-template-hash");
 	container_cache__free(cache);
 }
 

@@ -43,13 +43,31 @@ static char *http(uint16_t port, const char *method, const char *path)
 	return buf;
 }
 
-static struct metrics *start(size_t max_workloads)
+static int at(const char *addr, struct metrics **ret_m)
 {
+	const struct metrics_opts opts = { .addr = addr };
+
+	return metrics__new(&opts, ret_m);
+}
+
+static struct metrics *start_opts(size_t max_workloads, size_t max_series, const char *node)
+{
+	const struct metrics_opts opts = {
+		.addr = "127.0.0.1:0",
+		.max_workloads = max_workloads,
+		.max_series = max_series,
+		.node = node,
+	};
 	struct metrics *m = NULL;
 
-	assert_int_equal(metrics__new("127.0.0.1:0", max_workloads, &m), 0);
+	assert_int_equal(metrics__new(&opts, &m), 0);
 	assert_true(metrics_port(m) > 0);
 	return m;
+}
+
+static struct metrics *start(size_t max_workloads)
+{
+	return start_opts(max_workloads, 0, NULL);
 }
 
 static void test_served(void **state)
@@ -186,19 +204,113 @@ static void test_addresses(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(metrics__new(bad[i], 0, &m), -EINVAL);
+		assert_int_equal(at(bad[i], &m), -EINVAL);
 		assert_null(m);
 	}
 	m = start(0);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", metrics_port(m));
-	assert_int_equal(metrics__new(addr, 0, &again), -EADDRINUSE);
+	assert_int_equal(at(addr, &again), -EADDRINUSE);
 	metrics__free(m);
 	/* IPv6 loopback, where the machine has it */
-	if (metrics__new("[::1]:0", 0, &m) == 0) {
+	if (at("[::1]:0", &m) == 0) {
 		assert_true(metrics_port(m) > 0);
 		metrics__free(m);
 	}
-	assert_int_equal(metrics__new(":0", 0, &m), 0);
+	assert_int_equal(at(":0", &m), 0);
+	metrics__free(m);
+}
+
+static char *render(struct metrics *m)
+{
+	char *text;
+	size_t len;
+
+	assert_int_equal(metrics_render(m, &text, &len), 0);
+	assert_int_equal(strlen(text), len);
+	return text;
+}
+
+static const struct metrics_replica replica_a = {
+	.namespace = "shop", .kind = "Deployment", .workload = "checkout", .container = "app",
+	.pod = "checkout-7d4b9c6f5-x2x9q",
+};
+
+static void test_replica_series(void **state)
+{
+	struct metrics *m = start_opts(0, 0, "node-a");
+	struct metrics_replica b = replica_a;
+	const struct metrics_replica plain = { .kind = "Container", .workload = "redis",
+					       .container = "redis" };
+	char *text;
+
+	(void)state;
+	b.pod = "checkout-7d4b9c6f5-b8k2p";
+	metrics_add_replica(m, &replica_a);
+	metrics_add_replica(m, &replica_a);
+	metrics_add_replica(m, &b);
+	metrics_add_replica(m, &plain);
+	metrics_add_replica_checks(m, &replica_a, 0, "required", NULL, 2);
+	metrics_add_replica_checks(m, &replica_a, 0, "required", NULL, 3);
+	metrics_add_replica_checks(m, &b, 12, "denied", "mattered", 1);
+	metrics_add_replica_checks(m, &b, 12, "denied", "unobserved", 0); /* nothing: no series */
+	metrics_add_replica_checks(m, &b, 21, "runtime", NULL, 4);
+	metrics_add_replica_checks(m, &plain, 1, "noaudit", NULL, 1);
+	metrics_add_replica_checks(m, &plain, 99, "required", NULL, 1); /* out of range */
+	text = render(m);
+	assert_non_null(strstr(text, "# TYPE captrail_workload_capability_checks_total counter\n"));
+	assert_non_null(strstr(text, "# TYPE captrail_workload_instances gauge\n"));
+	assert_non_null(strstr(text,
+		"captrail_workload_capability_checks_total{node=\"node-a\",namespace=\"shop\","
+		"workload_kind=\"Deployment\",workload=\"checkout\",container=\"app\","
+		"pod=\"checkout-7d4b9c6f5-x2x9q\",capability=\"CAP_CHOWN\","
+		"class=\"required\"} 5\n"));
+	assert_non_null(strstr(text,
+		"pod=\"checkout-7d4b9c6f5-b8k2p\",capability=\"CAP_NET_ADMIN\",class=\"denied\","
+		"outcome=\"mattered\"} 1\n"));
+	assert_non_null(strstr(text, "capability=\"CAP_SYS_ADMIN\",class=\"runtime\"} 4\n"));
+	assert_null(strstr(text, "unobserved"));
+	/* Outside Kubernetes: no namespace, no pod. */
+	assert_non_null(strstr(text,
+		"captrail_workload_capability_checks_total{node=\"node-a\","
+		"workload_kind=\"Container\",workload=\"redis\",container=\"redis\","
+		"capability=\"CAP_DAC_OVERRIDE\","
+		"class=\"noaudit\"} 1\n"));
+	assert_non_null(strstr(text,
+		"captrail_workload_instances{node=\"node-a\",namespace=\"shop\",workload_kind="
+		"\"Deployment\",workload=\"checkout\",container=\"app\",pod=\"checkout-7d4b9c6f5-"
+		"x2x9q\"} 1\n"));
+	assert_non_null(strstr(text, "captrail_workload_instances{node=\"node-a\",workload_kind="
+				     "\"Container\",workload=\"redis\",container=\"redis\"} 1\n"));
+	assert_non_null(strstr(text, "captrail_workload_series_overflow_total 0\n"));
+	free(text);
+	metrics__free(m);
+}
+
+static void test_replica_bound(void **state)
+{
+	struct metrics *m = start_opts(0, 3, "n\"1\n");
+	static const char overflow[] = "\ncaptrail_workload_series";
+	struct metrics_replica r = replica_a;
+	char *text, *p;
+	int series = 0;
+
+	(void)state;
+	metrics_add_replica(m, &r); /* 1 */
+	metrics_add_replica_checks(m, &r, 0, "required", NULL, 1); /* 2 */
+	metrics_add_replica_checks(m, &r, 1, "required", NULL, 1); /* 3 */
+	metrics_add_replica_checks(m, &r, 2, "required", NULL, 1); /* past: counted */
+	metrics_add_replica_checks(m, &r, 0, "required", NULL, 1); /* an existing one grows */
+	r.pod = "checkout-7d4b9c6f5-b8k2p";
+	metrics_add_replica(m, &r); /* past */
+	text = render(m);
+	for (p = text; (p = strstr(p, "\ncaptrail_workload_")); p++)
+		series += strncmp(p, overflow, strlen(overflow)) != 0;
+	assert_int_equal(series, 3);
+	assert_non_null(strstr(text, "captrail_workload_series_overflow_total 2\n"));
+	assert_non_null(strstr(text, "class=\"required\"} 2\n"));
+	/* The node label is escaped like any other. */
+	assert_non_null(strstr(text, "{node=\"n\\\"1\\n\",namespace"));
+	free(text);
 	metrics__free(m);
 }
 
@@ -210,6 +322,8 @@ int main(void)
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_label_hostile),
 		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_replica_series),
+		cmocka_unit_test(test_replica_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,7 @@ struct collected {
 	char pods[16][64]; /* row strings live during the callback only */
 	char images[16][64];
 	char pod_names[16][64];
+	char owners[16][64];
 	size_t n;
 };
 
@@ -99,6 +100,8 @@ static int collect(void *ctx, const struct store_row *row)
 		 row->workload.pod_name, *row->workload.container_name ? row->workload.container_name : row->workload.binary);
 	snprintf(c->images[c->n], sizeof(c->images[0]), "%s", row->workload.image);
 	snprintf(c->pod_names[c->n], sizeof(c->pod_names[0]), "%s", row->workload.pod_name);
+	snprintf(c->owners[c->n], sizeof(c->owners[0]), "%s/%s/%s", row->workload.owner_kind,
+		 row->workload.owner_name, row->workload.owner_how);
 	c->n++;
 	return 0;
 }
@@ -843,6 +846,139 @@ static void test_profile_command_gaps(void **state)
 	assert_int_equal(strlen(slurp(out)), 0);
 }
 
+static struct store_obs replica_obs(const char *pod, const char *id, int cap)
+{
+	struct store_obs obs = xwing_obs(id, cap, false, 1, 10, 20);
+
+	obs.workload.pod_namespace = "shop";
+	obs.workload.pod_name = pod;
+	obs.workload.container_name = "app";
+	obs.workload.owner_kind = "Deployment";
+	obs.workload.owner_name = "checkout";
+	obs.workload.owner_how = "name-pattern";
+	return obs;
+}
+
+static void test_select_workload(void **state)
+{
+	struct fixture *f = *state;
+	struct store_filter filter;
+	struct store_obs obs;
+	struct store *s = NULL;
+	struct collected c;
+	char buf[256];
+
+	assert_int_equal(store__new(f->path, 0, &s), 0);
+	obs = replica_obs("checkout-7d4b9c6f5-x2x9q", ID_A, 0);
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = replica_obs("checkout-7d4b9c6f5-b8k2p", ID_B, 12);
+	assert_int_equal(store_add(s, &obs), 0);
+	/* another owner's pod in the same namespace */
+	obs = replica_obs("cart-5f7c8d9b4-b8k2p", ID_B, 21);
+	obs.workload.owner_name = "cart";
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_A, 1, false, 1, 1, 1); /* no owner */
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	/* a later label-derived owner replaces the name pattern */
+	obs = replica_obs("checkout-7d4b9c6f5-x2x9q", ID_A, 0);
+	obs.workload.owner_how = "label:pod-template-hash";
+	assert_int_equal(store_add(s, &obs), 0);
+	obs = xwing_obs(ID_A, 1, false, 1, 1, 1); /* no owner known: kept */
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+
+	assert_int_equal(store_filter_workload("shop/deployment/checkout", &filter, buf,
+					       sizeof(buf)), 0);
+	assert_string_equal(filter.owner_kind, "Deployment");
+	c = query(s, &filter);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.pod_names[0], "checkout-7d4b9c6f5-x2x9q");
+	assert_string_equal(c.owners[0], "Deployment/checkout/label:pod-template-hash");
+	assert_string_equal(c.owners[1], "Deployment/checkout/name-pattern");
+	assert_string_equal(c.pod_names[1], "checkout-7d4b9c6f5-b8k2p");
+	assert_int_equal(store_filter_workload("shop/Deployment/cart", &filter, buf, sizeof(buf)),
+			 0);
+	c = query(s, &filter);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(store_filter_workload("other/Deployment/checkout", &filter, buf,
+					       sizeof(buf)), 0);
+	c = query(s, &filter);
+	assert_int_equal(c.n, 0);
+	store__free(s);
+
+	static const char *const bad[] = {
+		"shop/checkout", "shop/ReplicaSet/checkout", "shop/Deployment/", "/Deployment/x",
+		"shop/Container/redis", "shop/Deployment/a/b", "", "//",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(store_filter_workload(bad[i], &filter, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(store_filter_workload("/container/redis", &filter, buf, sizeof(buf)), 0);
+	assert_string_equal(filter.owner_kind, "Container");
+	assert_string_equal(filter.pod_namespace, "");
+}
+
+/* A store a captrail before owners wrote: read as it is, upgraded by a
+ * writer. */
+static void test_schema_v1(void **state)
+{
+	static const char v1[] =
+		"CREATE TABLE workloads(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+		" pod_namespace TEXT NOT NULL, pod_name TEXT NOT NULL,"
+		" container_name TEXT NOT NULL, binary TEXT NOT NULL, unit TEXT NOT NULL,"
+		" image TEXT NOT NULL DEFAULT '',"
+		" UNIQUE(kind, pod_namespace, pod_name, container_name, binary, unit));"
+		"CREATE TABLE instances(workload_id INTEGER NOT NULL REFERENCES workloads(id),"
+		" instance TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+		" PRIMARY KEY(workload_id, instance)) WITHOUT ROWID;"
+		"CREATE INDEX instances_by_id ON instances(instance);"
+		"CREATE TABLE checks(workload_id INTEGER NOT NULL REFERENCES workloads(id),"
+		" cap INTEGER NOT NULL, denied INTEGER NOT NULL, audit INTEGER NOT NULL,"
+		" syscall INTEGER NOT NULL, flags INTEGER NOT NULL, count INTEGER NOT NULL,"
+		" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+		" eperm INTEGER NOT NULL DEFAULT 0, eacces INTEGER NOT NULL DEFAULT 0,"
+		" success INTEGER NOT NULL DEFAULT 0, other INTEGER NOT NULL DEFAULT 0,"
+		" PRIMARY KEY(workload_id, cap, denied, audit, syscall, flags)) WITHOUT ROWID;"
+		"INSERT INTO workloads VALUES(1, 1, 'shop', 'checkout-7d4b9c6f5-x2x9q', 'app', '',"
+		" '', '');"
+		"INSERT INTO instances VALUES(1, '" ID_A "', 1, 2);"
+		"INSERT INTO checks VALUES(1, 0, 0, 1, 103, 0, 4, 1, 2, 0, 0, 0, 0);"
+		"PRAGMA user_version = 1;";
+	struct fixture *f = *state;
+	struct store_filter filter;
+	struct store_obs obs;
+	struct store *s = NULL;
+	struct collected c;
+	char buf[256];
+	sqlite3 *db;
+
+	snprintf(f->path, sizeof(f->path), "%s/v1.db", f->dir);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_filter_workload("shop/Deployment/checkout", &filter, buf,
+					       sizeof(buf)), 0);
+
+	assert_int_equal(store__new(f->path, STORE_RDONLY, &s), 0);
+	c = query(s, &all);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].check.count, 4);
+	assert_string_equal(c.owners[0], "//");
+	c = query(s, &filter);
+	assert_int_equal(c.n, 0); /* owners unknown */
+	store__free(s);
+
+	assert_int_equal(store__new(f->path, 0, &s), 0); /* upgraded */
+	obs = replica_obs("checkout-7d4b9c6f5-x2x9q", ID_A, 0);
+	obs.workload.container_name = "app";
+	assert_int_equal(store_add(s, &obs), 0);
+	assert_int_equal(store_flush(s), 0);
+	c = query(s, &filter);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.rows[0].check.count, 5);
+	store__free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +997,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_profile_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_profile_command_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_select_workload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_v1, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

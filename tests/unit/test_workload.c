@@ -270,6 +270,137 @@ static void test_of_host_binary(void **state)
 	assert_null(w.binary);
 }
 
+struct owner_case {
+	const char *pod;
+	const char *labels[4][2]; /* key, value; NULL-terminated */
+	const char *kind;
+	const char *name;
+	const char *how;
+};
+
+static const struct owner_case owner_cases[] = {
+	/* The ReplicaSet's hash, as CRI-O records the pod's labels. */
+	{ "checkout-7d4b9c6f5-x2x9q", { { "pod-template-hash", "7d4b9c6f5" }, { "app", "co" } },
+	  "Deployment", "checkout", "label:pod-template-hash" },
+	/* A Deployment whose name has dashes and digits of its own. */
+	{ "web-api-2-5f7c8d9b4-b8k2p", { { "pod-template-hash", "5f7c8d9b4" } },
+	  "Deployment", "web-api-2", "label:pod-template-hash" },
+	/* With the label, any suffix: the labels say who made the pod. */
+	{ "coredns-5d78c9869d-abcde", { { "pod-template-hash", "5d78c9869d" } },
+	  "Deployment", "coredns", "label:pod-template-hash" },
+	/* The hash label does not match the name: not guessed from it. */
+	{ "checkout-7d4b9c6f5-x2x9q", { { "pod-template-hash", "zzzzzzzz" } },
+	  "Deployment", "checkout", "name-pattern" },
+	{ "web-0", { { "statefulset.kubernetes.io/pod-name", "web-0" },
+		     { "controller-revision-hash", "web-6c9d8" } },
+	  "StatefulSet", "web", "label:statefulset.kubernetes.io/pod-name" },
+	{ "db-replica-12", { { "statefulset.kubernetes.io/pod-name", "db-replica-12" } },
+	  "StatefulSet", "db-replica", "label:statefulset.kubernetes.io/pod-name" },
+	{ "node-exporter-x7k2p", { { "controller-revision-hash", "5b8f6d7c9" },
+				   { "pod-template-generation", "3" } },
+	  "DaemonSet", "node-exporter", "label:pod-template-generation" },
+	{ "migrate-4xk9p", { { "job-name", "migrate" }, { "controller-uid", "0b6f" } },
+	  "Job", "migrate", "label:job-name" },
+	{ "migrate-4xk9p", { { "batch.kubernetes.io/job-name", "migrate" },
+			     { "job-name", "migrate" } },
+	  "Job", "migrate", "label:batch.kubernetes.io/job-name" },
+	{ "backup-29345678-q8d2n", { { "job-name", "backup-29345678" } },
+	  "CronJob", "backup", "label:job-name+name-pattern" },
+	{ "report-daily-1700000000-q8d2n", { { "job-name", "report-daily-1700000000" } },
+	  "CronJob", "report-daily", "label:job-name+name-pattern" },
+	/* No labels (containerd records none): the controllers' names. */
+	{ "checkout-7d4b9c6f5-x2x9q", { { NULL } }, "Deployment", "checkout", "name-pattern" },
+	{ "coredns-565d847f94-8lqp5", { { NULL } }, "Deployment", "coredns", "name-pattern" },
+	{ "backup-29345678-q8d2n", { { NULL } }, "CronJob", "backup", "name-pattern" },
+	{ "web-3", { { NULL } }, "StatefulSet", "web", "name-pattern" },
+	{ "web-03", { { NULL } }, "Pod", "web-03", "none" }, /* no ordinal has a leading 0 */
+	/* <name>-<suffix>: a DaemonSet or a Job pod, not told apart. */
+	{ "node-exporter-x7k2p", { { NULL } }, "Pod", "node-exporter-x7k2p", "none" },
+	{ "nginx", { { NULL } }, "Pod", "nginx", "none" },
+	{ "-5f7c8d9b4-b8k2p", { { NULL } }, "Pod", "-5f7c8d9b4-b8k2p", "none" },
+	/* Vowels are not in a hash, nor in a generated suffix. */
+	{ "shop-frontend-aeiou", { { NULL } }, "Pod", "shop-frontend-aeiou", "none" },
+	{ "shop-abcdefg-x2x9q", { { NULL } }, "Pod", "shop-abcdefg-x2x9q", "none" },
+	{ "", { { NULL } }, "Pod", "", "none" },
+	/* An empty job-name is no job; other labels still decide. */
+	{ "api-5f7c8d9b4-b8k2p", { { "job-name", "" } }, "Deployment", "api", "name-pattern" },
+};
+
+static void test_owner_of(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(owner_cases) / sizeof(owner_cases[0]); i++) {
+		const struct owner_case *t = &owner_cases[i];
+		struct container_label labels[4];
+		struct workload_owner o;
+		size_t n = 0;
+
+		for (; n < 4 && t->labels[n][0]; n++)
+			labels[n] = (struct container_label){ (char *)t->labels[n][0],
+							      (char *)t->labels[n][1] };
+		workload_owner_of(t->pod, labels, n, &o);
+		print_message("%s\n", t->pod);
+		assert_string_equal(o.kind, t->kind);
+		assert_string_equal(o.name, t->name);
+		assert_string_equal(o.how, t->how);
+	}
+}
+
+static void test_owner_cut(void **state)
+{
+	char pod[600];
+	struct workload_owner o;
+
+	(void)state;
+	memset(pod, 'a', sizeof(pod) - 1);
+	pod[sizeof(pod) - 1] = '\0';
+	workload_owner_of(pod, NULL, 0, &o);
+	assert_string_equal(o.kind, "Pod");
+	assert_int_equal(strlen(o.name), WORKLOAD_OWNER_NAME_MAX);
+	workload_owner_of(NULL, NULL, 0, &o);
+	assert_string_equal(o.name, "");
+}
+
+static void test_owner_kind(void **state)
+{
+	(void)state;
+	assert_string_equal(workload_owner_kind("deployment"), "Deployment");
+	assert_string_equal(workload_owner_kind("StatefulSet"), "StatefulSet");
+	assert_string_equal(workload_owner_kind("CRONJOB"), "CronJob");
+	assert_string_equal(workload_owner_kind("Container"), "Container");
+	assert_null(workload_owner_kind("ReplicaSet"));
+	assert_null(workload_owner_kind(""));
+	assert_null(workload_owner_kind(NULL));
+}
+
+static void test_of_owner(void **state)
+{
+	struct container_info c = info_of(ID_A, "shop", "checkout-7d4b9c6f5-x2x9q", "app", "", "");
+	struct workload w;
+
+	(void)state;
+	c.owner_kind = "Deployment";
+	c.owner_name = "checkout";
+	c.owner_how = "name-pattern";
+	workload_of(&c, "/bin/app", &w);
+	assert_string_equal(w.owner_kind, "Deployment");
+	assert_string_equal(w.owner_name, "checkout");
+	assert_string_equal(w.owner_how, "name-pattern");
+	/* Outside Kubernetes the container's name is the workload. */
+	c = info_of(ID_A, "", "", "redis", "", "");
+	workload_of(&c, "/bin/redis", &w);
+	assert_string_equal(w.owner_kind, "Container");
+	assert_string_equal(w.owner_name, "redis");
+	assert_string_equal(w.owner_how, "container-name");
+	c = info_of(ID_A, "", "", "", "", "");
+	workload_of(&c, "/bin/redis", &w);
+	assert_string_equal(w.owner_name, ID_A);
+	assert_string_equal(w.owner_how, "container-id");
+	c = info_of("", "", "", "", "", "/system.slice/cron.service");
+	workload_of(&c, "/usr/sbin/cron", &w);
+	assert_null(w.owner_kind);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +411,10 @@ int main(void)
 		cmocka_unit_test(test_of_plain_container),
 		cmocka_unit_test(test_of_unit),
 		cmocka_unit_test(test_of_host_binary),
+		cmocka_unit_test(test_owner_of),
+		cmocka_unit_test(test_owner_cut),
+		cmocka_unit_test(test_owner_kind),
+		cmocka_unit_test(test_of_owner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -482,9 +482,81 @@ static void test_gaps_json(void **state)
 	assert_true(gaps_equal(&g, &back)); /* untouched by the failures */
 }
 
+static void test_replicas(void **state)
+{
+	struct workload_profiles *wp = new_wp();
+	struct workload pod_a = pod_xwing, pod_b = pod_xwing, sidecar = pod_xwing;
+	struct profile_cap caps[CAPS_MAX];
+	struct built b = { .p = NULL, .n = 99 };
+	uint64_t present;
+	char *text;
+
+	(void)state;
+	pod_a.pod_name = "checkout-7d4b9c6f5-x2x9q";
+	pod_b.pod_name = "checkout-7d4b9c6f5-b8k2p";
+	sidecar.pod_name = pod_a.pod_name;
+	sidecar.container_name = "proxy";
+	add_row(wp, row_of(1, pod_a, CAP_CHOWN, false, 2));
+	add_row(wp, row_of(2, pod_b, CAP_CHOWN, false, 1));
+	add_row(wp, row_of(2, pod_b, CAP_NET_ADMIN, false, 1));
+	add_row(wp, row_of(3, sidecar, CAP_NET_BIND_SERVICE, false, 1));
+	/* pod a's container restarted: two ids, one replica */
+	add_instance(wp, 1, ID_A);
+	add_instance(wp, 1, ID_C);
+	add_instance(wp, 2, ID_B);
+	add_instance(wp, 3, ID_E);
+	/* pod b read again from a second store (ids moved past the first's) */
+	add_row(wp, row_of(5, pod_b, CAP_CHOWN, false, 1));
+	add_instance(wp, 5, ID_B);
+	assert_int_equal(workload_profiles_build_replicas(wp, "shop/Deployment/checkout", &b.p,
+							  &b.n), 0);
+	assert_int_equal(b.n, 2);
+	assert_string_equal(profile_workload(b.p[0]), "shop/Deployment/checkout/spaceship");
+	assert_string_equal(profile_workload(b.p[1]), "shop/Deployment/checkout/proxy");
+	assert_true(profile_replicas(b.p[0]));
+	assert_int_equal(profile_coverage(b.p[0]), 2);
+	assert_int_equal(profile_coverage(b.p[1]), 1);
+	assert_int_equal(profile_summary(b.p[0], caps, &present), 0);
+	assert_int_equal(caps[CAP_CHOWN].instances, 2);
+	assert_int_equal(caps[CAP_CHOWN].granted, 4); /* counts add up across stores */
+	assert_int_equal(caps[CAP_NET_ADMIN].instances, 1);
+	assert_int_equal(profile_render_string(b.p[0], PROFILE_FORMAT_TEXT, &text), 0);
+	assert_non_null(strstr(text, "CAP_CHOWN: required; 2 of 2 replicas\n"));
+	assert_non_null(strstr(text, "CAP_NET_ADMIN: required; 1 of 2 replicas\n"));
+	assert_non_null(strstr(text, "replicas   2\n"));
+	free(text);
+	assert_int_equal(profile_render_string(b.p[0], PROFILE_FORMAT_JSON, &text), 0);
+	assert_non_null(strstr(text, "\"coverage_of\": \"replicas\""));
+	free(text);
+	built_free(&b);
+	workload_profiles__free(wp);
+}
+
+/* The same workload from two stores is one profile. */
+static void test_same_name_merges(void **state)
+{
+	struct workload_profiles *wp = new_wp();
+	struct built b;
+
+	(void)state;
+	add_row(wp, row_of(1, pod_xwing, CAP_NET_RAW, false, 5));
+	add_instance(wp, 1, ID_A);
+	add_row(wp, row_of((int64_t)1 << 40 | 1, pod_xwing, CAP_CHOWN, false, 1));
+	add_instance(wp, (int64_t)1 << 40 | 1, ID_B);
+	b = build(wp, NULL);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(profile_required_mask(b.p[0]), BIT(CAP_NET_RAW) | BIT(CAP_CHOWN));
+	assert_int_equal(profile_coverage(b.p[0]), 2);
+	assert_false(profile_replicas(b.p[0]));
+	built_free(&b);
+	workload_profiles__free(wp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replicas),
+		cmocka_unit_test(test_same_name_merges),
 		cmocka_unit_test(test_one_per_workload),
 		cmocka_unit_test(test_entries_attributed),
 		cmocka_unit_test(test_merged_replicas),
