@@ -4,6 +4,7 @@
 #   make check      unit + end-to-end tests (root needed for e2e)
 #   make bench      overhead benchmark against the floor and bpftrace (root)
 #   make image      OCI image localhost/captrail:VERSION, from scratch (buildah)
+#   make deb        $(BUILD)/captrail_VERSION_ARCH.deb (dpkg-deb)
 #   make fuzz       libFuzzer harnesses (clang, ASan+UBSan) in build/fuzz, each run
 #                   FUZZ_SECONDS (60); FUZZ=NAME runs one, FUZZ_JOBS=N N at a time
 
@@ -67,7 +68,7 @@ FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-poi
 		 -fno-sanitize-recover=all
 
 .PHONY: all check unit e2e acceptance kernel-matrix bench soak fuzz fuzz-build deps demo install \
-	image clean
+	image deb clean
 .SECONDARY:
 all: $(BUILD)/layers.ok $(BUILD)/captrail $(BUILD)/captrail.8 $(UNIT_BINS) $(FUZZ_REPLAYS) \
 	$(TEST_HELPERS)
@@ -183,6 +184,9 @@ install: $(BUILD)/captrail $(BUILD)/captrail.8
 # load it into a cluster.
 image: $(BUILD)/captrail
 	scripts/image.sh $(BUILD)/captrail $(IMAGE)
+
+deb: $(BUILD)/captrail $(BUILD)/captrail.8
+	scripts/deb.sh $(BUILD) $(BUILD)
 
 clean:
 	rm -rf build bench/results.json
