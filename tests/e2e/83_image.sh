@@ -122,7 +122,10 @@ note "the agent in the container, as the DaemonSet runs it"
 pm run --name "$name" --network none --ulimit "nofile=$(ulimit -Sn):$(ulimit -Hn)" \
 	--ulimit nproc=4096:4096 "${run_args[@]}" >"$WORK/agent.out" 2>"$WORK/agent.err" &
 AGENT=$!
+# wait_agent stops waiting when podman run (the container) has ended
+TRACE_PID=$AGENT
 wait_agent
+TRACE_PID=
 sock=$WORK/hostpath/socket/captrail.sock
 [ -S "$sock" ] || fail "no API socket on the socket hostPath: $(ls -la "$WORK/hostpath/socket")"
 
