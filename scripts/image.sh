@@ -44,8 +44,8 @@ install -D -m 0755 "$bin" "$root/usr/local/sbin/captrail"
 
 # Users for `record --user` and for naming uids; the agent runs as root.
 mkdir -p "$root/etc"
-printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' \
-	>"$root/etc/passwd"
+printf '%s\n' 'root:x:0:0:root:/root:/usr/sbin/nologin' \
+	'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 # The mount points of the DaemonSet, there under a read-only root too.
 install -d -m 1777 "$root/tmp"

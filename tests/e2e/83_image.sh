@@ -160,7 +160,8 @@ note "event: $(head -c 400 "$WORK/event")"
 jq -e --arg node "$node" '.node_name == $node
 	and .process_kprobe.process.binary == "/usr/bin/dmesg"
 	and .process_kprobe.process.uid == 65534
-	and (.process_kprobe.args[] | select(.capability_arg) | .capability_arg.name) == "CAP_SYSLOG"
+	and (.process_kprobe.args[] | select(.capability_arg) | .capability_arg.name)
+		== "CAP_SYSLOG"
 	and .process_kprobe.return.int_arg == -1
 	and (.process_kprobe.tags | index("denied"))
 	and (.process_kprobe.process | has("pod") | not)' "$WORK/event" >/dev/null ||

@@ -42,7 +42,8 @@ done
 # Each dependency is one this host satisfies: the package installs where
 # it was built.
 while read -r pkg op ver; do
-	have=$(dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null) || fail "$pkg is not installed here"
+	have=$(dpkg-query -W -f '${Version}' "$pkg" 2>/dev/null) ||
+		fail "$pkg is not installed here"
 	[ -z "$op" ] || dpkg --compare-versions "$have" "$op" "$ver" ||
 		fail "Depends: $pkg $op $ver, but this host has $have"
 done < <(tr ',' '\n' <<<"$depends" | sed 's/[()]//g; s/^ *//')
@@ -57,7 +58,8 @@ for entry in '-rwxr-xr-x ./usr/sbin/captrail' \
 	'-rw-r--r-- ./usr/share/bash-completion/completions/captrail' \
 	'-rw-r--r-- ./usr/lib/systemd/system/captrail.service' \
 	'drwx------ ./var/lib/captrail/'; do
-	awk '{ print $1, $6 }' "$WORK/contents" | grep -qxF -- "$entry" || fail "contents lack $entry"
+	awk '{ print $1, $6 }' "$WORK/contents" | grep -qxF -- "$entry" ||
+		fail "contents lack $entry"
 done
 
 # A root of its own: dpkg's database in it, and busybox as the shell the
@@ -93,10 +95,12 @@ out=$("$R/usr/sbin/captrail" --version) || fail "captrail --version failed"
 [ "$("$R/usr/sbin/captrail" version)" = "captrail $version" ] || fail "version disagrees"
 "$R/usr/sbin/captrail" version extra 2>/dev/null
 [ $? -eq 2 ] || fail "version with an argument is not a usage error"
-"$R/usr/sbin/captrail" hooks >"$WORK/hooks" 2>&1 || fail "captrail hooks failed: $(cat "$WORK/hooks")"
+"$R/usr/sbin/captrail" hooks >"$WORK/hooks" 2>&1 ||
+	fail "captrail hooks failed: $(cat "$WORK/hooks")"
 note "$(tr '\n' ';' <"$WORK/hooks")"
 for hook in tracepoint fexit kprobe; do
-	grep -qE "^$hook +(available|unavailable)" "$WORK/hooks" || fail "hooks says nothing of $hook"
+	grep -qE "^$hook +(available|unavailable)" "$WORK/hooks" ||
+		fail "hooks says nothing of $hook"
 done
 
 note "unit, man page, completion where they belong"
@@ -105,14 +109,16 @@ unit=$R/usr/lib/systemd/system/captrail.service
 diff <(sed 's|/usr/local/sbin/captrail|/usr/sbin/captrail|' "$SRC/deploy/captrail.service") \
 	"$unit" || fail "the installed unit is not deploy/captrail.service for /usr/sbin"
 grep -qx 'ExecStart=/usr/sbin/captrail agent' "$unit" || fail "ExecStart is not /usr/sbin/captrail"
-[ "$(gzip -dc "$R/usr/share/man/man8/captrail.8.gz" | head -n 1 | grep -o "\"captrail [^\"]*\"")" = \
-	"\"captrail $version\"" ] || fail "the man page's header does not name captrail $version"
+header=$(gzip -dc "$R/usr/share/man/man8/captrail.8.gz" | head -n 1)
+grep -qF "\"captrail $version\"" <<<"$header" ||
+	fail "the man page's header does not name captrail $version: $header"
 [ "$(MANPATH=$R/usr/share/man man -w captrail)" = "$R/usr/share/man/man8/captrail.8.gz" ] ||
 	fail "man does not find captrail(8) in the installed tree"
 if command -v systemd-analyze >/dev/null; then
 	sed "s|^ExecStart=/usr/sbin/captrail|ExecStart=$R/usr/sbin/captrail|" "$unit" \
 		>"$WORK/captrail.service"
-	MANPATH=$R/usr/share/man systemd-analyze verify "$WORK/captrail.service" >"$WORK/verify" 2>&1 ||
+	MANPATH=$R/usr/share/man systemd-analyze verify "$WORK/captrail.service" \
+		>"$WORK/verify" 2>&1 ||
 		fail "systemd-analyze verify: $(cat "$WORK/verify")"
 fi
 completion=$R/usr/share/bash-completion/completions/captrail
@@ -151,7 +157,8 @@ grep -qx 'deb-systemd-invoke restart captrail.service' "$R/calls" ||
 	fail "not started: $(cat "$R/calls")"
 : >"$R/calls"
 dpkg_r --purge captrail || fail "dpkg --purge failed: $(cat "$WORK/dpkg.log")"
-grep -qx 'deb-systemd-invoke stop captrail.service' "$R/calls" || fail "not stopped: $(cat "$R/calls")"
+grep -qx 'deb-systemd-invoke stop captrail.service' "$R/calls" ||
+	fail "not stopped: $(cat "$R/calls")"
 grep -qx 'systemctl disable captrail.service' "$R/calls" || fail "not disabled: $(cat "$R/calls")"
 [ -e "$R/var/lib/captrail" ] && fail "purge left /var/lib/captrail"
 note "ok"
