@@ -135,11 +135,11 @@ commands=$("$R/usr/sbin/captrail" --help | sed -n '/^commands:/,/^$/s/^  \([a-z]
 	fail "captrail <TAB> is '$(complete_words captrail '')', not the commands of --help"
 [ "$(complete_words captrail vers)" = version ] || fail "'captrail vers' is not version"
 for cmd in $commands; do
-	"$R/usr/sbin/captrail" "$cmd" --help 2>/dev/null | grep -oE '^ +(-[a-z], )?--[a-z-]+' |
-		sed 's/.* //' | while read -r opt; do
-		complete_words captrail "$cmd" -- | grep -qw -- "$opt" ||
-			{ echo "captrail $cmd -- <TAB> lacks $opt"; exit 1; }
-	done || fail "the completion lacks an option of captrail $cmd --help"
+	offered=" $(complete_words captrail "$cmd" --) "
+	for opt in $("$R/usr/sbin/captrail" "$cmd" --help 2>/dev/null |
+		grep -oE '^ +(-[a-z], )?--[a-z-]+' | sed 's/.* //'); do
+		[[ $offered == *" $opt "* ]] || fail "captrail $cmd -- <TAB> lacks $opt: $offered"
+	done
 done
 
 note "dpkg --remove keeps the store"
