@@ -3,6 +3,8 @@
 #   make SAN=1      build/san/captrail with ASan+UBSan
 #   make check      unit + end-to-end tests (root needed for e2e)
 #   make bench      overhead benchmark against the floor and bpftrace (root)
+#   make image      OCI image localhost/captrail:VERSION, from scratch (buildah)
+#   make deb        $(BUILD)/captrail_VERSION_ARCH.deb (dpkg-deb)
 #   make fuzz       libFuzzer harnesses (clang, ASan+UBSan) in build/fuzz, each run
 #                   FUZZ_SECONDS (60); FUZZ=NAME runs one, FUZZ_JOBS=N N at a time
 
@@ -20,6 +22,15 @@ BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 PKGS := libbpf libcap json-c sqlite3 libmicrohttpd libseccomp libpcre2-8
+# The one version: --version, the man page, the image's tag and the package's
+# version all read this file, so a tarball without .git builds the same.
+VERSION := $(shell cat VERSION)
+# It becomes a Debian version and an image tag too: digits first, then
+# letters, digits and dots fit both.
+ifeq ($(shell echo '$(VERSION)' | grep -Ex '[0-9][0-9A-Za-z.]*'),)
+$(error VERSION: '$(VERSION)' is not a version: digits first, then [0-9A-Za-z.])
+endif
+IMAGE ?= localhost/captrail:$(VERSION)
 
 prefix ?= /usr/local
 sbindir ?= $(prefix)/sbin
@@ -56,9 +67,20 @@ FUZZ_JOBS ?= 1
 FUZZ_SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 		 -fno-sanitize-recover=all
 
-.PHONY: all check unit e2e acceptance kernel-matrix bench soak fuzz fuzz-build deps demo install clean
+.PHONY: all check unit e2e acceptance kernel-matrix bench soak fuzz fuzz-build deps demo install \
+	image deb clean
 .SECONDARY:
-all: $(BUILD)/layers.ok $(BUILD)/captrail $(UNIT_BINS) $(FUZZ_REPLAYS) $(TEST_HELPERS)
+all: $(BUILD)/layers.ok $(BUILD)/captrail $(BUILD)/captrail.8 $(UNIT_BINS) $(FUZZ_REPLAYS) \
+	$(TEST_HELPERS)
+
+$(BUILD)/obj/main.o: VERSION
+$(BUILD)/obj/main.o: CFLAGS += -DCAPTRAIL_VERSION='"$(VERSION)"'
+
+# The man page as installed: its header names the version.
+$(BUILD)/captrail.8: docs/captrail.8 VERSION
+	@mkdir -p $(@D)
+	sed '1s/^\(\.TH CAPTRAIL 8 [^ ]*\) captrail /\1 "captrail $(VERSION)" /' $< > $@.tmp
+	grep -q '^\.TH CAPTRAIL 8 .* "captrail $(VERSION)" ' $@.tmp && mv $@.tmp $@
 
 # Generated from the running kernel's BTF rather than checked in: CO-RE only
 # needs the type layouts, and a checked-in copy would be 3 MB of generated text.
@@ -149,14 +171,22 @@ soak:
 	$(MAKE) SAN=1 all
 	bench/soak.sh $(abspath build/san/captrail)
 
-install: $(BUILD)/captrail
+install: $(BUILD)/captrail $(BUILD)/captrail.8
 	install -D -m 0755 $(BUILD)/captrail $(DESTDIR)$(sbindir)/captrail
-	install -D -m 0644 docs/captrail.8 $(DESTDIR)$(mandir)/man8/captrail.8
+	install -D -m 0644 $(BUILD)/captrail.8 $(DESTDIR)$(mandir)/man8/captrail.8
 	install -D -m 0644 contrib/bash-completion/captrail \
 		$(DESTDIR)$(datadir)/bash-completion/completions/captrail
 	install -d $(DESTDIR)$(unitdir)
 	sed 's|/usr/local/sbin/captrail|$(sbindir)/captrail|' deploy/captrail.service \
 		> $(DESTDIR)$(unitdir)/captrail.service
+
+# deploy/daemonset.yaml names $(IMAGE); README.md, "Deploy", says how to
+# load it into a cluster.
+image: $(BUILD)/captrail
+	scripts/image.sh $(BUILD)/captrail $(IMAGE)
+
+deb: $(BUILD)/captrail $(BUILD)/captrail.8
+	scripts/deb.sh $(BUILD) $(BUILD)
 
 clean:
 	rm -rf build bench/results.json

@@ -11,7 +11,7 @@ test="libcmocka-dev runc busybox-static jq python3 python3-yaml util-linux
       procps iproute2 sqlite3 libcap2-bin systemd curl prometheus man-db
       libclang-rt-dev nginx dnsmasq-base chrony tcpdump iputils-ping
       containerd docker.io podman crun catatonit buildah python3-grpcio
-      python3-protobuf protobuf-compiler libc6-dev"
+      python3-protobuf protobuf-compiler libc6-dev dpkg-dev"
 bench="bpftrace"
 # The acceptance suite's daemons (tests/acceptance) run under the tests only.
 daemons="nginx dnsmasq chronyd"

@@ -32,6 +32,7 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (commands[i].summary)
 			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "  %-10s %s\n", "version", "print captrail's version");
 	fprintf(out, "\n'captrail COMMAND --help' describes a command's options;\n"
 		     "'captrail help capabilities' lists captrail's own capabilities.\n");
 }
@@ -106,7 +107,15 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	cmd = help ? NULL : find(argv[at]);
+	if (!strcmp(argv[at], "--version") || !strcmp(argv[at], "version")) {
+		if (n_lead || at + 1 < argc) {
+			fprintf(stderr, "captrail: version takes no options\n");
+			return EXIT_USAGE;
+		}
+		printf("captrail %s\n", CAPTRAIL_VERSION);
+		return EXIT_OK;
+	}
+	cmd = find(argv[at]);
 	if (!cmd) {
 		fprintf(stderr, "captrail: unknown command '%s' (see 'captrail --help')\n", argv[at]);
 		return EXIT_USAGE;

@@ -139,8 +139,9 @@ done
 # --- bash completion ---
 note "completion: subcommands and options"
 bash -n "$COMPLETION" || fail "completion script has syntax errors"
+# It reads commands and options from the captrail it finds on PATH.
 complete_words() {
-	bash -c '
+	PATH=$(dirname "$bin"):$PATH bash -c '
 		source "$1"; shift
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
 		_captrail captrail
