@@ -352,8 +352,8 @@ static void report_prom_stats(const struct prom_stats *s)
 				 "their checks or replicas",
 			 (unsigned long long)s->series_dropped, PROM_SERIES_MAX);
 	if (s->series_invalid)
-		cmd_warn(CMD, 0, "%llu series skipped: labels (capability, class, outcome) the "
-				 "agent never writes",
+		cmd_warn(CMD, 0, "%llu series skipped: their capability, class or outcome is "
+				 "none a check has",
 			 (unsigned long long)s->series_invalid);
 	if (s->samples_invalid)
 		cmd_warn(CMD, 0, "%llu samples skipped: not a count (NaN, infinite or negative)",
@@ -382,7 +382,7 @@ static int prometheus_profile(const struct profile_args *a)
 	err = prom_profile__new(&pp);
 	if (err)
 		rc = cmd_fail(CMD, err, "cannot collect the profile");
-	clock_gettime(CLOCK_REALTIME, &now);
+	(void)clock_gettime(CLOCK_REALTIME, &now); /* cannot fail with this clock */
 	for (int q = 0; rc == EXIT_OK && q < PROM_QUERY_COUNT; q++)
 		rc = prometheus_query(a, client, pp, (enum prom_query)q,
 				      (double)now.tv_sec + now.tv_nsec / 1e9);

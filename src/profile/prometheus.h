@@ -75,7 +75,7 @@ int prom_profile_add(struct prom_profile *pp, enum prom_query q, long http_statu
 struct prom_stats {
 	uint64_t series; /* counter series of the workload read */
 	uint64_t series_dropped; /* counters or replicas past PROM_SERIES_MAX */
-	uint64_t series_invalid; /* labels the agent never writes */
+	uint64_t series_invalid; /* labels no check of the agent's has (class "kept") */
 	uint64_t runtime_checks; /* a runtime's start-up: never the workload's */
 	uint64_t samples_invalid; /* NaN, infinite or negative: skipped */
 };
