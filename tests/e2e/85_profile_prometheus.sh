@@ -53,7 +53,7 @@ set_node() {
 start_nodes() {
 	mkdir -p "$WORK/nodes"
 	for node in $NODES; do : >"$WORK/$node.in"; set_node "$node" 0; done
-	python3 "$CAPTRAIL_SRC/tests/e2e/fake_agents.py" "$WORK/nodes" "$WORK/ports" $NODES &
+	python3 "$(dirname "$0")/fake_agents.py" "$WORK/nodes" "$WORK/ports" $NODES &
 	FAKE_PID=$!
 	wait_for "$WORK/ports" "node-c" || fail "the fake agents did not start"
 	TARGETS=$(awk '{printf "%s\"127.0.0.1:%s\"", (NR > 1 ? ", " : ""), $2}' "$WORK/ports")
