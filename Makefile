@@ -21,7 +21,7 @@ LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= $(firstword $(wildcard /usr/sbin/bpftool /usr/bin/bpftool) bpftool)
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
-PKGS := libbpf libcap json-c sqlite3 libmicrohttpd libseccomp libpcre2-8
+PKGS := libbpf libcap json-c sqlite3 libmicrohttpd libseccomp libpcre2-8 libcurl
 # The one version: --version, the man page, the image's tag and the package's
 # version all read this file, so a tarball without .git builds the same.
 VERSION := $(shell cat VERSION)

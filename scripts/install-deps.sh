@@ -6,7 +6,7 @@ set -eu
 
 build="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
        libcap-dev libjson-c-dev uthash-dev libsqlite3-dev libmicrohttpd-dev
-       libseccomp-dev libpcre2-dev"
+       libseccomp-dev libpcre2-dev libcurl4-openssl-dev"
 test="libcmocka-dev runc busybox-static jq python3 python3-yaml util-linux
       procps iproute2 sqlite3 libcap2-bin systemd curl prometheus man-db
       libclang-rt-dev nginx dnsmasq-base chrony tcpdump iputils-ping

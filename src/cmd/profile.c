@@ -6,14 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "agent/agent.h"
 #include "agent/api_client.h"
+#include "agent/prom_client.h"
 #include "agent/store.h"
 #include "agent/workload_profiles.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
+#include "lib/text.h"
 #include "profile/profile.h"
+#include "profile/prometheus.h"
 
 #define MAX_DBS 256
 
@@ -31,6 +35,11 @@ struct profile_args {
 	char **files; /* --merge's */
 	int n_files;
 	bool agent_option; /* --socket or --db */
+	const char *prometheus; /* --prometheus URL */
+	const char *workload; /* --workload NS/KIND/NAME */
+	const char *since;
+	struct prom_workload prom_workload;
+	uint64_t window; /* seconds */
 };
 
 static void usage(FILE *out)
@@ -38,11 +47,14 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: captrail profile SELECTION [OPTIONS]\n"
 		"       captrail profile --merge FILE... [OPTIONS]\n"
+		"       captrail profile --prometheus URL --workload NS/KIND/NAME [--since 14d]\n"
 		"\n"
 		"Prints the least-privilege profile of workloads the captrail agent watched,\n"
 		"asking the running agent, or reading its store with --db; or, with --merge,\n"
 		"the union of profiles that 'captrail record -o json' wrote (several runs of\n"
-		"one program): counts summed, and in how many runs each capability was checked.\n"
+		"one program): counts summed, and in how many runs each capability was checked;\n"
+		"or, with --prometheus, one workload's profile across every node and replica\n"
+		"from the agents' metrics that Prometheus scraped.\n"
 		"\n"
 		"selection (one of):\n"
 		"      --pod NS/NAME         every container of this pod, one profile each\n"
@@ -64,7 +76,13 @@ static void usage(FILE *out)
 		"      --socket PATH         the agent's socket (default %s)\n"
 		"      --db FILE             read a store file instead of asking the agent\n"
 		"                            (the agent's is %s); several --db merge\n"
-		"                            the stores of several nodes\n",
+		"                            the stores of several nodes\n"
+		"      --prometheus URL      ask Prometheus (http://HOST:PORT) for --workload\n"
+		"      --workload NS/KIND/NAME\n"
+		"                            a Kubernetes workload (KIND Deployment, DaemonSet,\n"
+		"                            StatefulSet, Job, CronJob, Pod), or /Container/NAME\n"
+		"      --since DURATION      the window that --prometheus sums: 14d (default),\n"
+		"                            36h, 90m, 2w...\n",
 		API_DEFAULT_SOCKET, AGENT_DEFAULT_DB);
 }
 
@@ -72,7 +90,7 @@ static void usage(FILE *out)
 #define usage_error(...) cmd_usage_error(CMD, __VA_ARGS__)
 
 enum { OPT_POD = 256, OPT_WORKLOAD, OPT_CONTAINER, OPT_BINARY, OPT_UNIT, OPT_ALL, OPT_MERGE,
-       OPT_OUTPUT, OPT_SOCKET, OPT_DB };
+       OPT_OUTPUT, OPT_SOCKET, OPT_DB, OPT_PROMETHEUS, OPT_SINCE };
 
 static const struct option long_options[] = {
 	{ "pod", required_argument, NULL, OPT_POD },
@@ -86,6 +104,8 @@ static const struct option long_options[] = {
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "db", required_argument, NULL, OPT_DB },
+	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
@@ -127,7 +147,9 @@ static int parse_option(void *ctx, int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_POD: return select_one(a, STORE_SELECT_POD, arg);
-	case OPT_WORKLOAD: return select_one(a, STORE_SELECT_WORKLOAD, arg);
+	case OPT_WORKLOAD:
+		a->workload = arg; /* --prometheus parses it again, for its query */
+		return select_one(a, STORE_SELECT_WORKLOAD, arg);
 	case OPT_CONTAINER: return select_one(a, STORE_SELECT_CONTAINER, arg);
 	case OPT_BINARY: return select_one(a, STORE_SELECT_BINARY, arg);
 	case OPT_UNIT: return select_one(a, STORE_SELECT_UNIT, arg);
@@ -142,7 +164,37 @@ static int parse_option(void *ctx, int opt, const char *arg)
 		a->dbs[a->n_dbs++] = arg;
 		a->agent_option = true;
 		break;
+	case OPT_PROMETHEUS: a->prometheus = arg; break;
+	case OPT_SINCE: a->since = arg; break;
 	}
+	return -1;
+}
+
+static int prometheus_args(struct profile_args *a)
+{
+	char echo[TEXT_ECHO_BUF];
+	int err;
+
+	if (!a->prometheus)
+		return usage_error("--since is the window of --prometheus: add --prometheus URL");
+	if ((a->selected && a->filter.select != STORE_SELECT_WORKLOAD) || a->agent_option)
+		return usage_error("--prometheus asks for one --workload: no --pod, --container, "
+				   "--binary, --unit, --all, --socket or --db with it");
+	if (!a->workload)
+		return usage_error("--prometheus needs --workload NS/KIND/NAME");
+	if (prom_workload_parse(a->workload, &a->prom_workload))
+		return usage_error("invalid workload '%s' (NAMESPACE/KIND/NAME, KIND one of "
+				   "Deployment, DaemonSet, StatefulSet, Job, CronJob, Pod; "
+				   "/Container/NAME outside Kubernetes)",
+				   text_echo(a->workload, echo, sizeof(echo)));
+	err = prom_duration_parse(a->since ? a->since : "14d", &a->window);
+	if (err == -ERANGE)
+		return usage_error("--since '%s': from 1s to %llud", text_echo(a->since, echo,
+									      sizeof(echo)),
+				   PROM_WINDOW_MAX / 86400);
+	if (err)
+		return usage_error("invalid --since '%s' (a number and s, m, h, d or w: 14d)",
+				   text_echo(a->since, echo, sizeof(echo)));
 	return -1;
 }
 
@@ -167,7 +219,7 @@ static int parse_args(int argc, char **argv, struct profile_args *a)
 		return rc;
 	a->files = argv + operand;
 	a->n_files = argc - operand;
-	if (a->merge && (a->selected || a->agent_option))
+	if (a->merge && (a->selected || a->agent_option || a->prometheus))
 		return usage_error("--merge reads files: no --pod, --container, --binary, --unit, "
 				   "--all, --socket or --db with it");
 	if (a->merge && !a->n_files)
@@ -176,6 +228,8 @@ static int parse_args(int argc, char **argv, struct profile_args *a)
 		return usage_error("unexpected argument '%s' (--merge merges files)", a->files[0]);
 	if (a->merge)
 		return -1;
+	if (a->prometheus || a->since)
+		return prometheus_args(a);
 	if (!a->selected)
 		return usage_error("say which workload: --pod, --workload, --container, --binary, "
 				   "--unit or --all");
@@ -325,6 +379,121 @@ static void report_gaps(const struct store_gaps *g)
 			 (unsigned long long)g->lost);
 }
 
+/* "14d", for messages. */
+static const char *window_text(uint64_t window, char *buf, size_t size)
+{
+	static const struct {
+		uint64_t seconds;
+		char unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t i = 0;
+
+	while (window % units[i].seconds)
+		i++;
+	snprintf(buf, size, "%llu%c", (unsigned long long)(window / units[i].seconds),
+		 units[i].unit);
+	return buf;
+}
+
+/* One query; its answer added to pp. */
+static int prometheus_query(const struct profile_args *a, struct prom_client *client,
+			    struct prom_profile *pp, enum prom_query q, double at)
+{
+	struct prom_reply reply = { 0 };
+	char why[PROM_CLIENT_WHY_LEN > PROM_WHY_LEN ? PROM_CLIENT_WHY_LEN : PROM_WHY_LEN] = "";
+	char *promql = NULL;
+	int err;
+
+	err = prom_query_text(&a->prom_workload, q, a->window, &promql);
+	if (err)
+		return cmd_fail(CMD, err, "cannot build the query");
+	err = prom_client_query(client, promql, at, &reply, why);
+	free(promql);
+	if (err == -ECONNREFUSED || err == -EHOSTUNREACH || err == -ETIMEDOUT)
+		return cmd_fail(CMD, 0, "cannot reach Prometheus at %s: %s", a->prometheus, why);
+	if (err == -EFBIG)
+		return cmd_fail(CMD, 0, "Prometheus at %s answered more than %u MiB: ask for a "
+					"shorter --since",
+				a->prometheus, PROM_CLIENT_BODY_MAX >> 20);
+	if (err == -EIO)
+		return cmd_fail(CMD, 0, "asking Prometheus at %s: %s", a->prometheus, why);
+	if (err)
+		return cmd_fail(CMD, err, "asking Prometheus at %s", a->prometheus);
+	err = prom_profile_add(pp, q, reply.http_status, reply.body, reply.len, why);
+	free(reply.body);
+	if (err == -EPROTO)
+		return cmd_fail(CMD, 0, "Prometheus at %s refused the query: %s", a->prometheus,
+				why);
+	if (err == -EBADMSG)
+		return cmd_fail(CMD, 0, "Prometheus at %s answered what its API does not: %s",
+				a->prometheus, why);
+	if (err)
+		return cmd_fail(CMD, err, "reading Prometheus's answer");
+	return EXIT_OK;
+}
+
+/* What the profile does not show of what Prometheus holds. */
+static void report_prom_stats(const struct prom_stats *s)
+{
+	if (s->series_dropped)
+		cmd_warn(CMD, 0, "%llu series past the first %u not read: the profile lacks "
+				 "their checks or replicas",
+			 (unsigned long long)s->series_dropped, PROM_SERIES_MAX);
+	if (s->series_invalid)
+		cmd_warn(CMD, 0, "%llu series skipped: their capability, class or outcome is "
+				 "none a check has",
+			 (unsigned long long)s->series_invalid);
+	if (s->samples_invalid)
+		cmd_warn(CMD, 0, "%llu samples skipped: not a count (NaN, infinite or negative)",
+			 (unsigned long long)s->samples_invalid);
+}
+
+/* The workload's profile across every node and replica, from the agents'
+ * metrics in Prometheus; the three queries at one time, so they see one
+ * window. */
+static int prometheus_profile(const struct profile_args *a)
+{
+	struct prom_client *client = NULL;
+	struct prom_profile *pp = NULL;
+	struct profile *profile = NULL;
+	char why[PROM_CLIENT_WHY_LEN] = "", name[PROM_WORKLOAD_MAX + 16], since[32];
+	struct prom_stats stats;
+	struct timespec now;
+	int rc = EXIT_OK, err;
+
+	prom_workload_name(&a->prom_workload, name, sizeof(name));
+	err = prom_client__new(a->prometheus, &client, why);
+	if (err == -EINVAL)
+		return usage_error("--prometheus %s", why);
+	if (err)
+		return cmd_fail(CMD, err, "cannot ask Prometheus");
+	err = prom_profile__new(&pp);
+	if (err)
+		rc = cmd_fail(CMD, err, "cannot collect the profile");
+	(void)clock_gettime(CLOCK_REALTIME, &now); /* cannot fail with this clock */
+	for (int q = 0; rc == EXIT_OK && q < PROM_QUERY_COUNT; q++)
+		rc = prometheus_query(a, client, pp, (enum prom_query)q,
+				      (double)now.tv_sec + now.tv_nsec / 1e9);
+	if (rc != EXIT_OK)
+		goto out;
+	prom_profile_stats(pp, &stats);
+	report_prom_stats(&stats);
+	err = prom_profile_build(pp, name, &profile);
+	if (err == -ENODATA)
+		rc = cmd_fail(CMD, 0, "no series of workload %s in Prometheus at %s over the last "
+				      "%s (is it scraping the agents' /metrics?)",
+			      name, a->prometheus, window_text(a->window, since, sizeof(since)));
+	else if (err)
+		rc = cmd_fail(CMD, err, "cannot build the profile");
+	else
+		rc = cmd_write_profiles(CMD, a->output_path, &profile, 1, a->format);
+out:
+	profile__free(profile);
+	prom_profile__free(pp);
+	prom_client__free(client);
+	return rc;
+}
+
 /* The union of the record -o json files; a file that is no profile is a
  * usage error, one that cannot be read a runtime one. */
 static int merge_files(const struct profile_args *a)
@@ -383,6 +552,8 @@ int cmd_profile(int argc, char **argv)
 		return rc;
 	if (args.merge)
 		return merge_files(&args);
+	if (args.prometheus)
+		return prometheus_profile(&args);
 	err = workload_profiles__new(&wp);
 	if (err)
 		return cmd_fail(CMD, err, "cannot collect the profile");

@@ -81,6 +81,8 @@ struct profile {
 	uint64_t grant;
 	uint64_t runs; /* recorded runs merged (profile_merge_run); 0: none */
 	uint64_t cap_runs[CAPS_MAX]; /* of them, those with a check of the cap */
+	unsigned int nodes; /* nodes the instances ran on (profile_set_nodes); 0: unknown */
+	unsigned int cap_nodes[CAPS_MAX];
 	/* Out of the grant set: --minimize's runs or kernel knowledge. */
 	uint64_t not_needed;
 	char *not_needed_why[CAPS_MAX];
@@ -1126,6 +1128,27 @@ void profile_set_cap_runs(struct profile *p, int cap, uint64_t runs)
 {
 	if (cap >= 0 && cap < CAPS_MAX)
 		p->cap_runs[cap] = runs;
+}
+
+void profile_set_nodes(struct profile *p, unsigned int nodes)
+{
+	p->nodes = nodes;
+}
+
+void profile_set_cap_nodes(struct profile *p, int cap, unsigned int nodes)
+{
+	if (cap >= 0 && cap < CAPS_MAX)
+		p->cap_nodes[cap] = nodes;
+}
+
+unsigned int profile_nodes(const struct profile *p)
+{
+	return p->nodes;
+}
+
+unsigned int profile_cap_nodes(const struct profile *p, int cap)
+{
+	return cap >= 0 && cap < CAPS_MAX ? p->cap_nodes[cap] : 0;
 }
 
 static const char *const class_names[PROFILE_CLASS_COUNT] = {

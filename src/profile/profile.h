@@ -184,6 +184,14 @@ uint64_t profile_cap_runs(const struct profile *p, int cap);
 void profile_set_runs(struct profile *p, uint64_t runs);
 void profile_set_cap_runs(struct profile *p, int cap, uint64_t runs);
 
+/* A workload seen on several nodes (profile --prometheus): the nodes its
+ * instances ran on, and per capability those where an instance had a check
+ * of the capability's class. 0: unknown (a profile of one node's store). */
+void profile_set_nodes(struct profile *p, unsigned int nodes);
+void profile_set_cap_nodes(struct profile *p, int cap, unsigned int nodes);
+unsigned int profile_nodes(const struct profile *p);
+unsigned int profile_cap_nodes(const struct profile *p, int cap);
+
 /* Metadata: the workload's name, the user it ran as (the systemd and OCI
  * renderings need to know a non-root user: capabilities must then be
  * ambient), the command, the wait status of a recorded command, and

@@ -3,6 +3,7 @@
 #include "profile/profile.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,13 +225,18 @@ static int parse_capability(struct profile *p, struct json_object *c, const char
 	if ((err = get_cap(name, at, &cap, why)))
 		return err;
 	json_object_object_foreach(c, key, v) {
-		uint64_t runs;
+		uint64_t value;
 
 		if (strcmp(key, "runs") == 0) {
 			snprintf(at, sizeof(at), "%s.runs", where);
-			if ((err = get_uint(v, at, UINT64_MAX, &runs, why)))
+			if ((err = get_uint(v, at, UINT64_MAX, &value, why)))
 				return err;
-			profile_set_cap_runs(p, cap, runs);
+			profile_set_cap_runs(p, cap, value);
+		} else if (strcmp(key, "nodes") == 0) {
+			snprintf(at, sizeof(at), "%s.nodes", where);
+			if ((err = get_uint(v, at, UINT_MAX, &value, why)))
+				return err;
+			profile_set_cap_nodes(p, cap, (unsigned int)value);
 		} else if (strcmp(key, "name") && strcmp(key, "checks") && !is_one_of(key, derived)) {
 			return bad(why, "%s.%s: unknown field", where, key);
 		}
@@ -524,6 +530,10 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 			err = get_uint(val, key, UINT64_MAX, &value, why);
 			if (!err)
 				profile_set_runs(p, value);
+		} else if (strcmp(key, "nodes") == 0) {
+			err = get_uint(val, key, UINT_MAX, &value, why);
+			if (!err)
+				profile_set_nodes(p, (unsigned int)value);
 		} else if (strcmp(key, "not_needed") == 0) {
 			err = parse_not_needed(p, val, why);
 		} else if (strcmp(key, "minimize") == 0) {
@@ -547,6 +557,11 @@ static int parse_root(struct profile *p, struct json_object *root, char *why)
 		if (profile_cap_runs(p, cap) > profile_runs(p))
 			return bad(why, "runs: %llu, fewer than a capability's runs",
 				   (unsigned long long)profile_runs(p));
+	}
+	for (int cap = 0; cap < CAPS_MAX; cap++) {
+		if (profile_cap_nodes(p, cap) > profile_nodes(p))
+			return bad(why, "nodes: %u, fewer than a capability's nodes",
+				   profile_nodes(p));
 	}
 	/* Adding a check without instance marks the unnamed instance seen;
 	 * the file knows whether it was (or the check was folded). */

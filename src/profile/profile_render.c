@@ -494,6 +494,8 @@ static int render_json(const struct profile *p, FILE *out)
 	json_object_object_add(root, "denials", json_denials(p));
 	if (profile_runs(p))
 		json_object_object_add(root, "runs", json_object_new_uint64(profile_runs(p)));
+	if (profile_nodes(p))
+		json_object_object_add(root, "nodes", json_object_new_uint64(profile_nodes(p)));
 	json_kept(p, root);
 	if ((obj = json_object_new_array())) {
 		for (int cap = 0; cap < CAPS_MAX; cap++) {
@@ -505,6 +507,10 @@ static int render_json(const struct profile *p, FILE *out)
 			if (c && profile_runs(p))
 				json_object_object_add(
 					c, "runs", json_object_new_uint64(profile_cap_runs(p, cap)));
+			if (c && profile_nodes(p))
+				json_object_object_add(c, "nodes",
+						       json_object_new_uint64(
+							       profile_cap_nodes(p, cap)));
 			json_object_array_add(obj, c);
 		}
 		json_object_object_add(root, "capabilities", obj);
@@ -808,6 +814,8 @@ static void cap_headline(FILE *out, const struct profile *p, const struct profil
 			coverage == 1 ? "" : "s");
 	else if (coverage > 1)
 		fprintf(out, "; in %u of %u instances", s->instances, coverage);
+	if (profile_nodes(p) > 1)
+		fprintf(out, ", on %u of %u nodes", profile_cap_nodes(p, s->cap), profile_nodes(p));
 	fputc('\n', out);
 }
 
@@ -866,23 +874,39 @@ static int text_caps(const struct profile *p, FILE *out)
 	return 0;
 }
 
-/* A union of runs: in how many each capability was checked. With a
+/* A union of runs: in how many each capability was checked; a workload
+ * seen on several nodes: on how many of its replicas and nodes. With a
  * prefix ("# "), as comments of the formats that have them. */
-static void runs_coverage(const struct profile *p, FILE *out, const char *prefix)
+static void coverage_lines(const struct profile *p, FILE *out, const char *prefix)
 {
-	uint64_t runs = profile_runs(p);
+	unsigned int nodes = profile_nodes(p), replicas = profile_coverage(p);
+	struct profile_cap caps[CAPS_MAX];
+	uint64_t runs = profile_runs(p), present;
 	char name[CAPS_NAME_LEN];
 
-	if (!runs)
+	if (runs) {
+		fprintf(out,
+			"%scoverage (of the recorded runs, those that checked each capability):\n",
+			prefix);
+		for (int cap = 0; cap < CAPS_MAX; cap++) {
+			if (!profile_cap_runs(p, cap))
+				continue;
+			caps_name(cap, name);
+			fprintf(out, "%s  %s: %" PRIu64 " of %" PRIu64 " run%s\n", prefix, name,
+				profile_cap_runs(p, cap), runs, runs == 1 ? "" : "s");
+		}
+	}
+	if (!nodes || profile_summary(p, caps, &present) != 0)
 		return;
-	fprintf(out, "%scoverage (of the recorded runs, those that checked each capability):\n",
-		prefix);
+	fprintf(out, "%scoverage (of the replicas and nodes seen, those with each capability's "
+		     "class):\n", prefix);
 	for (int cap = 0; cap < CAPS_MAX; cap++) {
-		if (!profile_cap_runs(p, cap))
+		if (!(present & (1ull << cap)))
 			continue;
 		caps_name(cap, name);
-		fprintf(out, "%s  %s: %" PRIu64 " of %" PRIu64 " run%s\n", prefix, name,
-			profile_cap_runs(p, cap), runs, runs == 1 ? "" : "s");
+		fprintf(out, "%s  %s: %u of %u replica%s, on %u of %u node%s\n", prefix, name,
+			caps[cap].instances, replicas, replicas == 1 ? "" : "s",
+			profile_cap_nodes(p, cap), nodes, nodes == 1 ? "" : "s");
 	}
 }
 
@@ -923,6 +947,8 @@ static void text_meta(const struct profile *p, FILE *out)
 	}
 	fprintf(out, "%s  %u\n", profile_replicas(p) ? "replicas " : "instances",
 		profile_coverage(p));
+	if (profile_nodes(p))
+		fprintf(out, "nodes      %u\n", profile_nodes(p));
 	if (profile_runs(p))
 		fprintf(out, "runs       %" PRIu64 " merged\n", profile_runs(p));
 	if (profile_exec_gain(p))
@@ -973,9 +999,9 @@ static int render_text(const struct profile *p, FILE *out)
 	err = text_caps(p, out);
 	if (err)
 		return err;
-	if (profile_runs(p)) {
+	if (profile_runs(p) || profile_nodes(p)) {
 		fputc('\n', out);
-		runs_coverage(p, out, "");
+		coverage_lines(p, out, "");
 	}
 	fputs("\nrecommended: ", out);
 	if (grant)
@@ -1016,18 +1042,18 @@ int profile_render(const struct profile *p, enum profile_format format, FILE *ou
 		err = render_json(p, out);
 		break;
 	case PROFILE_FORMAT_K8S:
-		runs_coverage(p, out, "# ");
+		coverage_lines(p, out, "# ");
 		render_k8s(p, out);
 		break;
 	case PROFILE_FORMAT_DOCKER: /* flags for a command line: no comment */
 		render_docker(p, out);
 		break;
 	case PROFILE_FORMAT_COMPOSE:
-		runs_coverage(p, out, "# ");
+		coverage_lines(p, out, "# ");
 		render_compose(p, out);
 		break;
 	case PROFILE_FORMAT_SYSTEMD:
-		runs_coverage(p, out, "# ");
+		coverage_lines(p, out, "# ");
 		render_systemd(p, out);
 		break;
 	case PROFILE_FORMAT_OCI:
