@@ -75,12 +75,9 @@ static void usage(FILE *out)
 		"      --output FILE         write to FILE instead of stdout\n"
 		"      --socket PATH         the agent's socket (default %s)\n"
 		"      --db FILE             read a store file instead of asking the agent\n"
-		"                            (the agent's is %s); several --db merge\n"
-		"                            the stores of several nodes\n"
+		"                            (the agent's is %s); several --db\n"
+		"                            merge the stores of several nodes\n"
 		"      --prometheus URL      ask Prometheus (http://HOST:PORT) for --workload\n"
-		"      --workload NS/KIND/NAME\n"
-		"                            a Kubernetes workload (KIND Deployment, DaemonSet,\n"
-		"                            StatefulSet, Job, CronJob, Pod), or /Container/NAME\n"
 		"      --since DURATION      the window that --prometheus sums: 14d (default),\n"
 		"                            36h, 90m, 2w...\n",
 		API_DEFAULT_SOCKET, AGENT_DEFAULT_DB);

@@ -241,7 +241,9 @@ one_line 2 "invalid --since '3 days'" --prometheus "$PROM" --since "3 days" \
 one_line 2 "invalid workload 'shop/Deploy/checkout'" --prometheus "$PROM" \
 	--workload shop/Deploy/checkout
 one_line 2 "--prometheus needs --workload" --prometheus "$PROM"
-one_line 2 "--workload and --since ask Prometheus" --workload shop/Deployment/checkout
+one_line 2 "--since is the window of --prometheus" --since 2d --workload shop/Deployment/checkout
+one_line 2 "--prometheus asks for one --workload" --prometheus "$PROM" \
+	--workload shop/Deployment/checkout --db "$WORK/none.db"
 
 kill "$PROM_PID" && wait "$PROM_PID"
 PROM_PID=
