@@ -17,12 +17,16 @@
 # cgroupfs driver under $DOCKER_CGROUP_PARENT, whose last component
 # "docker" is where Docker's default parent puts containers.
 #
-# dockerd, its containerd and their shims run in a mount namespace of their
-# own with a tmpfs on /run: containerd 1.6 puts its shims' sockets in
-# /run/containerd/s whatever its state directory, and dockerd its plugin
-# directory in /run/docker; other engines on this machine use both. The
-# mounts Docker makes (network namespaces, container roots) stay in that
-# namespace and go with it.
+# Two paths are not dockerd's to choose: containerd 1.6 puts its shims'
+# sockets in /run/containerd/s (named by a hash of its own socket's path,
+# removed as each shim exits) and dockerd 20.10 its plugin directory in
+# /run/docker. dockerd runs in the host's mount namespace all the same:
+# runc's init may re-exec itself (its cloned binary) after it joined the
+# container's cgroup, and captrail tells that start-up from the workload by
+# its exec in the host's mount namespace (identity/images.h), which a
+# namespace of dockerd's own would hide. docker_cleanup removes
+# /run/docker/plugins if dockerd made it, and unmounts what Docker left
+# under $WORK (network namespaces, the data root's bind).
 set -u
 DOCKER_DIR=${WORK:?source lib.sh first}/docker
 DOCKER_DATA=$DOCKER_DIR/data
@@ -31,6 +35,7 @@ DOCKER_SOCK=$DOCKER_DIR/docker.sock
 DOCKER_CGROUP_TOP=/captrail-e2e-${WORK##*.}
 DOCKER_CGROUP_PARENT=$DOCKER_CGROUP_TOP/docker
 DOCKER_PID=
+DOCKER_MADE_PLUGINS=
 DOCKER_SKIP_REASON=
 cleanup_hooks+=(docker_cleanup)
 
@@ -41,8 +46,8 @@ docker_available() {
 		DOCKER_SKIP_REASON="Docker Engine is not installed (apt-get install docker.io)"
 	elif ! command -v containerd >/dev/null || ! command -v runc >/dev/null; then
 		DOCKER_SKIP_REASON="containerd or runc is not installed (apt-get install docker.io)"
-	elif ! command -v unshare >/dev/null || ! command -v jq >/dev/null; then
-		DOCKER_SKIP_REASON="unshare or jq is not installed"
+	elif ! command -v jq >/dev/null || ! command -v findmnt >/dev/null; then
+		DOCKER_SKIP_REASON="jq or findmnt is not installed"
 	elif [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
 		DOCKER_SKIP_REASON="no static /bin/busybox (apt-get install busybox-static)"
 	else
@@ -58,14 +63,13 @@ docker_start() {
 	jq -n --arg key "$DOCKER_DIR/key.json" '{"deprecated-key-path": $key}' \
 		>"$DOCKER_DIR/daemon.json" || return 1
 	dockerd --help 2>&1 | grep -q -- --ip6tables && opts+=(--ip6tables=false)
-	unshare --mount --propagation private -- /bin/sh -c \
-		'mount -t tmpfs -o mode=0755 captrail-e2e /run && exec "$@"' sh \
-		dockerd --config-file "$DOCKER_DIR/daemon.json" -H "unix://$DOCKER_SOCK" \
+	[ -e /run/docker/plugins ] || DOCKER_MADE_PLUGINS=1
+	dockerd --config-file "$DOCKER_DIR/daemon.json" -H "unix://$DOCKER_SOCK" \
 		--data-root "$DOCKER_DATA" --exec-root "$DOCKER_EXEC" \
 		--pidfile "$DOCKER_DIR/docker.pid" --iptables=false "${opts[@]}" --bridge=none \
 		--exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "$DOCKER_CGROUP_PARENT" \
 		--storage-driver vfs >"$DOCKER_DIR/dockerd.log" 2>&1 &
-	DOCKER_PID=$! # unshare and sh exec: this is dockerd
+	DOCKER_PID=$!
 	for ((i = 0; i < 600; i++)); do
 		dk version >/dev/null 2>&1 && return 0
 		kill -0 "$DOCKER_PID" 2>/dev/null || break
@@ -109,6 +113,8 @@ docker_cleanup() {
 	done
 	kill -KILL "$DOCKER_PID" 2>/dev/null
 	for pid in $(_docker_leftovers); do kill -KILL "$pid" 2>/dev/null; done
+	findmnt -rn -o TARGET | grep -F -- "$DOCKER_DIR/" | sort -r | xargs -r umount -l 2>/dev/null
+	[ -n "$DOCKER_MADE_PLUGINS" ] && rmdir /run/docker/plugins /run/docker 2>/dev/null
 	for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
 		d=$h$DOCKER_CGROUP_TOP
 		[ -d "$d" ] && [ ! -L "$h" ] || continue
