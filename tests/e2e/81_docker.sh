@@ -154,6 +154,7 @@ jq -e --arg n "$docker_name" --arg img "$chown_image" '[.profile[] | select(.kin
 jq -e --arg id "$chown_id" '[.instances[].instance] == [$id]' "$WORK/rows.json" >/dev/null ||
 	fail "the agent's instances are $(jq -c '.instances' "$WORK/rows.json"), want $chown_id"
 
+note "docker inspect $chowner: name $name, id $chown_id, image $chown_image"
 note "one event of $chowner:"
 note "$chown_event"
 note "captrail profile --container $chowner -o text:"
