@@ -46,6 +46,7 @@ void container_roots_default(struct container_roots *ret_roots)
 			   "/run/docker/runtime-runc" },
 		.containerd = "/run/containerd",
 		.pods_log = "/var/log/pods",
+		.docker = "/var/lib/docker",
 	};
 
 	*ret_roots = defaults;
@@ -593,6 +594,19 @@ static int find_state(const char *root, const char *id, struct container_info *i
 	return first;
 }
 
+/* find_state() in root, then in root as Docker's exec root, whose runc
+ * keeps its state under runtime-runc/<containerd namespace>/. */
+static int find_root_state(const char *root, const char *id, struct container_info *info,
+			   struct runtime_state *st)
+{
+	char docker[PATH_MAX];
+	int err = find_state(root, id, info, st);
+
+	if (err != -ENOENT || pathf(docker, sizeof(docker), "%s/runtime-runc", root))
+		return err;
+	return find_state(docker, id, info, st);
+}
+
 static void read_init_pid(const char *task_dir, struct container_info *info)
 {
 	char path[PATH_MAX], buf[32];
@@ -794,6 +808,74 @@ static void name_sandbox(struct container_info *info)
 		set_str(&info->name, "POD");
 }
 
+/* Docker writes a container's config.v2.json when it is created, before
+ * its runtime starts it: Name ("/" and the name), Config.Image (the image
+ * as asked for; Image is its digest), Config.Labels; once it runs,
+ * State.Pid and State.StartedAt. 1 when it runs (its runtime state, in
+ * effect), 0 when not yet, negative errno. */
+static int read_docker_config(const char *path, struct container_info *info)
+{
+	struct json_object *obj, *config, *labels, *state;
+	bool running = false;
+	const char *name;
+	int err, pid = 0;
+
+	err = read_json(path, info, &obj);
+	if (err)
+		return err;
+	name = json_member_string(obj, "Name");
+	set_cut(info, &info->name, name && *name == '/' ? name + 1 : name, TEXT_NAME_MAX);
+	config = json_member(obj, "Config", json_type_object);
+	set_cut(info, &info->image, json_member_string(config, "Image"), TEXT_IMAGE_MAX);
+	labels = json_member(config, "Labels", json_type_object);
+	if (labels) {
+		json_object_object_foreach(labels, key, value) {
+			if (!json_object_is_type(value, json_type_string))
+				continue;
+			err = add_label(info, key, json_object_get_string(value));
+			if (err)
+				break;
+		}
+	}
+	state = json_member(obj, "State", json_type_object);
+	/* Absent or mistyped: not running, as for a container not started. */
+	if (!err && !json_read_bool(state, "Running", &running) && running &&
+	    !json_read_int(state, "Pid", &pid) && pid > 0) {
+		if (!info->init_pid)
+			info->init_pid = pid;
+		if (!info->start_time[0])
+			set_cut(info, &info->start_time, json_member_string(state, "StartedAt"),
+				CONTAINER_TIME_MAX);
+	}
+	json_object_put(obj);
+	if (err)
+		return err;
+	info->source = CONTAINER_SRC_DOCKER;
+	return pid > 0;
+}
+
+static int docker_config_in(const char *root, struct container_info *info)
+{
+	char path[PATH_MAX];
+	int err = pathf(path, sizeof(path), "%s/containers/%s/config.v2.json", root, info->id);
+
+	if (!err)
+		err = read_docker_config(path, info);
+	return err == -ENOTDIR ? -ENOENT : err;
+}
+
+/* Docker's data root, then each state root, any of which may be a data
+ * root: the first that has the container. */
+static int find_docker(const struct container_roots *roots, struct container_info *info)
+{
+	int err = roots->docker ? docker_config_in(roots->docker, info) : -ENOENT;
+	size_t i;
+
+	for (i = 0; i < CONTAINER_STATE_ROOTS && roots->state[i] && err == -ENOENT; i++)
+		err = docker_config_in(roots->state[i], info);
+	return err;
+}
+
 /* Fills info from what its id leads to, and meta_err with why nothing did;
  * 1 when the runtime state (start time, init pid) was found too, else 0. */
 static int read_metadata(const struct container_roots *roots, struct container_info *info)
@@ -804,7 +886,7 @@ static int read_metadata(const struct container_roots *roots, struct container_i
 	size_t i;
 
 	for (i = 0; i < CONTAINER_STATE_ROOTS && roots->state[i] && !have_state; i++) {
-		e = find_state(roots->state[i], info->id, info, &st);
+		e = find_root_state(roots->state[i], info->id, info, &st);
 		if (!e)
 			have_state = true;
 		else if (err == -ENOENT)
@@ -843,6 +925,14 @@ static int read_metadata(const struct container_roots *roots, struct container_i
 		}
 	}
 	json_object_put(st.obj);
+	/* Docker's bundle names nothing: its own configuration does. */
+	if (!info->name[0]) {
+		e = find_docker(roots, info);
+		if (e > 0)
+			have_state = true;
+		else if (e && err == -ENOENT)
+			err = e;
+	}
 	if (info->source == CONTAINER_SRC_NONE && roots->pods_log) {
 		e = find_pods_log(roots->pods_log, info);
 		if (e && err == -ENOENT)
@@ -902,6 +992,7 @@ static void roots_free(struct container_roots *r)
 		free((char *)r->state[i]);
 	free((char *)r->containerd);
 	free((char *)r->pods_log);
+	free((char *)r->docker);
 }
 
 static bool dup_root(const char **dst, const char *src)
@@ -925,6 +1016,7 @@ static int roots_copy(struct container_roots *dst, const struct container_roots 
 		ok &= dup_root(&dst->state[n++], src->state[i]);
 	ok &= dup_root(&dst->containerd, src->containerd);
 	ok &= dup_root(&dst->pods_log, src->pods_log);
+	ok &= dup_root(&dst->docker, src->docker);
 	if (!ok) {
 		roots_free(dst);
 		return -ENOMEM;
@@ -1019,7 +1111,8 @@ void container_cache__stats(const struct container_cache *cache,
 static int source_rank(enum container_source source)
 {
 	switch (source) {
-	case CONTAINER_SRC_BUNDLE: return 3;
+	case CONTAINER_SRC_BUNDLE:
+	case CONTAINER_SRC_DOCKER: return 3;
 	case CONTAINER_SRC_STATE: return 2;
 	case CONTAINER_SRC_PODS_LOG: return 1;
 	case CONTAINER_SRC_NONE: break;

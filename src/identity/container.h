@@ -39,10 +39,14 @@ struct container_roots {
 	const char *state[CONTAINER_STATE_ROOTS];
 	const char *containerd; /* /run/containerd: io.containerd.runtime.v2.task/<ns>/<id>/ */
 	const char *pods_log; /* /var/log/pods: <ns>_<pod>_<uid>/<container>/ */
+	/* Docker's data root: <docker>/containers/<id>/config.v2.json names the
+	 * container. A state root above may be one too, or Docker's exec root
+	 * (runc's state in <root>/runtime-runc/<ns>/<id>/): told by its layout. */
+	const char *docker;
 };
 
 /* /proc, /sys/fs/cgroup, /run/runc, /run/containerd/runc, /run/crun,
- * /run/docker/runtime-runc, /run/containerd, /var/log/pods. */
+ * /run/docker/runtime-runc, /run/containerd, /var/log/pods, /var/lib/docker. */
 void container_roots_default(struct container_roots *ret_roots);
 
 /* What a cgroup path alone says. */
@@ -72,6 +76,7 @@ enum container_source {
 	CONTAINER_SRC_BUNDLE, /* the OCI bundle's config.json */
 	CONTAINER_SRC_STATE, /* the annotations runc copied into state.json */
 	CONTAINER_SRC_PODS_LOG, /* kubelet's log directory names */
+	CONTAINER_SRC_DOCKER, /* Docker's config.v2.json */
 };
 
 /* Strings are never NULL: "" when unknown. A host task has an empty id. */
@@ -82,12 +87,12 @@ struct container_info {
 	char *cgroup; /* the path the answer came from, "" if none */
 	char *pod_namespace;
 	char *pod_name;
-	char *name; /* container name within the pod */
-	char *image;
+	char *name; /* container name within the pod, or Docker's (no leading '/') */
+	char *image; /* as the engine was asked for it (Docker: Config.Image) */
 	char *type; /* "container" or "sandbox" (the pause container) */
 	char *start_time; /* RFC 3339, from the runtime state */
 	pid_t init_pid; /* in the initial pid namespace, 0 unknown */
-	struct container_label *labels; /* pod labels (CRI-O), NULL if none */
+	struct container_label *labels; /* pod labels (CRI-O), Docker's; NULL if none */
 	size_t n_labels;
 	/* A pod's owner (identity/workload.h: workload_owner_of()), "" outside
 	 * a pod; kind and how are static strings. */

@@ -33,6 +33,9 @@
 #define ID_H "44bd7ae60f478fae1061e11a7739f4b94d1daf917982d33b6fc8a01a63f89c21"
 #define ID_P "5c62e091b8c0565f1bafad0dad5934276143ae2ccef7a5381e8ada5b1a8d26d2"
 #define ID_R "8c2574892063f995fdf756bce07f46c1a5193e54cd52837ed91e32008ccf41ac"
+#define ID_K "0ff7bfdc55cb40a468839b9ec0e7dd1439df820419a0ab5ec4da48fee44230d3"
+#define ID_L "d0c4e7c1a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"
+#define ID_M "e0c4e7c1a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"
 #define UID_A "0b6f4c1e-6a3c-4a8e-9d3b-1f2e3d4c5b6a"
 #define UID_B "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 #define UID_C "11111111-2222-4333-8444-555555555555"
@@ -50,6 +53,7 @@
 #define CG_G "/kubepods/besteffort/podf0f0f0f0-0000-4000-8000-000000000002/" ID_G
 #define CG_H "/kubepods/besteffort/podf0f0f0f0-0000-4000-8000-000000000003/" ID_H
 #define CG_R "/kubepods/besteffort/pod" UID_R "/" ID_R
+#define CG_K "/captrail/docker/" ID_K /* cgroupfs driver, --cgroup-parent /captrail/docker */
 #define CG_HOST "/user.slice/user-1000.slice/session-1.scope"
 
 static char root[SCRATCH_DIR_LEN];
@@ -189,6 +193,7 @@ static void test_default_roots(void **state)
 	assert_string_equal(r.state[1], "/run/containerd/runc");
 	assert_string_equal(r.containerd, "/run/containerd");
 	assert_string_equal(r.pods_log, "/var/log/pods");
+	assert_string_equal(r.docker, "/var/lib/docker");
 }
 
 static void test_cgroup_path_walk(void **state)
@@ -304,6 +309,76 @@ static void test_docker_task_dir(void **state)
 	assert_string_equal(info->name, "");
 	assert_int_equal(info->init_pid, 5151); /* the shim's init.pid */
 	assert_int_equal(info->source, CONTAINER_SRC_BUNDLE);
+	container_cache__free(cache);
+}
+
+/* Docker's data root names the container, its image and labels; once it
+ * runs, its pid and start. */
+static void test_docker_config(void **state)
+{
+	struct container_roots r;
+	struct container_cache *cache;
+	const struct container_info *info;
+	char docker[PATH_MAX];
+
+	(void)state;
+	fixture_roots(&r, "cgroupfs");
+	path_of(docker, sizeof(docker), "var/lib/docker");
+	r.docker = docker;
+	assert_int_equal(container_cache__new(&r, 16, &cache), 0);
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_E), 0);
+	assert_string_equal(info->runtime, "docker");
+	assert_string_equal(info->id, ID_E);
+	assert_string_equal(info->name, "web-1"); /* Docker's "/web-1" */
+	assert_string_equal(info->image, "nginx:1.25"); /* as asked for, not the digest */
+	assert_string_equal(info->start_time, "2024-05-03T09:00:00.5Z");
+	assert_int_equal(info->init_pid, 5151);
+	assert_string_equal(info->pod_name, "");
+	assert_string_equal(info->pod_uid, "");
+	assert_int_equal(info->n_labels, 2); /* a number is no label value */
+	assert_string_equal(label(info, "com.docker.compose.service"), "web");
+	assert_string_equal(label(info, "com.example.team"), "payments");
+	assert_int_equal(info->source, CONTAINER_SRC_DOCKER);
+	assert_int_equal(info->meta_err, 0);
+	container_cache__free(cache);
+}
+
+/* A private dockerd's --data-root and --exec-root given as state roots:
+ * told apart by their layout. Created, not yet running: the name from the
+ * data root, the pid and start from runc's state in the exec root. */
+static void test_docker_private_roots(void **state)
+{
+	struct container_roots r;
+	struct container_cache *cache;
+	const struct container_info *info;
+	char data[PATH_MAX], exec[PATH_MAX];
+
+	(void)state;
+	fixture_roots(&r, "cgroupfs");
+	path_of(data, sizeof(data), "dockerd/data");
+	path_of(exec, sizeof(exec), "dockerd/exec");
+	r.state[3] = data;
+	r.state[4] = exec;
+	assert_int_equal(container_cache__new(&r, 16, &cache), 0);
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_K), 0);
+	assert_string_equal(info->runtime, "docker");
+	assert_string_equal(info->id, ID_K);
+	assert_string_equal(info->name, "ct-chown");
+	assert_string_equal(info->image, "captrail-busybox:e2e");
+	assert_int_equal(info->init_pid, 6161);
+	assert_string_equal(info->start_time, "2024-05-04T10:00:00.2Z");
+	assert_null(info->labels);
+	assert_int_equal(info->source, CONTAINER_SRC_DOCKER);
+	container_cache__free(cache);
+
+	/* Without them: the cgroup's id alone. */
+	fixture_roots(&r, "cgroupfs");
+	assert_int_equal(container_cache__new(&r, 16, &cache), 0);
+	info = lookup_ok(cache, cgid("cgroupfs/unified", CG_K), 0);
+	assert_string_equal(info->id, ID_K);
+	assert_string_equal(info->name, "");
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, -ENOENT);
 	container_cache__free(cache);
 }
 
@@ -778,6 +853,54 @@ static void test_oversized_annotations_cut(void **state)
 	free(big);
 }
 
+/* Docker's config.v2.json is bounded as the annotations are: a name past
+ * its bound is cut, labels past CONTAINER_MAX_LABELS dropped, both
+ * counted; a malformed file names nothing. */
+static void test_docker_config_bounded(void **state)
+{
+	struct container_roots r;
+	struct container_cache *cache;
+	const struct container_info *info;
+	char data[PATH_MAX], path[PATH_MAX];
+	char *name = repeat("d", 1000);
+	FILE *f;
+
+	(void)state;
+	run("mkdir -p %s/cgroupfs/unified/captrail/docker/%s %s/dockerd/data/containers/%s "
+	    "%s/cgroupfs/unified/captrail/docker/%s %s/dockerd/data/containers/%s",
+	    root, ID_L, root, ID_L, root, ID_M, root, ID_M);
+	fmt(path, sizeof(path), "%s/dockerd/data/containers/%s/config.v2.json", root, ID_L);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"Name\": \"/%s\", \"Config\": {\"Image\": \"i\", \"Labels\": {", name);
+	for (int i = 0; i < 40; i++)
+		fprintf(f, "%s\"l%d\": \"v\"", i ? ", " : "", i);
+	fprintf(f, "}}}");
+	fclose(f);
+	write_file("dockerd/data/containers/" ID_M "/config.v2.json", "{\"Name\": \"/m\", ");
+
+	fixture_roots(&r, "cgroupfs");
+	path_of(data, sizeof(data), "dockerd/data");
+	r.docker = data;
+	assert_int_equal(container_cache__new(&r, 16, &cache), 0);
+	info = lookup_ok(cache, cgid("cgroupfs/unified", "/captrail/docker/" ID_L), 0);
+	assert_int_equal(info->source, CONTAINER_SRC_DOCKER);
+	assert_cut(info->name, TEXT_NAME_MAX, "d");
+	assert_string_equal(info->image, "i");
+	assert_int_equal(info->n_labels, CONTAINER_MAX_LABELS);
+	assert_string_equal(info->labels[0].key, "l0");
+	assert_int_equal(info->cut, 1 + 8);
+	assert_int_equal(stats_of(cache).cut, 9);
+
+	info = lookup_ok(cache, cgid("cgroupfs/unified", "/captrail/docker/" ID_M), 0);
+	assert_string_equal(info->id, ID_M);
+	assert_int_equal(info->source, CONTAINER_SRC_NONE);
+	assert_int_equal(info->meta_err, -EINVAL);
+	assert_string_equal(info->name, "");
+	container_cache__free(cache);
+	free(name);
+}
+
 static void write_padded(const char *path, const char *head, size_t size, const char *tail)
 {
 	FILE *f = fopen(path, "w");
@@ -948,6 +1071,8 @@ int main(void)
 		cmocka_unit_test(test_crio_annotations),
 		cmocka_unit_test(test_pods_log_fallback),
 		cmocka_unit_test(test_docker_task_dir),
+		cmocka_unit_test(test_docker_config),
+		cmocka_unit_test(test_docker_private_roots),
 		cmocka_unit_test(test_state_labels_when_bundle_gone),
 		cmocka_unit_test(test_malformed_json),
 		cmocka_unit_test(test_host),
@@ -961,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_exec_reads_bounded),
 		cmocka_unit_test(test_eviction_spares_live),
 		cmocka_unit_test(test_oversized_annotations_cut),
+		cmocka_unit_test(test_docker_config_bounded),
 		cmocka_unit_test(test_oversized_files_refused),
 		cmocka_unit_test(test_real_cgroup),
 	};
