@@ -20,7 +20,8 @@ note "podman $(podman --version | awk '{ print $3 }') with $PODMAN_RUNTIME"
 
 # Names of this run: another run's podman may be in another root.
 solo_name=solo-$$ pod_name=xwing-$$ pilot=xwing-$$-pilot
-roots=(--state-root "$PODMAN_ROOT" --state-root "$PODMAN_RUNROOT" --state-root "$PODMAN_RUNTIME_ROOT")
+roots=(--state-root "$PODMAN_ROOT" --state-root "$PODMAN_RUNROOT"
+	--state-root "$PODMAN_RUNTIME_ROOT")
 # Only these two containers, by the names podman gives them.
 start_trace -o json --containers "^($solo_name|$pilot)\$" "${roots[@]}"
 DB=$WORK/agent.db SOCK=$WORK/agent.sock
@@ -34,7 +35,8 @@ wait_agent
 	>"$WORK/pilot.events" 2>"$WORK/events.err" &
 events=$!
 cleanup_hooks+=("kill -KILL $events 2>/dev/null")
-wait_for "$WORK/events.err" 'ready, streaming' || fail "events client not ready: $(cat "$WORK/events.err")"
+wait_for "$WORK/events.err" 'ready, streaming' ||
+	fail "events client not ready: $(cat "$WORK/events.err")"
 
 pm run -d --pull never --name "$solo_name" "$PODMAN_IMAGE" \
 	/bin/sh -c 'touch /tmp/f; chown 5 /tmp/f; exec sleep 600' >"$WORK/solo.id" ||
@@ -93,7 +95,8 @@ ev=$(jq -c "$syslog_ev" "$WORK/out" | head -n 1)
 [ "$(jq -r '.process_kprobe.return.int_arg' <<<"$ev")" != 0 ] || fail "dmesg was granted: $ev"
 [ "$(jq -r '.process_kprobe.process | has("pod")' <<<"$ev")" = false ] ||
 	fail "a podman pod's container has a Kubernetes pod: $ev"
-[ "$(jq -r '.process_kprobe.process.binary' <<<"$ev")" = /bin/dmesg ] || fail "CAP_SYSLOG is not dmesg's: $ev"
+[ "$(jq -r '.process_kprobe.process.binary' <<<"$ev")" = /bin/dmesg ] ||
+	fail "CAP_SYSLOG is not dmesg's: $ev"
 
 python3 "$SCHEMA" --canonical "$WORK/out" >"$WORK/schema.out" ||
 	fail "events Tetragon's schema rejects: $(head -n 20 "$WORK/schema.out")"
@@ -101,7 +104,8 @@ note "$(tail -n 1 "$WORK/schema.out")"
 
 # The runtime's start-up in the containers' cgroups: named by its file,
 # tagged, never the workload's.
-rt_bin=$(readlink -f "$(pm info --format '{{.Host.OCIRuntime.Path}}')")
+rt_path=$(pm info --format '{{.Host.OCIRuntime.Path}}')
+rt_bin=$(readlink -f "$rt_path")
 ours="select(.process_kprobe.process.docker == \"${solo_id:0:31}\"
 	or .process_kprobe.process.docker == \"${pod_ctr:0:31}\")"
 runtime='select(.process_kprobe.tags | index("runtime"))'
@@ -114,13 +118,14 @@ for bin in $(jq -r "$ours | $runtime | .process_kprobe.process.binary" "$WORK/ou
 done
 [ "$(jq -c "$ours | select(.process_kprobe.process.binary as \$b | \$bins | index(\$b))
 	| select((.process_kprobe.tags // []) | index(\"runtime\") | not)" \
-	--argjson bins "$(jq -n --arg a "$rt_bin" --arg b "$(pm info --format '{{.Host.OCIRuntime.Path}}')" \
-		'[$a, $b]')" "$WORK/out" | wc -l)" -eq 0 ] || fail "a check of $rt_bin is not tagged runtime"
+	--argjson bins "$(jq -n --arg a "$rt_bin" --arg b "$rt_path" '[$a, $b]')" "$WORK/out" |
+	wc -l)" -eq 0 ] || fail "a check of $rt_bin is not tagged runtime"
 note "$n_rt checks of $rt_bin tagged runtime"
 
 # The agent's stream selected by podman's container name carries only it.
 wait_for "$WORK/pilot.events" '"value":34' || fail "no CAP_SYSLOG event in the $pilot stream"
-[ "$(jq -r '.process_kprobe.process.docker' "$WORK/pilot.events" | sort -u)" = "${pod_ctr:0:31}" ] ||
+[ "$(jq -r '.process_kprobe.process.docker' "$WORK/pilot.events" | sort -u)" = \
+	"${pod_ctr:0:31}" ] ||
 	fail "the $pilot stream carried other containers"
 
 # Profiles by podman's names, from the agent.
@@ -142,7 +147,8 @@ for name in "$solo_name:$solo_id" "$pilot:$pod_ctr"; do
 	id=${name#*:} name=${name%%:*}
 	jq -e --arg n "$name" --arg id "$id" '.workload == $n and (.instances | index($id))' \
 		"$WORK/$name.json" >/dev/null ||
-		fail "$name's profile is not podman's $name ($id): $(jq -c '[.workload, .instances]' "$WORK/$name.json")"
+		fail "$name's profile is not podman's $name ($id):" \
+			"$(jq -c '[.workload, .instances]' "$WORK/$name.json")"
 	jq -e '.grant | index("CAP_SYS_ADMIN") | not' "$WORK/$name.json" >/dev/null ||
 		fail "$name's profile grants CAP_SYS_ADMIN (the runtime's): $(jq -c .grant "$WORK/$name.json")"
 done

@@ -28,7 +28,8 @@
 
 #define CG_SOLO "/libpod_parent/libpod-" ID_SOLO
 #define CG_PILOT "/libpod_parent/" POD "/libpod-" ID_PILOT
-#define CG_CRIO "/kubepods/besteffort/pod0b6f4c1e-6a3c-4a8e-9d3b-1f2e3d4c5b6a/crio-" ID_CRIO ".scope"
+#define CG_CRIO \
+	"/kubepods/besteffort/pod0b6f4c1e-6a3c-4a8e-9d3b-1f2e3d4c5b6a/crio-" ID_CRIO ".scope"
 #define CG_OTHER "/machine.slice/libpod-" ID_OTHER ".scope"
 #define CG_GONE "/libpod_parent/libpod-" ID_GONE
 
