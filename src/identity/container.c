@@ -47,6 +47,7 @@ void container_roots_default(struct container_roots *ret_roots)
 		.containerd = "/run/containerd",
 		.pods_log = "/var/log/pods",
 		.docker = "/var/lib/docker",
+		.storage = { "/var/lib/containers/storage", "/run/containers/storage" },
 	};
 
 	*ret_roots = defaults;
@@ -876,6 +877,127 @@ static int find_docker(const struct container_roots *roots, struct container_inf
 	return err;
 }
 
+/* ---- podman: containers/storage ---- */
+
+/* An entry of containers.json: its first name, its creation time and the
+ * image libpod's metadata (a JSON object in a string) says it was made from. */
+static void apply_storage_entry(struct container_info *info, json_object *entry)
+{
+	json_object *names = json_member(entry, "names", json_type_array), *meta;
+	const char *text = json_member_string(entry, "metadata");
+
+	if (names && json_object_array_length(names) &&
+	    json_object_is_type(json_object_array_get_idx(names, 0), json_type_string))
+		set_cut(info, &info->name,
+			json_object_get_string(json_object_array_get_idx(names, 0)), TEXT_NAME_MAX);
+	set_cut(info, &info->start_time, json_member_string(entry, "created"), CONTAINER_TIME_MAX);
+	if (text && !json_parse_object(text, strlen(text), &meta, NULL, 0)) {
+		set_cut(info, &info->image, json_member_string(meta, "image-name"), TEXT_IMAGE_MAX);
+		json_object_put(meta);
+	}
+}
+
+/* <dir>/containers.json, an array of every container of the store. */
+static int read_storage_list(const char *dir, struct container_info *info)
+{
+	json_object *list = NULL;
+	char path[PATH_MAX], *text;
+	json_tokener *tok;
+	size_t len, i;
+	int err;
+
+	err = pathf(path, sizeof(path), "%s/containers.json", dir);
+	if (!err)
+		err = json_read_file(path, CONTAINER_JSON_MAX, &text, &len);
+	if (err == -EFBIG)
+		info->refused++;
+	if (err)
+		return err;
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	err = tok ? 0 : -ENOMEM;
+	if (tok) /* len <= CONTAINER_JSON_MAX */
+		list = json_tokener_parse_ex(tok, text, (int)len);
+	json_tokener_free(tok);
+	free(text);
+	if (!err && (!list || !json_object_is_type(list, json_type_array)))
+		err = -EINVAL;
+	if (err) {
+		json_object_put(list);
+		return err;
+	}
+	err = -ENOENT;
+	for (i = 0; i < json_object_array_length(list) && err; i++) {
+		json_object *entry = json_object_array_get_idx(list, i);
+		const char *id = json_member_string(entry, "id");
+
+		if (id && !strcmp(id, info->id)) {
+			apply_storage_entry(info, entry);
+			err = 0;
+		}
+	}
+	json_object_put(list);
+	return err;
+}
+
+/* <root>/<driver>-containers/: a graph root's list and libpod's bundle
+ * (unless the runtime's state led to it), a run root's pidfile (the
+ * container's init, written by conmon). */
+static int read_storage_dir(const char *dir, struct container_info *info, bool *named)
+{
+	char path[PATH_MAX], buf[32];
+	int err = 0;
+	long pid;
+
+	if (!*named) {
+		err = read_storage_list(dir, info);
+		*named = !err;
+	}
+	if (!err && info->source == CONTAINER_SRC_NONE) {
+		info->source = CONTAINER_SRC_STATE;
+		if (!pathf(path, sizeof(path), "%s/%s/userdata/config.json", dir, info->id))
+			/* Without the bundle, the list's names stay. */
+			(void)apply_bundle_config(info, path);
+	}
+	if (!info->init_pid &&
+	    !pathf(path, sizeof(path), "%s/%s/userdata/pidfile", dir, info->id) &&
+	    !read_small_file(path, buf, sizeof(buf)) && !parse_long(buf, 1, INT_MAX, &pid))
+		info->init_pid = pid;
+	return err;
+}
+
+/* A podman container in its containers/storage roots, and in the state
+ * roots laid out as one: 0 when a graph root named it. */
+static int find_storage(const struct container_roots *roots, struct container_info *info)
+{
+	const char *const *lists[] = { roots->storage, roots->state };
+	const size_t sizes[] = { CONTAINER_STORAGE_ROOTS, CONTAINER_STATE_ROOTS };
+	int err = -ENOENT, e;
+	bool named = false;
+	char dir[PATH_MAX];
+	struct dirent *de;
+	size_t l, i, n;
+	DIR *d;
+
+	for (l = 0; l < ARRAY_SIZE(lists); l++) {
+		for (i = 0; i < sizes[l] && lists[l][i]; i++) {
+			d = opendir(lists[l][i]);
+			if (!d)
+				continue;
+			while ((de = readdir(d))) {
+				n = strlen(de->d_name);
+				if (de->d_name[0] == '.' || !has_suffix(de->d_name, n, "-containers") ||
+				    pathf(dir, sizeof(dir), "%s/%s", lists[l][i], de->d_name))
+					continue;
+				e = read_storage_dir(dir, info, &named);
+				if (err == -ENOENT && e && e != -ENOENT && e != -ENOTDIR)
+					err = e;
+			}
+			closedir(d);
+		}
+	}
+	return named ? 0 : err;
+}
+
 /* Fills info from what its id leads to, and meta_err with why nothing did;
  * 1 when the runtime state (start time, init pid) was found too, else 0. */
 static int read_metadata(const struct container_roots *roots, struct container_info *info)
@@ -899,6 +1021,13 @@ static int read_metadata(const struct container_roots *roots, struct container_i
 		if (!e)
 			e = apply_bundle_config(info, config);
 		if (e && err == -ENOENT)
+			err = e;
+	}
+	if (!strcmp(info->runtime, "podman")) {
+		e = find_storage(roots, info);
+		if (!e)
+			have_state = true;
+		else if (err == -ENOENT)
 			err = e;
 	}
 	if (info->source == CONTAINER_SRC_NONE) {
@@ -993,6 +1122,8 @@ static void roots_free(struct container_roots *r)
 	free((char *)r->containerd);
 	free((char *)r->pods_log);
 	free((char *)r->docker);
+	for (i = 0; i < CONTAINER_STORAGE_ROOTS; i++)
+		free((char *)r->storage[i]);
 }
 
 static bool dup_root(const char **dst, const char *src)
@@ -1017,6 +1148,8 @@ static int roots_copy(struct container_roots *dst, const struct container_roots 
 	ok &= dup_root(&dst->containerd, src->containerd);
 	ok &= dup_root(&dst->pods_log, src->pods_log);
 	ok &= dup_root(&dst->docker, src->docker);
+	for (i = 0, n = 0; i < CONTAINER_STORAGE_ROOTS && src->storage[i]; i++)
+		ok &= dup_root(&dst->storage[n++], src->storage[i]);
 	if (!ok) {
 		roots_free(dst);
 		return -ENOMEM;

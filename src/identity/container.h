@@ -13,6 +13,7 @@
 #define CONTAINER_ID_LEN 64 /* hex digits */
 #define CONTAINER_UID_LEN 36 /* a pod UID with dashes */
 #define CONTAINER_STATE_ROOTS 8
+#define CONTAINER_STORAGE_ROOTS 4
 
 /* What a container's runtime state and annotations say is bounded when
  * read, to the bounds every output applies (lib/text.h: TEXT_NAME_MAX for
@@ -43,10 +44,19 @@ struct container_roots {
 	 * container. A state root above may be one too, or Docker's exec root
 	 * (runc's state in <root>/runtime-runc/<ns>/<id>/): told by its layout. */
 	const char *docker;
+	/* containers/storage roots of podman, NULL-terminated: a graph root
+	 * (--root) has <root>/<driver>-containers/containers.json, which names
+	 * each container and its image, and <id>/userdata/config.json, libpod's
+	 * OCI bundle; a run root (--runroot) has <id>/userdata/pidfile. A state
+	 * root above laid out so is read the same way, for podman's containers
+	 * (libpod-<id> cgroups) only: CRI-O shares the layout but names its
+	 * containers by annotations. */
+	const char *storage[CONTAINER_STORAGE_ROOTS];
 };
 
 /* /proc, /sys/fs/cgroup, /run/runc, /run/containerd/runc, /run/crun,
- * /run/docker/runtime-runc, /run/containerd, /var/log/pods, /var/lib/docker. */
+ * /run/docker/runtime-runc, /run/containerd, /var/log/pods, /var/lib/docker,
+ * /var/lib/containers/storage, /run/containers/storage. */
 void container_roots_default(struct container_roots *ret_roots);
 
 /* What a cgroup path alone says. */
@@ -74,7 +84,7 @@ struct container_label {
 enum container_source {
 	CONTAINER_SRC_NONE, /* only what the cgroup path says */
 	CONTAINER_SRC_BUNDLE, /* the OCI bundle's config.json */
-	CONTAINER_SRC_STATE, /* the annotations runc copied into state.json */
+	CONTAINER_SRC_STATE, /* annotations runc copied into state.json, podman's containers.json */
 	CONTAINER_SRC_PODS_LOG, /* kubelet's log directory names */
 	CONTAINER_SRC_DOCKER, /* Docker's config.v2.json */
 };
