@@ -3,7 +3,7 @@
 # Tetragon's schema reads it (tests/tetragon_schema.py --canonical: no
 # unknown field, wrong type or enum name, nothing protojson would omit):
 # dmesg denied as nobody, a granted CAP_DAC_OVERRIDE (Tetragon spells it
-# DAC_OVERRIDE), a runc pod, and a container outside Kubernetes, which has
+# DAC_OVERRIDE) by a command with an argument Tetragon quotes, a runc pod, and a container outside Kubernetes, which has
 # "docker" and no "pod".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pod.sh"
@@ -27,8 +27,9 @@ jq --arg cg "/docker/$plain_id" '.linux.cgroupsPath = $cg | .hostname = "plain" 
 install -m 000 /dev/null "$WORK/sealed"
 start_trace -o json --state-root "$POD_RUNC_ROOT"
 run_dmesg_as_nobody
-# root writes to a file no mode bit allows: CAP_DAC_OVERRIDE granted
-tee -a "$WORK/sealed" </dev/null >/dev/null
+# root writes to a file no mode bit allows: CAP_DAC_OVERRIDE granted; the
+# second file's name holds a space, which Tetragon's arguments quote
+tee -a "$WORK/sealed" "$WORK/a b" </dev/null >/dev/null
 pod_start "$pod_id" "$WORK/pod" || fail "pod did not start"
 pod_start "$plain_id" "$WORK/plain" || fail "plain container did not start"
 wait_event '"name":"xwing"'
@@ -59,6 +60,7 @@ ev=$(first '.process_kprobe.args[1].capability_arg.value == 1 and .process_kprob
 [ -n "$ev" ] || fail "no granted CAP_DAC_OVERRIDE event of tee"
 check "$ev" '.process_kprobe.args[1].capability_arg.name' DAC_OVERRIDE
 check "$ev" '.process_kprobe.process.cap.effective | index("DAC_OVERRIDE") != null' true
+check "$ev" '.process_kprobe.process.arguments' "-a $WORK/sealed \"$WORK/a b\""
 
 ev=$(first '.process_kprobe.args[1].capability_arg.value == 34 and .process_kprobe.process.pod.name == "xwing"')
 [ -n "$ev" ] || fail "no CAP_SYSLOG event of the pod"
