@@ -8,6 +8,7 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/text.h"
+#include "lib/util.h"
 
 /* Anything the kernel cut is cut again, visibly, by lib/text. */
 _Static_assert(TEXT_PATH_MAX < CT_PATH_MAX - 1, "a path the kernel cut must exceed the bound");
@@ -197,6 +198,37 @@ static void json_cap_list(struct output *o, const char *key, uint64_t mask)
 	jsonw_raw(&o->json, key, set->json, set->len);
 }
 
+/* Tetragon's SecureBitsType values are the kernel's SECBIT_* bits. */
+static const char *const securebits[] = {
+	"SecBitNoRoot", "SecBitNoRootLocked", "SecBitNoSetUidFixup", "SecBitNoSetUidFixupLocked",
+	"SecBitKeepCaps", "SecBitKeepCapsLocked", "SecBitNoCapAmbientRaise",
+	"SecBitNoCapAmbientRaiseLocked",
+};
+
+/* The ids are wrappers, written even when 0, as Tetragon sets them all;
+ * securebits names only the bits set, and bits it has no name for are not
+ * written (its list holds names only). */
+static void json_credentials(struct jsonw *w, const struct ct_cap_event *e)
+{
+	jsonw_object(w, "process_credentials");
+	jsonw_uint(w, "uid", e->uid);
+	jsonw_uint(w, "gid", e->gid);
+	jsonw_uint(w, "euid", e->euid);
+	jsonw_uint(w, "egid", e->egid);
+	jsonw_uint(w, "suid", e->suid);
+	jsonw_uint(w, "sgid", e->sgid);
+	jsonw_uint(w, "fsuid", e->fsuid);
+	jsonw_uint(w, "fsgid", e->fsgid);
+	if (e->securebits & ((1u << ARRAY_SIZE(securebits)) - 1)) {
+		jsonw_array(w, "securebits");
+		for (size_t i = 0; i < ARRAY_SIZE(securebits); i++)
+			if (e->securebits & (1u << i))
+				jsonw_string(w, NULL, securebits[i]);
+		jsonw_end(w, ']');
+	}
+	jsonw_end(w, '}');
+}
+
 static void json_process(struct output *o, const char *key, const struct identity_process *p,
 			 const struct ct_cap_event *creds)
 {
@@ -231,6 +263,7 @@ static void json_process(struct output *o, const char *key, const struct identit
 		json_cap_list(o, "effective", creds->cap_effective);
 		json_cap_list(o, "inheritable", creds->cap_inheritable);
 		jsonw_end(w, '}');
+		json_credentials(w, creds);
 	}
 	jsonw_end(w, '}');
 }

@@ -3,7 +3,8 @@
 # Tetragon's schema reads it (tests/tetragon_schema.py --canonical: no
 # unknown field, wrong type or enum name, nothing protojson would omit):
 # dmesg denied as nobody, a granted CAP_DAC_OVERRIDE (Tetragon spells it
-# DAC_OVERRIDE) by a command with an argument Tetragon quotes, a runc pod, and a container outside Kubernetes, which has
+# DAC_OVERRIDE) by a command with an argument Tetragon quotes, a process
+# whose real, effective, saved and fs ids differ, a runc pod, and a container outside Kubernetes, which has
 # "docker" and no "pod".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pod.sh"
@@ -30,11 +31,31 @@ run_dmesg_as_nobody
 # root writes to a file no mode bit allows: CAP_DAC_OVERRIDE granted; the
 # second file's name holds a space, which Tetragon's arguments quote
 tee -a "$WORK/sealed" "$WORK/a b" </dev/null >/dev/null
+# Real, effective, saved and fs ids all different, and securebits, in a
+# process that then asks for CAP_SYS_NICE (denied: setresuid cleared its
+# effective set)
+python3 - <<'PY' || fail "the credentials' program failed"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_SECUREBITS, SECBIT_NOROOT, SECBIT_KEEP_CAPS = 28, 1 << 0, 1 << 4
+if libc.prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_KEEP_CAPS, 0, 0, 0):
+    raise OSError(ctypes.get_errno(), "prctl")
+os.setgroups([])
+os.setresgid(1234, 2345, 3456)
+os.setresuid(1234, 2345, 3456)
+libc.setfsuid(3456)
+libc.setfsgid(3456)
+try:
+    os.nice(-1)
+except PermissionError:
+    pass
+PY
 pod_start "$pod_id" "$WORK/pod" || fail "pod did not start"
 pod_start "$plain_id" "$WORK/plain" || fail "plain container did not start"
 wait_event '"name":"xwing"'
 wait_event "\"docker\":\"${plain_id:0:31}\".*\"value\":34|\"value\":34.*\"docker\":\"${plain_id:0:31}\""
 wait_event '"value":1,'
+wait_event '"fsuid":3456'
 stop_trace
 [ "$TRACE_RC" -eq 0 ] || fail "trace exited $TRACE_RC"
 
@@ -61,6 +82,22 @@ ev=$(first '.process_kprobe.args[1].capability_arg.value == 1 and .process_kprob
 check "$ev" '.process_kprobe.args[1].capability_arg.name' DAC_OVERRIDE
 check "$ev" '.process_kprobe.process.cap.effective | index("DAC_OVERRIDE") != null' true
 check "$ev" '.process_kprobe.process.arguments' "-a $WORK/sealed \"$WORK/a b\""
+
+ev=$(first '.process_kprobe.process.process_credentials.fsuid == 3456')
+[ -n "$ev" ] || fail "no event of the process with its own ids"
+check "$ev" '.process_kprobe.args[1].capability_arg.name' CAP_SYS_NICE
+check "$ev" '.process_kprobe.process.process_credentials | [.uid, .euid, .suid, .fsuid] | join(",")' \
+	1234,2345,3456,3456
+check "$ev" '.process_kprobe.process.process_credentials | [.gid, .egid, .sgid, .fsgid] | join(",")' \
+	1234,2345,3456,3456
+check "$ev" '.process_kprobe.process.process_credentials.securebits | join(",")' \
+	SecBitNoRoot,SecBitKeepCaps
+check "$ev" '.process_kprobe.parent | has("process_credentials")' false
+ev=$(first '.process_kprobe.args[1].capability_arg.value == 1 and .process_kprobe.return.int_arg == 0
+	and (.process_kprobe.process.binary | endswith("/tee"))')
+check "$ev" '.process_kprobe.process.process_credentials | [.uid, .euid, .fsuid, .gid] | join(",")' \
+	0,0,0,0
+check "$ev" '.process_kprobe.process.process_credentials | has("securebits")' false
 
 ev=$(first '.process_kprobe.args[1].capability_arg.value == 34 and .process_kprobe.process.pod.name == "xwing"')
 [ -n "$ev" ] || fail "no CAP_SYSLOG event of the pod"

@@ -235,6 +235,55 @@ static void test_json_tetragon_names(void **state)
 	free(text);
 }
 
+/* Every id written, zeros too (wrappers); securebits by Tetragon's names,
+ * none when none is set, and a bit it has no name for left out. */
+static void test_json_credentials(void **state)
+{
+	struct ct_cap_event e = reference_event();
+	struct identity_event ev = { .cap = &e };
+	struct json_object *root, *creds;
+	char *text;
+
+	(void)state;
+	e.uid = 1000;
+	e.gid = 0;
+	e.euid = 0;
+	e.egid = 1001;
+	e.suid = 2000;
+	e.sgid = 2001;
+	e.fsuid = 3000;
+	e.fsgid = 3001;
+	e.securebits = (1u << 4) | (1u << 5) | (1u << 8);
+	ev.process = (struct identity_process){ .pid = 7, .binary = "/bin/x" };
+	text = render(&ev, OUTPUT_JSON, NULL);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	creds = get(root, "process_kprobe.process.process_credentials");
+	assert_non_null(creds);
+	assert_int_equal(get_int(creds, "uid"), 1000);
+	assert_int_equal(get_int(creds, "gid"), 0);
+	assert_int_equal(get_int(creds, "euid"), 0);
+	assert_int_equal(get_int(creds, "egid"), 1001);
+	assert_int_equal(get_int(creds, "suid"), 2000);
+	assert_int_equal(get_int(creds, "sgid"), 2001);
+	assert_int_equal(get_int(creds, "fsuid"), 3000);
+	assert_int_equal(get_int(creds, "fsgid"), 3001);
+	assert_int_equal(json_object_array_length(get(creds, "securebits")), 2);
+	assert_string_equal(get_str(creds, "securebits.0"), "SecBitKeepCaps");
+	assert_string_equal(get_str(creds, "securebits.1"), "SecBitKeepCapsLocked");
+	json_object_put(root);
+	free(text);
+
+	e.securebits = 1u << 8;
+	text = render(&ev, OUTPUT_JSON, NULL);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_non_null(get(root, "process_kprobe.process.process_credentials.uid"));
+	assert_null(get(root, "process_kprobe.process.process_credentials.securebits"));
+	json_object_put(root);
+	free(text);
+}
+
 static void test_compact_and_table(void **state)
 {
 	struct ct_cap_event e = reference_event();
@@ -419,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_json_reference_shape),
 		cmocka_unit_test(test_json_pod_parent_and_escaping),
 		cmocka_unit_test(test_json_tetragon_names),
+		cmocka_unit_test(test_json_credentials),
 		cmocka_unit_test(test_compact_and_table),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_compact_from_json),
