@@ -4,7 +4,8 @@
 # unknown field, wrong type or enum name, nothing protojson would omit):
 # dmesg denied as nobody, a granted CAP_DAC_OVERRIDE (Tetragon spells it
 # DAC_OVERRIDE) by a command with an argument Tetragon quotes, a process
-# whose real, effective, saved and fs ids differ, a runc pod, and a container outside Kubernetes, which has
+# whose real, effective, saved and fs ids differ, a runc pod (its init and
+# its child in the init's tree, a process runc exec'd into it not), and a container outside Kubernetes, which has
 # "docker" and no "pod".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pod.sh"
@@ -16,8 +17,10 @@ SCHEMA=$(dirname "$0")/../tetragon_schema.py
 uid=$(pod_new_uid)
 pod_id=$(pod_new_id)
 plain_id=$(pod_new_id)
+# The pod's init (pid 1) asks for CAP_SYS_RESOURCE itself (a hard limit
+# raised), its child dmesg for CAP_SYSLOG: both in the init's tree.
 pod_bundle "$WORK/pod" default xwing spaceship docker.io/library/busybox:1.35 "$uid" \
-	"$pod_id" /bin/sh -c '/bin/dmesg >/dev/null 2>&1; exec sleep 600'
+	"$pod_id" /bin/sh -c 'ulimit -H -n 2048 2>/dev/null; /bin/dmesg >/dev/null 2>&1; exec sleep 600'
 # The same container as Docker's cgroupfs driver places it, without the
 # CRI annotations: no pod.
 pod_bundle "$WORK/plain" "" "" "" "" "" "$plain_id" \
@@ -53,6 +56,10 @@ PY
 pod_start "$pod_id" "$WORK/pod" || fail "pod did not start"
 pod_start "$plain_id" "$WORK/plain" || fail "plain container did not start"
 wait_event '"name":"xwing"'
+wait_event '"value":34.*"name":"xwing"|"name":"xwing".*"value":34'
+# Entered into the pod from outside: not in its init's tree.
+_pod_runc exec "$pod_id" /bin/dmesg -r >/dev/null 2>&1
+wait_event '"arguments":"-r"'
 wait_event "\"docker\":\"${plain_id:0:31}\".*\"value\":34|\"value\":34.*\"docker\":\"${plain_id:0:31}\""
 wait_event '"value":1,'
 wait_event '"fsuid":3456'
@@ -105,9 +112,25 @@ check "$ev" '.process_kprobe.process.pod.namespace' default
 check "$ev" '.process_kprobe.process.pod.uid' "$uid"
 check "$ev" '.process_kprobe.process.pod.container.image | keys | join(",")' name
 check "$ev" '.process_kprobe.process.docker' "${pod_id:0:31}"
+check "$ev" '.process_kprobe.process.pod.workload' xwing
+check "$ev" '.process_kprobe.process.pod.workload_kind' Pod
+check "$ev" '.process_kprobe.process.in_init_tree' true
+check "$ev" '.process_kprobe.parent.in_init_tree' true
+
+ev=$(first '.process_kprobe.args[1].capability_arg.value == 24 and .process_kprobe.process.pod.name == "xwing"')
+[ -n "$ev" ] || fail "no CAP_SYS_RESOURCE event of the pod's init"
+check "$ev" '.process_kprobe.process.pod.container.pid' 1
+check "$ev" '.process_kprobe.process.in_init_tree' true
+
+ev=$(first '.process_kprobe.process.arguments == "-r" and .process_kprobe.process.pod.name == "xwing"')
+[ -n "$ev" ] || fail "no event of the dmesg runc exec'd in the pod"
+check "$ev" '.process_kprobe.process.in_init_tree' false
 
 ev=$(first ".process_kprobe.args[1].capability_arg.value == 34
 	and .process_kprobe.process.docker == \"${plain_id:0:31}\"")
 [ -n "$ev" ] || fail "no CAP_SYSLOG event of the plain container"
 check "$ev" '.process_kprobe.process | has("pod")' false
+check "$ev" '.process_kprobe.process.in_init_tree' true
+ev=$(first '.process_kprobe.process | has("pod") or has("docker") | not')
+check "$ev" '.process_kprobe.process | has("in_init_tree")' false
 exit 0
