@@ -5,8 +5,8 @@
 # dmesg denied as nobody, a granted CAP_DAC_OVERRIDE (Tetragon spells it
 # DAC_OVERRIDE) by a command with an argument Tetragon quotes, a process
 # whose real, effective, saved and fs ids differ, a runc pod (its init and
-# its child in the init's tree, a process runc exec'd into it not), and a container outside Kubernetes, which has
-# "docker" and no "pod".
+# its child in the init's tree, a process runc exec'd into it not), and a
+# container outside Kubernetes, which has "docker" and no "pod".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_pod.sh"
 need_root
