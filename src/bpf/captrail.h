@@ -219,6 +219,16 @@ struct ct_cap_event {
 	__u32 target_ns_gid;
 	__u32 target_ns_inum;
 	__u32 ns_pid; /* pid in the task's own pid namespace */
+	/* The rest of the checked cred's ids, and its securebits (SECBIT_*):
+	 * on the cache line euid is read from. */
+	__u32 uid;
+	__u32 gid;
+	__u32 egid;
+	__u32 suid;
+	__u32 sgid;
+	__u32 fsuid;
+	__u32 fsgid;
+	__u32 securebits;
 	__u64 cap_permitted; /* of the checked cred */
 	__u64 cap_effective;
 	__u64 cap_inheritable;

@@ -128,6 +128,14 @@ static __always_inline int CT_FN(stream_check)(const struct cred *cred,
 	e->tid = (__u32)pid_tgid;
 	e->ppid = CT_RD(task, real_parent, tgid);
 	e->euid = CT_RD(cred, euid.val);
+	e->uid = CT_RD(cred, uid.val);
+	e->gid = CT_RD(cred, gid.val);
+	e->egid = CT_RD(cred, egid.val);
+	e->suid = CT_RD(cred, suid.val);
+	e->sgid = CT_RD(cred, sgid.val);
+	e->fsuid = CT_RD(cred, fsuid.val);
+	e->fsgid = CT_RD(cred, fsgid.val);
+	e->securebits = CT_RD(cred, securebits);
 	e->cap = cap;
 	e->ret = ret;
 	e->syscall = CT_FN(task_syscall)(task);

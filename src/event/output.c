@@ -8,6 +8,7 @@
 #include "lib/clock.h"
 #include "lib/json.h"
 #include "lib/text.h"
+#include "lib/util.h"
 
 /* Anything the kernel cut is cut again, visibly, by lib/text. */
 _Static_assert(TEXT_PATH_MAX < CT_PATH_MAX - 1, "a path the kernel cut must exceed the bound");
@@ -68,6 +69,86 @@ static bool is_kubernetes_pod(const struct identity_pod *pod)
 	return pod->namespace_ || pod->name || pod->uid;
 }
 
+static const char *pod_label(const struct identity_pod *pod, const char *key)
+{
+	for (size_t i = 0; i < pod->n_labels; i++)
+		if (!strcmp(pod->labels[i].key, key))
+			return pod->labels[i].value;
+	return NULL;
+}
+
+/* Length of name without a "-" and suffix at its end that has from min to
+ * max characters of accept (all of them when accept is NULL); 0 when it has
+ * none. */
+static size_t without_suffix(const char *name, size_t min, size_t max, const char *accept)
+{
+	const char *dash = strrchr(name, '-');
+	size_t n;
+
+	if (!dash || dash == name)
+		return 0;
+	n = strlen(dash + 1);
+	if (n < min || n > max || (accept && strspn(dash + 1, accept) != n))
+		return 0;
+	return (size_t)(dash - name);
+}
+
+/* Tetragon names the workload after the pod's controlling owner, which
+ * only the cluster API knows; what the labels each controller gives its
+ * pods say is used instead, and a pod none of them marks is its own
+ * workload (kind "Pod"), as Tetragon's is without an owner. This is
+ * output formatting of the pod's name and labels, not the owner identity
+ * of identity/workload.c. */
+static void json_workload(struct output *o, const struct identity_pod *pod)
+{
+	static const char digits[] = "0123456789";
+	const char *job = pod_label(pod, "batch.kubernetes.io/job-name");
+	const char *hash = pod_label(pod, "pod-template-hash");
+	const char *set = pod_label(pod, "statefulset.kubernetes.io/pod-name");
+	const char *name = pod->name, *kind = "Pod";
+	char workload[TEXT_BUF(TEXT_NAME_MAX)];
+	size_t len = strlen(name), n, hash_len;
+
+	if (!job)
+		job = pod_label(pod, "job-name");
+	if (job) {
+		name = job;
+		len = strlen(job);
+		kind = "Job";
+		/* A CronJob's Job is its name and the minute it was due. */
+		n = without_suffix(job, 8, 10, digits);
+		if (n) {
+			len = n;
+			kind = "CronJob";
+		}
+	} else if (hash && *hash) {
+		/* <deployment>-<hash>-<5 characters> */
+		n = without_suffix(name, 1, len, NULL);
+		hash_len = strlen(hash);
+		if (n > hash_len + 1 && !strncmp(name + n - hash_len, hash, hash_len) &&
+		    name[n - hash_len - 1] == '-') {
+			len = n - hash_len - 1;
+			kind = "Deployment";
+		}
+	} else if (set && !strcmp(set, name)) {
+		n = without_suffix(name, 1, len, digits);
+		if (n) {
+			len = n;
+			kind = "StatefulSet";
+		}
+	} else if (pod_label(pod, "controller-revision-hash") &&
+		   pod_label(pod, "pod-template-generation")) {
+		n = without_suffix(name, 1, len, NULL);
+		if (n) {
+			len = n;
+			kind = "DaemonSet";
+		}
+	}
+	snprintf(workload, sizeof(workload), "%.*s", (int)len, name);
+	json_text(o, "workload", workload, TEXT_NAME_MAX, false);
+	jsonw_string(&o->json, "workload_kind", kind);
+}
+
 static void json_pod(struct output *o, const struct identity_pod *pod)
 {
 	struct jsonw *w = &o->json;
@@ -96,6 +177,8 @@ static void json_pod(struct output *o, const struct identity_pod *pod)
 						  TEXT_LABEL_MAX);
 		jsonw_end(w, '}');
 	}
+	if (pod->name)
+		json_workload(o, pod);
 	jsonw_end(w, '}');
 }
 
@@ -197,6 +280,37 @@ static void json_cap_list(struct output *o, const char *key, uint64_t mask)
 	jsonw_raw(&o->json, key, set->json, set->len);
 }
 
+/* Tetragon's SecureBitsType values are the kernel's SECBIT_* bits. */
+static const char *const securebits[] = {
+	"SecBitNoRoot", "SecBitNoRootLocked", "SecBitNoSetUidFixup", "SecBitNoSetUidFixupLocked",
+	"SecBitKeepCaps", "SecBitKeepCapsLocked", "SecBitNoCapAmbientRaise",
+	"SecBitNoCapAmbientRaiseLocked",
+};
+
+/* The ids are wrappers, written even when 0, as Tetragon sets them all;
+ * securebits names only the bits set, and bits it has no name for are not
+ * written (its list holds names only). */
+static void json_credentials(struct jsonw *w, const struct ct_cap_event *e)
+{
+	jsonw_object(w, "process_credentials");
+	jsonw_uint(w, "uid", e->uid);
+	jsonw_uint(w, "gid", e->gid);
+	jsonw_uint(w, "euid", e->euid);
+	jsonw_uint(w, "egid", e->egid);
+	jsonw_uint(w, "suid", e->suid);
+	jsonw_uint(w, "sgid", e->sgid);
+	jsonw_uint(w, "fsuid", e->fsuid);
+	jsonw_uint(w, "fsgid", e->fsgid);
+	if (e->securebits & ((1u << ARRAY_SIZE(securebits)) - 1)) {
+		jsonw_array(w, "securebits");
+		for (size_t i = 0; i < ARRAY_SIZE(securebits); i++)
+			if (e->securebits & (1u << i))
+				jsonw_string(w, NULL, securebits[i]);
+		jsonw_end(w, ']');
+	}
+	jsonw_end(w, '}');
+}
+
 static void json_process(struct output *o, const char *key, const struct identity_process *p,
 			 const struct ct_cap_event *creds)
 {
@@ -225,12 +339,15 @@ static void json_process(struct output *o, const char *key, const struct identit
 	jsonw_uint(w, "tid", p->tid ? p->tid : p->pid);
 	if (p->ns)
 		json_namespaces(o, p->ns);
+	if (p->init_tree != IDENTITY_INIT_UNKNOWN)
+		jsonw_bool(w, "in_init_tree", p->init_tree == IDENTITY_INIT_IN);
 	if (creds) {
 		jsonw_object(w, "cap");
 		json_cap_list(o, "permitted", creds->cap_permitted);
 		json_cap_list(o, "effective", creds->cap_effective);
 		json_cap_list(o, "inheritable", creds->cap_inheritable);
 		jsonw_end(w, '}');
+		json_credentials(w, creds);
 	}
 	jsonw_end(w, '}');
 }

@@ -179,6 +179,7 @@ static const struct identity_pod *resolve_pod(struct identity *id, uint64_t cgro
 	n = c->n_labels < IDENTITY_MAX_LABELS ? c->n_labels : IDENTITY_MAX_LABELS;
 	snprintf(v->container_id, sizeof(v->container_id), "%s://%s", c->runtime, c->id);
 	snprintf(v->docker, sizeof(v->docker), "%.31s", c->id);
+	v->init_pid = c->init_pid > 0 ? (uint32_t)c->init_pid : 0;
 	for (size_t i = 0; i < n; i++)
 		v->labels[i] = (struct identity_label){ c->labels[i].key, c->labels[i].value };
 	*pod = (struct identity_pod){
@@ -195,6 +196,33 @@ static const struct identity_pod *resolve_pod(struct identity *id, uint64_t cgro
 		.docker = v->docker,
 	};
 	return pod;
+}
+
+/* Ancestors looked at for in_init_tree: a container's process tree is
+ * rarely deeper, and one that is goes unknown rather than costing more. */
+#define INIT_TREE_DEPTH 32
+
+/* Tetragon marks pid 1 of a pid namespace and every process forked below it;
+ * here, a process whose ancestry reaches the container's init before it
+ * leaves the process's pid namespace (pidns; 0 unknown). ns_pid: the
+ * process's own pid in it, 0 unknown. */
+static enum identity_init_tree init_tree(struct identity *id, const struct proc_entry *p,
+					 uint32_t pidns, uint32_t ns_pid, uint32_t init_pid)
+{
+	if (ns_pid == 1)
+		return IDENTITY_INIT_IN;
+	if (!init_pid || !pidns)
+		return IDENTITY_INIT_UNKNOWN;
+	for (int depth = 0; p && depth < INIT_TREE_DEPTH; depth++) {
+		if (p->pid == init_pid)
+			return IDENTITY_INIT_IN;
+		if (!p->ns[CT_NS_PID])
+			return IDENTITY_INIT_UNKNOWN;
+		if (p->ns[CT_NS_PID] != pidns)
+			return IDENTITY_INIT_OUT;
+		p = proc_cache_parent(id->procs, p);
+	}
+	return IDENTITY_INIT_UNKNOWN;
 }
 
 /* The agent's rule (agent/ledger.c) on the process cache's image: an
@@ -241,11 +269,17 @@ void identity_resolve(struct identity *id, const struct ct_cap_event *e,
 	v->ev.process.ns = e->ns;
 	v->ev.process.pod = resolve_pod(id, e->cgroup_id, e->ns_pid, &v->pod);
 	v->ev.runtime = v->ev.process.pod && runtime_start(id, proc, e->cgroup_id);
+	if (v->ev.process.pod)
+		v->ev.process.init_tree = init_tree(id, proc, e->ns[CT_NS_PID], e->ns_pid,
+						    v->pod.init_pid);
 	/* The parent's own cgroup: a container's first process has a
 	 * parent on the host (the runtime). Its in-namespace pid is not
 	 * known here. */
 	if (parent)
 		v->parent.pod = resolve_pod(id, parent->cgroup_id, 0, &v->parent_pod);
+	if (parent && v->parent.pod)
+		v->parent.init_tree = init_tree(id, parent, parent->ns[CT_NS_PID], 0,
+						v->parent_pod.init_pid);
 }
 
 void identity_workload(struct identity *id, uint64_t cgroup_id, uint32_t pid, const char *binary,

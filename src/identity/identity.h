@@ -51,6 +51,15 @@ struct identity_pod {
 	const char *docker; /* first 31 characters of the container id */
 };
 
+/* Whether a container's process descends from its init (Tetragon's
+ * in_init_tree): a process entered into the container (runc exec,
+ * nsenter) does not. */
+enum identity_init_tree {
+	IDENTITY_INIT_UNKNOWN, /* on the host, or the ancestry is not known */
+	IDENTITY_INIT_OUT,
+	IDENTITY_INIT_IN,
+};
+
 /* What is known of one process; NULL strings are unknown and omitted. */
 struct identity_process {
 	uint32_t pid;
@@ -66,6 +75,7 @@ struct identity_process {
 	const char *start_time;
 	const uint32_t *ns; /* CT_NS_COUNT inode numbers, or NULL */
 	const struct identity_pod *pod; /* NULL on the host */
+	enum identity_init_tree init_tree;
 };
 
 struct identity_event {
@@ -84,6 +94,7 @@ struct identity_pod_buf {
 	struct identity_label labels[IDENTITY_MAX_LABELS];
 	char container_id[CONTAINER_ID_LEN + 32];
 	char docker[32];
+	uint32_t init_pid; /* the container's init, in the initial pid namespace; 0 unknown */
 };
 
 /* One resolved event and the buffers it points into. Valid until the next

@@ -251,9 +251,9 @@ int procfs_read_cwd(const char *root, uint32_t pid, char *buf, size_t size)
 int procfs_read_cmdline(const char *root, uint32_t pid, char *buf, size_t size,
 			bool *ret_truncated)
 {
-	char path[PATH_MAX], chunk[4096];
+	char path[PATH_MAX], chunk[4096], raw[CT_ARGS_MAX + 1];
 	bool in_argv0 = true, truncated = false;
-	size_t len = 0, separators = 0;
+	size_t len = 0;
 	ssize_t n = 0, i;
 	int fd, err;
 
@@ -265,30 +265,28 @@ int procfs_read_cmdline(const char *root, uint32_t pid, char *buf, size_t size,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return enoent_if_gone(root, pid, -errno);
-	/* Read in chunks: argv[0] alone can be longer than what is kept. A
-	 * terminator becomes a space only once another argument follows, so
-	 * the last one's does not count against the room or as truncation. */
+	/* Read in chunks: argv[0] alone can be longer than what is kept. As
+	 * much of the rest as an exec record carries is kept, and the last
+	 * argument's terminator (which is no cut). */
 	while (!truncated && (n = read(fd, chunk, sizeof(chunk))) > 0) {
-		for (i = 0; i < n && !truncated; i++) {
-			if (in_argv0) {
-				in_argv0 = chunk[i] != '\0';
-			} else if (chunk[i] == '\0') {
-				separators++;
-			} else if (len + separators + 1 > size - 1) {
-				truncated = true;
-			} else {
-				memset(buf + len, ' ', separators);
-				len += separators;
-				separators = 0;
-				buf[len++] = chunk[i];
-			}
-		}
+		for (i = 0; i < n && in_argv0; i++)
+			in_argv0 = chunk[i] != '\0';
+		if (len + (size_t)(n - i) > sizeof(raw))
+			truncated = true;
+		n -= i;
+		if ((size_t)n > sizeof(raw) - len)
+			n = (ssize_t)(sizeof(raw) - len);
+		memcpy(raw + len, chunk + i, (size_t)n);
+		len += (size_t)n;
 	}
 	err = n < 0 ? -errno : 0;
 	close(fd);
 	if (err)
 		return err;
-	buf[len] = '\0';
+	/* Cut as an exec record is: its first CT_ARGS_MAX bytes. */
+	if (truncated)
+		len = CT_ARGS_MAX;
+	truncated |= records_args_join(raw, len, buf, size);
 	*ret_truncated = truncated;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bpf/captrail.h"
+#include "kernel/records.h"
 
 #define PROCFS_AUID_UNSET 4294967295u
 
@@ -44,8 +45,9 @@ int procfs_read_exe(const char *root, uint32_t pid, char *buf, size_t size, bool
 /* readlink of /proc/PID/cwd, same rules as procfs_read_exe(). */
 int procfs_read_cwd(const char *root, uint32_t pid, char *buf, size_t size);
 
-/* /proc/PID/cmdline without argv[0], arguments joined with spaces, cut to
- * size - 1 bytes (*ret_truncated then true). */
+/* /proc/PID/cmdline without argv[0], its first CT_ARGS_MAX bytes as
+ * records_args_join() writes them, cut to size - 1 bytes (*ret_truncated
+ * then true, as when bytes past CT_ARGS_MAX were dropped). */
 int procfs_read_cmdline(const char *root, uint32_t pid, char *buf, size_t size,
 			bool *ret_truncated);
 
@@ -88,7 +90,7 @@ struct procfs_process {
 	uint32_t flags; /* enum procfs_flag */
 	char comm[CT_COMM_LEN];
 	char exe[2 * CT_PATH_MAX + 1];
-	char args[CT_ARGS_MAX + 1];
+	char args[RECORDS_ARGS_LEN];
 	char cwd[CT_PATH_MAX + 1];
 };
 

@@ -154,19 +154,47 @@ bool records_exec_cwd(const struct ct_proc_event *rec, char cwd[RECORDS_CWD_LEN]
 	return cut;
 }
 
+/* Appends n bytes of s, or what fits of them. False when cut. */
+static bool put(char *out, size_t size, size_t *pos, const char *s, size_t n)
+{
+	size_t room = size - 1 - *pos;
+
+	memcpy(out + *pos, s, n < room ? n : room);
+	*pos += n < room ? n : room;
+	return n <= room;
+}
+
+bool records_args_join(const char *raw, size_t len, char *out, size_t size)
+{
+	size_t pos = 0, at = 0;
+	bool whole = true;
+
+	while (len && !raw[len - 1])
+		len--;
+	while (whole && at < len) {
+		const char *arg = raw + at;
+		size_t n = strnlen(arg, len - at);
+
+		if (memchr(arg, ' ', n)) {
+			whole = put(out, size, &pos, " \"", 2) && put(out, size, &pos, arg, n) &&
+				put(out, size, &pos, "\"", 1);
+		} else {
+			if (pos)
+				whole = put(out, size, &pos, " ", 1);
+			whole = whole && put(out, size, &pos, arg, n);
+		}
+		at += n + 1;
+	}
+	out[pos] = '\0';
+	return !whole;
+}
+
 void records_exec_args(const struct ct_proc_event *rec, char arguments[RECORDS_ARGS_LEN])
 {
-	size_t i, len = rec->args_len < CT_ARGS_MAX ? rec->args_len : CT_ARGS_MAX;
+	size_t len = rec->args_len < CT_ARGS_MAX ? rec->args_len : CT_ARGS_MAX;
 
-	memcpy(arguments, rec->args, len);
-	/* The last argument's terminator is not a separator. */
-	while (len && !arguments[len - 1])
-		len--;
-	for (i = 0; i < len; i++) {
-		if (!arguments[i])
-			arguments[i] = ' ';
-	}
-	arguments[len] = '\0';
+	/* Cannot be cut: RECORDS_ARGS_LEN holds the longest. */
+	(void)records_args_join(rec->args, len, arguments, RECORDS_ARGS_LEN);
 }
 
 /* The filename as given to execve, joined to cwd when relative. */

@@ -50,7 +50,9 @@ void records_priv(const struct ct_priv_event *e, struct records_priv *ret_priv);
 
 /* The longest strings an exec record decodes into, NUL included. */
 #define RECORDS_BINARY_LEN (2 * CT_PATH_MAX + 1) /* a relative filename joined to cwd */
-#define RECORDS_ARGS_LEN (CT_ARGS_MAX + 1)
+/* Quoting at most doubles the arguments: one-byte arguments holding a space,
+ * each written as ` " "`. */
+#define RECORDS_ARGS_LEN (2 * CT_ARGS_MAX + 3)
 #define RECORDS_CWD_LEN (CT_PATH_MAX + 1)
 
 /* The cwd an exec record carries, as a path. True when it is not whole (the
@@ -62,7 +64,14 @@ void records_exec_path(const struct ct_proc_event *rec, const char *cwd,
 		       char ret_binary[RECORDS_BINARY_LEN]);
 /* Both at once: the absolute path of what was exec'd, where the record allows. */
 void records_exec_binary(const struct ct_proc_event *rec, char ret_binary[RECORDS_BINARY_LEN]);
-/* argv[1..] joined with spaces. */
+/* argv[1..] as records_args_join() writes them. */
 void records_exec_args(const struct ct_proc_event *rec, char ret_args[RECORDS_ARGS_LEN]);
+/* NUL-separated arguments (len bytes of raw) as the reference format writes
+ * them, for its consumers compare arguments as strings: trailing empty
+ * arguments dropped, one holding a space in double quotes (nothing inside
+ * escaped) after a space, even when it comes first, any other after a space
+ * unless nothing was written yet (so a leading empty argument vanishes).
+ * True when out (size > 0, NUL-terminated) could not hold it all. */
+bool records_args_join(const char *raw, size_t len, char *out, size_t size);
 
 #endif

@@ -134,7 +134,7 @@ static void test_long_argv0(void **state)
 		const struct ct_proc_event *r = &seen.rec[i];
 
 		print_message("argv[0] of %zu bytes\n", lengths[i]);
-		assert_string_equal(args_of(i, arguments), "real-arg  two words");
+		assert_string_equal(args_of(i, arguments), "real-arg  \"two words\"");
 		assert_int_equal(r->args_len, sizeof("real-arg") + 1 + sizeof("two words"));
 		assert_int_equal(r->flags & (CT_PROC_TRUNC_ARGS | CT_PROC_ERR_ARGS), 0);
 		free(argv0[i]);

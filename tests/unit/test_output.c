@@ -189,8 +189,66 @@ static void test_json_pod_parent_and_escaping(void **state)
 	assert_int_equal(get_int(root, "process_kprobe.parent.tid"), 73850);
 	assert_null(get(root, "process_kprobe.process.pod.container.image"));
 	assert_null(get(root, "process_kprobe.parent.cap"));
+	/* No controller's labels: the pod is its own workload. */
+	assert_string_equal(get_str(root, "process_kprobe.process.pod.workload"), "xwing");
+	assert_string_equal(get_str(root, "process_kprobe.process.pod.workload_kind"), "Pod");
+	assert_null(get(root, "process_kprobe.process.in_init_tree"));
 	json_object_put(root);
 	free(text);
+
+	ev.process.init_tree = IDENTITY_INIT_OUT;
+	parent.init_tree = IDENTITY_INIT_IN;
+	text = render(&ev, OUTPUT_JSON, host_ns);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_false(json_object_get_boolean(get(root, "process_kprobe.process.in_init_tree")));
+	assert_true(json_object_get_boolean(get(root, "process_kprobe.parent.in_init_tree")));
+	json_object_put(root);
+	free(text);
+}
+
+/* The workload from what each controller's labels say of the pod's name. */
+static void test_json_workload(void **state)
+{
+	static const struct {
+		const char *name, *key, *value, *key2, *value2, *workload, *kind;
+	} cases[] = {
+		{ "web-7d4b9c8f6d-x2kqp", "pod-template-hash", "7d4b9c8f6d", NULL, NULL, "web",
+		  "Deployment" },
+		/* The hash is not where a Deployment's pod has it. */
+		{ "web-x2kqp", "pod-template-hash", "7d4b9c8f6d", NULL, NULL, "web-x2kqp", "Pod" },
+		{ "db-2", "statefulset.kubernetes.io/pod-name", "db-2", "controller-revision-hash",
+		  "db-5c9", "db", "StatefulSet" },
+		{ "agent-k8x7p", "controller-revision-hash", "6f9d", "pod-template-generation", "1",
+		  "agent", "DaemonSet" },
+		{ "migrate-vq9zt", "job-name", "migrate", NULL, NULL, "migrate", "Job" },
+		{ "backup-28847520-9xk2l", "batch.kubernetes.io/job-name", "backup-28847520",
+		  NULL, NULL, "backup", "CronJob" },
+		{ "static-node-1", "tier", "control-plane", NULL, NULL, "static-node-1", "Pod" },
+	};
+	struct ct_cap_event e = reference_event();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct identity_label labels[] = { { cases[i].key, cases[i].value },
+						   { cases[i].key2, cases[i].value2 } };
+		struct identity_pod pod = { .namespace_ = "default", .name = cases[i].name,
+					    .labels = labels, .n_labels = cases[i].key2 ? 2 : 1 };
+		struct identity_event ev = { .cap = &e };
+		struct json_object *root;
+		char *text;
+
+		ev.process = (struct identity_process){ .pid = 7, .pod = &pod };
+		text = render(&ev, OUTPUT_JSON, NULL);
+		root = json_tokener_parse(text);
+		assert_non_null(root);
+		assert_string_equal(get_str(root, "process_kprobe.process.pod.workload"),
+				    cases[i].workload);
+		assert_string_equal(get_str(root, "process_kprobe.process.pod.workload_kind"),
+				    cases[i].kind);
+		json_object_put(root);
+		free(text);
+	}
 }
 
 /* Tetragon's spelling of capability 1, a number past its table, and a
@@ -231,6 +289,55 @@ static void test_json_tetragon_names(void **state)
 	assert_non_null(root);
 	assert_string_equal(get_str(root, "process_kprobe.args.1.capability_arg.name"),
 			    "DAC_OVERRIDE");
+	json_object_put(root);
+	free(text);
+}
+
+/* Every id written, zeros too (wrappers); securebits by Tetragon's names,
+ * none when none is set, and a bit it has no name for left out. */
+static void test_json_credentials(void **state)
+{
+	struct ct_cap_event e = reference_event();
+	struct identity_event ev = { .cap = &e };
+	struct json_object *root, *creds;
+	char *text;
+
+	(void)state;
+	e.uid = 1000;
+	e.gid = 0;
+	e.euid = 0;
+	e.egid = 1001;
+	e.suid = 2000;
+	e.sgid = 2001;
+	e.fsuid = 3000;
+	e.fsgid = 3001;
+	e.securebits = (1u << 4) | (1u << 5) | (1u << 8);
+	ev.process = (struct identity_process){ .pid = 7, .binary = "/bin/x" };
+	text = render(&ev, OUTPUT_JSON, NULL);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	creds = get(root, "process_kprobe.process.process_credentials");
+	assert_non_null(creds);
+	assert_int_equal(get_int(creds, "uid"), 1000);
+	assert_int_equal(get_int(creds, "gid"), 0);
+	assert_int_equal(get_int(creds, "euid"), 0);
+	assert_int_equal(get_int(creds, "egid"), 1001);
+	assert_int_equal(get_int(creds, "suid"), 2000);
+	assert_int_equal(get_int(creds, "sgid"), 2001);
+	assert_int_equal(get_int(creds, "fsuid"), 3000);
+	assert_int_equal(get_int(creds, "fsgid"), 3001);
+	assert_int_equal(json_object_array_length(get(creds, "securebits")), 2);
+	assert_string_equal(get_str(creds, "securebits.0"), "SecBitKeepCaps");
+	assert_string_equal(get_str(creds, "securebits.1"), "SecBitKeepCapsLocked");
+	json_object_put(root);
+	free(text);
+
+	e.securebits = 1u << 8;
+	text = render(&ev, OUTPUT_JSON, NULL);
+	root = json_tokener_parse(text);
+	assert_non_null(root);
+	assert_non_null(get(root, "process_kprobe.process.process_credentials.uid"));
+	assert_null(get(root, "process_kprobe.process.process_credentials.securebits"));
 	json_object_put(root);
 	free(text);
 }
@@ -419,6 +526,8 @@ int main(void)
 		cmocka_unit_test(test_json_reference_shape),
 		cmocka_unit_test(test_json_pod_parent_and_escaping),
 		cmocka_unit_test(test_json_tetragon_names),
+		cmocka_unit_test(test_json_credentials),
+		cmocka_unit_test(test_json_workload),
 		cmocka_unit_test(test_compact_and_table),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_compact_from_json),

@@ -226,7 +226,7 @@ static void test_exec_decoding(void **state)
 	e = lookup(c, 6001, 1001);
 	assert_string_equal(e->cwd, "/home/user/src");
 	assert_string_equal(e->binary, "/home/user/src/build/run");
-	assert_string_equal(e->arguments, "-v  a b");
+	assert_string_equal(e->arguments, "-v  \"a b\"");
 	assert_string_equal(e->flags_text, "execve");
 	assert_string_equal(e->comm, "p6001");
 

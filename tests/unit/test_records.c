@@ -766,10 +766,10 @@ static void test_exec_args(void **state)
 	assert_string_equal(decode_args(r, &out), "-v");
 	/* An empty argument is two spaces; the last terminator is not one. */
 	set_args(r, args, 4);
-	assert_string_equal(decode_args(r, &out), "-v  a b --x=1");
+	assert_string_equal(decode_args(r, &out), "-v  \"a b\" --x=1");
 	/* Cut mid-argument (CT_PROC_TRUNC_ARGS): no terminator to drop. */
 	r->args_len = 7;
-	assert_string_equal(decode_args(r, &out), "-v  a b");
+	assert_string_equal(decode_args(r, &out), "-v  \"a b\"");
 	r->args_len = 5;
 	assert_string_equal(decode_args(r, &out), "-v  a");
 	/* Cut right after a separator: that one was not the last argument's
@@ -798,6 +798,58 @@ static void test_exec_args_bounds(void **state)
 	assert_int_equal(strlen(out.buf), CT_ARGS_MAX - 1);
 	assert_memory_equal(out.buf, "arg0000 arg0001 ", 16);
 	assert_string_equal(out.buf + CT_ARGS_MAX - 8, "arg0127");
+}
+
+/* Raw arguments as a literal (sizeof - 1 bytes: NULs inside), joined. */
+#define JOIN(raw, out) join(raw, sizeof(raw) - 1, out)
+
+static const char *join(const char *raw, size_t len, struct args_out *out)
+{
+	memset(out->buf, '#', sizeof(out->buf));
+	guard_set(out->guard);
+	assert_false(records_args_join(raw, len, out->buf, sizeof(out->buf)));
+	guard_check(out->guard);
+	return out->buf;
+}
+
+/* Tetragon's ArgsDecoder, case by case: what its consumers compare. */
+static void test_args_join(void **state)
+{
+	struct args_out out;
+	char raw[CT_ARGS_MAX], small[8];
+	size_t i;
+
+	(void)state;
+	assert_string_equal(JOIN("", &out), "");
+	assert_string_equal(JOIN("-l\0/tmp", &out), "-l /tmp");
+	/* A space inside: quoted, after a space even when first. */
+	assert_string_equal(JOIN("-c\0echo a b\0x", &out), "-c \"echo a b\" x");
+	assert_string_equal(JOIN("a b\0c", &out), " \"a b\" c");
+	assert_string_equal(JOIN(" ", &out), " \" \"");
+	/* Quotes inside are not escaped, nor is an argument without a space
+	 * quoted for them or for another blank. */
+	assert_string_equal(JOIN("say \"hi\"", &out), " \"say \"hi\"\"");
+	assert_string_equal(JOIN("a\"b\0c\td", &out), "a\"b c\td");
+	/* Empty arguments: two spaces in the middle, nothing first or last. */
+	assert_string_equal(JOIN("a\0\0b", &out), "a  b");
+	assert_string_equal(JOIN("\0b", &out), "b");
+	assert_string_equal(JOIN("\0\0b\0\0", &out), "b");
+	assert_string_equal(JOIN("\0a b", &out), " \"a b\"");
+
+	/* The longest: one-byte arguments holding a space, the array full. */
+	for (i = 0; i < CT_ARGS_MAX; i++)
+		raw[i] = i % 2 ? '\0' : ' ';
+	assert_int_equal(strlen(join(raw, sizeof(raw), &out)), 2 * CT_ARGS_MAX);
+
+	/* Cut: what fits, terminated, and said. */
+	memset(small, '#', sizeof(small));
+	assert_true(records_args_join("ab\0c d", 6, small, 7));
+	assert_string_equal(small, "ab \"c ");
+	assert_int_equal(small[7], '#');
+	assert_true(records_args_join("abc", 3, small, 1));
+	assert_string_equal(small, "");
+	assert_false(records_args_join("abc", 3, small, 4));
+	assert_string_equal(small, "abc");
 }
 
 /* read_args() reads argv[0] into args[] to find its end, then overwrites
@@ -851,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_exec_args),
 		cmocka_unit_test(test_exec_args_bounds),
 		cmocka_unit_test(test_exec_args_argv0_scratch),
+		cmocka_unit_test(test_args_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
