@@ -69,86 +69,6 @@ static bool is_kubernetes_pod(const struct identity_pod *pod)
 	return pod->namespace_ || pod->name || pod->uid;
 }
 
-static const char *pod_label(const struct identity_pod *pod, const char *key)
-{
-	for (size_t i = 0; i < pod->n_labels; i++)
-		if (!strcmp(pod->labels[i].key, key))
-			return pod->labels[i].value;
-	return NULL;
-}
-
-/* Length of name without a "-" and suffix at its end that has from min to
- * max characters of accept (all of them when accept is NULL); 0 when it has
- * none. */
-static size_t without_suffix(const char *name, size_t min, size_t max, const char *accept)
-{
-	const char *dash = strrchr(name, '-');
-	size_t n;
-
-	if (!dash || dash == name)
-		return 0;
-	n = strlen(dash + 1);
-	if (n < min || n > max || (accept && strspn(dash + 1, accept) != n))
-		return 0;
-	return (size_t)(dash - name);
-}
-
-/* Tetragon names the workload after the pod's controlling owner, which
- * only the cluster API knows; what the labels each controller gives its
- * pods say is used instead, and a pod none of them marks is its own
- * workload (kind "Pod"), as Tetragon's is without an owner. This is
- * output formatting of the pod's name and labels, not the owner identity
- * of identity/workload.c. */
-static void json_workload(struct output *o, const struct identity_pod *pod)
-{
-	static const char digits[] = "0123456789";
-	const char *job = pod_label(pod, "batch.kubernetes.io/job-name");
-	const char *hash = pod_label(pod, "pod-template-hash");
-	const char *set = pod_label(pod, "statefulset.kubernetes.io/pod-name");
-	const char *name = pod->name, *kind = "Pod";
-	char workload[TEXT_BUF(TEXT_NAME_MAX)];
-	size_t len = strlen(name), n, hash_len;
-
-	if (!job)
-		job = pod_label(pod, "job-name");
-	if (job) {
-		name = job;
-		len = strlen(job);
-		kind = "Job";
-		/* A CronJob's Job is its name and the minute it was due. */
-		n = without_suffix(job, 8, 10, digits);
-		if (n) {
-			len = n;
-			kind = "CronJob";
-		}
-	} else if (hash && *hash) {
-		/* <deployment>-<hash>-<5 characters> */
-		n = without_suffix(name, 1, len, NULL);
-		hash_len = strlen(hash);
-		if (n > hash_len + 1 && !strncmp(name + n - hash_len, hash, hash_len) &&
-		    name[n - hash_len - 1] == '-') {
-			len = n - hash_len - 1;
-			kind = "Deployment";
-		}
-	} else if (set && !strcmp(set, name)) {
-		n = without_suffix(name, 1, len, digits);
-		if (n) {
-			len = n;
-			kind = "StatefulSet";
-		}
-	} else if (pod_label(pod, "controller-revision-hash") &&
-		   pod_label(pod, "pod-template-generation")) {
-		n = without_suffix(name, 1, len, NULL);
-		if (n) {
-			len = n;
-			kind = "DaemonSet";
-		}
-	}
-	snprintf(workload, sizeof(workload), "%.*s", (int)len, name);
-	json_text(o, "workload", workload, TEXT_NAME_MAX, false);
-	jsonw_string(&o->json, "workload_kind", kind);
-}
-
 static void json_pod(struct output *o, const struct identity_pod *pod)
 {
 	struct jsonw *w = &o->json;
@@ -177,8 +97,10 @@ static void json_pod(struct output *o, const struct identity_pod *pod)
 						  TEXT_LABEL_MAX);
 		jsonw_end(w, '}');
 	}
-	if (pod->name)
-		json_workload(o, pod);
+	/* Tetragon's owner comes from the cluster API; this one from what the
+	 * node has (workload_owner_of()). */
+	json_text(o, "workload", pod->workload, TEXT_NAME_MAX, false);
+	json_text(o, "workload_kind", pod->workload_kind, TEXT_NAME_MAX, false);
 	jsonw_end(w, '}');
 }
 

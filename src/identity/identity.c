@@ -194,6 +194,8 @@ static const struct identity_pod *resolve_pod(struct identity *id, uint64_t cgro
 		.labels = v->labels,
 		.n_labels = n,
 		.docker = v->docker,
+		.workload = or_null(c->owner_name),
+		.workload_kind = or_null(c->owner_kind),
 	};
 	return pod;
 }

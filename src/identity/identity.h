@@ -49,6 +49,10 @@ struct identity_pod {
 	const struct identity_label *labels;
 	size_t n_labels;
 	const char *docker; /* first 31 characters of the container id */
+	/* The pod's owner (identity/workload.h: workload_owner_of()): a bare
+	 * pod is its own, kind "Pod", as Tetragon's is without an owner. */
+	const char *workload;
+	const char *workload_kind;
 };
 
 /* Whether a container's process descends from its init (Tetragon's

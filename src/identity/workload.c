@@ -219,6 +219,21 @@ static bool owner_by_labels(const char *pod, const struct container_label *label
 	return false;
 }
 
+/* Whether the labels say a controller made the pod (a label that does not
+ * fit the pod's name leaves the name to decide). */
+static bool has_controller_label(const struct container_label *labels, size_t n)
+{
+	static const char *const keys[] = {
+		"pod-template-hash", "statefulset.kubernetes.io/pod-name", "job-name",
+		"batch.kubernetes.io/job-name", "controller-revision-hash",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (label_of(labels, n, keys[i]))
+			return true;
+	return false;
+}
+
 static bool is_template_hash(const char *s, size_t len)
 {
 	return len >= 6 && len <= 10 && all_of(s, len, safe_alphabet);
@@ -257,7 +272,11 @@ void workload_owner_of(const char *pod_name, const struct container_label *label
 {
 	const char *pod = pod_name ? pod_name : "";
 
-	if (owner_by_labels(pod, labels, n_labels, ret_owner) || owner_by_name(pod, ret_owner))
+	/* Where the runtime recorded the pod's labels, a pod no controller's
+	 * label marks has no controller: its name proves nothing. */
+	if (owner_by_labels(pod, labels, n_labels, ret_owner) ||
+	    ((!n_labels || has_controller_label(labels, n_labels)) &&
+	     owner_by_name(pod, ret_owner)))
 		return;
 	set_owner(ret_owner, WORKLOAD_OWNER_POD, "none", pod, strlen(pod));
 }

@@ -62,11 +62,12 @@ struct workload_owner {
  *   "label:pod-template-generation"   DaemonSet: <ds>-<suffix>
  *   "label:job-name" (or "label:batch.kubernetes.io/job-name")   Job
  *   "label:job-name+name-pattern"  CronJob: a job named <cronjob>-<minutes>
- *   "name-pattern"                 no label: <deploy>-<hash>-<suffix> (a hash
+ *   "name-pattern"                 no labels recorded: <deploy>-<hash>-<suffix> (a hash
  *                                  of the suffix alphabet), <cronjob>-<digits>-
  *                                  <suffix> (digits a hash cannot have), or
  *                                  <sts>-<ordinal>
- *   "none"                         a bare Pod, or a DaemonSet or Job pod
+ *   "none"                         a bare Pod (labels recorded, none of a
+ *                                  controller's), or a DaemonSet or Job pod
  *                                  whose labels the runtime did not record
  *                                  (<name>-<suffix> fits both): the pod
  *                                  is its own workload.

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "event/output.h"
+#include "identity/container.h"
+#include "identity/workload.h"
 #include "lib/text.h"
 
 /* 2023-07-06T10:13:33.834882128Z as boot offset + ktime. */
@@ -158,6 +160,8 @@ static void test_json_pod_parent_and_escaping(void **state)
 		.labels = labels,
 		.n_labels = 2,
 		.docker = "cfb961400ff25811d22d139a10f6a62",
+		.workload = "xwing",
+		.workload_kind = "Pod",
 	};
 	struct identity_process parent = { .pid = 73850, .uid = 0, .auid = 4294967295u,
 					 .exec_id = "parent-id", .binary = "/bin/bash" };
@@ -189,7 +193,6 @@ static void test_json_pod_parent_and_escaping(void **state)
 	assert_int_equal(get_int(root, "process_kprobe.parent.tid"), 73850);
 	assert_null(get(root, "process_kprobe.process.pod.container.image"));
 	assert_null(get(root, "process_kprobe.parent.cap"));
-	/* No controller's labels: the pod is its own workload. */
 	assert_string_equal(get_str(root, "process_kprobe.process.pod.workload"), "xwing");
 	assert_string_equal(get_str(root, "process_kprobe.process.pod.workload_kind"), "Pod");
 	assert_null(get(root, "process_kprobe.process.in_init_tree"));
@@ -207,7 +210,8 @@ static void test_json_pod_parent_and_escaping(void **state)
 	free(text);
 }
 
-/* The workload from what each controller's labels say of the pod's name. */
+/* The workload the identity layer derives from a pod's name and labels is
+ * the one the event names. */
 static void test_json_workload(void **state)
 {
 	static const struct {
@@ -230,14 +234,20 @@ static void test_json_workload(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct identity_label labels[] = { { cases[i].key, cases[i].value },
-						   { cases[i].key2, cases[i].value2 } };
-		struct identity_pod pod = { .namespace_ = "default", .name = cases[i].name,
-					    .labels = labels, .n_labels = cases[i].key2 ? 2 : 1 };
+		struct container_label owner_labels[] = {
+			{ (char *)cases[i].key, (char *)cases[i].value },
+			{ (char *)cases[i].key2, (char *)cases[i].value2 },
+		};
+		size_t n_labels = cases[i].key2 ? 2 : 1;
+		struct workload_owner owner;
+		struct identity_pod pod = { .namespace_ = "default", .name = cases[i].name };
 		struct identity_event ev = { .cap = &e };
 		struct json_object *root;
 		char *text;
 
+		workload_owner_of(cases[i].name, owner_labels, n_labels, &owner);
+		pod.workload = owner.name;
+		pod.workload_kind = owner.kind;
 		ev.process = (struct identity_process){ .pid = 7, .pod = &pod };
 		text = render(&ev, OUTPUT_JSON, NULL);
 		root = json_tokener_parse(text);

@@ -322,6 +322,10 @@ static const struct owner_case owner_cases[] = {
 	{ "shop-frontend-aeiou", { { NULL } }, "Pod", "shop-frontend-aeiou", "none" },
 	{ "shop-abcdefg-x2x9q", { { NULL } }, "Pod", "shop-abcdefg-x2x9q", "none" },
 	{ "", { { NULL } }, "Pod", "", "none" },
+	/* Labels recorded, none a controller's: a bare pod, whatever its name. */
+	{ "static-node-1", { { "tier", "control-plane" } }, "Pod", "static-node-1", "none" },
+	{ "checkout-7d4b9c6f5-x2x9q", { { "app", "co" } }, "Pod", "checkout-7d4b9c6f5-x2x9q",
+	  "none" },
 	/* An empty job-name is no job; other labels still decide. */
 	{ "api-5f7c8d9b4-b8k2p", { { "job-name", "" } }, "Deployment", "api", "name-pattern" },
 };
