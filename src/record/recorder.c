@@ -209,8 +209,11 @@ static int kept_add(struct recorder *r, const struct ct_priv_event *e, int cap)
 /* What a running workload's check was made by: the image its exec record
  * named, or what it ran before the recording; NULL when neither is known,
  * a process that came into the cgroup from outside and has not exec'd
- * there (a runtime's init joining: runc exec). *ret_runtime: the check is
- * the runtime's start-up, not the workload's. */
+ * there (a runtime's init joining: runc exec, a new container's init and
+ * the children it forks to enter namespaces, which never exec). A process
+ * that was there at the start but exited before either look at the
+ * cgroup's processes passes for one too. *ret_runtime: the check is the
+ * runtime's start-up, not the workload's. */
 static const char *attached_binary(struct recorder *r, uint64_t cgroup_id, uint32_t pid,
 				   uint32_t exec_gen, bool *ret_runtime)
 {
@@ -312,17 +315,81 @@ static void place_in_cgroup(struct recorder *r)
 	r->cgroup_id = r->sv.cgroup_id;
 }
 
+#define SEED_DEPTH 32 /* cgroup levels below the recorded one */
+
+static void seed_pid(struct recorder *r, uint32_t pid)
+{
+	uint32_t ns[CT_NS_COUNT];
+	char exe[PATH_MAX];
+	struct process *p = process_get(r, pid);
+	bool deleted;
+
+	if (!p)
+		return;
+	p->before = true;
+	/* Unreadable (it exited meanwhile): what an earlier look read, else
+	 * its checks count without a binary. Read again, it is what an exec
+	 * between the two looks ran. */
+	if (!procfs_read_exe(r->opts.procfs_root, pid, exe, sizeof(exe), &deleted)) {
+		free(p->binary);
+		p->binary = strdup(exe);
+	}
+	if (!procfs_read_ns(r->opts.procfs_root, pid, ns))
+		p->mntns = ns[CT_NS_MNT];
+}
+
+/* Every process of the cgroup at path and below. Once the programs are
+ * attached, one forked meanwhile has its fork record or is listed. */
+static void seed_cgroup(struct recorder *r, char *path, size_t len, int depth)
+{
+	struct dirent *d;
+	unsigned int pid;
+	FILE *f;
+	DIR *dir;
+
+	snprintf(path + len, PATH_MAX - len, "/cgroup.procs");
+	f = fopen(path, "re");
+	path[len] = '\0';
+	if (f) {
+		while (fscanf(f, "%u", &pid) == 1)
+			seed_pid(r, pid);
+		fclose(f);
+	}
+	if (depth >= SEED_DEPTH)
+		return;
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		size_t n;
+
+		if (d->d_type != DT_DIR || !strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		n = (size_t)snprintf(path + len, PATH_MAX - len, "/%s", d->d_name);
+		if (len + n < PATH_MAX)
+			seed_cgroup(r, path, len + n, depth + 1);
+		path[len] = '\0';
+	}
+	closedir(dir);
+}
+
 /* The running workload's cgroup, and the host's mount namespace, read
  * while captrail may still read pid 1's. */
 static int open_cgroup(struct recorder *r)
 {
 	uint32_t ns[CT_NS_COUNT];
+	char path[PATH_MAX];
 
 	r->cgroup_fd = open(r->opts.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->cgroup_fd < 0)
 		return -errno;
 	if (!procfs_read_ns(r->opts.procfs_root, 1, ns))
 		r->host_mntns = ns[CT_NS_MNT];
+	/* Once now, and again once attached (seed()): a process there now
+	 * may make a check once attached and exit before that second look,
+	 * and would then pass for one that came in from outside. */
+	snprintf(path, sizeof(path), "%s", r->opts.cgroup);
+	seed_cgroup(r, path, strlen(path), 0);
 	return 0;
 }
 
@@ -466,60 +533,6 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 	res->signal_error = r->sv.signal_errors;
 	err = loader_poll(r->loader, 0);
 	return err < 0 ? err : 0;
-}
-
-#define SEED_DEPTH 32 /* cgroup levels below the recorded one */
-
-static void seed_pid(struct recorder *r, uint32_t pid)
-{
-	uint32_t ns[CT_NS_COUNT];
-	char exe[PATH_MAX];
-	struct process *p = process_get(r, pid);
-	bool deleted;
-
-	if (!p || p->before)
-		return;
-	p->before = true;
-	/* Unreadable (it exited meanwhile): its checks count without a binary. */
-	if (!procfs_read_exe(r->opts.procfs_root, pid, exe, sizeof(exe), &deleted))
-		p->binary = strdup(exe);
-	if (!procfs_read_ns(r->opts.procfs_root, pid, ns))
-		p->mntns = ns[CT_NS_MNT];
-}
-
-/* Every process of the cgroup at path and below, once the programs are
- * attached: one forked meanwhile has its fork record or is listed. */
-static void seed_cgroup(struct recorder *r, char *path, size_t len, int depth)
-{
-	struct dirent *d;
-	unsigned int pid;
-	FILE *f;
-	DIR *dir;
-
-	snprintf(path + len, PATH_MAX - len, "/cgroup.procs");
-	f = fopen(path, "re");
-	path[len] = '\0';
-	if (f) {
-		while (fscanf(f, "%u", &pid) == 1)
-			seed_pid(r, pid);
-		fclose(f);
-	}
-	if (depth >= SEED_DEPTH)
-		return;
-	dir = opendir(path);
-	if (!dir)
-		return;
-	while ((d = readdir(dir))) {
-		size_t n;
-
-		if (d->d_type != DT_DIR || !strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-			continue;
-		n = (size_t)snprintf(path + len, PATH_MAX - len, "/%s", d->d_name);
-		if (len + n < PATH_MAX)
-			seed_cgroup(r, path, len + n, depth + 1);
-		path[len] = '\0';
-	}
-	closedir(dir);
 }
 
 static void seed(struct recorder *r)

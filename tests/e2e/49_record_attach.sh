@@ -9,7 +9,7 @@
 need_root
 pod_available || skip "$POD_SKIP_REASON"
 root=$(pod_v2_root) || skip "no cgroup v2 mount"
-POD_CAPS="CAP_CHOWN CAP_AUDIT_WRITE CAP_KILL"
+caps="CAP_CHOWN CAP_AUDIT_WRITE CAP_KILL"
 
 image=docker.io/library/busybox:1.35
 ns=attach-$$
@@ -19,7 +19,7 @@ id=$(pod_new_id)
 loop='touch /tmp/f; while [ ! -e /tmp/stop ]; do
 	chown 1:1 /tmp/f; chown 0:0 /tmp/f; sleep 0.1
 done'
-pod_bundle "$WORK/app" "$ns" web app "$image" "$uid" "$id" /bin/sh -c "$loop"
+POD_CAPS=$caps pod_bundle "$WORK/app" "$ns" web app "$image" "$uid" "$id" /bin/sh -c "$loop"
 pod_start "$id" "$WORK/app" || fail "the container did not start"
 
 # rec NAME ARGS...: record in the foreground; profile in $WORK/NAME.json,
@@ -35,7 +35,7 @@ rec() {
 	return 0
 }
 
-# has_chown NAME: the profile grants CAP_CHOWN, busybox's, and not CAP_SYS_ADMIN.
+# check_profile NAME: the profile grants CAP_CHOWN, busybox's, and not CAP_SYS_ADMIN.
 check_profile() {
 	local name=$1
 	[ "$rc" -eq 0 ] || fail "$name: record exited $rc: $(cat "$WORK/$name.err")"
@@ -69,7 +69,8 @@ grep -q CHOWN "$WORK/abs.json" || fail "abs: no CHOWN in the k8s rendering: $(ca
 # The pod, while a second container starts in it (runc's init mounts in
 # the pod's cgroup), ended by SIGINT.
 side=$(pod_new_id)
-pod_bundle "$WORK/side" "$ns" web side "$image" "$uid" "$side" /bin/sh -c 'exec sleep 600'
+POD_CAPS=$caps pod_bundle "$WORK/side" "$ns" web side "$image" "$uid" "$side" \
+	/bin/sh -c 'exec sleep 600'
 timeout 120 "$CAPTRAIL" record -o json --output "$WORK/pod.json" --pod "$ns/web" \
 	--state-root "$POD_RUNC_ROOT" 2>"$WORK/pod.err" &
 recorder=$!
