@@ -34,7 +34,7 @@ struct process {
 	 * read from /proc, as no exec record will name it. */
 	bool before;
 	char *binary; /* NULL: unreadable */
-	uint32_t mntns; /* where it ran when seen first; 0 unknown */
+	uint32_t mntns; /* where it ran when last seen; 0 unknown */
 	UT_hash_handle hh;
 };
 
