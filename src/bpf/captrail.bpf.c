@@ -32,6 +32,9 @@ const volatile __u64 cfg_wakeup_bytes = 256 * 1024;
 const volatile __u64 cfg_agg_cgroup = 0;
 /* Fork tracking instead of a cgroup, where no cgroup v2 is writable. */
 const volatile bool cfg_agg_tracked = false;
+/* A running workload's cgroup and every cgroup below it, those created
+ * later included (record --container): the one entry of agg_subtree. */
+const volatile bool cfg_agg_subtree = false;
 /* Lifecycle records only from this cgroup (record), 0 for all. */
 const volatile __u64 cfg_proc_cgroup = 0;
 /* Kernel address ranges of the noaudit functions, from kallsyms. */
@@ -126,6 +129,28 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } tracked SEC(".maps");
+
+/* Without BTF for key and value: the kernel takes none for fd arrays. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} agg_subtree SEC(".maps");
+
+static __always_inline bool in_agg_subtree(void)
+{
+	return bpf_current_task_under_cgroup(&agg_subtree, 0) == 1;
+}
+
+/* Lifecycle records of the recorded cgroup (or subtree) only, when record
+ * says so. */
+static __always_inline bool proc_recorded(void)
+{
+	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
+		return false;
+	return !cfg_agg_subtree || in_agg_subtree();
+}
 
 /* The denied keys of each thread, until its syscall returns. LRU: an
  * entry whose syscall never returns is evicted in time; it only keeps
@@ -1086,7 +1111,7 @@ int BPF_PROG(proc_exec, struct task_struct *task, pid_t old_pid, struct linux_bi
 	if (!recorded_cgroup_typed(task))
 		return 0;
 	agg_armed = true;
-	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
+	if (!proc_recorded())
 		return 0;
 	e = proc_event_reserve(CT_REC_EXEC, task);
 	if (!e)
@@ -1125,7 +1150,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	if (cfg_agg_tracked && bpf_map_lookup_elem(&tracked, &parent_tgid) &&
 	    bpf_map_update_elem(&tracked, &child_tgid, &one, BPF_ANY))
 		count(CT_STAT_TRACK_FULL);
-	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
+	if (!proc_recorded())
 		return 0;
 	e = proc_event_reserve(CT_REC_FORK, child);
 	if (!e)
@@ -1150,7 +1175,7 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 		return 0;
 	if (cfg_agg_tracked)
 		bpf_map_delete_elem(&tracked, &tgid);
-	if (cfg_proc_cgroup && bpf_get_current_cgroup_id() != cfg_proc_cgroup)
+	if (!proc_recorded())
 		return 0;
 	e = proc_event_reserve(CT_REC_EXIT, task);
 	if (!e)

@@ -181,6 +181,11 @@ static __always_inline __u64 CT_FN(recorded_cgroup)(struct task_struct *task)
 
 	if (cfg_agg_cgroup)
 		return CT_FN(in_agg_cgroup)(task) ? cfg_agg_cgroup : 0;
+	/* task is current here: the helper answers for current alone. Each
+	 * check counts under the task's own cgroup, which the runtime rule
+	 * compares with where its image was exec'd. */
+	if (cfg_agg_subtree)
+		return in_agg_subtree() ? bpf_get_current_cgroup_id() : 0;
 	tgid = CT_RD(task, tgid);
 	if (cfg_agg_tracked && !bpf_map_lookup_elem(&tracked, &tgid))
 		return 0;

@@ -1,4 +1,5 @@
-/* captrail record -- CMD: run a command, print its least-privilege profile. */
+/* captrail record -- CMD: run a command, print its least-privilege profile;
+ * record --container/--pod/--cgroup: the same of a workload already running. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,8 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "cmd/commands.h"
+#include "identity/cgroup.h"
+#include "identity/container_find.h"
 #include "kernel/loader.h"
 #include "lib/caps.h"
 #include "lib/syscalls.h"
@@ -34,7 +37,16 @@ struct record_args {
 	enum hook hook;
 	struct rings_config rings;
 	char **argv;
+	/* A running workload instead of a command: one of these. */
+	const char *container;
+	const char *pod;
+	const char *cgroup;
+	const char *state_roots[CONTAINER_STATE_ROOTS];
+	size_t n_state_roots;
+	const char *command_only; /* the first option given that only a command takes */
 };
+
+#define MAX_STATE_ROOTS 4
 
 static volatile sig_atomic_t stop_requested;
 
@@ -42,9 +54,22 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: captrail record [OPTIONS] -- CMD [ARGS...]\n"
+		"       captrail record [-d SECS] [OUTPUT OPTIONS]\n"
+		"                       --container NAME|ID | --pod NS/NAME | --cgroup PATH\n"
 		"\n"
 		"Runs CMD and everything it spawns, then prints the smallest capability set\n"
 		"it needs. Exits with CMD's exit status.\n"
+		"\n"
+		"Or records a workload already running, without the agent: every process of\n"
+		"its cgroup and below, those started later too, for -d SECS or until no\n"
+		"process is left (SIGINT/SIGTERM end it early); it is never signalled. The\n"
+		"checks of a container runtime's start-up (runc exec) are left out. -o,\n"
+		"--output, -d, --hook, -v and --capabilities apply; the options about\n"
+		"running CMD do not.\n"
+		"      --container NAME|ID  a container by name or id (12 hex digits or more)\n"
+		"      --pod NS/NAME     every container of a pod, and those started later\n"
+		"      --cgroup PATH     a cgroup v2 directory (/sys/fs/cgroup/... or relative)\n"
+		"      --state-root DIR  also look for container runtime state in DIR\n"
 		"\n"
 		"  -o, --format FORMAT   text (default), json, k8s, docker, compose, systemd, oci\n"
 		"      --output FILE     write the profile to FILE instead of stdout\n"
@@ -80,6 +105,10 @@ enum {
 	OPT_STOP_TIMEOUT,
 	OPT_PROBE,
 	OPT_MINIMIZE,
+	OPT_CONTAINER,
+	OPT_POD,
+	OPT_CGROUP,
+	OPT_STATE_ROOT,
 };
 
 static const struct option long_options[] = {
@@ -96,14 +125,43 @@ static const struct option long_options[] = {
 	{ "capabilities", required_argument, NULL, OPT_CAPABILITIES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "pod", required_argument, NULL, OPT_POD },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
+
+/* Options that shape the command's run, meaningless for a running one. */
+static const char *command_only_option(int opt)
+{
+	switch (opt) {
+	case OPT_USER: return "--user";
+	case OPT_GROUP: return "--group";
+	case OPT_GRANT: return "--grant";
+	case OPT_STOP_TIMEOUT: return "--stop-timeout";
+	case OPT_PROBE: return "--probe";
+	case OPT_VERIFY: return "--verify";
+	case OPT_MINIMIZE: return "--minimize";
+	}
+	return NULL;
+}
+
+static int select_option(struct record_args *a, const char **field, const char *arg)
+{
+	if (a->container || a->pod || a->cgroup)
+		return usage_error("--container, --pod and --cgroup select one workload: give one");
+	*field = arg;
+	return -1;
+}
 
 static int parse_option(void *ctx, int opt, const char *arg)
 {
 	struct record_args *a = ctx;
 
+	if (!a->command_only)
+		a->command_only = command_only_option(opt);
 	switch (opt) {
 	case 'o': return cmd_format_option(CMD, arg, &a->format);
 	case OPT_OUTPUT: a->output_path = arg; break;
@@ -121,7 +179,39 @@ static int parse_option(void *ctx, int opt, const char *arg)
 	case 'v': a->verbose = true; break;
 	case OPT_HOOK: return cmd_hook_option(CMD, arg, &a->hook);
 	case OPT_CAPABILITIES: return cmd_rings_option(CMD, &a->rings, arg);
+	case OPT_CONTAINER: return select_option(a, &a->container, arg);
+	case OPT_POD: return select_option(a, &a->pod, arg);
+	case OPT_CGROUP: return select_option(a, &a->cgroup, arg);
+	case OPT_STATE_ROOT:
+		if (a->n_state_roots == MAX_STATE_ROOTS)
+			return usage_error("at most %d --state-root directories", MAX_STATE_ROOTS);
+		a->state_roots[a->n_state_roots++] = arg;
+		break;
 	}
+	return -1;
+}
+
+/* --container, --pod, --cgroup: no command, nothing that runs one. */
+static int check_attached_args(const struct record_args *a, int argc, int operand)
+{
+	if (operand < argc)
+		return usage_error("a command and --container, --pod or --cgroup "
+				   "exclude each other");
+	if (a->command_only)
+		return usage_error("%s is for a command record runs, not a running workload",
+				   a->command_only);
+	if (a->container && !container_find_valid_name(a->container))
+		return usage_error("--container '%s': a container name or id (no '/', no spaces)",
+				   a->container);
+	if (a->pod) {
+		const char *slash = strchr(a->pod, '/');
+
+		if (!slash || slash == a->pod || !slash[1] || strchr(slash + 1, '/') ||
+		    strpbrk(a->pod, " \t\n"))
+			return usage_error("--pod '%s': NAMESPACE/NAME", a->pod);
+	}
+	if (a->cgroup && !a->cgroup[0])
+		return usage_error("--cgroup: an empty path");
 	return -1;
 }
 
@@ -147,6 +237,10 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 	rc = cmd_parse_options(&options, argc, argv, &operand);
 	if (rc >= 0)
 		return rc;
+	if (a->container || a->pod || a->cgroup)
+		return check_attached_args(a, argc, operand);
+	if (a->n_state_roots)
+		return usage_error("--state-root is for --container and --pod");
 	if (operand >= argc)
 		return usage_error("no command to record (captrail record [OPTIONS] -- CMD)");
 	if (a->confine.set_caps && (!a->confine.set_user || a->confine.uid == 0))
@@ -526,6 +620,221 @@ out:
 	return rc;
 }
 
+/* The workload --container, --pod or --cgroup selects. */
+struct selection {
+	char cgroup[PATH_MAX]; /* absolute */
+	char name[CONTAINER_FIND_NAME_MAX + PATH_MAX]; /* what the profile is named */
+	bool containers; /* it holds containers: the runtime rule applies */
+};
+
+/* Up to CONTAINER_FIND_MATCHES, "name (id)" each, for an error. */
+static void describe_matches(const struct container_found *f, char *buf, size_t size)
+{
+	size_t n = f->n_matches < CONTAINER_FIND_MATCHES ? f->n_matches : CONTAINER_FIND_MATCHES;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s (%.12s)", i ? ", " : "",
+					f->matches[i].name[0] ? f->matches[i].name : "unnamed",
+					f->matches[i].id);
+	if (n < f->n_matches && len < size)
+		snprintf(buf + len, size - len, " and %zu more", f->n_matches - n);
+}
+
+static void selection_roots(const struct record_args *a, struct container_roots *roots)
+{
+	size_t n = 0, extra = a->n_state_roots;
+
+	container_roots_default(roots);
+	while (n < CONTAINER_STATE_ROOTS - 1 && roots->state[n])
+		n++;
+	/* The user's roots first; the defaults that no longer fit are dropped. */
+	if (n + extra > CONTAINER_STATE_ROOTS - 1)
+		n = CONTAINER_STATE_ROOTS - 1 - extra;
+	memmove(&roots->state[extra], &roots->state[0], n * sizeof(roots->state[0]));
+	for (size_t i = 0; i < extra; i++)
+		roots->state[i] = a->state_roots[i];
+	roots->state[n + extra] = NULL;
+}
+
+static int select_found(const struct container_found *f, const char *rel, const char *name,
+			struct selection *ret)
+{
+	if ((size_t)snprintf(ret->cgroup, sizeof(ret->cgroup), "%s%s", f->v2_root, rel) >=
+	    sizeof(ret->cgroup))
+		return cmd_fail(CMD, -ENAMETOOLONG, "cannot record %s", name);
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	ret->containers = true;
+	return -1;
+}
+
+static int select_container(const struct record_args *a, struct selection *ret)
+{
+	struct container_roots roots;
+	struct container_found f;
+	char list[1024];
+	int err;
+
+	selection_roots(a, &roots);
+	err = container_find_container(&roots, a->container, &f);
+	if (err)
+		return cmd_fail(CMD, err, "cannot look for container '%s'", a->container);
+	if (f.n_matches == 0)
+		return cmd_fail(CMD, 0, "no running container named '%s' or with that id (a "
+					"runtime's state elsewhere: --state-root DIR)",
+				a->container);
+	if (f.n_matches > 1) {
+		describe_matches(&f, list, sizeof(list));
+		return cmd_fail(CMD, 0, "'%s' names %zu containers: %s; give one's id, or record "
+					"them together with --pod or --cgroup", a->container,
+				f.n_matches, list);
+	}
+	return select_found(&f, f.matches[0].cgroup,
+			    f.matches[0].name[0] ? f.matches[0].name : a->container, ret);
+}
+
+static int select_pod(const struct record_args *a, struct selection *ret)
+{
+	char ns[PATH_MAX], list[1024], *name;
+	struct container_roots roots;
+	struct container_found f;
+	int err;
+
+	snprintf(ns, sizeof(ns), "%s", a->pod);
+	name = strchr(ns, '/');
+	*name++ = '\0';
+	selection_roots(a, &roots);
+	err = container_find_pod(&roots, ns, name, &f);
+	if (err == -EINVAL)
+		return usage_error("--pod '%s': NAMESPACE/NAME", a->pod);
+	if (err)
+		return cmd_fail(CMD, err, "cannot look for pod %s", a->pod);
+	if (f.n_matches == 0)
+		return cmd_fail(CMD, 0, "no running container of pod %s (a runtime's state "
+					"elsewhere: --state-root DIR)", a->pod);
+	if (f.pod_cgroup[0])
+		return select_found(&f, f.pod_cgroup, a->pod, ret);
+	if (f.n_matches == 1)
+		return select_found(&f, f.matches[0].cgroup, a->pod, ret);
+	describe_matches(&f, list, sizeof(list));
+	return cmd_fail(CMD, 0, "the containers of pod %s have no common pod cgroup: %s; "
+				"record one with --container ID", a->pod, list);
+}
+
+static int select_cgroup(const struct record_args *a, struct selection *ret)
+{
+	char root[PATH_MAX], real_root[PATH_MAX];
+	struct container_cgroup cg;
+	int err;
+
+	err = container_find_cgroup(NULL, a->cgroup, ret->cgroup, sizeof(ret->cgroup));
+	if (err == -EINVAL || err == -ENOTDIR || err == -ENAMETOOLONG)
+		return usage_error("--cgroup %s: not a cgroup below the cgroup v2 root", a->cgroup);
+	if (err == -ENOENT && cgroup_v2_root(CGROUP_DEFAULT_ROOT, root, sizeof(root), NULL))
+		return cmd_fail(CMD, 0, "no cgroup v2 hierarchy under %s", CGROUP_DEFAULT_ROOT);
+	if (err == -ENOENT)
+		return cmd_fail(CMD, 0, "no cgroup %s under %s", a->cgroup, root);
+	if (err)
+		return cmd_fail(CMD, err, "cannot open cgroup %s", a->cgroup);
+	if (cgroup_v2_root(CGROUP_DEFAULT_ROOT, root, sizeof(root), NULL))
+		return cmd_fail(CMD, 0, "no cgroup v2 hierarchy under %s", CGROUP_DEFAULT_ROOT);
+	/* container_find_cgroup() resolved symlinks: the root may have had one. */
+	if (!realpath(root, real_root))
+		return cmd_fail(CMD, errno, "cannot resolve %s", root);
+	snprintf(ret->name, sizeof(ret->name), "%s", ret->cgroup + strlen(real_root));
+	ret->containers = container_parse_cgroup(ret->name, &cg) == 0;
+	return -1;
+}
+
+static int select_workload(const struct record_args *a, struct selection *ret)
+{
+	if (a->container)
+		return select_container(a, ret);
+	if (a->pod)
+		return select_pod(a, ret);
+	return select_cgroup(a, ret);
+}
+
+static int record_attached(const struct record_args *a, const struct selection *sel,
+			   struct recorder *rec, struct rings *rings)
+{
+	struct recorder_result res = {};
+	struct recorder_error error;
+	struct profile *profile = NULL;
+	double after;
+	int rc, err;
+
+	err = recorder_run(rec, rings, &res, &error);
+	if (err && error.loading)
+		return cmd_load_failed(CMD, err, &error.hooks);
+	if (err && err == rings_failure(rings, NULL))
+		return cmd_rings_failed(CMD, rings);
+	if (err)
+		return cmd_fail(CMD, err, "cannot %s", error.step);
+	err = record_profile_attached(&res, sel->name, &profile);
+	if (err) {
+		rc = cmd_fail(CMD, err, "cannot build the profile");
+		goto out;
+	}
+	after = (double)(long)(res.stopped_after * 10 + 0.5) / 10;
+	if (res.workload_ended)
+		cmd_say(CMD, "%s ended after %g s: no process left in its cgroup", sel->name,
+			after);
+	else
+		cmd_say(CMD, "recorded %s for %g s%s", sel->name, after,
+			res.stopped ? " (stopped by a signal)" : "");
+	if (res.runtime)
+		cmd_say(CMD, "note: %llu checks of the container runtime's start-up left out",
+			(unsigned long long)res.runtime);
+	report_summary(&res);
+	rc = cmd_write_profiles(CMD, a->output_path, &profile, 1, a->format);
+out:
+	profile__free(profile);
+	recorder_result_free(&res);
+	return rc;
+}
+
+static int cmd_record_attached(struct record_args *args)
+{
+	struct recorder_opts ropts = {};
+	struct selection sel = {};
+	struct recorder *rec = NULL;
+	struct rings *rings = NULL;
+	int rc, err;
+
+	rc = select_workload(args, &sel);
+	if (rc >= 0)
+		return rc;
+	cmd_say(CMD, "recording %s: cgroup %s and below", sel.name, sel.cgroup);
+	ropts.cgroup = sel.cgroup;
+	ropts.runtime_rule = sel.containers;
+	ropts.procfs_root = "/proc";
+	ropts.duration = args->duration;
+	ropts.stop = &stop_requested;
+	ropts.on_ready = say_ready;
+	ropts.ctx = args;
+	ropts.hook = args->hook;
+	ropts.verbose = args->verbose;
+	err = cmd_catch_stop_signals(&stop_requested);
+	if (err)
+		return cmd_fail(CMD, err, "cannot catch SIGINT and SIGTERM");
+	err = recorder__new(&ropts, &rec);
+	if (err == -ENOENT)
+		return cmd_fail(CMD, 0, "%s is gone: its cgroup %s no longer exists", sel.name,
+				sel.cgroup);
+	if (err)
+		return cmd_fail(CMD, err, "cannot open cgroup %s", sel.cgroup);
+	args->rings.ebpf_extra = loader_extra_caps(NULL, args->rings.procfs_root, args->hook);
+	rc = cmd_rings_start(CMD, &args->rings, args->verbose,
+			     RINGS_NEED_KALLSYMS | RINGS_NEED_PROC, &rings);
+	if (rc < 0)
+		rc = record_attached(args, &sel, rec, rings);
+	recorder__free(rec);
+	rings__free(rings);
+	return rc;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args args = {};
@@ -540,6 +849,8 @@ int cmd_record(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	cmd_libbpf_output(args.verbose);
+	if (args.container || args.pod || args.cgroup)
+		return cmd_record_attached(&args);
 	ropts.argv = args.argv;
 	ropts.confine = args.confine;
 	ropts.procfs_root = "/proc";

@@ -80,6 +80,7 @@ static int configure(struct captrail_bpf *skel, const struct loader_opts *opts, 
 
 	cfg->cfg_agg_cgroup = opts->aggregate.cgroup_id;
 	cfg->cfg_agg_tracked = opts->aggregate.tracked_pid != 0;
+	cfg->cfg_agg_subtree = opts->aggregate.subtree;
 	cfg->cfg_proc_cgroup = opts->proc_cgroup_id;
 	cfg->cfg_n_noaudit = (__u32)opts->aggregate.n_noaudit;
 	if (opts->aggregate.n_noaudit)
@@ -160,6 +161,18 @@ static int seed_tracked(struct captrail_bpf *skel, uint32_t pid)
 	return 0;
 }
 
+static int fill_subtree(struct captrail_bpf *skel, const struct loader_aggregate *agg)
+{
+	__u32 key = 0, fd = (__u32)agg->subtree_fd;
+
+	if (!agg->subtree)
+		return 0;
+	if (bpf_map__update_elem(skel->maps.agg_subtree, &key, sizeof(key), &fd, sizeof(fd),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int put_object_spec(void *ctx, int nr, const struct ct_object_spec *spec)
 {
 	struct captrail_bpf *skel = ctx;
@@ -218,6 +231,8 @@ static int try_hook(struct loader *loader, const struct loader_opts *opts, enum 
 	err = fill_pid_filter(loader->skel, &opts->filter);
 	if (!err)
 		err = seed_tracked(loader->skel, opts->aggregate.tracked_pid);
+	if (!err)
+		err = fill_subtree(loader->skel, &opts->aggregate);
 	if (!err && loader->skel->rodata->cfg_objects)
 		err = objects_specs(put_object_spec, loader->skel);
 	if (err)

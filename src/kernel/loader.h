@@ -27,6 +27,10 @@ struct loader_aggregate {
 	bool enabled; /* count checks in the kernel (record, agent) */
 	uint64_t cgroup_id; /* only this cgroup; 0 for every workload */
 	uint32_t tracked_pid; /* else follow this process and its descendants */
+	/* else, with subtree, the cgroup v2 directory open at subtree_fd and
+	 * every cgroup below it, each check under its task's own cgroup id */
+	bool subtree;
+	int subtree_fd;
 	bool armed; /* count from the start, not from the first exec */
 	/* count through per-CPU slots in front of the map (record): cheaper
 	 * per check, read only after loader_agg_stop() */

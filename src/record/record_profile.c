@@ -35,6 +35,24 @@ static int add_kept(struct profile *p, const struct recorder_kept *k)
 	return profile_add_kept(p, &kept);
 }
 
+/* What every recording adds: the checks and the capabilities kept. */
+static int add_result(struct profile *p, const struct recorder_result *res)
+{
+	int err = profile_add_instance(p, NULL);
+
+	for (size_t i = 0; !err && i < res->n_entries; i++) {
+		const struct recorder_entry *e = &res->entries[i];
+
+		err = profile_add_check_objects(p, &e->check, e->binary, NULL, e->objects,
+						e->n_objects);
+	}
+	for (size_t i = 0; !err && i < res->n_kept; i++)
+		err = add_kept(p, &res->kept[i]);
+	profile_set_keep_caps(p, res->keep_caps);
+	profile_set_exec_gain(p, res->exec_gain);
+	return err;
+}
+
 int record_profile_build(const struct recorder_result *res, char *const *argv, uid_t uid,
 			 struct profile **ret_profile)
 {
@@ -58,19 +76,28 @@ int record_profile_build(const struct recorder_result *res, char *const *argv, u
 	if (!err)
 		err = profile_set_user(p, uid, user_name);
 	free(user_name);
-	if (!err)
-		err = profile_add_instance(p, NULL);
 	profile_set_exit(p, res->wait_status);
-	for (size_t i = 0; !err && i < res->n_entries; i++) {
-		const struct recorder_entry *e = &res->entries[i];
-
-		err = profile_add_check_objects(p, &e->check, e->binary, NULL, e->objects,
-						e->n_objects);
+	if (!err)
+		err = add_result(p, res);
+	if (err) {
+		profile__free(p);
+		return err;
 	}
-	for (size_t i = 0; !err && i < res->n_kept; i++)
-		err = add_kept(p, &res->kept[i]);
-	profile_set_keep_caps(p, res->keep_caps);
-	profile_set_exec_gain(p, res->exec_gain);
+	*ret_profile = p;
+	return 0;
+}
+
+int record_profile_attached(const struct recorder_result *res, const char *workload,
+			    struct profile **ret_profile)
+{
+	struct profile *p = NULL;
+	int err = profile__new(&p);
+
+	if (err)
+		return err;
+	err = profile_set_workload(p, workload);
+	if (!err)
+		err = add_result(p, res);
 	if (err) {
 		profile__free(p);
 		return err;

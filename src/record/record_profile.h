@@ -10,6 +10,10 @@
 /* The user is named from passwd, when uid has an entry. */
 int record_profile_build(const struct recorder_result *res, char *const *argv, uid_t uid,
 			 struct profile **ret_profile);
+/* A running workload's (recorder_opts.cgroup): named workload, with no
+ * command, user or exit status, which it did not say. */
+int record_profile_attached(const struct recorder_result *res, const char *workload,
+			    struct profile **ret_profile);
 
 /* Kernel knowledge --minimize applies without a run: CAP_DAC_READ_SEARCH
  * granted with CAP_DAC_OVERRIDE, when every check of it came from a path

@@ -1,5 +1,6 @@
 #include "record/recorder.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "identity/cgroup.h"
 #include "identity/images.h"
+#include "identity/procfs.h"
 #include "kernel/kallsyms.h"
 #include "kernel/objects.h"
 #include "kernel/records.h"
+#include "lib/clock.h"
 #include "lib/hash.h"
 #include "privilege/held.h"
 #include "record/supervise.h"
@@ -25,6 +29,12 @@
 struct process {
 	uint32_t pid;
 	bool live; /* fork tracking: still running */
+	/* A running workload's process that was there before the recording
+	 * (or forked by one before it exec'd): the program its image runs,
+	 * read from /proc, as no exec record will name it. */
+	bool before;
+	char *binary; /* NULL: unreadable */
+	uint32_t mntns; /* where it ran when last seen; 0 unknown */
 	UT_hash_handle hh;
 };
 
@@ -33,6 +43,7 @@ struct kept_key {
 	uint32_t how; /* enum ct_priv_kind */
 	uint32_t pid;
 	uint32_t exec_gen;
+	uint64_t cgroup_id; /* where it asked: a running workload's runtime rule */
 };
 
 struct kept {
@@ -67,6 +78,9 @@ struct recorder {
 	bool exec_gain;
 	struct objects *objects;
 	uint64_t objects_dropped;
+	int cgroup_fd; /* opts.cgroup, open; -1 when recording a command */
+	uint32_t host_mntns; /* for the runtime rule; 0 unknown */
+	uint64_t runtime; /* checks of a runtime's start-up, left out */
 };
 
 static struct process *process_get(struct recorder *r, uint32_t pid)
@@ -103,7 +117,7 @@ static void on_fork_exit(struct recorder *r, const struct ct_proc_event *e)
 {
 	struct process *p;
 
-	if (r->cgroup_id)
+	if (r->cgroup_id || r->cgroup_fd >= 0)
 		return;
 	if (e->type == CT_REC_FORK) {
 		HASH_FIND(hh, r->processes, &e->ppid, sizeof(e->ppid), p);
@@ -123,10 +137,38 @@ static void on_fork_exit(struct recorder *r, const struct ct_proc_event *e)
 	}
 }
 
+/* A running workload's child forked before it exec'd runs its parent's
+ * program, which the parent had before the recording. */
+static int on_attached_fork(struct recorder *r, const struct ct_proc_event *e)
+{
+	struct process *parent, *child;
+
+	HASH_FIND(hh, r->processes, &e->ppid, sizeof(e->ppid), parent);
+	if (!parent || !parent->before)
+		return 0;
+	child = process_get(r, e->pid);
+	if (!child || child->before)
+		return 0;
+	child->before = true;
+	child->mntns = parent->mntns;
+	if (parent->binary) {
+		child->binary = strdup(parent->binary);
+		if (!child->binary)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int on_proc(void *ctx, const struct ct_proc_event *e)
 {
 	struct recorder *r = ctx;
+	int err;
 
+	if (r->cgroup_fd >= 0 && e->type == CT_REC_FORK) {
+		err = on_attached_fork(r, e);
+		if (err)
+			return err;
+	}
 	if (e->type == CT_REC_FORK || e->type == CT_REC_EXIT)
 		on_fork_exit(r, e);
 	return images_apply(r->images, e);
@@ -141,7 +183,7 @@ static bool others_alive(void *ctx)
 
 static int kept_add(struct recorder *r, const struct ct_priv_event *e, int cap)
 {
-	struct kept_key key = { cap, e->kind, e->pid, e->exec_gen };
+	struct kept_key key = { cap, e->kind, e->pid, e->exec_gen, e->cgroup_id };
 	struct kept *k;
 
 	HASH_FIND(hh, r->kept, &key, sizeof(key), k);
@@ -164,12 +206,50 @@ static int kept_add(struct recorder *r, const struct ct_priv_event *e, int cap)
 	return 0;
 }
 
+/* What a running workload's check was made by: the image its exec record
+ * named, or what it ran before the recording; NULL when neither is known,
+ * a process that came into the cgroup from outside and has not exec'd
+ * there (a runtime's init joining: runc exec, a new container's init and
+ * the children it forks to enter namespaces, which never exec). A process
+ * that was there at the start but exited before either look at the
+ * cgroup's processes passes for one too. *ret_runtime: the check is the
+ * runtime's start-up, not the workload's. */
+static const char *attached_binary(struct recorder *r, uint64_t cgroup_id, uint32_t pid,
+				   uint32_t exec_gen, bool *ret_runtime)
+{
+	const struct image *img = images_find(r->images, pid, exec_gen);
+	struct process *p;
+	struct image before;
+
+	if (img) {
+		*ret_runtime = r->opts.runtime_rule &&
+			       image_is_runtime_start(img, cgroup_id, r->host_mntns);
+		return img->binary;
+	}
+	HASH_FIND(hh, r->processes, &pid, sizeof(pid), p);
+	if (!p || !p->before) {
+		*ret_runtime = r->opts.runtime_rule;
+		return NULL;
+	}
+	before = (struct image){ .exec_cgroup = cgroup_id, .exec_mntns = p->mntns };
+	*ret_runtime = r->opts.runtime_rule &&
+		       image_is_runtime_start(&before, cgroup_id, r->host_mntns);
+	return p->binary;
+}
+
 static int on_priv(void *ctx, const struct ct_priv_event *e)
 {
 	struct recorder *r = ctx;
 	struct records_priv priv;
+	bool runtime = false;
 	int err = 0;
 
+	/* The runtime's init sets the workload's capabilities up: its
+	 * requests are no more the workload's than its checks. */
+	if (r->cgroup_fd >= 0)
+		(void)attached_binary(r, e->cgroup_id, e->pid, e->exec_gen, &runtime);
+	if (runtime)
+		return 0;
 	records_priv(e, &priv);
 	r->keep_caps = r->keep_caps || priv.keep_caps;
 	r->exec_gain = r->exec_gain || priv.exec_gain;
@@ -235,6 +315,84 @@ static void place_in_cgroup(struct recorder *r)
 	r->cgroup_id = r->sv.cgroup_id;
 }
 
+#define SEED_DEPTH 32 /* cgroup levels below the recorded one */
+
+static void seed_pid(struct recorder *r, uint32_t pid)
+{
+	uint32_t ns[CT_NS_COUNT];
+	char exe[PATH_MAX];
+	struct process *p = process_get(r, pid);
+	bool deleted;
+
+	if (!p)
+		return;
+	p->before = true;
+	/* Unreadable (it exited meanwhile): what an earlier look read, else
+	 * its checks count without a binary. Read again, it is what an exec
+	 * between the two looks ran. */
+	if (!procfs_read_exe(r->opts.procfs_root, pid, exe, sizeof(exe), &deleted)) {
+		free(p->binary);
+		p->binary = strdup(exe);
+	}
+	if (!procfs_read_ns(r->opts.procfs_root, pid, ns))
+		p->mntns = ns[CT_NS_MNT];
+}
+
+/* Every process of the cgroup at path and below. Once the programs are
+ * attached, one forked meanwhile has its fork record or is listed. */
+static void seed_cgroup(struct recorder *r, char *path, size_t len, int depth)
+{
+	struct dirent *d;
+	unsigned int pid;
+	FILE *f;
+	DIR *dir;
+
+	snprintf(path + len, PATH_MAX - len, "/cgroup.procs");
+	f = fopen(path, "re");
+	path[len] = '\0';
+	if (f) {
+		while (fscanf(f, "%u", &pid) == 1)
+			seed_pid(r, pid);
+		fclose(f);
+	}
+	if (depth >= SEED_DEPTH)
+		return;
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		size_t n;
+
+		if (d->d_type != DT_DIR || !strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		n = (size_t)snprintf(path + len, PATH_MAX - len, "/%s", d->d_name);
+		if (len + n < PATH_MAX)
+			seed_cgroup(r, path, len + n, depth + 1);
+		path[len] = '\0';
+	}
+	closedir(dir);
+}
+
+/* The running workload's cgroup, and the host's mount namespace, read
+ * while captrail may still read pid 1's. */
+static int open_cgroup(struct recorder *r)
+{
+	uint32_t ns[CT_NS_COUNT];
+	char path[PATH_MAX];
+
+	r->cgroup_fd = open(r->opts.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->cgroup_fd < 0)
+		return -errno;
+	if (!procfs_read_ns(r->opts.procfs_root, 1, ns))
+		r->host_mntns = ns[CT_NS_MNT];
+	/* Once now, and again once attached (seed()): a process there now
+	 * may make a check once attached and exit before that second look,
+	 * and would then pass for one that came in from outside. */
+	snprintf(path, sizeof(path), "%s", r->opts.cgroup);
+	seed_cgroup(r, path, strlen(path), 0);
+	return 0;
+}
+
 int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder)
 {
 	struct recorder *r = calloc(1, sizeof(*r));
@@ -243,10 +401,22 @@ int recorder__new(const struct recorder_opts *opts, struct recorder **ret_record
 	if (!r)
 		return -ENOMEM;
 	r->opts = *opts;
+	r->cgroup_fd = -1;
+	r->held.go_fd = -1;
 	err = images__new(0, &r->images);
 	if (err) {
 		free(r);
 		return err;
+	}
+	if (opts->cgroup) {
+		err = open_cgroup(r);
+		if (err) {
+			images__free(r->images);
+			free(r);
+			return err;
+		}
+		*ret_recorder = r;
+		return 0;
 	}
 	err = held_spawn(opts->argv, &r->held);
 	if (err) {
@@ -281,7 +451,11 @@ static int attach(struct recorder *r, struct recorder_result *res,
 	lopts.aggregate.enabled = true;
 	lopts.aggregate.slots = true;
 	lopts.aggregate.cgroup_id = r->cgroup_id;
-	lopts.aggregate.tracked_pid = r->cgroup_id ? 0 : (uint32_t)r->held.pid;
+	lopts.aggregate.tracked_pid = r->cgroup_id || r->cgroup_fd >= 0 ? 0 : (uint32_t)r->held.pid;
+	/* A running workload exec'd long ago: there is no exec to wait for. */
+	lopts.aggregate.subtree = r->cgroup_fd >= 0;
+	lopts.aggregate.subtree_fd = r->cgroup_fd;
+	lopts.aggregate.armed = r->cgroup_fd >= 0;
 	lopts.aggregate.noaudit = ranges;
 	lopts.aggregate.n_noaudit = n_ranges;
 	lopts.aggregate.watch_denials = true;
@@ -295,7 +469,7 @@ static int attach(struct recorder *r, struct recorder_result *res,
 		.on_object = on_object,
 		.ctx = r,
 	};
-	if (!r->cgroup_id) {
+	if (!r->cgroup_id && r->cgroup_fd < 0) {
 		struct process *p = process_get(r, (uint32_t)r->held.pid);
 
 		if (p) {
@@ -361,6 +535,58 @@ static int wait_until_done(struct recorder *r, struct recorder_result *res)
 	return err < 0 ? err : 0;
 }
 
+static void seed(struct recorder *r)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s", r->opts.cgroup);
+	rings_enter_specific(r->rings, RINGS_NEED_PROC, "read the workload's programs");
+	seed_cgroup(r, path, strlen(path), 0);
+	rings_leave(r->rings);
+}
+
+/* A running workload ends when its cgroup has no process left or is gone. */
+static bool workload_ended(struct recorder *r)
+{
+	bool populated = false;
+	int err = cgroup_populated(r->opts.cgroup, &populated);
+
+	return err == -ENOENT || err == -ENODEV || (!err && !populated);
+}
+
+/* Until the deadline, a stop request or the workload's end; it is never
+ * signalled. */
+static int wait_attached(struct recorder *r, struct recorder_result *res)
+{
+	uint64_t start = clock_monotonic_ns();
+	uint64_t deadline = r->opts.duration > 0 ?
+				    start + (uint64_t)(r->opts.duration * NSEC_PER_SEC) : 0;
+	int err;
+
+	for (;;) {
+		int n = loader_poll(r->loader, POLL_MS);
+
+		if (n < 0 && n != -EINTR)
+			return n;
+		err = rings_failure(r->rings, NULL);
+		if (err)
+			return err;
+		if (r->opts.stop && *r->opts.stop) {
+			res->stopped = true;
+			break;
+		}
+		if (deadline && clock_monotonic_ns() >= deadline)
+			break;
+		if (workload_ended(r)) {
+			res->workload_ended = true;
+			break;
+		}
+	}
+	res->stopped_after = (double)(clock_monotonic_ns() - start) / NSEC_PER_SEC;
+	err = loader_poll(r->loader, 0);
+	return err < 0 ? err : 0;
+}
+
 struct collect {
 	struct recorder *r;
 	struct recorder_result *res;
@@ -374,8 +600,18 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 	bool outcome_known = false;
 	struct recorder_entry *e;
 	const struct image *img;
+	const char *binary;
+	bool runtime = false;
 	struct objects *o;
 
+	img = images_find(c->r->images, key->pid, key->exec_gen);
+	binary = img ? img->binary : NULL;
+	if (c->r->cgroup_fd >= 0)
+		binary = attached_binary(c->r, key->cgroup_id, key->pid, key->exec_gen, &runtime);
+	if (runtime) {
+		c->r->runtime += value->count;
+		return 0;
+	}
 	if (c->res->n_entries == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct recorder_entry *grown = realloc(c->res->entries, cap * sizeof(*grown));
@@ -389,8 +625,7 @@ static int collect_entry(void *ctx, const struct ct_agg_key *key, const struct c
 		outcome_known = loader_outcome(c->r->loader, key, &outcome) == 0;
 	e = &c->res->entries[c->res->n_entries++];
 	records_check(key, value, outcome_known ? &outcome : NULL, &e->check);
-	img = images_find(c->r->images, key->pid, key->exec_gen);
-	e->binary = img ? img->binary : NULL;
+	e->binary = binary;
 	HASH_FIND(hh, c->r->objects, key, sizeof(*key), o);
 	e->n_objects = o ? o->n : 0;
 	for (unsigned int i = 0; i < e->n_objects; i++)
@@ -403,16 +638,22 @@ static int collect_kept(struct recorder *r, struct recorder_result *res)
 	size_t n = HASH_COUNT(r->kept), i = 0;
 	const struct image *img;
 	struct kept *k, *tmp;
+	const char *binary;
+	bool runtime;
 
 	res->kept = calloc(n + 1, sizeof(*res->kept));
 	if (!res->kept)
 		return -ENOMEM;
 	HASH_ITER(hh, r->kept, k, tmp) {
 		img = images_find(r->images, k->key.pid, k->key.exec_gen);
+		binary = img ? img->binary : NULL;
+		if (r->cgroup_fd >= 0) /* never the runtime's: on_priv() left those out */
+			binary = attached_binary(r, k->key.cgroup_id, k->key.pid, k->key.exec_gen,
+						 &runtime);
 		res->kept[i++] = (struct recorder_kept){
 			.cap = k->key.cap,
 			.how = (enum ct_priv_kind)k->key.how,
-			.binary = img ? img->binary : NULL,
+			.binary = binary,
 			.count = k->count,
 		};
 	}
@@ -420,6 +661,7 @@ static int collect_kept(struct recorder *r, struct recorder_result *res)
 	res->keep_caps = r->keep_caps;
 	res->objects_dropped = r->objects_dropped;
 	res->exec_gain = r->exec_gain;
+	res->runtime = r->runtime;
 	return 0;
 }
 
@@ -433,7 +675,7 @@ static int failed(struct recorder_error *ret_error, const char *step, int err)
 int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result *ret_result,
 		 struct recorder_error *ret_error)
 {
-	struct recorder_result res = { .used_cgroup = r->cgroup_id != 0 };
+	struct recorder_result res = { .used_cgroup = r->cgroup_id != 0 || r->cgroup_fd >= 0 };
 	struct collect collect = { .r = r, .res = &res };
 	struct loader_report hooks;
 	int err;
@@ -452,6 +694,13 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	}
 	if (r->opts.on_ready && !r->opts.on_ready(r->opts.ctx, &hooks))
 		return failed(ret_error, "start recording", -ECANCELED);
+	if (r->cgroup_fd >= 0) {
+		seed(r);
+		err = wait_attached(r, &res);
+		if (err)
+			return failed(ret_error, "follow the workload", err);
+		goto drain;
+	}
 	err = held_release(&r->held, &r->opts.confine);
 	if (err) {
 		if (ret_error)
@@ -464,6 +713,7 @@ int recorder_run(struct recorder *r, struct rings *rings, struct recorder_result
 	err = wait_until_done(r, &res);
 	if (err)
 		return failed(ret_error, "follow the command", err);
+drain:
 	rings_enter(r->rings, RING_EBPF, "read the aggregation maps");
 	err = loader_agg_stop(r->loader);
 	if (!err)
@@ -510,6 +760,7 @@ void recorder__free(struct recorder *r)
 	supervise_end(&r->sv);
 	HASH_ITER(hh, r->processes, p, tmp) {
 		HASH_DEL(r->processes, p);
+		free(p->binary);
 		free(p);
 	}
 	HASH_ITER(hh, r->kept, k, ktmp) {
@@ -523,5 +774,7 @@ void recorder__free(struct recorder *r)
 		free(o);
 	}
 	images__free(r->images);
+	if (r->cgroup_fd >= 0)
+		close(r->cgroup_fd);
 	free(r);
 }

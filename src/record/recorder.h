@@ -16,6 +16,14 @@
 
 struct recorder_opts {
 	char *const *argv; /* the command */
+	/* Instead of a command: what runs in this cgroup v2 directory and
+	 * below, new processes and cgroups included, until duration (0: until
+	 * no process is left in it or it is gone) or a stop request. It is
+	 * never signalled. Checks of a container runtime's start-up
+	 * (image_is_runtime_start()) are counted apart, not returned. */
+	const char *cgroup;
+	/* The cgroup holds containers: image_is_runtime_start() applies. */
+	bool runtime_rule;
 	struct confine_spec confine; /* user, group, granted caps */
 	const char *procfs_root;
 	const char *cgroupfs_root; /* NULL: CGROUP_DEFAULT_ROOT */
@@ -72,12 +80,17 @@ struct recorder_result {
 	bool keep_caps; /* PR_SET_KEEPCAPS or SECBIT_KEEP_CAPS asked */
 	bool exec_gain; /* an exec gained capabilities or became root */
 	uint64_t objects_dropped; /* past RECORDER_OBJECTS per entry, or past the bound */
+	/* recorder_opts.cgroup: the checks of a runtime's start-up left out,
+	 * and whether the workload ended (its cgroup emptied or went away) */
+	uint64_t runtime;
+	bool workload_ended;
 };
 
 struct recorder;
 
 /* Forks the held child: call before captrail lowers its own privileges,
- * so the command keeps what the user gave it. */
+ * so the command keeps what the user gave it. With opts.cgroup, opens the
+ * cgroup instead (-ENOENT, -ENOTDIR). */
 int recorder__new(const struct recorder_opts *opts, struct recorder **ret_recorder);
 /* What recorder_run() was doing when it failed. */
 struct recorder_error {
