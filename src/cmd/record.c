@@ -557,6 +557,16 @@ static void report_stop(const struct record_args *a, const struct recorder_resul
 		cmd_say(CMD, "probe: %s", res->probe_ok ? "ok" : "failed");
 }
 
+/* What stopped a recording, said once: loading, the rings, or the step. */
+static int recorder_failed(int err, const struct recorder_error *error, struct rings *rings)
+{
+	if (error->loading)
+		return cmd_load_failed(CMD, err, &error->hooks);
+	if (err == rings_failure(rings, NULL))
+		return cmd_rings_failed(CMD, rings);
+	return cmd_fail(CMD, err, "cannot %s", error->step);
+}
+
 static int record(struct record_args *args, struct recorder *rec, struct rings *rings,
 		  struct held *verify_held, struct spares *spares)
 {
@@ -572,12 +582,8 @@ static int record(struct record_args *args, struct recorder *rec, struct rings *
 		cmd_fail(CMD, err, "cannot run '%s'", args->argv[0]);
 		return 127;
 	}
-	if (err && error.loading)
-		return cmd_load_failed(CMD, err, &error.hooks);
-	if (err && err == rings_failure(rings, NULL))
-		return cmd_rings_failed(CMD, rings);
 	if (err)
-		return cmd_fail(CMD, err, "cannot %s", error.step);
+		return recorder_failed(err, &error, rings);
 	recorded = (struct outcome){
 		.code = run_exit_code(res.wait_status, res.stopped_cleanly),
 		.probe_ok = res.probe_ok,
@@ -766,12 +772,8 @@ static int record_attached(const struct record_args *a, const struct selection *
 	int rc, err;
 
 	err = recorder_run(rec, rings, &res, &error);
-	if (err && error.loading)
-		return cmd_load_failed(CMD, err, &error.hooks);
-	if (err && err == rings_failure(rings, NULL))
-		return cmd_rings_failed(CMD, rings);
 	if (err)
-		return cmd_fail(CMD, err, "cannot %s", error.step);
+		return recorder_failed(err, &error, rings);
 	err = record_profile_attached(&res, sel->name, &profile);
 	if (err) {
 		rc = cmd_fail(CMD, err, "cannot build the profile");
