@@ -154,6 +154,21 @@ jq -e --arg n "$docker_name" --arg img "$chown_image" '[.profile[] | select(.kin
 jq -e --arg id "$chown_id" '[.instances[].instance] == [$id]' "$WORK/rows.json" >/dev/null ||
 	fail "the agent's instances are $(jq -c '.instances' "$WORK/rows.json"), want $chown_id"
 
+# record --container takes Docker's name for a running container: a
+# docker exec in it chowns again while it is recorded, then SIGINT ends it.
+"$CAPTRAIL" record --container "$chowner" -o json --state-root "$DOCKER_DATA" \
+	--state-root "$DOCKER_EXEC" >"$WORK/attach.json" 2>"$WORK/attach.err" &
+attach=$!
+wait_for "$WORK/attach.err" "ready, recording" ||
+	fail "record --container did not start: $(cat "$WORK/attach.err")"
+dk exec "$chowner" chown 6 /tmp/f || fail "docker exec failed"
+kill -INT $attach
+wait $attach || fail "record --container $chowner exited $?: $(cat "$WORK/attach.err")"
+[ "$(jq -r .workload "$WORK/attach.json")" = "$chowner" ] ||
+	fail "record --container named the profile '$(jq -r .workload "$WORK/attach.json")'"
+[ "$(profile_grant "$WORK/attach.json")" = CHOWN ] ||
+	fail "record --container $chowner grants '$(profile_grant "$WORK/attach.json")', want CHOWN"
+
 note "docker inspect $chowner: name $name, id $chown_id, image $chown_image"
 note "one event of $chowner:"
 note "$chown_event"
