@@ -182,7 +182,8 @@ bool ledger_cgroup_in(const char *scope, const char *cgroup)
 	if (!scope)
 		return true;
 	len = strlen(scope);
-	return cgroup && !strncmp(cgroup, scope, len) && (cgroup[len] == '/' || !cgroup[len]);
+	return cgroup && !strncmp(cgroup, scope, len) &&
+	       (cgroup[len] == '/' || !cgroup[len] || (len && scope[len - 1] == '/'));
 }
 
 static bool in_scope(struct ledger *l, const struct workload *w)

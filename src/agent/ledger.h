@@ -49,7 +49,8 @@ struct ledger_stats {
 
 struct ledger;
 
-/* Whether cgroup is scope or below it; scope NULL: true, cgroup NULL: false. */
+/* Whether cgroup is scope (non-empty) or below it; scope NULL: true, cgroup
+ * NULL: false. */
 bool ledger_cgroup_in(const char *scope, const char *cgroup);
 
 int ledger__new(const struct ledger_opts *opts, struct ledger **ret_ledger);
