@@ -113,12 +113,28 @@ static const struct option long_options[] = {
 	{},
 };
 
-/* The cgroup paths containers are found by have no trailing '/': "/a/" is "/a". */
+/* Absolute, no empty, "." or ".." component: a prefix of the paths
+ * containers are found by. */
+static bool cgroup_path_ok(const char *path)
+{
+	size_t n;
+
+	if (path[0] != '/')
+		return false;
+	for (const char *c = path + 1; *c; c += n + (c[n] == '/')) {
+		n = strcspn(c, "/");
+		if (!n || (n == 1 && c[0] == '.') || (n == 2 && !strncmp(c, "..", 2)))
+			return false;
+	}
+	return true;
+}
+
+/* Those paths have no trailing '/': "/a/" is "/a". */
 static int cgroup_scope_option(struct agent_args *a, const char *arg)
 {
 	size_t len = strlen(arg);
 
-	if (arg[0] != '/' || strstr(arg, "//") || strstr(arg, "/./") || strstr(arg, "/../"))
+	if (!cgroup_path_ok(arg))
 		return usage_error("invalid cgroup path '%s' (absolute, as in /proc/PID/cgroup)",
 				   arg);
 	if (a->cgroup_scope)
