@@ -61,8 +61,14 @@ static int on_cap(void *ctx, const struct ct_cap_event *e)
 {
 	struct agent *a = ctx;
 	struct evfilter_subject subject;
+	struct workload w;
 	long len;
 
+	if (a->opts.cgroup_scope) {
+		identity_workload(a->identity, e->cgroup_id, e->pid, NULL, &w);
+		if (!ledger_cgroup_in(a->opts.cgroup_scope, w.cgroup))
+			return 0;
+	}
 	identity_resolve(a->identity, e, &a->view);
 	evfilter_subject_of(&a->view.ev, &subject);
 	if (a->opts.scope && !evfilter_match(a->opts.scope, &subject))
@@ -325,6 +331,7 @@ static int start_services(struct agent *a, struct agent_error *ret_error)
 		.identity = a->identity,
 		.boot_offset_ns = a->boot_offset_ns,
 		.scope = a->opts.scope,
+		.cgroup_scope = a->opts.cgroup_scope,
 	};
 	struct metrics_opts mopts = {
 		.addr = a->opts.metrics_addr,

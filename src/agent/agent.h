@@ -30,6 +30,9 @@ struct agent_opts {
 	/* Only the pods it matches are recorded, streamed and metered (a node
 	 * scope: --namespaces); NULL: every workload. Not owned. */
 	struct evfilter *scope;
+	/* Only containers whose cgroup is under it (a node scope when several
+	 * agents share a host: --cgroup-scope); NULL: any. */
+	const char *cgroup_scope;
 	struct export_opts export; /* path NULL: no export */
 	double flush_seconds;
 	bool watch_denials; /* count what denied syscalls return */

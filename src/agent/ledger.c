@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "identity/images.h"
 #include "kernel/records.h"
@@ -174,6 +175,17 @@ static struct check_outcome outcome_growth(struct seen *s, const struct ct_agg_k
 	return growth;
 }
 
+bool ledger_cgroup_in(const char *scope, const char *cgroup)
+{
+	size_t len;
+
+	if (!scope)
+		return true;
+	len = strlen(scope);
+	return cgroup && !strncmp(cgroup, scope, len) &&
+	       (cgroup[len] == '/' || !cgroup[len] || (len && scope[len - 1] == '/'));
+}
+
 static bool in_scope(struct ledger *l, const struct workload *w)
 {
 	struct evfilter_subject subject = {
@@ -183,6 +195,8 @@ static bool in_scope(struct ledger *l, const struct workload *w)
 		.has_pod = true,
 	};
 
+	if (!ledger_cgroup_in(l->opts.cgroup_scope, w->cgroup))
+		return false;
 	if (!l->opts.scope)
 		return true;
 	return w->kind == WORKLOAD_POD_CONTAINER && evfilter_match(l->opts.scope, &subject);

@@ -31,6 +31,9 @@ struct ledger_opts {
 	/* Only pods this filter matches are stored and metered (the agent's
 	 * --namespaces); NULL: every workload. */
 	struct evfilter *scope;
+	/* Only containers whose cgroup is this one or under it are stored and
+	 * metered (--cgroup-scope, no trailing '/'); NULL: any cgroup. */
+	const char *cgroup_scope;
 	int64_t boot_offset_ns; /* wall clock - boot clock, for first-seen times */
 	size_t max_images; /* 0: IMAGES_DEFAULT_MAX */
 };
@@ -45,6 +48,10 @@ struct ledger_stats {
 };
 
 struct ledger;
+
+/* Whether cgroup is scope (non-empty) or below it; scope NULL: true, cgroup
+ * NULL: false. */
+bool ledger_cgroup_in(const char *scope, const char *cgroup);
 
 int ledger__new(const struct ledger_opts *opts, struct ledger **ret_ledger);
 void ledger__free(struct ledger *l);

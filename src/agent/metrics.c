@@ -101,8 +101,8 @@ static const struct {
 				     "Checks of a container runtime's start-up, kept out of "
 				     "the profiles." },
 	[METRICS_OUT_OF_SCOPE] = { "captrail_out_of_scope_checks_total", "counter",
-				   "Checks of workloads outside the agent's --namespaces, not "
-				   "stored." },
+				   "Checks of workloads outside the agent's scope "
+				   "(--namespaces, --cgroup-scope), not stored." },
 };
 
 static const char *const cache_names[METRICS_CACHES] = {

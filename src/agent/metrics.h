@@ -60,7 +60,7 @@ enum metrics_value {
 	METRICS_EXPORT_RATE_DROPPED, /* captrail_export_rate_dropped_total */
 	METRICS_EXPORT_WRITE_ERRORS, /* captrail_export_write_errors_total */
 	METRICS_RUNTIME_CHECKS, /* captrail_runtime_checks_total: not in the profiles */
-	METRICS_OUT_OF_SCOPE, /* captrail_out_of_scope_checks_total: --namespaces */
+	METRICS_OUT_OF_SCOPE, /* captrail_out_of_scope_checks_total: --namespaces, --cgroup-scope */
 	METRICS_VALUES,
 };
 

@@ -1,6 +1,9 @@
 /* captrail agent: the node daemon's options and messages (agent/agent.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -25,6 +28,7 @@ struct agent_args {
 	struct rings_config rings;
 	const char *node_name; /* --node-name: over NODE_NAME and the host name */
 	struct evfilter *scope; /* --namespaces */
+	char *cgroup_scope; /* --cgroup-scope, without a trailing '/' */
 };
 
 static void usage(FILE *out)
@@ -49,6 +53,9 @@ static void usage(FILE *out)
 		"                             else the host name)\n"
 		"      --namespaces LIST      only pods in these Kubernetes namespaces (a node\n"
 		"                             scope); other checks are counted, not stored\n"
+		"      --cgroup-scope PATH    only containers whose cgroup is PATH or under it\n"
+		"                             (relative to the cgroup mount, e.g. /kubepods: a\n"
+		"                             node scope); other checks are counted, not stored\n"
 		"      --export FILE          JSON-lines copy of every check (mode 0600)\n"
 		"      --export-max-size BYTES   rotate the export at this size (%llu MiB)\n"
 		"      --export-max-backups N    rotated files kept (" STR(AGENT_DEFAULT_EXPORT_BACKUPS)
@@ -72,6 +79,7 @@ enum {
 	OPT_METRICS_SERIES,
 	OPT_NODE_NAME,
 	OPT_NAMESPACES,
+	OPT_CGROUP_SCOPE,
 	OPT_EXPORT,
 	OPT_EXPORT_SIZE,
 	OPT_EXPORT_BACKUPS,
@@ -91,6 +99,7 @@ static const struct option long_options[] = {
 	{ "metrics-series", required_argument, NULL, OPT_METRICS_SERIES },
 	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
 	{ "namespaces", required_argument, NULL, OPT_NAMESPACES },
+	{ "cgroup-scope", required_argument, NULL, OPT_CGROUP_SCOPE },
 	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "export-max-size", required_argument, NULL, OPT_EXPORT_SIZE },
 	{ "export-max-backups", required_argument, NULL, OPT_EXPORT_BACKUPS },
@@ -103,6 +112,40 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
+
+/* Absolute, no empty, "." or ".." component: a prefix of the paths
+ * containers are found by. */
+static bool cgroup_path_ok(const char *path)
+{
+	size_t n;
+
+	if (path[0] != '/')
+		return false;
+	for (const char *c = path + 1; *c; c += n + (c[n] == '/')) {
+		n = strcspn(c, "/");
+		if (!n || (n == 1 && c[0] == '.') || (n == 2 && !strncmp(c, "..", 2)))
+			return false;
+	}
+	return true;
+}
+
+/* Those paths have no trailing '/': "/a/" is "/a". */
+static int cgroup_scope_option(struct agent_args *a, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (!cgroup_path_ok(arg))
+		return usage_error("invalid cgroup path '%s' (absolute, as in /proc/PID/cgroup)",
+				   arg);
+	if (a->cgroup_scope)
+		return usage_error("--cgroup-scope given twice");
+	while (len > 1 && arg[len - 1] == '/')
+		len--;
+	a->cgroup_scope = strndup(arg, len);
+	if (!a->cgroup_scope)
+		return cmd_fail(CMD, -ENOMEM, "cannot keep the cgroup scope");
+	return -1;
+}
 
 static int parse_option(void *ctx, int opt, const char *arg)
 {
@@ -131,6 +174,7 @@ static int parse_option(void *ctx, int opt, const char *arg)
 		a->node_name = arg;
 		break;
 	case OPT_NAMESPACES: return cmd_filter_option(CMD, &a->scope, EVFILTER_NAMESPACES, arg);
+	case OPT_CGROUP_SCOPE: return cgroup_scope_option(a, arg);
 	case OPT_EXPORT: o->export.path = arg; break;
 	case OPT_EXPORT_SIZE:
 		if (parse_long(arg, 0, 0x7fffffffffffffffL, &value))
@@ -213,7 +257,7 @@ static int report_summary(struct agent *agent, struct agent_summary *ret_summary
 		cmd_say(CMD, "%llu checks of container runtimes' start-up kept out of the profiles",
 			(unsigned long long)s.runtime);
 	if (s.out_of_scope)
-		cmd_say(CMD, "%llu checks of workloads outside --namespaces not recorded",
+		cmd_say(CMD, "%llu checks of workloads outside the scope not recorded",
 			(unsigned long long)s.out_of_scope);
 	if (s.images_untracked)
 		cmd_warn(CMD, 0, "%llu program images past the bound were not tracked: their "
@@ -235,6 +279,7 @@ int cmd_agent(int argc, char **argv)
 	rc = parse_args(argc, argv, &args);
 	if (rc >= 0) {
 		evfilter__free(args.scope);
+		free(args.cgroup_scope);
 		return rc;
 	}
 	cmd_libbpf_output(args.verbose);
@@ -244,6 +289,7 @@ int cmd_agent(int argc, char **argv)
 			     RINGS_NEED_PROC | RINGS_NEED_KALLSYMS, &rings);
 	if (rc >= 0) {
 		evfilter__free(args.scope);
+		free(args.cgroup_scope);
 		return rc;
 	}
 	if (args.node_name)
@@ -252,6 +298,7 @@ int cmd_agent(int argc, char **argv)
 		cli_node_name(node, sizeof(node));
 	args.opts.node_name = node;
 	args.opts.scope = args.scope;
+	args.opts.cgroup_scope = args.cgroup_scope;
 	args.opts.rings = rings;
 	args.opts.warn = warn;
 	err = agent__new(&args.opts, &agent, &error);
@@ -267,7 +314,8 @@ int cmd_agent(int argc, char **argv)
 		goto cleanup;
 	cmd_say_hooks(CMD, agent_hooks(agent), args.verbose);
 	cmd_say(CMD, "ready, recording %s (store %s, socket %s)%s",
-		args.scope ? "the pods of --namespaces" : "every workload", args.opts.db,
+		args.scope || args.cgroup_scope ? "the workloads of its scope" : "every workload",
+		args.opts.db,
 		args.opts.socket, cmd_hook_note(agent_hooks(agent)));
 	if (agent_metrics_port(agent))
 		cmd_say(CMD, "metrics on port %u", agent_metrics_port(agent));
@@ -283,5 +331,6 @@ cleanup:
 	agent__free(agent);
 	rings__free(rings);
 	evfilter__free(args.scope);
+	free(args.cgroup_scope);
 	return rc;
 }

@@ -88,6 +88,7 @@ void workload_of(const struct container_info *c, const char *binary, struct work
 		w.owner_kind = WORKLOAD_OWNER_CONTAINER;
 		w.owner_name = workload_container(&w);
 		w.owner_how = w.container_name ? "container-name" : "container-id";
+		w.cgroup = or_null(c->cgroup);
 		if (or_null(c->pod_namespace) && or_null(c->pod_name)) {
 			w.kind = WORKLOAD_POD_CONTAINER;
 			w.pod_namespace = c->pod_namespace;

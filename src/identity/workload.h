@@ -45,6 +45,9 @@ struct workload {
 	const char *owner_kind;
 	const char *owner_name;
 	const char *owner_how;
+	/* The cgroup the container was found by (relative to the cgroup v2
+	 * mount, or a v1 path): where a node puts it, for a node scope. */
+	const char *cgroup;
 };
 
 /* kind and how are static strings. */

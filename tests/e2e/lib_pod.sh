@@ -19,12 +19,16 @@
 # names, only when that root is one of its runtime state roots
 # (struct container_roots.state[], or captrail's state-root option).
 #
+# POD_CGROUP_PARENT (e.g. /captrail-test-1/node-a) puts the kubelet's tree
+# under it, as for several "nodes" on one host.
+#
 # POD_CAPS (space-separated) replaces runc's default capability set
 # (CAP_AUDIT_WRITE CAP_KILL CAP_NET_BIND_SERVICE: no CAP_SYSLOG, so dmesg is
 # denied although the process runs as uid 0).
 set -u
 POD_RUNC_ROOT=${POD_RUNC_ROOT:-${WORK:?source lib.sh first}/runc}
 POD_CAPS=${POD_CAPS:-CAP_AUDIT_WRITE CAP_KILL CAP_NET_BIND_SERVICE}
+POD_CGROUP_PARENT=${POD_CGROUP_PARENT:-}
 POD_SKIP_REASON=
 # In a file, so that pods started in a subshell ($(pod_run ...)) are cleaned up too.
 POD_CGROUPS_FILE=${POD_CGROUPS_FILE:-$WORK/pod-cgroups}
@@ -74,7 +78,7 @@ pod_bundle() {
 	done
 	echo "root:x:0:0:root:/:/bin/sh" >"$dir/rootfs/etc/passwd"
 	jq -n --arg ns "$ns" --arg pod "$pod" --arg ctr "$ctr" --arg image "$image" \
-		--arg uid "$uid" --arg cgroup "/kubepods/besteffort/pod$uid/$id" \
+		--arg uid "$uid" --arg cgroup "$POD_CGROUP_PARENT/kubepods/besteffort/pod$uid/$id" \
 		--arg caps "$POD_CAPS" --argjson argc $# "${argv[@]}" '
 	($caps | split(" ") | map(select(. != ""))) as $c |
 	{

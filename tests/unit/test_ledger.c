@@ -861,6 +861,19 @@ static void test_host_named_by_image(void **state)
 	find(&c, "unknown", CAP_SYS_ADMIN, false);
 }
 
+/* A node's scope is a subtree: a sibling that shares its prefix is not in it. */
+static void test_cgroup_in(void **state)
+{
+	(void)state;
+	assert_true(ledger_cgroup_in(NULL, NULL));
+	assert_true(ledger_cgroup_in("/t/node-a", "/t/node-a/kubepods/besteffort/pod1/c"));
+	assert_true(ledger_cgroup_in("/t/node-a", "/t/node-a"));
+	assert_true(ledger_cgroup_in("/", "/kubepods/pod1/c"));
+	assert_false(ledger_cgroup_in("/t/node-a", "/t/node-ab/kubepods/pod1/c"));
+	assert_false(ledger_cgroup_in("/t/node-a", "/t/node-b/kubepods/pod1/c"));
+	assert_false(ledger_cgroup_in("/t/node-a", NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -882,6 +895,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_image_bound, teardown),
 		cmocka_unit_test_teardown(test_images_of_quiet_processes_go, teardown),
 		cmocka_unit_test_teardown(test_host_ns_unknown, teardown),
+		cmocka_unit_test(test_cgroup_in),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
