@@ -15,10 +15,12 @@ image=docker.io/library/busybox:1.35
 ns=attach-$$
 uid=$(pod_new_uid)
 id=$(pod_new_id)
-# Until /tmp/stop exists (runc exec touches it): the until-exit case.
+# Until /tmp/stop exists (runc exec touches it): the until-exit case. The
+# last chown, after the stop, falls inside that recording however slowly
+# the loop ran before it.
 loop='touch /tmp/f; while [ ! -e /tmp/stop ]; do
 	chown 1:1 /tmp/f; chown 0:0 /tmp/f; sleep 0.1
-done'
+done; chown 1:1 /tmp/f'
 POD_CAPS=$caps pod_bundle "$WORK/app" "$ns" web app "$image" "$uid" "$id" /bin/sh -c "$loop"
 pod_start "$id" "$WORK/app" || fail "the container did not start"
 
