@@ -741,8 +741,9 @@ static const char *const query_where[] = {
 		" (length(?1) >= 12 AND substr(i.instance, 1, length(?1)) = ?1)))",
 	[STORE_SELECT_BINARY] = "w.kind = 3 AND w.binary = ?1",
 	[STORE_SELECT_UNIT] = "w.kind = 4 AND w.unit = ?1",
-	[STORE_SELECT_WORKLOAD] = "w.kind IN (1, 2) AND w.pod_namespace = ?1 AND"
-				  " w.owner_kind = ?2 AND w.owner_name = ?3",
+	/* Parenthesized: clang takes a lone split literal for a missing comma. */
+	[STORE_SELECT_WORKLOAD] = ("w.kind IN (1, 2) AND w.pod_namespace = ?1 AND"
+				   " w.owner_kind = ?2 AND w.owner_name = ?3"),
 };
 
 static const char query_tail[] =
